@@ -1,0 +1,5 @@
+"""`python -m datahealth` is the same as the `datahealth` console script."""
+
+from datahealth.cli import app
+
+app()

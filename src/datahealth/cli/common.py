@@ -1,0 +1,62 @@
+"""What every command shares: the --project option, consoles, and turning known errors into exit codes."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from datahealth.config import ConfigError, Project, load_project
+from datahealth.redaction import redact
+from datahealth.selection import SelectionError
+from datahealth.store import HistoryStore, HistoryStoreError
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+
+ProjectOption = Annotated[
+    Path,
+    typer.Option("--project", "-p", envvar="DATAHEALTH_PROJECT", help="Monitoring project directory (holds sla_config/).",
+                 show_default=True),
+]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="Output format: table or json.")]
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {redact(message)}", highlight=False)
+    return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def handled_errors() -> Iterator[None]:
+    """Known failures become one clear message and an exit code; nothing prints a traceback or a secret."""
+    try:
+        yield
+    except ConfigError as exc:
+        err_console.print(redact(exc.render()), highlight=False)
+        raise typer.Exit(EXIT_INVALID) from None
+    except (SelectionError, ValueError, KeyError) as exc:
+        raise fail(str(exc).strip("'\""), EXIT_INVALID) from None
+    except HistoryStoreError as exc:
+        raise fail(str(exc)) from None
+
+
+def open_project(path: Path) -> Project:
+    return load_project(path)
+
+
+def open_store(project: Project) -> HistoryStore:
+    return HistoryStore.open(project.config.history.url, project.root)
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty()

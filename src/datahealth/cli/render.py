@@ -1,0 +1,76 @@
+"""Tables and JSON for the terminal, built from the history store's latest state."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from rich.table import Table
+
+from datahealth.config import Project
+from datahealth.durations import format_duration
+from datahealth.results import Status
+from datahealth.store import HistoryStore
+
+STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "red", "error": "bold red", "unknown": "dim"}
+
+
+@dataclass
+class StatusRow:
+    dataset: str
+    status: str
+    rows: int | None
+    last_updated: str | None
+    freshness_lag_seconds: float | None
+    sla_error_after_seconds: float | None
+    checks_failed: int
+    error: str | None
+    as_of: str | None
+    owners: list[str]
+
+
+def status_rows(project: Project, store: HistoryStore) -> list[StatusRow]:
+    """One row per configured dataset, from its newest observation (or 'unknown' when never observed)."""
+    latest = store.latest_observations([d.name for d in project.datasets])
+    rows = []
+    for dataset in project.datasets:
+        obs = latest.get(dataset.name)
+        sla_seconds = dataset.sla.error_after.total_seconds() if dataset.sla and dataset.sla.error_after else None
+        if obs is None:
+            rows.append(StatusRow(dataset.name, "unknown", None, None, None, sla_seconds, 0,
+                                  "never observed: run `datahealth run`", None, dataset.owners))
+            continue
+        rows.append(StatusRow(
+            dataset=dataset.name, status=obs.status.value, rows=obs.row_count,
+            last_updated=obs.last_updated.isoformat() if obs.last_updated else None,
+            freshness_lag_seconds=obs.freshness_lag_seconds, sla_error_after_seconds=sla_seconds,
+            checks_failed=obs.checks_failed, error=obs.error, as_of=obs.as_of.isoformat(), owners=dataset.owners))
+    return rows
+
+
+def rows_as_json(rows: list[StatusRow]) -> list[dict[str, Any]]:
+    return [asdict(r) for r in rows]
+
+
+def status_table(rows: list[StatusRow], title: str = "Data health") -> Table:
+    table = Table(title=title, title_justify="left", header_style="bold", expand=False)
+    for name, justify in (("dataset", "left"), ("status", "left"), ("rows", "right"), ("last updated", "left"),
+                          ("lag / SLA", "right"), ("checks failed", "right"), ("problem", "left")):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for row in sorted(rows, key=lambda r: (-_rank(r.status), r.dataset)):
+        style = STATUS_STYLE.get(row.status, "")
+        lag = format_duration(row.freshness_lag_seconds)
+        sla = format_duration(row.sla_error_after_seconds) if row.sla_error_after_seconds else "-"
+        table.add_row(
+            row.dataset, f"[{style}]{row.status}[/]", f"{row.rows:,}" if row.rows is not None else "-",
+            (row.last_updated or "-")[:16].replace("T", " "), f"{lag} / {sla}", str(row.checks_failed or "-"),
+            row.error or "",
+        )
+    return table
+
+
+def _rank(status: str) -> int:
+    try:
+        return Status(status).rank
+    except ValueError:
+        return -1

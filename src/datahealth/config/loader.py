@@ -1,0 +1,307 @@
+"""Loads `sla_config/*.yaml` into a validated `Project`, reporting every problem at once.
+
+Files are merged section by section: `sources`, `datasets` and `tiers` are maps merged by key (a key
+defined twice is an error naming both files), `routing` lists are concatenated, and the singleton
+sections (`project`, `history`, `publish`) may appear in one file only. Pydantic validates the merged
+whole; each of its errors is mapped back to the file and line the offending key came from.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from datahealth.config.errors import ConfigError, ConfigIssue
+from datahealth.config.models import LakeSourceConfig, Project, ProjectConfig, SqlSourceConfig
+from datahealth.config.yaml_source import KeyPath, YamlDocument, dotted, read_yaml
+from datahealth.redaction import register_secret
+
+CONFIG_DIR = "sla_config"
+_MAP_SECTIONS = ("sources", "datasets", "tiers")
+_LIST_SECTIONS = ("routing",)
+_SINGLE_SECTIONS = ("project", "history", "publish")
+_SECTIONS = _MAP_SECTIONS + _LIST_SECTIONS + _SINGLE_SECTIONS
+
+
+@dataclass(frozen=True)
+class _Origin:
+    doc: YamlDocument
+    path: KeyPath  # the key path inside that document
+
+
+class _Merger:
+    """Merges documents and remembers, for each merged key path, which document it came from."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.origins: dict[KeyPath, _Origin] = {}
+        self.issues: list[ConfigIssue] = []
+
+    def add(self, doc: YamlDocument) -> None:
+        if doc.data is None:
+            return
+        if not isinstance(doc.data, dict):
+            self.issues.append(ConfigIssue(doc.path, "", "the file must be a mapping of sections",
+                                           f"start with one of: {', '.join(_SECTIONS)}", line=1))
+            return
+        for section, value in doc.data.items():
+            if section not in _SECTIONS:
+                self._unknown_section(doc, section)
+            elif section in _MAP_SECTIONS:
+                self._add_map(doc, section, value)
+            elif section in _LIST_SECTIONS:
+                self._add_list(doc, section, value)
+            else:
+                self._add_single(doc, section, value)
+
+    def _unknown_section(self, doc: YamlDocument, section: str) -> None:
+        close = difflib.get_close_matches(section, _SECTIONS, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"top-level sections are: {', '.join(_SECTIONS)}"
+        self.issues.append(ConfigIssue(doc.path, section, "unknown section", hint, line=doc.line_of((section,))))
+
+    def _add_map(self, doc: YamlDocument, section: str, value: Any) -> None:
+        if value is None:
+            return
+        if not isinstance(value, dict):
+            self.issues.append(ConfigIssue(doc.path, section, f"'{section}' must be a mapping of names to settings",
+                                           f"write {section}:\\n  <name>:\\n    key: value", line=doc.line_of((section,))))
+            return
+        merged = self.data.setdefault(section, {})
+        for key, item in value.items():
+            previous = self.origins.get((section, key))
+            if previous is not None:
+                self.issues.append(ConfigIssue(doc.path, f"{section}.{key}", f"defined again (first in {previous.doc.path})",
+                                               "keep a single definition", line=doc.line_of((section, key))))
+                continue
+            if section == "datasets" and isinstance(item, dict):
+                item = {"name": key, **item}
+            elif section == "datasets" and item is None:
+                item = {"name": key}
+            merged[key] = item
+            self.origins[(section, key)] = _Origin(doc, (section, key))
+
+    def _add_list(self, doc: YamlDocument, section: str, value: Any) -> None:
+        if value is None:
+            return
+        if not isinstance(value, list):
+            self.issues.append(ConfigIssue(doc.path, section, f"'{section}' must be a list", "start each entry with '- '",
+                                           line=doc.line_of((section,))))
+            return
+        merged = self.data.setdefault(section, [])
+        for index, item in enumerate(value):
+            self.origins[(section, len(merged))] = _Origin(doc, (section, index))
+            merged.append(item)
+
+    def _add_single(self, doc: YamlDocument, section: str, value: Any) -> None:
+        previous = self.origins.get((section,))
+        if previous is not None:
+            self.issues.append(ConfigIssue(doc.path, section, f"section defined again (first in {previous.doc.path})",
+                                           "keep the section in one file", line=doc.line_of((section,))))
+            return
+        self.data[section] = value
+        self.origins[(section,)] = _Origin(doc, (section,))
+
+    def locate(self, key_path: KeyPath) -> tuple[Path | None, str, int | None]:
+        """Map a key path of the merged data to (file, dotted key, line)."""
+        for length in range(len(key_path), 0, -1):
+            origin = self.origins.get(tuple(key_path[:length]))
+            if origin is not None:
+                local = (*origin.path, *key_path[length:])
+                return origin.doc.path, dotted(local), origin.doc.line_of(local)
+        return None, dotted(key_path), None
+
+
+def load_project(root: Path | str = ".", environ: dict[str, str] | None = None) -> Project:
+    """Load and validate the monitoring project at `root`; raise ConfigError listing every problem."""
+    root = Path(root).resolve()
+    config_dir = root / CONFIG_DIR
+    files = sorted([*config_dir.glob("*.yaml"), *config_dir.glob("*.yml")])
+    if not files:
+        raise ConfigError([ConfigIssue(config_dir, "", "no configuration files found",
+                                       "run `datahealth init .` to scaffold sla_config/, or cd into your project")])
+    merger = _Merger()
+    docs = [read_yaml(path, environ) for path in files]
+    for doc in docs:
+        merger.issues.extend(doc.issues)
+        merger.add(doc)
+    issues = list(merger.issues)
+    config: ProjectConfig | None = None
+    try:
+        config = ProjectConfig.model_validate(merger.data)
+    except ValidationError as exc:
+        issues.extend(_validation_issues(exc, merger, config_dir))
+    issues.extend(_cross_check(merger.data, merger, config_dir))
+    if issues:
+        raise ConfigError(_dedupe(issues))
+    assert config is not None
+    return Project(root=root, config=config)
+
+
+def _validation_issues(exc: ValidationError, merger: _Merger, config_dir: Path) -> list[ConfigIssue]:
+    issues = []
+    for error in exc.errors():
+        loc = _clean_loc(error["loc"], merger.data)
+        file, key, line = merger.locate(loc)
+        message, fix = _explain(error, loc, merger.data)
+        issues.append(ConfigIssue(file or config_dir, key, message, fix, line))
+    return issues
+
+
+def _clean_loc(loc: tuple[Any, ...], data: dict[str, Any]) -> KeyPath:
+    """Drop pydantic's union-tag segments (e.g. 'sql' in sources.x.sql.url) so paths match the YAML."""
+    cleaned: list[str | int] = []
+    node: Any = data
+    for part in loc:
+        if isinstance(node, dict) and part not in node and part in ("sql", "lake"):
+            continue
+        cleaned.append(part)
+        node = node.get(part) if isinstance(node, dict) else (
+            node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
+    return tuple(cleaned)
+
+
+def _explain(error: Any, loc: KeyPath, data: dict[str, Any]) -> tuple[str, str]:
+    kind, msg = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        allowed = sorted(_allowed_keys(loc[:-1], data))
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        fix = f"did you mean '{close[0]}'?" if close else "remove it"
+        return "unknown key", f"{fix} Allowed keys here: {', '.join(allowed)}" if allowed else fix
+    if kind == "missing":
+        return "required key is missing", f"add '{loc[-1]}:'"
+    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        return "unknown or missing source kind", "set kind: sql (SQLAlchemy URL) or kind: lake (files read by DuckDB)"
+    if kind == "literal_error":
+        return msg.replace("Input should be", "must be"), "use one of the listed values"
+    text = msg.removeprefix("Value error, ")
+    return text[:1].lower() + text[1:], _fix_for_type(kind)
+
+
+def _fix_for_type(kind: str) -> str:
+    return {
+        "int_parsing": "write a whole number",
+        "int_type": "write a whole number",
+        "float_parsing": "write a number",
+        "bool_parsing": "write true or false",
+        "bool_type": "write true or false",
+        "string_type": "write a text value (quote it if it looks like a number)",
+        "list_type": "write a list, e.g. [a, b] or one '- item' per line",
+        "dict_type": "write a mapping of key: value lines",
+        "model_type": "write a mapping of key: value lines",
+        "greater_than_equal": "use a larger value",
+        "less_than_equal": "use a smaller value",
+        "greater_than": "use a larger value",
+    }.get(kind, "see docs/configuration.md")
+
+
+def _allowed_keys(loc: KeyPath, data: dict[str, Any]) -> set[str]:
+    """Walk the model tree along `loc` to list the keys allowed at that point."""
+    annotation: Any = ProjectConfig
+    node: Any = data
+    for part in loc:
+        annotation = _unwrap(annotation, node)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return set()
+            annotation = field.annotation
+        else:
+            origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+            if origin is dict:
+                annotation = args[1]
+            elif origin is list:
+                annotation = args[0]
+            else:
+                return set()
+        node = node.get(part) if isinstance(node, dict) else (node[part] if isinstance(node, list) else None)
+    annotation = _unwrap(annotation, node)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {name for name in annotation.model_fields if name != "name"}
+    return set()
+
+
+def _unwrap(annotation: Any, node: Any) -> Any:
+    """Strip Annotated/Optional and pick the union member a mapping's `kind` selects."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        if origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if members == [SqlSourceConfig, LakeSourceConfig] or set(members) == {SqlSourceConfig, LakeSourceConfig}:
+                kind = node.get("kind") if isinstance(node, dict) else None
+                annotation = LakeSourceConfig if kind == "lake" else SqlSourceConfig
+                continue
+            annotation = members[0] if len(members) == 1 else annotation
+            if len(members) != 1:
+                return annotation
+            continue
+        return annotation
+
+
+def _cross_check(data: dict[str, Any], merger: _Merger, config_dir: Path) -> list[ConfigIssue]:
+    """Rules that span sections, checked on the raw merged data so they are reported even when other
+    keys are invalid: datasets must name a known source and tier and fit their source's kind."""
+    issues: list[ConfigIssue] = []
+
+    def issue(path: KeyPath, message: str, fix: str) -> None:
+        file, key, line = merger.locate(path)
+        issues.append(ConfigIssue(file or config_dir, key, message, fix, line))
+
+    sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
+    tiers = data.get("tiers") if isinstance(data.get("tiers"), dict) else {"daily": {}}
+    for name, source in sources.items():
+        if isinstance(source, dict) and source.get("kind") == "sql" and isinstance(source.get("url"), str):
+            try:
+                url = make_url(source["url"])
+            except ArgumentError:
+                issue(("sources", name, "url"), "not a valid SQLAlchemy URL",
+                      "write dialect+driver://user:${PASSWORD}@host:port/database, e.g. postgresql+psycopg://...")
+                continue
+            register_secret(url.password if isinstance(url.password, str) else None)
+    known_sources = ", ".join(sorted(sources)) or "none defined"
+    datasets = data.get("datasets") if isinstance(data.get("datasets"), dict) else {}
+    for name, dataset in datasets.items():
+        if not isinstance(dataset, dict):
+            continue
+        source_name = str(name).split(".", 1)[0]
+        source = sources.get(source_name)
+        if source is None:
+            issue(("datasets", name), f"unknown source '{source_name}'",
+                  f"define it under sources:, or name the dataset <source>.<name> with a known source ({known_sources})")
+        elif isinstance(source, dict) and source.get("kind") == "lake":
+            if not dataset.get("path"):
+                issue(("datasets", name), "lake datasets need a path",
+                      "add path: a glob relative to the source root, e.g. clickstream/**/*.parquet")
+            if dataset.get("table"):
+                issue(("datasets", name, "table"), "lake datasets are read from files, not tables", "use path: instead")
+            if dataset.get("row_count") == "estimate":
+                issue(("datasets", name, "row_count"), "lake datasets always count rows from file metadata",
+                      "remove row_count: estimate")
+        elif isinstance(source, dict) and dataset.get("path"):
+            issue(("datasets", name, "path"), "SQL datasets are tables, not files", "use table: schema.table instead")
+        tier = dataset.get("tier", "daily")
+        if isinstance(tier, str) and tier not in tiers:
+            issue(("datasets", name, "tier"), f"unknown tier '{tier}'",
+                  f"define it under tiers:, or use one of: {', '.join(sorted(tiers))}")
+    return issues
+
+
+def _dedupe(issues: list[ConfigIssue]) -> list[ConfigIssue]:
+    seen: set[tuple[str, str, str]] = set()
+    result = []
+    for issue in issues:
+        marker = (str(issue.file), issue.key, issue.message)
+        if marker not in seen:
+            seen.add(marker)
+            result.append(issue)
+    return result

@@ -1,0 +1,295 @@
+"""The monitoring project's configuration as pydantic models.
+
+Every model forbids unknown keys: a typo (`warn_afer`) must be an error, not a silently ignored setting.
+Names follow the YAML a user writes in `sla_config/`, so an error's key path reads like the file.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from datahealth.durations import parse_duration
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Severity = Literal["warn", "error"]
+_DATASET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*\.[^\s]+$")
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SqlSourceConfig(StrictModel):
+    """A warehouse reached through SQLAlchemy (PostgreSQL, DuckDB, SQLite, any installed dialect)."""
+
+    kind: Literal["sql"]
+    url: str = Field(description="SQLAlchemy URL; put secrets in ${ENV_VARS}")
+    read_only: bool = True
+    max_concurrency: int = Field(default=4, ge=1, le=64)
+    statement_timeout: Duration = timedelta(minutes=5)
+    connect_args: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+
+class LakeSourceConfig(StrictModel):
+    """Files under a root directory, read through an in-process DuckDB."""
+
+    kind: Literal["lake"]
+    root: str
+    format: Literal["parquet", "csv"] = "parquet"
+    hive_partitioning: bool = False
+    max_concurrency: int = Field(default=4, ge=1, le=64)
+    statement_timeout: Duration = timedelta(minutes=5)
+
+
+SourceConfig = Annotated[SqlSourceConfig | LakeSourceConfig, Field(discriminator="kind")]
+
+
+class ExpectedBy(StrictModel):
+    """A schedule the data should have landed by, e.g. weekdays by 06:00 Europe/Berlin."""
+
+    cron: str
+    timezone: str = "UTC"
+    grace: Duration = timedelta(0)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from croniter import croniter
+
+        if not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a valid cron expression (five fields: minute hour day month weekday)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Berlin or UTC") from None
+        return value
+
+
+class FreshnessSla(StrictModel):
+    """How old a dataset's newest data may be before it is a warning or an error."""
+
+    warn_after: Duration | None = None
+    error_after: Duration | None = None
+    expected_by: ExpectedBy | None = None
+    holidays: list[str] = Field(default_factory=list, description="ISO dates on which no load is expected")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FreshnessSla:
+        if self.warn_after and self.error_after and self.warn_after > self.error_after:
+            raise ValueError("warn_after must not be longer than error_after")
+        return self
+
+
+class ProfileConfig(StrictModel):
+    """Whether and how the dataset is profiled (one aggregate scan per run that asks for it)."""
+
+    enabled: bool = True
+    sample: str | int | None = Field(default=None, description="'10%' or a row count")
+    window: Duration | None = Field(default=None, description="profile only rows of the last window (append-only tables)")
+    every: Literal["run", "daily"] = "run"
+    exact_distinct: bool = False
+
+
+class GeneratedChecks(StrictModel):
+    """Checks datahealth writes for a dataset from its config and history; each can be switched off."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    primary_key_duplicates: bool = True
+    required_columns_missing: bool = True
+    schema_check: bool = Field(default=True, alias="schema")
+    row_count_bounds: bool = True
+
+
+class AnomalyConfig(StrictModel):
+    """Anomaly detection over the dataset's history."""
+
+    enabled: bool = True
+    sensitivity: float = Field(default=3.5, gt=0)
+    direction: Literal["drop", "spike", "both"] = "both"
+    training_window: Duration = timedelta(days=28)
+    min_training_runs: int = Field(default=7, ge=3)
+    seasonality: Literal["none", "day_of_week", "hour_of_day", "auto"] = "auto"
+    columns: bool = True
+
+
+class DatasetConfig(StrictModel):
+    """One monitored table or lake dataset, named `<source>.<dataset>` everywhere."""
+
+    name: str
+    table: str | None = None
+    path: str | None = None
+    format: Literal["parquet", "csv"] | None = None
+    hive_partitioning: bool | None = None
+    timestamp_column: str | None = None
+    loaded_at_query: str | None = None
+    primary_key: list[str] = Field(default_factory=list)
+    required_columns: list[str] = Field(default_factory=list)
+    owners: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    tier: str = "daily"
+    severity: Severity = "error"
+    row_count: Literal["exact", "estimate"] = "exact"
+    description: str = ""
+    sla: FreshnessSla | None = None
+    profile: ProfileConfig = ProfileConfig()
+    checks: GeneratedChecks = GeneratedChecks()
+    anomaly: AnomalyConfig = AnomalyConfig()
+    share_samples: bool = Field(default=False, description="opt in to failing-row samples in alerts and reports")
+
+    @field_validator("name")
+    @classmethod
+    def _qualified(cls, value: str) -> str:
+        if not _DATASET_NAME.match(value):
+            raise ValueError(f"{value!r} is not named <source>.<dataset>, e.g. warehouse.orders")
+        return value
+
+    @property
+    def source(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def short_name(self) -> str:
+        return self.name.split(".", 1)[1]
+
+    @property
+    def schema_and_table(self) -> tuple[str | None, str]:
+        """`main.orders` → ('main', 'orders'); `orders` → (None, 'orders'); the table defaults to the short name."""
+        ref = self.table or self.short_name
+        if "." in ref:
+            schema, table = ref.split(".", 1)
+            return schema, table
+        return None, ref
+
+
+class TierConfig(StrictModel):
+    """A group of datasets run on one schedule and the work done for them."""
+
+    schedule: str | None = Field(default=None, description="cron for the Prefect deployment")
+    timezone: str = "UTC"
+    profile: bool = True
+    checks: bool = True
+    report: bool = False
+
+
+class HistoryConfig(StrictModel):
+    url: str = "sqlite:///.datahealth/history.db"
+    retention_days: int = Field(default=180, ge=1)
+
+
+class PrometheusConfig(StrictModel):
+    pushgateway_url: str | None = None
+    job: str = "datahealth"
+    textfile: str | None = "reports/datahealth.prom"
+    column_metrics: bool = False
+
+
+class SlackConfig(StrictModel):
+    token_env: str | None = Field(default=None, description="env var holding the bot token")
+    webhook_url_env: str | None = Field(default=None, description="env var holding an incoming-webhook URL")
+    base_url: str | None = Field(default=None, description="Slack API base URL (tests point it at a local server)")
+    default_channel: str = "#data-alerts"
+    digest_threshold: int = Field(default=5, ge=1)
+    suppress_for: Duration = timedelta(0)
+    preview_file: str = "reports/slack-preview.json"
+    mention_owners: bool = True
+
+
+class EmailConfig(StrictModel):
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    sender: str = "datahealth@localhost"
+    recipients: list[str] = Field(default_factory=list)
+    timeout_seconds: float = 30.0
+
+
+class ReportConfig(StrictModel):
+    directory: str = "reports"
+    base_url: str | None = None
+    title: str = "Data health"
+
+
+class PublishConfig(StrictModel):
+    prometheus: PrometheusConfig = PrometheusConfig()
+    slack: SlackConfig = SlackConfig()
+    email: EmailConfig = EmailConfig()
+    report: ReportConfig = ReportConfig()
+    prefect_ui_url: str | None = None
+
+
+class RouteMatch(StrictModel):
+    owners: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    datasets: list[str] = Field(default_factory=list, description="glob patterns of dataset names")
+    min_severity: Severity | None = None
+
+
+class Route(StrictModel):
+    """Who hears about what: a match on owners/tags/source/severity and where to send it."""
+
+    name: str = ""
+    match: RouteMatch = RouteMatch()
+    slack_channel: str | None = None
+    email: list[str] = Field(default_factory=list)
+    continue_matching: bool = False
+
+
+class ProjectSettings(StrictModel):
+    name: str = "datahealth"
+    default_tier: str = "daily"
+    fail_run_on_monitor_error: bool = False
+
+
+class ProjectConfig(StrictModel):
+    """Everything in `sla_config/`, merged from all its YAML files."""
+
+    project: ProjectSettings = ProjectSettings()
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
+    tiers: dict[str, TierConfig] = Field(default_factory=lambda: {"daily": TierConfig()})
+    history: HistoryConfig = HistoryConfig()
+    publish: PublishConfig = PublishConfig()
+    routing: list[Route] = Field(default_factory=list)
+
+
+class Project(BaseModel):
+    """A loaded project: its validated config plus where it lives on disk."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    root: Path
+    config: ProjectConfig
+
+    @property
+    def datasets(self) -> list[DatasetConfig]:
+        return list(self.config.datasets.values())
+
+    def dataset(self, name: str) -> DatasetConfig:
+        try:
+            return self.config.datasets[name]
+        except KeyError:
+            known = ", ".join(sorted(self.config.datasets)) or "none"
+            raise KeyError(f"unknown dataset {name!r}; configured datasets: {known}") from None
+
+    def resolve(self, relative: str) -> Path:
+        """Paths in config are relative to the project root, so a project works wherever it is cloned."""
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else self.root / path
+
+    def checks_file(self, dataset: DatasetConfig) -> Path:
+        return self.root / "checks" / dataset.source / f"{dataset.short_name}.yml"

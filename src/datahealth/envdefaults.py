@@ -1,0 +1,26 @@
+"""Process-wide environment defaults, applied before Prefect or Soda are imported.
+
+Both libraries read settings from the environment at import time; setting defaults here (never
+overriding what the user exported) keeps runs offline and quiet: no telemetry calls that would wait on
+an unreachable network, and a generous start-up timeout for Prefect's ephemeral server on small machines.
+"""
+
+from __future__ import annotations
+
+import os
+
+DEFAULTS = {
+    "SODA_CORE_TELEMETRY_ENABLED": "false",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+    "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",
+    "DO_NOT_TRACK": "1",
+}
+
+
+def apply() -> None:
+    for key, value in DEFAULTS.items():
+        os.environ.setdefault(key, value)
+
+
+apply()

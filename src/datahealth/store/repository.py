@@ -1,0 +1,270 @@
+"""Reading and writing run history. All writes of a dataset's result happen in `record_dataset_result`.
+
+Features keep their own queries in sibling modules (incidents, deliveries, ...) over the same engine;
+this module owns runs, observations, profiles, check results and schema snapshots.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from datahealth.redaction import redact
+from datahealth.results import (
+    ColumnInfo,
+    DatasetResult,
+    Observation,
+    Status,
+    as_utc,
+    utc_now,
+)
+from datahealth.store import migrate
+from datahealth.store.engine import create_history_engine, resolve_history_url
+from datahealth.store.tables import check_results, observations, profiles, runs, schema_snapshots
+
+
+class HistoryStoreError(Exception):
+    """The history store cannot be opened or written: the monitor itself cannot work."""
+
+
+@dataclass(frozen=True)
+class StoredObservation:
+    """An observation as read back from history, with the status computed when it was written."""
+
+    id: int
+    run_id: str
+    dataset: str
+    source: str
+    as_of: datetime
+    status: Status
+    row_count: int | None
+    last_updated: datetime | None
+    freshness_lag_seconds: float | None
+    columns: tuple[ColumnInfo, ...]
+    checks_failed: int
+    error: str | None
+    error_kind: str | None
+    details: dict[str, Any]
+
+
+def schema_fingerprint(columns: Iterable[ColumnInfo]) -> str:
+    payload = json.dumps([c.to_dict() for c in columns], sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class HistoryStore:
+    """The memory of datahealth: runs, observations, profiles, checks, snapshots, incidents, deliveries."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, project_root: Path | str = ".") -> HistoryStore:
+        """Open (and migrate) the store at `url`; raise HistoryStoreError with a secret-free message."""
+        resolved = resolve_history_url(url, Path(project_root))
+        try:
+            engine = create_history_engine(resolved)
+            migrate.upgrade(engine)
+        except Exception as exc:  # any driver, filesystem or migration failure
+            shown = redact(resolved.render_as_string(hide_password=True))
+            reason = redact(str(getattr(exc, "orig", None) or exc).splitlines()[0])
+            raise HistoryStoreError(f"cannot open the history store {shown}: {reason}") from None
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # runs ---------------------------------------------------------------------------------------
+
+    def start_run(self, as_of: datetime, *, tier: str | None = None, selection: Sequence[str] = (),
+                  flow_run_id: str | None = None, datasets_total: int = 0) -> str:
+        run_id = str(uuid.uuid4())
+        with self.engine.begin() as conn:
+            conn.execute(runs.insert().values(
+                id=run_id, started_at=utc_now(), as_of=as_of, status="running", tier=tier,
+                flow_run_id=flow_run_id, selection=list(selection), datasets_total=datasets_total))
+        return run_id
+
+    def finish_run(self, run_id: str, *, status: str, datasets_failed: int, duration_seconds: float,
+                   health_score: float | None = None, summary: dict[str, Any] | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id).values(
+                finished_at=utc_now(), status=status, datasets_failed=datasets_failed,
+                duration_seconds=duration_seconds, health_score=health_score, summary=summary))
+
+    def latest_run(self, *, finished_only: bool = True) -> dict[str, Any] | None:
+        query = sa.select(runs).order_by(runs.c.started_at.desc()).limit(1)
+        if finished_only:
+            query = query.where(runs.c.finished_at.is_not(None))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return dict(row) if row else None
+
+    # dataset results ----------------------------------------------------------------------------
+
+    def record_dataset_result(self, run_id: str, result: DatasetResult, status: Status) -> int:
+        """Write the observation, its profile and its check results in one transaction; returns the observation id."""
+        obs = result.observation
+        with self.engine.begin() as conn:
+            observation_id = conn.execute(observations.insert().values(
+                run_id=run_id, dataset=obs.dataset, source=obs.source, as_of=obs.as_of,
+                observed_at=obs.observed_at, duration_seconds=obs.duration_seconds, status=status.value,
+                row_count=obs.row_count, row_count_method=obs.row_count_method, last_updated=obs.last_updated,
+                last_updated_method=obs.last_updated_method, freshness_lag_seconds=obs.freshness_lag_seconds,
+                columns=[c.to_dict() for c in obs.columns], checks_failed=result.checks_failed,
+                error=redact(obs.error) if obs.error else None,
+                error_kind=obs.error_kind.value if obs.error_kind else None,
+                details=_json_safe({**obs.details, "stage_errors": result.stage_errors} if result.stage_errors
+                                   else obs.details),
+            )).inserted_primary_key[0]
+            if result.profile is not None:
+                conn.execute(profiles.insert(), _profile_rows(run_id, observation_id, result))
+            if result.checks:
+                conn.execute(check_results.insert(), [
+                    {"run_id": run_id, "observation_id": observation_id, "dataset": c.dataset, "as_of": obs.as_of,
+                     "name": c.name, "check_type": c.check_type, "column_name": c.column, "outcome": c.outcome.value,
+                     "observed_value": c.observed_value, "threshold": c.threshold, "origin": c.origin,
+                     "message": redact(c.message) if c.message else c.message,
+                     "details": _json_safe({**c.details, "sample_rows": c.sample_rows} if c.sample_rows else c.details)}
+                    for c in result.checks])
+            if obs.ok and obs.columns:
+                self._snapshot_schema(conn, run_id, obs)
+        return int(observation_id)
+
+    def _snapshot_schema(self, conn: sa.Connection, run_id: str, obs: Observation) -> None:
+        """Store a snapshot only when the schema differs from the dataset's latest one (keeps the table small)."""
+        fingerprint = schema_fingerprint(obs.columns)
+        latest = conn.execute(
+            sa.select(schema_snapshots.c.fingerprint).where(schema_snapshots.c.dataset == obs.dataset)
+            .order_by(schema_snapshots.c.as_of.desc(), schema_snapshots.c.id.desc()).limit(1)).scalar()
+        if latest == fingerprint:
+            return
+        conn.execute(schema_snapshots.insert().values(
+            dataset=obs.dataset, run_id=run_id, as_of=obs.as_of, fingerprint=fingerprint,
+            columns=[c.to_dict() for c in obs.columns], accepted=latest is None,
+            accepted_at=utc_now() if latest is None else None))
+
+    # reads --------------------------------------------------------------------------------------
+
+    def latest_observations(self, datasets: Sequence[str] | None = None) -> dict[str, StoredObservation]:
+        """Each dataset's newest observation (by as-of time), in one query."""
+        newest = (sa.select(observations.c.dataset, sa.func.max(observations.c.id).label("id"))
+                  .group_by(observations.c.dataset))
+        if datasets is not None:
+            newest = newest.where(observations.c.dataset.in_(list(datasets)))
+        sub = newest.subquery()
+        query = sa.select(observations).join(sub, observations.c.id == sub.c.id).order_by(observations.c.dataset)
+        with self.engine.connect() as conn:
+            return {row.dataset: _stored(row) for row in conn.execute(query).mappings()}
+
+    def observation_history(self, datasets: Sequence[str], since: datetime | None = None,
+                            until: datetime | None = None) -> dict[str, list[StoredObservation]]:
+        """Observations per dataset, oldest first, in one query for all of `datasets`."""
+        query = sa.select(observations).where(observations.c.dataset.in_(list(datasets)))
+        if since is not None:
+            query = query.where(observations.c.as_of >= since)
+        if until is not None:
+            query = query.where(observations.c.as_of <= until)
+        query = query.order_by(observations.c.dataset, observations.c.as_of, observations.c.id)
+        history: dict[str, list[StoredObservation]] = {d: [] for d in datasets}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query).mappings():
+                history[row["dataset"]].append(_stored(row))
+        return history
+
+    def check_results_for(self, observation_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+        query = sa.select(check_results).where(check_results.c.observation_id.in_(list(observation_ids)))
+        grouped: dict[int, list[dict[str, Any]]] = {i: [] for i in observation_ids}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query.order_by(check_results.c.id)).mappings():
+                grouped[row["observation_id"]].append(dict(row))
+        return grouped
+
+    def latest_profile(self, dataset: str) -> list[dict[str, Any]]:
+        """The column rows of the dataset's newest profile."""
+        with self.engine.connect() as conn:
+            newest = conn.execute(sa.select(sa.func.max(profiles.c.observation_id))
+                                  .where(profiles.c.dataset == dataset)).scalar()
+            if newest is None:
+                return []
+            rows = conn.execute(sa.select(profiles).where(profiles.c.observation_id == newest)
+                                .order_by(profiles.c.id)).mappings()
+            return [dict(r) for r in rows]
+
+    def prune(self, retention_days: int, now: datetime | None = None) -> int:
+        """Delete runs older than the retention (cascading to their records); returns runs removed."""
+        cutoff = (now or utc_now()) - timedelta(days=retention_days)
+        with self.engine.begin() as conn:
+            old = [r[0] for r in conn.execute(sa.select(runs.c.id).where(runs.c.as_of < cutoff))]
+            if not old:
+                return 0
+            for table in (check_results, profiles, observations):
+                conn.execute(table.delete().where(table.c.run_id.in_(old)))
+            conn.execute(runs.delete().where(runs.c.id.in_(old)))
+        return len(old)
+
+
+def _profile_rows(run_id: str, observation_id: int, result: DatasetResult) -> list[dict[str, Any]]:
+    profile = result.profile
+    assert profile is not None
+    rows = []
+    for column in profile.columns:
+        stats = column.stats
+        rows.append({
+            "run_id": run_id, "observation_id": observation_id, "dataset": profile.dataset,
+            "as_of": result.observation.as_of, "column_name": column.column, "column_type": column.data_type,
+            "row_count": profile.row_count, "null_count": stats.get("null_count"),
+            "null_ratio": stats.get("null_ratio"), "distinct_count": stats.get("distinct_count"),
+            "distinct_method": profile.distinct_method,
+            "min_value": None if stats.get("min") is None else str(stats.get("min")),
+            "max_value": None if stats.get("max") is None else str(stats.get("max")),
+            "mean": _finite(stats.get("mean")), "stddev": _finite(stats.get("stddev")),
+            "sampled": profile.sampled, "sample": profile.sample,
+            "window_start": profile.window_start, "window_end": profile.window_end,
+            "stats": _json_safe(stats),
+        })
+    return rows
+
+
+def _finite(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number and number not in (float("inf"), float("-inf")) else None
+
+
+def _json_safe(value: Any) -> Any:
+    """JSON columns must not receive datetimes, decimals, NaN or infinities: convert them to text."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    return str(value)
+
+
+def _stored(row: Any) -> StoredObservation:
+    return StoredObservation(
+        id=row["id"], run_id=row["run_id"], dataset=row["dataset"], source=row["source"],
+        as_of=as_utc(row["as_of"]) or row["as_of"], status=Status(row["status"]), row_count=row["row_count"],
+        last_updated=as_utc(row["last_updated"]), freshness_lag_seconds=row["freshness_lag_seconds"],
+        columns=tuple(ColumnInfo.from_dict(c) for c in (row["columns"] or [])),
+        checks_failed=row["checks_failed"], error=row["error"], error_kind=row["error_kind"],
+        details=row["details"] or {},
+    )
