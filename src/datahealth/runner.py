@@ -23,7 +23,10 @@ from datahealth.results import DatasetResult, Status, TableMeta, utc_now
 from datahealth.selection import select_datasets
 from datahealth.sources import DatasetError, open_source
 from datahealth.sources.base import Source
-from datahealth.status import dataset_status, health_score
+from datahealth.evaluation import evaluate
+from datahealth.findings import RunEvaluation
+from datahealth.publish import PublishContext, publish_run
+from datahealth.status import health_score
 from datahealth.store import HistoryStore
 from datahealth.timeparse import parse_as_of
 
@@ -113,6 +116,8 @@ class MonitorRun:
         self._limits: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
         self.warnings: list[str] = []
+        self.flow_run_url: str | None = None
+        self.evaluation: RunEvaluation | None = None
 
     @classmethod
     def plan(cls, project: Project, patterns: Sequence[str] | None = None, tier: str | None = None,
@@ -169,24 +174,33 @@ class MonitorRun:
 
     def _run_stages(self, source: Source, dataset: DatasetConfig, meta: TableMeta, result: DatasetResult) -> None:
         """Profile and check stages; each stage's failure is recorded on the result, not raised."""
+        # --- profile stage (issue 3) ---
+        # --- checks stage (issue 4) ---
 
     def failed_result(self, dataset: DatasetConfig, error: BaseException) -> DatasetResult:
         """The result for a dataset whose task died outside `monitor` (timeout, cancelled worker)."""
         return DatasetResult(error_observation(dataset, self.as_of, error))
 
     def finish(self, results: Sequence[DatasetResult]) -> RunSummary:
-        """Store every result, then evaluate and publish; returns the run's summary."""
-        config_by_name = {d.name: d for d in self.datasets}
-        statuses: dict[str, Status] = {}
+        """Evaluate, store every result once, then publish; returns the run's summary."""
+        evaluation = self.evaluate(results)
         for result in results:
-            status = dataset_status(config_by_name[result.dataset], result)
-            statuses[result.dataset] = status
-            self.store.record_dataset_result(self.run_id, result, status)
-        summary = self._summary(results, statuses)
+            self.store.record_dataset_result(self.run_id, result, evaluation.statuses[result.dataset])
+        summary = self._summary(results, evaluation.statuses)
+        if self.options.publish:
+            summary.warnings.extend(publish_run(PublishContext(
+                project=self.project, store=self.store, run_id=self.run_id, as_of=self.as_of,
+                datasets=self.datasets, results=results, evaluation=evaluation, summary=summary,
+                options=self.options, flow_run_url=self.flow_run_url)))
         self.store.finish_run(self.run_id, status="completed", datasets_failed=len(summary.errored),
                               duration_seconds=summary.duration_seconds, health_score=summary.health_score,
                               summary={"counts": summary.counts, "warnings": summary.warnings})
+        self.evaluation = evaluation
         return summary
+
+    def evaluate(self, results: Sequence[DatasetResult]) -> RunEvaluation:
+        """Statuses and findings for this run's results (pure apart from reading history)."""
+        return evaluate(self.datasets, results)
 
     def _summary(self, results: Sequence[DatasetResult], statuses: dict[str, Status]) -> RunSummary:
         datasets = []

@@ -1,0 +1,42 @@
+"""Suite-wide fixtures. Services are real: PostgreSQL on 127.0.0.1:5432, others started per test session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("SODA_CORE_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+from tests.support import postgres  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The machine's PostgreSQL; `make test` starts it. Failing (not skipping) keeps the suite honest."""
+    if not postgres.postgres_available():
+        pytest.fail(f"PostgreSQL is not reachable on {postgres.PG_HOST}:{postgres.PG_PORT}; run `make services`")
+    return f"{postgres.PG_HOST}:{postgres.PG_PORT}"
+
+
+@pytest.fixture
+def pg_database(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test; yields its name."""
+    with postgres.temporary_database() as name:
+        yield name
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One Prefect test server for the whole session (it takes 5–30 s to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
