@@ -1,0 +1,95 @@
+"""The history store on SQLite and on the real PostgreSQL: migrations, one write per result, reads back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from datahealth.results import CheckOutcome, CheckResult, ColumnInfo, ColumnProfile, DatasetResult, ErrorKind, Observation, Profile, Status
+from datahealth.store import HistoryStore, HistoryStoreError
+from datahealth.store import migrate
+from datahealth.store.tables import metadata
+from tests.support import postgres
+
+T0 = datetime(2026, 10, 1, 7, tzinfo=UTC)
+COLUMNS = (ColumnInfo("id", "integer", False), ColumnInfo("email", "varchar", True))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres])])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> HistoryStore:
+    if request.param == "sqlite":
+        url = "sqlite:///history/h.db"
+    else:
+        url = postgres.sqlalchemy_url(request.getfixturevalue("pg_database"))
+    opened = HistoryStore.open(url, tmp_path)
+    request.addfinalizer(opened.close)
+    return opened
+
+
+def observation(as_of: datetime, rows: int, columns: tuple[ColumnInfo, ...] = COLUMNS, error: str | None = None) -> Observation:
+    return Observation(dataset="wh.customers", source="wh", as_of=as_of, observed_at=as_of, row_count=None if error else rows,
+                       row_count_method="exact", last_updated=as_of - timedelta(hours=2), columns=() if error else columns,
+                       error=error, error_kind=ErrorKind.UNREACHABLE if error else None)
+
+
+def test_migrations_create_every_table_and_match_the_models(store: HistoryStore) -> None:
+    assert migrate.current_revision(store.engine) == migrate.head_revision()
+    inspector = sa.inspect(store.engine)
+    for table in metadata.sorted_tables:
+        assert set(inspector.get_table_names()) >= {table.name}
+        actual = {c["name"] for c in inspector.get_columns(table.name)}
+        assert actual == {c.name for c in table.columns}, table.name
+
+
+def test_a_result_is_written_once_and_read_back(store: HistoryStore) -> None:
+    run_id = store.start_run(T0, selection=["wh.customers"], datasets_total=1)
+    profile = Profile("wh.customers", (ColumnProfile("email", "varchar", {"null_count": 3, "null_ratio": 0.3, "distinct_count": 7,
+                                                                          "min": "a", "max": "z", "mean": float("nan")}),), row_count=10)
+    check = CheckResult("wh.customers", "missing email", "missing", CheckOutcome.FAIL, column="email", observed_value=3.0,
+                        threshold="must be 0")
+    store.record_dataset_result(run_id, DatasetResult(observation(T0, 10), profile, [check]), Status.FAIL)
+    store.finish_run(run_id, status="completed", datasets_failed=0, duration_seconds=1.5, health_score=30.0)
+    latest = store.latest_observations()["wh.customers"]
+    assert (latest.row_count, latest.status, latest.checks_failed, latest.columns) == (10, Status.FAIL, 1, COLUMNS)
+    assert latest.freshness_lag_seconds == 7200.0 and latest.as_of == T0
+    [row] = store.latest_profile("wh.customers")
+    assert (row["null_count"], row["distinct_count"], row["mean"], row["stats"]["mean"]) == (3, 7, None, "nan")
+    assert store.check_results_for([latest.id])[latest.id][0]["outcome"] == "fail"
+    assert store.latest_run()["health_score"] == 30.0  # type: ignore[index]
+
+
+def test_history_is_ordered_and_schema_snapshots_only_on_change(store: HistoryStore) -> None:
+    for day in range(3):
+        columns = COLUMNS if day < 2 else (*COLUMNS, ColumnInfo("segment", "varchar", True))
+        run_id = store.start_run(T0 + timedelta(days=day))
+        store.record_dataset_result(run_id, DatasetResult(observation(T0 + timedelta(days=day), 10 + day, columns)), Status.OK)
+    run_id = store.start_run(T0 + timedelta(days=3))
+    store.record_dataset_result(run_id, DatasetResult(observation(T0 + timedelta(days=3), 0, error="cannot reach wh")), Status.ERROR)
+    history = store.observation_history(["wh.customers"], since=T0 + timedelta(days=1))["wh.customers"]
+    assert [h.row_count for h in history] == [11, 12, None]
+    assert history[-1].error == "cannot reach wh" and history[-1].status == Status.ERROR
+    assert store.accepted_schema("wh.customers") == COLUMNS  # the first snapshot is the baseline
+    accepted = store.accept_latest_schema("wh.customers")
+    assert accepted is not None and accepted[-1].name == "segment"
+    assert store.accepted_schema("wh.customers") == accepted
+
+
+def test_prune_removes_runs_older_than_retention(store: HistoryStore) -> None:
+    for day in range(5):
+        run_id = store.start_run(T0 + timedelta(days=day))
+        store.record_dataset_result(run_id, DatasetResult(observation(T0 + timedelta(days=day), day)), Status.OK)
+    removed = store.prune(retention_days=2, now=T0 + timedelta(days=4, hours=1))
+    assert removed == 3  # as-of days 0, 1 and 2 are more than two days before day 4 01:00
+    assert [h.row_count for h in store.observation_history(["wh.customers"])["wh.customers"]] == [3, 4]
+
+
+def test_unopenable_store_is_a_clear_secret_free_error(tmp_path: Path) -> None:
+    from tests.support.ports import free_port
+
+    with pytest.raises(HistoryStoreError) as caught:
+        HistoryStore.open(f"postgresql+psycopg://dh:store-secret-pw@127.0.0.1:{free_port()}/history", tmp_path)
+    assert "cannot open the history store" in str(caught.value)
+    assert "store-secret-pw" not in str(caught.value)
