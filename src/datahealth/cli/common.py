@@ -10,14 +10,22 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from datahealth.config import ConfigError, Project, load_project
 from datahealth.redaction import redact
 from datahealth.selection import SelectionError
 from datahealth.store import HistoryStore, HistoryStoreError
 
-console = Console()
-err_console = Console(stderr=True)
+def _console(stderr: bool = False) -> Console:
+    """Rich consoles; when output is piped or captured, use a wide fixed width instead of 80 columns."""
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 160
+    return Console(stderr=stderr, width=width)
+
+
+console = _console()
+err_console = _console(stderr=True)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -32,7 +40,7 @@ FormatOption = Annotated[str, typer.Option("--format", "-f", help="Output format
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {redact(message)}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(redact(message))}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -42,7 +50,7 @@ def handled_errors() -> Iterator[None]:
     try:
         yield
     except ConfigError as exc:
-        err_console.print(redact(exc.render()), highlight=False)
+        err_console.print(redact(exc.render()), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID) from None
     except (SelectionError, ValueError, KeyError) as exc:
         raise fail(str(exc).strip("'\""), EXIT_INVALID) from None

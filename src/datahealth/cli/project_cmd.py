@@ -49,7 +49,7 @@ def validate(project: ProjectOption = Path(".")) -> None:
     try:
         loaded = open_project(project)
     except ConfigError as exc:
-        err_console.print(redact(exc.render()), highlight=False)
+        err_console.print(redact(exc.render()), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID) from None
     with handled_errors():
         config = loaded.config

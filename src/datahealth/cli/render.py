@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from datahealth.config import Project
@@ -62,9 +63,9 @@ def status_table(rows: list[StatusRow], title: str = "Data health") -> Table:
         lag = format_duration(row.freshness_lag_seconds)
         sla = format_duration(row.sla_error_after_seconds) if row.sla_error_after_seconds else "-"
         table.add_row(
-            row.dataset, f"[{style}]{row.status}[/]", f"{row.rows:,}" if row.rows is not None else "-",
+            escape(row.dataset), f"[{style}]{row.status}[/]", f"{row.rows:,}" if row.rows is not None else "-",
             (row.last_updated or "-")[:16].replace("T", " "), f"{lag} / {sla}", str(row.checks_failed or "-"),
-            row.error or "",
+            escape(row.error or ""),
         )
     return table
 

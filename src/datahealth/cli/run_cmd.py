@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 import datahealth.envdefaults  # noqa: F401
@@ -97,9 +98,9 @@ def _print_summary(summary: RunSummary) -> None:
     console.print(f"Run {summary.run_id[:8]}: {len(summary.datasets)} datasets in {summary.duration_seconds:.1f}s; "
                   f"{counts}; health score {summary.health_score:.0f}/100")
     for item in summary.errored:
-        console.print(f"  [bold red]error[/] {item.dataset}: {item.error}", highlight=False)
+        console.print(f"  [bold red]error[/] {escape(item.dataset)}: {escape(item.error or '')}", highlight=False)
     for warning in summary.warnings:
-        console.print(f"  [yellow]warning[/] {warning}", highlight=False)
+        console.print(f"  [yellow]warning[/] {escape(warning)}", highlight=False)
 
 
 @app.command()

@@ -1,0 +1,66 @@
+"""The command line as a user meets it: exit codes, messages, JSON output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+from typer.testing import CliRunner
+
+from datahealth.cli import app
+from tests.support.projects import write_project
+
+runner = CliRunner()
+
+
+def small_project(tmp_path: Path) -> Path:
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    con.execute("CREATE TABLE orders AS SELECT range AS id, TIMESTAMP '2026-10-10 05:00:00' AS updated_at FROM range(5)")
+    con.close()
+    return write_project(tmp_path, sources={"wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"}},
+                         datasets={"wh.orders": {"timestamp_column": "updated_at", "sla": {"error_after": "1d"}},
+                                   "wh.gone": {}})
+
+
+def test_validate_ok_and_unknown_key_exit_codes(tmp_path: Path) -> None:
+    project = small_project(tmp_path)
+    ok = runner.invoke(app, ["validate", "-p", str(project)])
+    assert ok.exit_code == 0 and "valid" in ok.output
+    (project / "sla_config" / "extra.yaml").write_text("tiers:\n  daily:\n    schedul: '0 7 * * *'\n")
+    bad = runner.invoke(app, ["validate", "-p", str(project)])
+    assert bad.exit_code == 2
+    assert "extra.yaml:3" in bad.output and "tiers.daily.schedul" in bad.output and "schedule" in bad.output
+
+
+def test_run_then_status_json(tmp_path: Path) -> None:
+    project = small_project(tmp_path)
+    result = runner.invoke(app, ["run", "-p", str(project), "--no-prefect", "--no-publish", "--as-of", "2026-10-10T07:00Z"])
+    assert result.exit_code == 0, result.output
+    assert "wh.gone" in result.output and "not found" in result.output
+    status = runner.invoke(app, ["status", "-p", str(project), "--format", "json"])
+    assert status.exit_code == 0
+    rows = {row["dataset"]: row for row in json.loads(status.stdout)}
+    assert rows["wh.orders"]["status"] == "ok" and rows["wh.orders"]["rows"] == 5
+    assert rows["wh.orders"]["freshness_lag_seconds"] == 7200.0
+    assert rows["wh.orders"]["last_updated"].startswith("2026-10-10T05:00:00")
+    assert rows["wh.gone"]["status"] == "error" and "not found" in rows["wh.gone"]["error"]
+    for key in ("dataset", "status", "rows", "last_updated", "freshness_lag_seconds", "checks_failed", "error"):
+        assert key in rows["wh.orders"]
+
+
+def test_run_fail_on_error_exits_1_and_bad_selection_exits_2(tmp_path: Path) -> None:
+    project = small_project(tmp_path)
+    failing = runner.invoke(app, ["run", "-p", str(project), "--no-prefect", "--no-publish", "--fail-on", "error"])
+    assert failing.exit_code == 1
+    nothing = runner.invoke(app, ["run", "-p", str(project), "--no-prefect", "-d", "wh.nope*"])
+    assert nothing.exit_code == 2 and "no dataset matches" in nothing.output
+
+
+def test_init_scaffolds_a_valid_project(tmp_path: Path) -> None:
+    target = tmp_path / "mon"
+    created = runner.invoke(app, ["init", str(target)])
+    assert created.exit_code == 0
+    assert (target / "sla_config" / "datasets.yaml").exists() and (target / "flows" / "data_health.py").exists()
+    assert (target / ".gitignore").exists()
+    assert runner.invoke(app, ["validate", "-p", str(target)]).exit_code == 0
