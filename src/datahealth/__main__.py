@@ -1,5 +1,5 @@
 """`python -m datahealth` is the same as the `datahealth` console script."""
 
-from datahealth.cli import app
+from datahealth.cli.entrypoint import main
 
-app()
+main()
