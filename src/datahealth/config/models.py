@@ -196,14 +196,23 @@ class PrometheusConfig(StrictModel):
 
 
 class SlackConfig(StrictModel):
+    """Slack alerts. A bot token gives threads and in-place updates; a webhook only posts; neither → preview."""
+
     token_env: str | None = Field(default=None, description="env var holding the bot token")
     webhook_url_env: str | None = Field(default=None, description="env var holding an incoming-webhook URL")
+    webhooks: dict[str, str] = Field(default_factory=dict,
+                                     description="channel → env var of that channel's incoming webhook")
     base_url: str | None = Field(default=None, description="Slack API base URL (tests point it at a local server)")
     default_channel: str = "#data-alerts"
     digest_threshold: int = Field(default=5, ge=1)
     suppress_for: Duration = timedelta(0)
     preview_file: str = "reports/slack-preview.json"
     mention_owners: bool = True
+    owner_mentions: dict[str, str] = Field(default_factory=dict,
+                                           description="owner → Slack mention, e.g. crm-team: '<!subteam^S0123>'")
+    timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    retry_budget: Duration = Field(default=timedelta(seconds=30),
+                                   description="total time a run may spend retrying Slack before queueing")
 
 
 class EmailConfig(StrictModel):

@@ -46,7 +46,9 @@ Publisher = Callable[[PublishContext], None]
 
 def publishers() -> list[tuple[str, Publisher]]:
     """The publishers in the order they run (the report first, so alerts can link to it)."""
-    return []
+    from datahealth.publish.slack import publish_slack  # imported here: slack's modules import this one
+
+    return [("slack", publish_slack)]
 
 
 def publish_run(context: PublishContext) -> list[str]:

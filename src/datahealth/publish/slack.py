@@ -1,0 +1,209 @@
+"""The Slack publisher: alert on what changed, through a queue that survives Slack being down.
+
+Order of work in a run:
+1. plan the messages (slack_plan: routing, quiet/suppressed incidents, digests, threads vs notices);
+2. enqueue every one of them in the `deliveries` table *before* the first attempt;
+3. drain the queue oldest first, so what an earlier run could not deliver goes out before this run's news;
+   a reply finds its thread at send time, so it works even when its parent was queued by an earlier run.
+Slack trouble never fails the flow: what is still undelivered after the bounded retries stays queued,
+and the run gets one short warning. With no token or webhook configured (the demo), the messages are
+rendered into `preview_file` instead, so users can see exactly what would be sent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from datahealth.publish import slack_threads as threads
+from datahealth.publish.slack_blocks import as_text
+from datahealth.publish.slack_client import RetryBudget, SlackDeliveryError, SlackTransport, open_transport
+from datahealth.publish.slack_plan import DIGEST, NOTICE, POST, REPLY, UPDATE, Plan, PlanState, plan_messages
+from datahealth.redaction import redact
+from datahealth.results import as_utc, utc_now
+from datahealth.store import HistoryStore
+from datahealth.store import deliveries as queue
+
+if TYPE_CHECKING:
+    from datahealth.publish import PublishContext
+
+log = logging.getLogger("datahealth.publish.slack")
+
+CHANNEL = "slack"  # the deliveries-table channel of Slack messages
+PREVIEW_KEEP = 200  # messages kept in the preview file (newest last)
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    given_up: int = 0
+    left: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def publish_slack(context: PublishContext) -> None:
+    """Send (or preview) this run's Slack alerts; never raises for Slack's sake."""
+    config = context.project.config.publish.slack
+    budget = RetryBudget(config.retry_budget.total_seconds())
+    transport, mode = open_transport(config, budget)
+    if transport is None:
+        plan = plan_messages(context, PlanState(threads=True, announced=None, last_alerts={}))
+        path = write_preview(context, plan, reason=mode)
+        context.artifacts["slack_preview"] = str(path)
+        _summarise(context, mode="preview", plan=plan, report=DrainReport(), preview=str(path))
+        log.info("slack: not configured (%s); %d message(s) previewed in %s", mode, len(plan.messages), path)
+        return
+    store = context.store
+    changes = context.evaluation.changes
+    state = PlanState(threads=transport.threads,
+                      announced=threads.announced(store, [c.incident.id for c in changes]) | _queued(store),
+                      last_alerts=threads.last_alerts(store, [c.incident.fingerprint for c in changes]))
+    plan = plan_messages(context, state, transport.target_for)
+    for item in plan.messages:
+        queue.enqueue(store, channel=CHANNEL, target=item.target, kind=item.kind, payload=item.payload(context.as_of),
+                      incident_id=item.incident_id, run_id=context.run_id)
+    report = drain(store, transport)
+    _summarise(context, mode=mode, plan=plan, report=report)
+    if report.left or report.given_up:
+        context.summary.warnings.append(_warning(report))
+
+
+def drain(store: HistoryStore, transport: SlackTransport) -> DrainReport:
+    """Deliver queued messages oldest first; stop (keeping the rest) when Slack as a whole is unavailable.
+
+    A channel-level problem (bot not in the channel) holds back that channel's later messages only, so a
+    reply never overtakes its parent; a message Slack can never accept is given up and reported.
+    """
+    report = DrainReport()
+    blocked: set[str] = set()
+    seen: set[int] = set()
+    stopped = False
+    while not stopped:
+        batch = [d for d in queue.pending(store, CHANNEL) if d.id not in seen]
+        if not batch:
+            break
+        for delivery in batch:
+            seen.add(delivery.id)
+            if stopped or delivery.target in blocked:
+                report.left += 1
+                continue
+            try:
+                ref = deliver(store, transport, delivery)
+            except SlackDeliveryError as exc:
+                error = f"{delivery.target}: {exc}"
+                report.errors.append(error)
+                queue.mark_attempt_failed(store, delivery.id, error, give_up=exc.scope == "message")
+                if exc.scope == "message":
+                    report.given_up += 1
+                    continue
+                report.left += 1
+                if exc.scope == "channel":
+                    blocked.add(delivery.target)
+                else:
+                    stopped = True
+                continue
+            queue.mark_sent(store, delivery.id, ref)
+            report.sent += 1
+    return report
+
+
+def deliver(store: HistoryStore, transport: SlackTransport, delivery: queue.Delivery) -> str | None:
+    """Send one queued message; returns the message ts (or a note) kept as the delivery's external ref."""
+    payload, target = delivery.payload, delivery.target
+    text, blocks = str(payload.get("text", "")), list(payload.get("blocks", []))
+    alert_at = _as_of(payload)
+    if delivery.kind in (POST, DIGEST, NOTICE):
+        posted = transport.post(target, text, blocks)
+        if delivery.kind != NOTICE:
+            for incident_id in payload.get("announces", []):
+                threads.record(store, int(incident_id), target, ts=posted.ts or "", channel_id=posted.channel_id,
+                               digest=delivery.kind == DIGEST, alert_at=alert_at)
+        return posted.ts
+    thread = threads.find(store, delivery.incident_id, target)
+    if delivery.kind == UPDATE:
+        if not transport.threads or thread is None or not thread.has_thread or thread.digest:
+            return "skipped: no message of its own to edit"
+        return transport.update(thread.channel_id or target, thread.ts, text, blocks).ts
+    if delivery.kind == REPLY:
+        if transport.threads and thread is not None and thread.has_thread:
+            posted = transport.post(thread.channel_id or target, text, blocks, thread_ts=thread.ts,
+                                    broadcast=bool(payload.get("broadcast")))
+        else:  # the thread is gone (its parent was given up) or webhooks: say it at the top level
+            standalone = payload.get("standalone") or {"text": text, "blocks": blocks}
+            posted = transport.post(target, str(standalone.get("text", text)), list(standalone.get("blocks", blocks)))
+            if delivery.incident_id is not None and transport.threads and thread is None:
+                threads.record(store, delivery.incident_id, target, ts=posted.ts or "",
+                               channel_id=posted.channel_id, digest=False, alert_at=alert_at)
+        if payload.get("event") == "changed" and alert_at is not None:
+            threads.touch(store, delivery.incident_id, target, alert_at)
+        return posted.ts
+    raise SlackDeliveryError(f"unknown delivery kind {delivery.kind!r}", "message")
+
+
+def write_preview(context: PublishContext, plan: Plan, *, reason: str) -> Path:
+    """Append this run's messages to the preview file (newest last), keeping the last PREVIEW_KEEP."""
+    config = context.project.config.publish.slack
+    path = context.project.resolve(config.preview_file)
+    previous: list[dict[str, Any]] = []
+    if path.exists():
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+            previous = list(loaded.get("messages", [])) if isinstance(loaded, dict) else []
+        except (OSError, ValueError):
+            previous = []  # a damaged preview is replaced, never a reason to fail
+    entries = [{"run_id": context.run_id, "as_of": context.as_of.isoformat(), "channel": m.target, "kind": m.kind,
+                "incident_id": m.incident_id, "text": m.message["text"], "blocks": m.message["blocks"],
+                "rendered": as_text(m.message)} for m in plan.messages]
+    document = {
+        "note": f"Slack is not configured ({reason}); these are the messages datahealth would have sent. "
+                "Set publish.slack.token_env (bot token) or webhook_url_env to send them.",
+        "updated_at": utc_now().isoformat(),
+        "messages": (previous + entries)[-PREVIEW_KEEP:],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _queued(store: HistoryStore) -> set[tuple[int, str]]:
+    """Announcements still waiting in the queue count as made: their replies will follow them in order."""
+    made: set[tuple[int, str]] = set()
+    for delivery in queue.pending(store, CHANNEL, limit=10_000):
+        if delivery.kind in (POST, DIGEST):
+            made.update((int(i), delivery.target) for i in delivery.payload.get("announces", []))
+    return made
+
+
+def _as_of(payload: dict[str, Any]) -> datetime | None:
+    try:
+        return as_utc(datetime.fromisoformat(str(payload["as_of"])))
+    except (KeyError, ValueError):
+        return None
+
+
+def _summarise(context: PublishContext, *, mode: str, plan: Plan, report: DrainReport,
+               preview: str | None = None) -> None:
+    summary: dict[str, Any] = {"mode": mode if preview is None else "preview", "planned": len(plan.messages),
+                               "skipped": dict(plan.skipped), "sent": report.sent, "queued": report.left,
+                               "given_up": report.given_up}
+    if preview is not None:
+        summary["preview"] = preview
+        summary["reason"] = mode
+    context.summary.details["slack"] = summary
+
+
+def _warning(report: DrainReport) -> str:
+    parts = []
+    if report.left:
+        parts.append(f"{report.left} message(s) queued for the next run")
+    if report.given_up:
+        parts.append(f"{report.given_up} message(s) Slack refused and were dropped")
+    first = report.errors[0] if report.errors else ""
+    return redact(f"slack: {', '.join(parts)}" + (f" ({first})" if first else ""))[:500]

@@ -1,0 +1,223 @@
+"""Which Slack messages a run sends, to whom: routing and noise control over the run's incident changes.
+
+The rules, in the order they apply to each incident change and each of its routed destinations:
+1. ongoing incidents are silent (evaluation marks a real change as CHANGED, not ONGOING);
+2. acknowledged / snoozed incidents stay silent until `quiet_until` (a resolve still edits the original
+   message in place, which notifies nobody);
+3. `suppress_for`: no new alert about the same problem (fingerprint) in the same place within the interval;
+4. a destination that would get more than `digest_threshold` top-level messages in one run gets one digest;
+5. changes go in the incident's thread (bot mode) and refresh the original; a resolve edits the original
+   and says so in the thread. Webhooks cannot thread or edit, so they get a top-level notice instead;
+6. a resolve of something nobody was told about stays silent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from datahealth.config.models import DatasetConfig, SlackConfig
+from datahealth.findings import SEVERITY_RANK, IncidentChange, IncidentEvent
+from datahealth.publish import slack_blocks as blocks
+from datahealth.publish.slack_blocks import CardFacts, DigestItem, Evidence, Links, Message
+from datahealth.results import CheckResult
+from datahealth.routing import destinations
+
+if TYPE_CHECKING:
+    from datahealth.publish import PublishContext
+
+# Delivery kinds (stored in the deliveries table, so their names are part of the history format).
+POST, DIGEST, REPLY, UPDATE, NOTICE = "post", "digest", "reply", "update", "notice"
+
+
+@dataclass
+class Outgoing:
+    """One message to deliver. `announces` are the incidents a top-level post introduces (threads)."""
+
+    kind: str
+    target: str
+    message: Message
+    incident_id: int | None = None
+    announces: list[int] = field(default_factory=list)
+    broadcast: bool = False
+    standalone: Message | None = None  # a reply's stand-in when its thread is gone
+    event: str = ""
+
+    def payload(self, as_of: datetime) -> dict[str, Any]:
+        return {"text": self.message["text"], "blocks": self.message["blocks"], "announces": self.announces,
+                "broadcast": self.broadcast, "standalone": self.standalone, "event": self.event,
+                "as_of": as_of.isoformat()}
+
+
+@dataclass
+class Plan:
+    messages: list[Outgoing] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+@dataclass(frozen=True)
+class PlanState:
+    """What the plan needs from history: who was told already, and when the last alert went out."""
+
+    threads: bool  # replies and edits possible (bot mode, or the preview of it)
+    announced: set[tuple[int, str]] | None  # None: assume everything was announced (preview)
+    last_alerts: dict[tuple[str, str], datetime]
+
+
+def plan_messages(context: PublishContext, state: PlanState,
+                  target_for: Callable[[str], str] | None = None) -> Plan:
+    """Turn the run's incident changes into messages per destination (pure apart from its inputs)."""
+    config = context.project.config
+    slack = config.publish.slack
+    resolve_target = target_for or (lambda channel: channel)
+    links = Links(context.flow_run_url, report_url(context))
+    plan = Plan()
+    top_level: dict[str, list[tuple[IncidentChange, CardFacts, str]]] = defaultdict(list)
+    threaded: list[Outgoing] = []
+    for change in context.evaluation.changes:
+        incident = change.incident
+        if change.event == IncidentEvent.ONGOING:
+            plan.skipped["ongoing"] += 1
+            continue
+        dataset = config.datasets.get(incident.dataset)
+        channels = (destinations(config, dataset, incident.severity).slack_channels if dataset
+                    else (slack.default_channel,))
+        targets = list(dict.fromkeys(resolve_target(c) for c in channels))
+        facts = card_facts(context, change, dataset, links)
+        quiet = incident.is_quiet(context.as_of)
+        for target in targets:
+            told = state.announced is None or (incident.id, target) in state.announced
+            if change.event == IncidentEvent.RESOLVED:
+                if not told:
+                    plan.skipped["never announced"] += 1
+                    continue
+                card = blocks.incident_card(incident, facts, context.as_of)
+                if state.threads:
+                    threaded.append(Outgoing(UPDATE, target, card, incident.id, event="resolved"))
+                    if not quiet:
+                        note = blocks.resolved_note(incident)
+                        threaded.append(Outgoing(REPLY, target, blocks.thread_reply(incident, facts, note),
+                                                 incident.id, standalone=card, event="resolved"))
+                elif not quiet:
+                    top_level[target].append((change, facts, NOTICE))
+                continue
+            if quiet:
+                plan.skipped["acknowledged or snoozed"] += 1
+                continue
+            if _suppressed(slack, state, incident.fingerprint, target, context.as_of):
+                plan.skipped["suppressed"] += 1
+                continue
+            if change.event == IncidentEvent.OPENED or not told:
+                top_level[target].append((change, facts, POST))
+            elif state.threads:
+                note = blocks.change_note(incident, change.previous_severity, facts)
+                raised = _rank(incident.severity) > _rank(change.previous_severity)
+                threaded.append(Outgoing(REPLY, target, blocks.thread_reply(incident, facts, note), incident.id,
+                                         broadcast=raised, event="changed",
+                                         standalone=blocks.incident_card(incident, facts, context.as_of, note)))
+                threaded.append(Outgoing(UPDATE, target, blocks.incident_card(incident, facts, context.as_of),
+                                         incident.id, event="changed"))
+            else:
+                top_level[target].append((change, facts, NOTICE))
+    for target, items in top_level.items():
+        plan.messages.extend(_top_level(target, items, slack.digest_threshold, links, context.as_of))
+    plan.messages.extend(threaded)
+    return plan
+
+
+def _top_level(target: str, items: list[tuple[IncidentChange, CardFacts, str]], threshold: int, links: Links,
+               as_of: datetime) -> list[Outgoing]:
+    if len(items) > threshold:
+        ordered = sorted(items, key=lambda i: (-_rank(i[0].incident.severity), i[0].incident.dataset))
+        digest_items = [DigestItem(c.incident, f, c.event.value) for c, f, _ in ordered]
+        announces = [c.incident.id for c, _, kind in ordered if kind == POST]
+        return [Outgoing(DIGEST, target, blocks.digest(target, digest_items, links), announces=announces,
+                         event="digest")]
+    out = []
+    for change, facts, kind in items:
+        incident = change.incident
+        note = None
+        if change.event == IncidentEvent.CHANGED and kind == NOTICE:
+            note = blocks.change_note(incident, change.previous_severity, facts)
+        card = blocks.incident_card(incident, facts, as_of, note)
+        out.append(Outgoing(kind, target, card, incident.id, announces=[incident.id] if kind == POST else [],
+                            event=change.event.value))
+    return out
+
+
+def _suppressed(slack: SlackConfig, state: PlanState, fingerprint: str, target: str, as_of: datetime) -> bool:
+    if slack.suppress_for.total_seconds() <= 0:
+        return False
+    last = state.last_alerts.get((fingerprint, target))
+    return last is not None and last <= as_of < last + slack.suppress_for
+
+
+def _rank(severity: str | None) -> int:
+    return SEVERITY_RANK.get(severity or "", 0)
+
+
+def card_facts(context: PublishContext, change: IncidentChange, dataset: DatasetConfig | None,
+               links: Links) -> CardFacts:
+    """Observed/expected, owners and evidence for one incident's card."""
+    slack = context.project.config.publish.slack
+    incident, finding = change.incident, change.finding
+    observed = finding.observed if finding else incident.details.get("observed")
+    expected = finding.expected if finding else incident.details.get("expected")
+    owners = tuple(blocks.mention(o, slack.owner_mentions, slack.mention_owners) for o in
+                   (dataset.owners if dataset else []))
+    evidence = None
+    if incident.kind == "check":
+        check = _check_result(context, incident.dataset, incident.subject)
+        column = (finding.details.get("column") if finding else None) or incident.details.get("column")
+        evidence = _evidence(check, column, observed, share=bool(dataset and dataset.share_samples))
+    return CardFacts(observed=None if observed is None else str(observed),
+                     expected=None if expected is None else str(expected), owners=owners, evidence=evidence,
+                     links=links)
+
+
+def _check_result(context: PublishContext, dataset: str, name: str) -> CheckResult | None:
+    for result in context.results:
+        if result.dataset == dataset:
+            return next((c for c in result.checks if c.name == name), None)
+    return None
+
+
+def _evidence(check: CheckResult | None, column: str | None, observed: Any, *, share: bool) -> Evidence:
+    """Counts and column names always; the failing rows themselves only for datasets that opted in."""
+    columns: list[str] = [column] if column else []
+    samples = list(check.sample_rows or []) if check else []
+    if check and check.column and check.column not in columns:
+        columns.append(check.column)
+    if not columns and samples:
+        columns = list(dict.fromkeys(k for row in samples for k in row))
+    failing = None
+    if check is not None and check.observed_value is not None:
+        failing = f"{check.observed_value:g}"
+    elif observed is not None:
+        failing = str(observed)
+    return Evidence(failing_rows=failing, columns=tuple(columns), samples=tuple(samples) if share else ())
+
+
+def report_url(context: PublishContext) -> str | None:
+    """The report's URL: an artifact that is already a URL, or the artifact under `report.base_url`."""
+    artifact = context.artifacts.get("report")
+    if artifact and artifact.startswith(("http://", "https://")):
+        return artifact
+    report = context.project.config.publish.report
+    if not report.base_url:
+        return None
+    base = report.base_url.rstrip("/")
+    if not artifact:
+        return base + "/"
+    path = Path(artifact)
+    directory = context.project.resolve(report.directory)
+    for root in (directory, Path(report.directory)):
+        try:
+            return f"{base}/{path.relative_to(root).as_posix()}"
+        except ValueError:
+            continue
+    return f"{base}/{path.name}"
