@@ -39,9 +39,11 @@ class Delivery:
 def enqueue(store: HistoryStore, *, channel: str, target: str, kind: str, payload: dict[str, Any],
             incident_id: int | None = None, run_id: str | None = None) -> int:
     with store.engine.begin() as conn:
-        return int(conn.execute(deliveries.insert().values(
+        key = conn.execute(deliveries.insert().values(
             channel=channel, target=target, kind=kind, payload=payload, incident_id=incident_id, run_id=run_id,
-            status=PENDING, attempts=0, created_at=utc_now())).inserted_primary_key[0])
+            status=PENDING, attempts=0, created_at=utc_now())).inserted_primary_key
+        assert key is not None  # an INSERT always has one
+        return int(key[0])
 
 
 def pending(store: HistoryStore, channel: str, limit: int = 500) -> list[Delivery]:
