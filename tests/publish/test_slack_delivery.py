@@ -315,3 +315,23 @@ def test_channel_the_bot_cannot_post_to_holds_only_that_channel(tmp_path: Path, 
             assert "channel_not_found" in context.summary.warnings[0]
         finally:
             scenario.close()
+
+
+def test_a_message_another_run_is_sending_is_not_sent_twice(scenario: Scenario, slack: FakeSlack) -> None:
+    products, f1 = scenario.incident("warehouse.products", "duplicate_sku")
+    customers, f2 = scenario.incident("warehouse.customers")
+    slack.stop()
+    publish_slack(scenario.context([opened(products, f1), opened(customers, f2)]))
+    slack.start()
+    held, crm = sorted(deliveries.pending(scenario.store, "slack"), key=lambda d: d.target != "#data-alerts")
+    assert deliveries.claim(scenario.store, held.id)  # a concurrent run is sending this one
+
+    publish_slack(scenario.context([], as_of=later(1)))
+    assert slack.top_level("#data-alerts") == [] and len(slack.top_level("#crm-data")) == 1
+    assert deliveries.counts(scenario.store) == {"sending": 1, "sent": 1}
+
+    assert not deliveries.claim(scenario.store, held.id)  # claimed once only
+    with scenario.store.engine.begin() as conn:  # that run died: its claim runs out
+        conn.execute(deliveries.deliveries.update().values(next_attempt_at=later(-1)))
+    publish_slack(scenario.context([], as_of=later(2)))
+    assert len(slack.top_level("#data-alerts")) == 1 and deliveries.counts(scenario.store) == {"sent": 2}

@@ -189,10 +189,41 @@ class HistoryConfig(StrictModel):
 
 
 class PrometheusConfig(StrictModel):
-    pushgateway_url: str | None = None
-    job: str = "datahealth"
-    textfile: str | None = "reports/datahealth.prom"
-    column_metrics: bool = False
+    """Where each run's metrics go: a Pushgateway, a node_exporter textfile, or both (docs/metrics.md).
+
+    An empty value (what `${DATAHEALTH_PUSHGATEWAY_URL:-}` gives when the variable is unset) means
+    "not configured", so one project file serves laptops without a Pushgateway and servers with one.
+    """
+
+    pushgateway_url: str | None = Field(default=None, description="e.g. http://127.0.0.1:9091; empty: no push")
+    job: str = Field(default="datahealth", pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$",
+                     description="the Pushgateway group's job label")
+    textfile: str | None = Field(default="reports/datahealth.prom",
+                                 description="file for node_exporter's textfile collector; empty: none")
+    column_metrics: bool = Field(default=False, description="opt in to per-column null ratios (one series per column)")
+    push_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    stale_after: Duration | None = Field(
+        default=None, description="the monitor counts as stale this long after its last successful run; "
+                                  "default: twice the longest gap of the most frequent tier's schedule")
+
+    @field_validator("pushgateway_url", "textfile", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("pushgateway_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL; write e.g. http://127.0.0.1:9091")
+        return value
+
+    @field_validator("textfile")
+    @classmethod
+    def _prom_suffix(cls, value: str | None) -> str | None:
+        if value is not None and not value.endswith(".prom"):
+            raise ValueError(f"{value!r} must end in .prom (node_exporter's textfile collector reads only *.prom)")
+        return value
 
 
 class SlackConfig(StrictModel):

@@ -46,9 +46,10 @@ Publisher = Callable[[PublishContext], None]
 
 def publishers() -> list[tuple[str, Publisher]]:
     """The publishers in the order they run (the report first, so alerts can link to it)."""
+    from datahealth.publish.prometheus import publish_metrics
     from datahealth.publish.slack import publish_slack  # imported here: slack's modules import this one
 
-    return [("slack", publish_slack)]
+    return [("prometheus", publish_metrics), ("slack", publish_slack)]
 
 
 def publish_run(context: PublishContext) -> list[str]:

@@ -77,10 +77,12 @@ def drain(store: HistoryStore, transport: SlackTransport) -> DrainReport:
     """Deliver queued messages oldest first; stop (keeping the rest) when Slack as a whole is unavailable.
 
     A channel-level problem (bot not in the channel) holds back that channel's later messages only, so a
-    reply never overtakes its parent; a message Slack can never accept is given up and reported.
+    reply never overtakes its parent; a message Slack can never accept is given up and reported. Each
+    message is claimed before it is sent, so two runs draining at once never send one twice.
     """
     report = DrainReport()
-    blocked: set[str] = set()
+    queue.release_expired(store, CHANNEL)
+    blocked = queue.claimed_targets(store, CHANNEL)  # a concurrent run is sending there: keep the order
     seen: set[int] = set()
     stopped = False
     while not stopped:
@@ -91,6 +93,9 @@ def drain(store: HistoryStore, transport: SlackTransport) -> DrainReport:
             seen.add(delivery.id)
             if stopped or delivery.target in blocked:
                 report.left += 1
+                continue
+            if not queue.claim(store, delivery.id):
+                blocked.add(delivery.target)
                 continue
             try:
                 ref = deliver(store, transport, delivery)
@@ -106,6 +111,13 @@ def drain(store: HistoryStore, transport: SlackTransport) -> DrainReport:
                     blocked.add(delivery.target)
                 else:
                     stopped = True
+                continue
+            except Exception as exc:  # our own failure (history store, a bug): keep the message, stop here
+                error = f"{delivery.target}: {type(exc).__name__}: {exc}".splitlines()[0]
+                report.errors.append(error)
+                report.left += 1
+                queue.mark_attempt_failed(store, delivery.id, error)
+                stopped = True
                 continue
             queue.mark_sent(store, delivery.id, ref)
             report.sent += 1

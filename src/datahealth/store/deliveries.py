@@ -7,7 +7,7 @@ nothing; each publisher drains its channel's queue (oldest first) at the start o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from datahealth.store.repository import HistoryStore
 from datahealth.store.tables import deliveries
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+SENDING = "sending"  # claimed by a run that is sending it right now (see `claim`)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,38 @@ def mark_attempt_failed(store: HistoryStore, delivery_id: int, error: str, *, gi
         conn.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(
             status=FAILED if give_up else PENDING, last_error=redact(error)[:2000],
             attempts=deliveries.c.attempts + 1))
+
+
+def claim(store: HistoryStore, delivery_id: int, hold: timedelta = timedelta(minutes=10)) -> bool:
+    """Take a pending delivery for sending; False when another run got it first.
+
+    Two runs can drain the same queue at once (a frequent tier overlapping the daily one): the claim keeps
+    them from sending one message twice. A claim expires after `hold` (kept in `next_attempt_at`), so a
+    run that died mid-send does not strand the message: `release_expired` puts it back in the queue.
+    """
+    now = utc_now()
+    with store.engine.begin() as conn:
+        result = conn.execute(deliveries.update().where(
+            deliveries.c.id == delivery_id, deliveries.c.status == PENDING).values(
+            status=SENDING, next_attempt_at=now + hold))
+        return result.rowcount == 1
+
+
+def release_expired(store: HistoryStore, channel: str) -> int:
+    """Put deliveries whose sender's claim ran out back in the queue; returns how many."""
+    with store.engine.begin() as conn:
+        result = conn.execute(deliveries.update().where(
+            deliveries.c.channel == channel, deliveries.c.status == SENDING,
+            deliveries.c.next_attempt_at < utc_now()).values(status=PENDING))
+        return int(result.rowcount or 0)
+
+
+def claimed_targets(store: HistoryStore, channel: str) -> set[str]:
+    """Targets another run is sending to right now (their later messages must wait to keep the order)."""
+    query = sa.select(deliveries.c.target).where(deliveries.c.channel == channel,
+                                                 deliveries.c.status == SENDING).distinct()
+    with store.engine.connect() as conn:
+        return {str(target) for target in conn.execute(query).scalars()}
 
 
 def counts(store: HistoryStore) -> dict[str, int]:
