@@ -208,9 +208,8 @@ def test_the_exporter_reads_the_store_on_every_scrape(tmp_path: Path) -> None:
     root = metrics_project(tmp_path)
     project = load_project(root)
     store = HistoryStore.open(project.config.history.url, project.root)
-    server, thread = serve_metrics(project, store, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{server.server_port}/metrics"
-    try:
+    with serve_metrics(project, store, "127.0.0.1", 0) as server:
+        url = f"http://127.0.0.1:{server.server_port}/metrics"
         status, body = http_get(url)
         assert status == 200 and ("datahealth_dataset_rows", labels(**ORDERS)) not in parse_samples(body)
         run_monitor(project, as_of=AS_OF, options=RunOptions(profile=False, checks=False, publish=False))
@@ -220,27 +219,18 @@ def test_the_exporter_reads_the_store_on_every_scrape(tmp_path: Path) -> None:
         shutil.rmtree(root / ".datahealth")  # the store is gone: the scrape fails (up == 0), it does not lie
         status, body = http_get(url)
         assert status == 500 and b"datahealth_dataset_rows" not in body
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        store.close()
+    store.close()
 
 
 def test_serve_metrics_refuses_a_port_in_use(tmp_path: Path) -> None:
     root = metrics_project(tmp_path)
     project = load_project(root)
     store = HistoryStore.open(project.config.history.url, project.root)
-    server, thread = serve_metrics(project, store, "127.0.0.1", 0)
-    try:
+    with serve_metrics(project, store, "127.0.0.1", 0) as server:
         result = CliRunner().invoke(app, ["serve-metrics", "-p", str(root), "--port", str(server.server_port)])
-        assert result.exit_code == 1
-        assert f"cannot listen on 127.0.0.1:{server.server_port}" in result.output
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        store.close()
+    store.close()
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{server.server_port}" in result.output
 
 
 def test_observed_timestamp_is_the_wall_clock_of_the_observation(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
@@ -32,24 +33,21 @@ def serve_metrics(
         loaded = open_project(project)
         store = open_store(loaded)
     try:
-        try:
-            server, thread = start(loaded, store, host, port)
-        except OSError as exc:
-            raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-        stop = threading.Event()
+        with contextlib.ExitStack() as stack:
+            try:
+                server = stack.enter_context(start(loaded, store, host, port))
+            except OSError as exc:
+                raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+            stop = threading.Event()
 
-        def _stop(_signum: int, _frame: FrameType | None) -> None:
-            stop.set()
+            def _stop(_signum: int, _frame: FrameType | None) -> None:
+                stop.set()
 
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
-        err_console.print(f"Serving metrics of {loaded.config.project.name} on http://{host}:{server.server_port}/metrics "
-                          "(Ctrl-C to stop)", highlight=False)
-        sys.stderr.flush()
-        stop.wait()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+            signal.signal(signal.SIGTERM, _stop)
+            signal.signal(signal.SIGINT, _stop)
+            err_console.print(f"Serving metrics of {loaded.config.project.name} on "
+                              f"http://{host}:{server.server_port}/metrics (Ctrl-C to stop)", highlight=False)
+            stop.wait()
     finally:
         store.close()
 

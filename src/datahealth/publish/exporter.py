@@ -8,7 +8,8 @@ its last success timestamp, which keeps ageing in PromQL.
 from __future__ import annotations
 
 import logging
-import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import start_http_server
@@ -43,6 +44,13 @@ def store_registry(project: Project, store: HistoryStore) -> CollectorRegistry:
     return registry_for(build)
 
 
-def serve_metrics(project: Project, store: HistoryStore, host: str, port: int) -> tuple[WSGIServer, threading.Thread]:
-    """Start serving on host:port in a daemon thread; the caller shuts the server down."""
-    return start_http_server(port, addr=host, registry=store_registry(project, store))
+@contextmanager
+def serve_metrics(project: Project, store: HistoryStore, host: str, port: int) -> Iterator[WSGIServer]:
+    """Serve on host:port (0: any free port) in a daemon thread until the block ends; OSError if it cannot bind."""
+    server, thread = start_http_server(port, addr=host, registry=store_registry(project, store))
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
