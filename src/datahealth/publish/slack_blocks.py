@@ -98,7 +98,11 @@ def when(value: datetime | None) -> str:
 
 def one_line(incident: Incident, facts: CardFacts) -> str:
     """The incident in one line: dataset, what is wrong, observed vs expected (digests, fallbacks)."""
-    line = f"*{escape(incident.dataset)}*: {escape(_title(incident))}"
+    title = _title(incident)
+    if title.startswith(incident.dataset + " "):  # "x.y is stale: ..." reads on with the name in bold
+        line = f"*{escape(incident.dataset)}*{escape(title[len(incident.dataset):])}"
+    else:
+        line = f"*{escape(incident.dataset)}*: {escape(title)}"
     versus = _versus(facts)
     return f"{line} ({versus})" if versus else line
 
