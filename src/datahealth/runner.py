@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from datahealth.checks.runner import checks_stage
 from datahealth.config.models import DatasetConfig, Project
 from datahealth.observe import error_observation, observe_dataset
 from datahealth.results import DatasetResult, Status, TableMeta, utc_now
@@ -176,6 +177,9 @@ class MonitorRun:
         """Profile and check stages; each stage's failure is recorded on the result, not raised."""
         # --- profile stage (issue 3) ---
         # --- checks stage (issue 4) ---
+        if self.options.checks:
+            with self.limit(dataset.source):  # one Soda scan per dataset, within the source's concurrency limit
+                checks_stage(self.project, dataset, source, meta, self.as_of, self.store, result)
 
     def failed_result(self, dataset: DatasetConfig, error: BaseException) -> DatasetResult:
         """The result for a dataset whose task died outside `monitor` (timeout, cancelled worker)."""

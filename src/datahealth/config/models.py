@@ -110,6 +110,8 @@ class GeneratedChecks(StrictModel):
     required_columns_missing: bool = True
     schema_check: bool = Field(default=True, alias="schema")
     row_count_bounds: bool = True
+    row_count_min_days: int = Field(default=7, ge=2, le=28,
+                                    description="days of history needed before row_count bounds are generated")
 
 
 class AnomalyConfig(StrictModel):
