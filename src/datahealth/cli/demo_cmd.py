@@ -58,8 +58,12 @@ def demo(
         store = HistoryStore.open(loaded.config.history.url, loaded.root)
         try:
             console.print(status_table(status_rows(loaded, store), title="Data health after the demo"))
+            from datahealth.report import render_project_report
+
+            report = render_project_report(loaded, store)
         finally:
             store.close()
+        console.print(f"Report: {report.files.latest or report.files.path}", highlight=False)
         console.print("Next: `datahealth status`, `datahealth status --format json`, or open the report in reports/.")
 
 

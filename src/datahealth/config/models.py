@@ -249,20 +249,28 @@ class SlackConfig(StrictModel):
 
 
 class EmailConfig(StrictModel):
-    smtp_host: str | None = None
-    smtp_port: int = 587
+    """The emailed report: SMTP server, sender and default recipients (routing adds more)."""
+
+    smtp_host: str | None = Field(default=None, description="empty: no email is sent")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str | None = None
-    password_env: str | None = None
+    password_env: str | None = Field(default=None, description="env var holding the SMTP password")
+    ca_file: str | None = Field(default=None, description="CA bundle that signs the SMTP server's certificate")
     sender: str = "datahealth@localhost"
     recipients: list[str] = Field(default_factory=list)
-    timeout_seconds: float = 30.0
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    attach_report: bool = Field(default=True, description="attach the full HTML report to the email")
 
 
 class ReportConfig(StrictModel):
+    """The HTML report: where it is written, its public URL (for links) and how much history it shows."""
+
     directory: str = "reports"
-    base_url: str | None = None
+    base_url: str | None = Field(default=None, description="URL under which the report directory is served")
     title: str = "Data health"
+    history_days: int = Field(default=30, ge=1, le=366)
+    max_points: int = Field(default=120, ge=10, le=2000, description="history points per chart (runs are bucketed)")
 
 
 class PublishConfig(StrictModel):

@@ -71,7 +71,14 @@ def read_yaml(path: Path, environ: dict[str, str] | None = None) -> YamlDocument
     if node is None:
         doc.data = {}
         return doc
-    doc.data = _build(node, (), doc, env)
+    try:
+        doc.data = _build(node, (), doc, env)
+    except yaml.YAMLError as exc:  # a scalar no safe constructor accepts (e.g. a bare `=` or `!!python/...`)
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        doc.issues.append(ConfigIssue(path, "", f"invalid YAML value: {problem}",
+                                      "quote the value, e.g. key: \"=\"", line=mark.line + 1 if mark else None))
+        doc.data = None
     return doc
 
 

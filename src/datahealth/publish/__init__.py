@@ -47,9 +47,10 @@ Publisher = Callable[[PublishContext], None]
 def publishers() -> list[tuple[str, Publisher]]:
     """The publishers in the order they run (the report first, so alerts can link to it)."""
     from datahealth.publish.prometheus import publish_metrics
+    from datahealth.publish.report import publish_report
     from datahealth.publish.slack import publish_slack  # imported here: slack's modules import this one
 
-    return [("prometheus", publish_metrics), ("slack", publish_slack)]
+    return [("report", publish_report), ("prometheus", publish_metrics), ("slack", publish_slack)]
 
 
 def publish_run(context: PublishContext) -> list[str]:

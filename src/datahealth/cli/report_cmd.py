@@ -1,0 +1,61 @@
+"""`datahealth report`: render the HTML data-health report from the history store (and email it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import datahealth.envdefaults  # noqa: F401
+from datahealth.cli.app import app
+from datahealth.cli.common import (
+    EXIT_FAILED,
+    ProjectOption,
+    console,
+    err_console,
+    handled_errors,
+    open_project,
+    open_store,
+)
+from datahealth.timeparse import parse_as_of
+
+
+@app.command()
+def report(
+    project: ProjectOption = Path("."),
+    email: Annotated[bool, typer.Option("--email", help="Also email it (SMTP settings in publish.email).")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (or directory) instead of "
+                                                "the report directory.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Show the state as of this ISO time.")] = None,
+) -> None:
+    """Render the data-health report (reports/data-health-<time>.html and reports/latest.html) from the
+    history store's current state; no query touches the monitored data."""
+    from datahealth.publish.email import EmailError, send_report_email
+    from datahealth.report import render_project_report
+
+    failed = False
+    with handled_errors():
+        loaded = open_project(project)
+        store = open_store(loaded)
+        try:
+            built = render_project_report(loaded, store, as_of=parse_as_of(as_of) if as_of else None, output=output)
+            shown = built.files.latest or built.files.path
+            console.print(f"Report: {shown} ({built.files.size / 1e6:.1f} MB, {len(built.data.datasets)} datasets)",
+                          highlight=False)
+            if email:
+                try:
+                    outcome = send_report_email(loaded, store, built)
+                except EmailError as exc:
+                    err_console.print(f"[yellow]warning[/] email: {exc}", highlight=False)
+                    failed = True
+                else:
+                    for warning in outcome.warnings:
+                        err_console.print(f"[yellow]warning[/] {warning}", highlight=False)
+                    failed = outcome.pending > 0 or outcome.given_up > 0
+                    if outcome.sent:
+                        console.print(f"Emailed {outcome.sent} report email(s).")
+        finally:
+            store.close()
+    if failed:
+        raise typer.Exit(EXIT_FAILED)

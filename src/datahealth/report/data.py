@@ -1,0 +1,577 @@
+"""Everything the report shows, read from the history store in a few batched queries.
+
+One query per table (runs, latest observations, observations, profiles, check results, latest check
+sets, schema snapshots, findings, incidents with their events), never one per dataset: a report over a
+thousand datasets with a month of history must gather in well under a second. The large tables are
+read without their timestamp columns; rows are placed on the time axis through their run id, which is
+cheaper than parsing a timestamp per row.
+
+Works on an empty store and without incidents or findings (those features may not be in use): the
+report then shows what it has.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from datahealth.config.models import DatasetConfig, Project
+from datahealth.findings import SEVERITY_RANK, RunEvaluation
+from datahealth.redaction import redact
+from datahealth.report.axis import TimeAxis, build_axis
+from datahealth.report.schema_log import SchemaChange, diff_snapshots
+from datahealth.results import Status, as_utc, utc_now
+from datahealth.status import STATUS_SCORE
+from datahealth.store import HistoryStore
+from datahealth.store.tables import (
+    check_results,
+    findings,
+    incident_events,
+    incidents,
+    observations,
+    profiles,
+    runs,
+    schema_snapshots,
+)
+
+UNKNOWN = "unknown"
+STATUS_NAMES = (*(s.value for s in Status), UNKNOWN)
+SAMPLE_ROWS_SHOWN = 10
+SAMPLE_COLUMNS_SHOWN = 20
+SAMPLE_VALUE_CHARS = 200
+FAILING = ("fail", "error")
+
+
+@dataclass(frozen=True)
+class CheckDetail:
+    """A check's latest result. `sample_rows` is filled only for datasets that opted in (`share_samples`)."""
+
+    name: str
+    check_type: str
+    column: str | None
+    outcome: str
+    observed_value: float | None
+    threshold: str | None
+    message: str
+    failing_rows: int | None
+    sample_columns: list[str]
+    sample_rows: list[list[str]] | None
+
+    @property
+    def failing(self) -> bool:
+        return self.outcome in FAILING
+
+
+@dataclass(frozen=True)
+class FindingView:
+    dataset: str
+    kind: str
+    subject: str
+    severity: str
+    title: str
+    message: str
+    observed: str | None = None
+    expected: str | None = None
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    id: int
+    dataset: str
+    kind: str
+    subject: str
+    severity: str
+    status: str
+    title: str
+    message: str
+    opened_at: datetime
+    last_seen_at: datetime
+    resolved_at: datetime | None
+    occurrences: int
+    events: tuple[tuple[datetime, str], ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "resolved"
+
+
+@dataclass
+class DatasetHistory:
+    """Per-dataset series, each indexed by the report's time axis (None where nothing was recorded)."""
+
+    rows: list[int | None]
+    lags: list[float | None]
+    statuses: list[str | None]
+    null_columns: list[str] = field(default_factory=list)
+    null_ratios: list[list[float | None]] = field(default_factory=list)
+    checks: list[tuple[str, str | None, list[str | None]]] = field(default_factory=list)
+    anomalies: set[int] = field(default_factory=set)
+    bands: dict[int, tuple[float, float]] = field(default_factory=dict)
+
+
+@dataclass
+class DatasetView:
+    """One dataset as the report shows it: table row, detail header and history."""
+
+    config: DatasetConfig
+    status: str
+    history: DatasetHistory
+    as_of: datetime | None = None
+    rows: int | None = None
+    last_updated: datetime | None = None
+    lag_seconds: float | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    checks: list[CheckDetail] = field(default_factory=list)
+    schema_changes: list[SchemaChange] = field(default_factory=list)
+    findings: list[FindingView] = field(default_factory=list)
+    open_incidents: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def rank(self) -> int:
+        return Status(self.status).rank if self.status in Status._value2member_map_ else -1
+
+    @property
+    def checks_failed(self) -> int:
+        return sum(1 for c in self.checks if c.failing)
+
+    @property
+    def last_schema_change(self) -> datetime | None:
+        return self.schema_changes[-1].at if self.schema_changes else None
+
+    @property
+    def sla_warn_seconds(self) -> float | None:
+        sla = self.config.sla
+        return sla.warn_after.total_seconds() if sla and sla.warn_after else None
+
+    @property
+    def sla_error_seconds(self) -> float | None:
+        sla = self.config.sla
+        return sla.error_after.total_seconds() if sla and sla.error_after else None
+
+    @property
+    def lag_level(self) -> str:
+        """ok | warn | fail: where the current lag stands against the SLA's age limits."""
+        lag = self.lag_seconds
+        if lag is None:
+            return "ok"
+        if self.sla_error_seconds is not None and lag > self.sla_error_seconds:
+            return "fail"
+        if self.sla_warn_seconds is not None and lag > self.sla_warn_seconds:
+            return "warn"
+        return "ok"
+
+    @property
+    def lag_ratio(self) -> float | None:
+        limit = self.sla_error_seconds or self.sla_warn_seconds
+        return None if self.lag_seconds is None or not limit else self.lag_seconds / limit
+
+    @property
+    def headline(self) -> str:
+        """The one line that says what is wrong (for the worst-datasets list and the email)."""
+        if self.error:
+            return self.error.splitlines()[0][:300]
+        if self.findings:
+            worst = max(self.findings, key=lambda f: SEVERITY_RANK.get(f.severity, 0))
+            return worst.title
+        failing = [c.name for c in self.checks if c.failing]
+        if failing:
+            return f"failing checks: {', '.join(failing[:5])}" + (f" and {len(failing) - 5} more" if len(failing) > 5 else "")
+        if self.lag_level != "ok":
+            return "stale against its freshness SLA"
+        return ""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str | None
+    as_of: datetime | None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_seconds: float | None = None
+    tier: str | None = None
+    status: str | None = None
+    datasets_total: int = 0
+    datasets_failed: int = 0
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class ReportData:
+    title: str
+    project_name: str
+    as_of: datetime
+    generated_at: datetime
+    window_start: datetime
+    axis: TimeAxis
+    datasets: list[DatasetView]
+    incidents: list[IncidentView]
+    run: RunInfo | None
+    health_counts: list[dict[str, int]]
+    health_scores: list[float | None]
+    base_url: str | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATUS_NAMES, 0)
+        for dataset in self.datasets:
+            counts[dataset.status] += 1
+        return counts
+
+    @property
+    def score(self) -> float | None:
+        """Mean per-dataset score (ok 100, warn 70, fail 30, error 0) over the datasets ever observed."""
+        scores = [STATUS_SCORE[Status(d.status)] for d in self.datasets if d.status != UNKNOWN]
+        return round(sum(scores) / len(scores), 1) if scores else None
+
+    def worst(self, limit: int = 10) -> list[DatasetView]:
+        bad = [d for d in self.datasets if d.status not in (Status.OK.value, UNKNOWN)]
+        return sorted(bad, key=_worst_first)[:limit]
+
+    @property
+    def open_incidents(self) -> list[IncidentView]:
+        return sorted((i for i in self.incidents if i.is_open),
+                      key=lambda i: (-SEVERITY_RANK.get(i.severity, 0), -i.opened_at.timestamp(), i.id))
+
+    @property
+    def errored(self) -> list[DatasetView]:
+        return [d for d in self.datasets if d.status == Status.ERROR.value]
+
+    @property
+    def findings(self) -> list[FindingView]:
+        found = [f for d in self.datasets for f in d.findings]
+        return sorted(found, key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), f.dataset, f.kind, f.subject))
+
+    def sorted_datasets(self) -> list[DatasetView]:
+        """Worst first, then by name: the order the dataset table opens in."""
+        return sorted(self.datasets, key=_worst_first)
+
+
+def _worst_first(dataset: DatasetView) -> tuple[int, int, float, str]:
+    return (-dataset.rank, -dataset.checks_failed, -(dataset.lag_ratio or 0.0), dataset.name)
+
+
+def gather_report_data(project: Project, store: HistoryStore, *, as_of: datetime | None = None,
+                       evaluation: RunEvaluation | None = None, run: RunInfo | None = None) -> ReportData:
+    """Read the report's data for `project` from `store`, as of `as_of` (default: the newest run)."""
+    config = project.config
+    with store.engine.connect() as conn:
+        end = as_utc(as_of) or _newest_as_of(conn) or utc_now()
+        start = end - timedelta(days=config.publish.report.history_days)
+        window_runs = [(r.id, as_utc(r.as_of) or end) for r in conn.execute(
+            sa.select(runs.c.id, runs.c.as_of).where(runs.c.as_of >= start, runs.c.as_of <= end))]
+        axis = build_axis(window_runs, start, end, config.publish.report.max_points)
+        if run is None:
+            run = _latest_run(conn, end)
+        names = [d.name for d in project.datasets]
+        views = {d.name: DatasetView(d, UNKNOWN, _empty_history(len(axis))) for d in project.datasets}
+        _apply_latest_observations(conn, views, end)
+        _apply_observation_history(conn, views, axis, start, end)
+        _apply_null_ratios(conn, views, axis, start, end)
+        _apply_check_history(conn, views, axis, start, end)
+        _apply_latest_checks(conn, views, end)
+        _apply_schema_log(conn, views, end)
+        _apply_findings(conn, views, axis, start, end, evaluation, run.run_id if run else None)
+        incident_views = _read_incidents(conn, start, end, set(names), evaluation)
+    for incident in incident_views:
+        if incident.is_open and incident.dataset in views:
+            views[incident.dataset].open_incidents += 1
+    datasets = [views[n] for n in names]
+    counts, scores = _health_over_time(datasets, len(axis))
+    return ReportData(
+        title=config.publish.report.title, project_name=config.project.name, as_of=end, generated_at=utc_now(),
+        window_start=start, axis=axis, datasets=datasets, incidents=incident_views, run=run,
+        health_counts=counts, health_scores=scores, base_url=config.publish.report.base_url)
+
+
+# --- runs -----------------------------------------------------------------------------------------
+
+
+def _newest_as_of(conn: sa.Connection) -> datetime | None:
+    return as_utc(conn.execute(sa.select(sa.func.max(runs.c.as_of))).scalar())
+
+
+def _latest_run(conn: sa.Connection, end: datetime) -> RunInfo | None:
+    row = conn.execute(sa.select(runs).where(runs.c.as_of <= end)
+                       .order_by(runs.c.finished_at.is_(None), runs.c.as_of.desc(), runs.c.started_at.desc())
+                       .limit(1)).mappings().first()
+    if row is None:
+        return None
+    summary = row["summary"] or {}
+    return RunInfo(
+        run_id=row["id"], as_of=as_utc(row["as_of"]), started_at=as_utc(row["started_at"]),
+        finished_at=as_utc(row["finished_at"]), duration_seconds=row["duration_seconds"], tier=row["tier"],
+        status=row["status"], datasets_total=row["datasets_total"] or 0, datasets_failed=row["datasets_failed"] or 0,
+        warnings=tuple(redact(w) for w in summary.get("warnings", []) if isinstance(w, str)))
+
+
+# --- observations ---------------------------------------------------------------------------------
+
+
+def _apply_latest_observations(conn: sa.Connection, views: dict[str, DatasetView], end: datetime) -> None:
+    newest = (sa.select(sa.func.max(observations.c.id).label("id"))
+              .where(observations.c.as_of <= end).group_by(observations.c.dataset).subquery())
+    query = sa.select(observations.c.dataset, observations.c.status, observations.c.as_of, observations.c.row_count,
+                      observations.c.last_updated, observations.c.freshness_lag_seconds, observations.c.error,
+                      observations.c.error_kind).join(newest, observations.c.id == newest.c.id)
+    for row in conn.execute(query):
+        view = views.get(row.dataset)
+        if view is None:
+            continue
+        view.status = row.status if row.status in STATUS_NAMES else UNKNOWN
+        view.as_of, view.rows = as_utc(row.as_of), row.row_count
+        view.last_updated, view.lag_seconds = as_utc(row.last_updated), row.freshness_lag_seconds
+        view.error = redact(row.error) if row.error else None
+        view.error_kind = row.error_kind
+
+
+def _apply_observation_history(conn: sa.Connection, views: dict[str, DatasetView], axis: TimeAxis,
+                               start: datetime, end: datetime) -> None:
+    query = (sa.select(observations.c.run_id, observations.c.dataset, observations.c.status,
+                       observations.c.row_count, observations.c.freshness_lag_seconds)
+             .where(observations.c.as_of >= start, observations.c.as_of <= end).order_by(observations.c.id))
+    for run_id, dataset, status, row_count, lag in conn.execute(query):
+        view, index = views.get(dataset), axis.index(run_id)
+        if view is None or index is None:
+            continue
+        history = view.history
+        history.statuses[index] = status
+        history.rows[index] = row_count
+        history.lags[index] = lag
+
+
+def _apply_null_ratios(conn: sa.Connection, views: dict[str, DatasetView], axis: TimeAxis,
+                       start: datetime, end: datetime) -> None:
+    query = (sa.select(profiles.c.run_id, profiles.c.dataset, profiles.c.column_name, profiles.c.null_ratio)
+             .where(profiles.c.as_of >= start, profiles.c.as_of <= end).order_by(profiles.c.id))
+    per_dataset: dict[str, dict[str, list[float | None]]] = defaultdict(dict)
+    size = len(axis)
+    for run_id, dataset, column, ratio in conn.execute(query):
+        index = axis.index(run_id)
+        if index is None or dataset not in views:
+            continue
+        columns = per_dataset[dataset]
+        series = columns.get(column)
+        if series is None:
+            series = columns[column] = [None] * size
+        series[index] = ratio
+    for dataset, columns in per_dataset.items():
+        history = views[dataset].history
+        history.null_columns = list(columns)
+        history.null_ratios = list(columns.values())
+
+
+def _apply_check_history(conn: sa.Connection, views: dict[str, DatasetView], axis: TimeAxis,
+                         start: datetime, end: datetime) -> None:
+    query = (sa.select(check_results.c.run_id, check_results.c.dataset, check_results.c.name,
+                       check_results.c.column_name, check_results.c.outcome)
+             .where(check_results.c.as_of >= start, check_results.c.as_of <= end).order_by(check_results.c.id))
+    per_dataset: dict[str, dict[str, tuple[str, str | None, list[str | None]]]] = defaultdict(dict)
+    size = len(axis)
+    for run_id, dataset, name, column, outcome in conn.execute(query):
+        index = axis.index(run_id)
+        if index is None or dataset not in views:
+            continue
+        checks = per_dataset[dataset]
+        entry = checks.get(name)
+        if entry is None:
+            entry = checks[name] = (name, column, [None] * size)
+        entry[2][index] = outcome
+    for dataset, checks in per_dataset.items():
+        views[dataset].history.checks = list(checks.values())
+
+
+def _apply_latest_checks(conn: sa.Connection, views: dict[str, DatasetView], end: datetime) -> None:
+    """Each dataset's newest set of check results (a metadata-only run after it does not hide them)."""
+    newest = (sa.select(sa.func.max(check_results.c.observation_id).label("observation_id"))
+              .where(check_results.c.as_of <= end).group_by(check_results.c.dataset).subquery())
+    query = (sa.select(check_results.c.dataset, check_results.c.name, check_results.c.check_type,
+                       check_results.c.column_name, check_results.c.outcome, check_results.c.observed_value,
+                       check_results.c.threshold, check_results.c.message, check_results.c.details)
+             .join(newest, check_results.c.observation_id == newest.c.observation_id).order_by(check_results.c.id))
+    for row in conn.execute(query):
+        view = views.get(row.dataset)
+        if view is not None:
+            view.checks.append(_check_detail(row, view.config.share_samples))
+
+
+def _check_detail(row: Any, share_samples: bool) -> CheckDetail:
+    details = row.details if isinstance(row.details, dict) else {}
+    samples = details.get("sample_rows")
+    samples = [s for s in samples if isinstance(s, dict)] if isinstance(samples, list) else []
+    columns: list[str] = []
+    for sample in samples:
+        columns.extend(str(k) for k in sample if str(k) not in columns)
+    columns = columns[:SAMPLE_COLUMNS_SHOWN]
+    shown = None
+    if share_samples and samples:
+        shown = [[_sample_value(sample.get(c)) for c in columns] for sample in samples[:SAMPLE_ROWS_SHOWN]]
+    failing = details.get("failed_rows_count", details.get("failing_rows"))
+    if not isinstance(failing, int) or isinstance(failing, bool):
+        failing = int(row.observed_value) if row.outcome in FAILING and row.observed_value is not None else None
+    return CheckDetail(
+        name=row.name, check_type=row.check_type, column=row.column_name, outcome=row.outcome,
+        observed_value=row.observed_value, threshold=row.threshold, message=redact(row.message or ""),
+        failing_rows=failing, sample_columns=columns, sample_rows=shown)
+
+
+def _sample_value(value: Any) -> str:
+    text = "NULL" if value is None else redact(value)
+    return text if len(text) <= SAMPLE_VALUE_CHARS else text[:SAMPLE_VALUE_CHARS] + "…"
+
+
+def _apply_schema_log(conn: sa.Connection, views: dict[str, DatasetView], end: datetime) -> None:
+    query = (sa.select(schema_snapshots.c.dataset, schema_snapshots.c.as_of, schema_snapshots.c.columns,
+                       schema_snapshots.c.accepted)
+             .where(schema_snapshots.c.as_of <= end)
+             .order_by(schema_snapshots.c.dataset, schema_snapshots.c.as_of, schema_snapshots.c.id))
+    grouped: dict[str, list[tuple[datetime, list[dict[str, Any]], bool]]] = defaultdict(list)
+    for dataset, at, columns, accepted in conn.execute(query):
+        if dataset in views:
+            grouped[dataset].append((as_utc(at) or end, columns if isinstance(columns, list) else [], bool(accepted)))
+    for dataset, snapshots in grouped.items():
+        if len(snapshots) > 1:
+            views[dataset].schema_changes = diff_snapshots(snapshots)
+
+
+# --- findings and incidents -----------------------------------------------------------------------
+
+
+def _apply_findings(conn: sa.Connection, views: dict[str, DatasetView], axis: TimeAxis, start: datetime,
+                    end: datetime, evaluation: RunEvaluation | None, current_run: str | None) -> None:
+    """Current findings per dataset (this run's evaluation, else the stored findings of its latest run),
+    and the row-count anomalies to mark on its history."""
+    latest_run: dict[str, str] = {}
+    query = (sa.select(findings.c.run_id, findings.c.dataset, findings.c.kind, findings.c.subject,
+                       findings.c.severity, findings.c.message, findings.c.details)
+             .where(findings.c.as_of >= start, findings.c.as_of <= end).order_by(findings.c.id))
+    stored: dict[str, list[tuple[str, FindingView]]] = defaultdict(list)
+    for row in conn.execute(query):
+        view = views.get(row.dataset)
+        if view is None:
+            continue
+        details = row.details if isinstance(row.details, dict) else {}
+        _mark_anomaly(view.history, axis.index(row.run_id), row.kind, row.subject or "", details)
+        finding = FindingView(
+            dataset=row.dataset, kind=row.kind, subject=row.subject or "", severity=row.severity,
+            title=redact(details.get("title") or row.message), message=redact(row.message),
+            observed=_text(details.get("observed")), expected=_text(details.get("expected")))
+        stored[row.dataset].append((row.run_id, finding))
+        latest_run[row.dataset] = row.run_id
+    evaluated = set(evaluation.statuses) if evaluation else set()
+    for name, view in views.items():
+        if name in evaluated:
+            continue
+        run_id = latest_run.get(name)
+        view.findings = [f for r, f in stored.get(name, []) if r == run_id]
+    if evaluation is None:
+        return
+    index = axis.index(current_run)
+    for item in evaluation.findings:
+        view = views.get(item.dataset)
+        if view is None:
+            continue
+        view.findings.append(FindingView(
+            dataset=item.dataset, kind=item.kind.value, subject=item.subject, severity=item.severity,
+            title=redact(item.title), message=redact(item.message), observed=item.observed, expected=item.expected))
+        _mark_anomaly(view.history, index, item.kind.value, item.subject, item.details)
+
+
+_BAND_KEYS = (("expected_low", "expected_high"), ("expected_min", "expected_max"), ("lower", "upper"), ("low", "high"))
+
+
+def _mark_anomaly(history: DatasetHistory, index: int | None, kind: str, subject: str,
+                  details: dict[str, Any]) -> None:
+    """Row-count anomalies become markers on the row-count chart, with the detector's range when it gave one."""
+    if index is None or kind != "anomaly" or not ("row" in subject or "volume" in subject):
+        return
+    history.anomalies.add(index)
+    pairs = [(details.get(lo), details.get(hi)) for lo, hi in _BAND_KEYS]
+    expected = details.get("expected_range")
+    if isinstance(expected, list | tuple) and len(expected) == 2:
+        pairs.insert(0, (expected[0], expected[1]))
+    for low, high in pairs:
+        if isinstance(low, int | float) and isinstance(high, int | float):
+            history.bands[index] = (float(low), float(high))
+            return
+
+
+def _read_incidents(conn: sa.Connection, start: datetime, end: datetime, datasets: set[str],
+                    evaluation: RunEvaluation | None) -> list[IncidentView]:
+    """Incidents open now or active during the window, with their events; the run's own open incidents
+    are added when the store does not have them yet."""
+    active = sa.and_(incidents.c.opened_at <= end,
+                     sa.or_(incidents.c.status != "resolved", incidents.c.resolved_at >= start))
+    events: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    event_query = (sa.select(incident_events.c.incident_id, incident_events.c.at, incident_events.c.event)
+                   .join(incidents, incidents.c.id == incident_events.c.incident_id).where(active)
+                   .order_by(incident_events.c.at, incident_events.c.id))
+    for incident_id, at, event in conn.execute(event_query):
+        events[incident_id].append((as_utc(at) or end, event))
+    views: dict[int, IncidentView] = {}
+    for row in conn.execute(sa.select(incidents).where(active).order_by(incidents.c.opened_at)).mappings():
+        if row["dataset"] not in datasets:
+            continue
+        opened = as_utc(row["opened_at"]) or end
+        views[row["id"]] = IncidentView(
+            id=row["id"], dataset=row["dataset"], kind=row["kind"], subject=row["subject"] or "",
+            severity=row["severity"], status=row["status"], title=redact(row["title"]),
+            message=redact(row["message"] or ""), opened_at=opened, last_seen_at=as_utc(row["last_seen_at"]) or opened,
+            resolved_at=as_utc(row["resolved_at"]), occurrences=row["occurrences"] or 1,
+            events=tuple(events.get(row["id"], ())))
+    for incident in evaluation.open_incidents if evaluation else ():
+        if incident.id not in views and incident.dataset in datasets:
+            opened = as_utc(incident.opened_at) or end
+            views[incident.id] = IncidentView(
+                id=incident.id, dataset=incident.dataset, kind=incident.kind, subject=incident.subject,
+                severity=incident.severity, status=incident.status.value, title=redact(incident.title),
+                message=redact(incident.message), opened_at=opened,
+                last_seen_at=as_utc(incident.last_seen_at) or opened, resolved_at=as_utc(incident.resolved_at),
+                occurrences=incident.occurrences)
+    return sorted(views.values(), key=lambda i: (i.opened_at, i.id))
+
+
+# --- derived --------------------------------------------------------------------------------------
+
+
+def _empty_history(size: int) -> DatasetHistory:
+    return DatasetHistory(rows=[None] * size, lags=[None] * size, statuses=[None] * size)
+
+
+def _health_over_time(datasets: Sequence[DatasetView], size: int) -> tuple[list[dict[str, int]], list[float | None]]:
+    """Status counts and score at each axis point, carrying each dataset's last known status forward
+    (a metadata tier that observes a subset must not make the others vanish from the chart)."""
+    counts = [dict.fromkeys(STATUS_NAMES[:-1], 0) for _ in range(size)]
+    for dataset in datasets:
+        current: str | None = None
+        for index, status in enumerate(dataset.history.statuses):
+            current = status or current
+            if current in counts[index]:
+                counts[index][current] += 1
+    scores: list[float | None] = []
+    for point in counts:
+        total = sum(point.values())
+        scores.append(round(sum(STATUS_SCORE[Status(s)] * n for s, n in point.items()) / total, 1) if total else None)
+    return counts, scores
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else redact(value)
+
+
+def routing_severity(view: DatasetView, incidents_: Iterable[IncidentView] = ()) -> str:
+    """The severity to route a dataset's report lines by: its worst open incident or finding."""
+    severities = [i.severity for i in incidents_ if i.dataset == view.name and i.is_open]
+    severities += [f.severity for f in view.findings]
+    if view.status in (Status.FAIL.value, Status.ERROR.value):
+        severities.append("error")
+    return max(severities, key=lambda s: SEVERITY_RANK.get(s, 0), default="warn")

@@ -1,0 +1,93 @@
+"""The compact JSON the report page draws its charts from, and how it is embedded safely.
+
+Size is the budget that matters (a thousand datasets must stay far below 8 MB next to 4.8 MB of
+plotly.js), so series are plain arrays on the shared time axis, statuses and check outcomes are one
+character per point, null ratios are integers in parts per million, and empty keys are left out.
+The page reads the JSON from a `<script type="application/json">` element; every `<`, `>` and `&` is
+written as a `\\u` escape so no data value can close that element or open another.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+from datahealth.report.data import DatasetView, ReportData
+
+STATUS_CODE = {"ok": "o", "warn": "w", "fail": "f", "error": "e"}
+OUTCOME_CODE = {"pass": "p", "warn": "w", "fail": "f", "error": "e"}
+TIMELINE_INCIDENTS = 300
+_SCRIPT_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                                 "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def script_json(value: Any) -> str:
+    """JSON that is safe inside an HTML `<script>` element (no `</script>`, `<!--` or line separators)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).translate(_SCRIPT_ESCAPES)
+
+
+def browser_payload(data: ReportData) -> dict[str, Any]:
+    recent = sorted(data.incidents, key=lambda i: (i.is_open, i.opened_at), reverse=True)[:TIMELINE_INCIDENTS]
+    return {
+        "t": [_iso(t) for t in data.axis.points],
+        "asOf": _iso(data.as_of),
+        "health": {**{status: [c[status] for c in data.health_counts] for status in STATUS_CODE},
+                   "score": data.health_scores},
+        "incidents": [[i.id, i.dataset, i.kind, i.severity, i.status, i.title, _iso(i.opened_at),
+                       _iso(i.resolved_at), [[_iso(at), event] for at, event in i.events]]
+                      for i in sorted(recent, key=lambda i: (i.opened_at, i.id))],
+        "incidentsTotal": len(data.incidents),
+        "ds": {d.name: dataset_payload(d) for d in data.datasets},
+    }
+
+
+def dataset_payload(view: DatasetView) -> dict[str, Any]:
+    config, history = view.config, view.history
+    payload: dict[str, Any] = {
+        "st": view.status,
+        "r": history.rows,
+        "l": [None if v is None else round(v / 3600, 2) for v in history.lags],
+        "s": "".join(STATUS_CODE.get(s or "", "-") for s in history.statuses),
+    }
+    optional: dict[str, Any] = {
+        "d": config.description,
+        "o": config.owners,
+        "tg": config.tags,
+        "sh": config.share_samples,
+        "err": view.error,
+        "ek": view.error_kind,
+        "sla": [_hours(view.sla_warn_seconds), _hours(view.sla_error_seconds)]
+        if view.sla_warn_seconds or view.sla_error_seconds else None,
+        "an": [config.anomaly.sensitivity, config.anomaly.min_training_runs, config.anomaly.direction]
+        if config.anomaly.enabled else None,
+        "ax": sorted(history.anomalies),
+        "bd": {str(i): list(b) for i, b in sorted(history.bands.items())},
+        "nc": history.null_columns,
+        "nz": [[_ppm(v) for v in series] for series in history.null_ratios],
+        "ck": [[name, column, "".join(OUTCOME_CODE.get(o or "", "-") for o in outcomes)]
+               for name, column, outcomes in history.checks],
+        "cl": [[c.name, c.check_type, c.column, c.outcome, _number(c.observed_value), c.threshold, c.message,
+                c.failing_rows, c.sample_columns, c.sample_rows] for c in view.checks],
+        "sc": [[_iso(c.at), c.change, c.column, c.before, c.after, c.accepted] for c in view.schema_changes],
+        "f": [[f.severity, f.kind, f.title, f.message, f.observed, f.expected] for f in view.findings],
+    }
+    payload.update({k: v for k, v in optional.items() if v})
+    return payload
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 3)
+
+
+def _ppm(ratio: float | None) -> int | None:
+    return None if ratio is None or not math.isfinite(ratio) else round(ratio * 1_000_000)
+
+
+def _number(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None

@@ -1,0 +1,125 @@
+"""The report in a real headless Chromium: loads offline without console errors, draws its charts,
+shows hostile names and values as text, and its table sorts and filters."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from datahealth.report import render_project_report
+from tests.report.conftest import open_report
+from tests.report.history import (
+    BROKEN,
+    CUSTOMERS,
+    HOSTILE_COLUMN,
+    HOSTILE_DATASET,
+    HOSTILE_VALUE,
+    ORDERS,
+    PII_EMAIL,
+    History,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def _plotted(page: Any, selector: str) -> list[str]:
+    """The trace names plotly drew into `selector` (empty when no chart is there)."""
+    return page.evaluate(
+        """(sel) => { const node = document.querySelector(sel);
+                      if (!node || !node.querySelector('.main-svg') || !node.data) return [];
+                      return node.data.map(t => t.name || t.type); }""", selector)
+
+
+def _not_injected(page: Any) -> None:
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.locator(".dh-injected").count() == 0
+    assert page.locator("#detail svg[onload], #detail img").count() == 0
+
+
+def test_loads_offline_without_errors_and_draws_the_overview(history: History, chromium: Any) -> None:
+    path = render_project_report(history.project, history.store).files.path
+    loaded = open_report(chromium, path)
+    page = loaded.page
+    try:
+        assert loaded.console_errors == []
+        assert all(url.startswith(("file:", "data:", "blob:")) for url in loaded.requests), loaded.requests
+        assert _plotted(page, "#health-chart") == ["ok", "warn", "fail", "error", "health score"]
+        assert _plotted(page, "#incident-chart") == ["bar"]
+        assert page.locator("#dataset-table tbody tr").count() == 5
+        assert page.locator("#detail").is_hidden()
+        _not_injected(page)
+        rendered = page.locator("#dataset-table").inner_text()
+        assert HOSTILE_DATASET in rendered and "<i class=\"dh-injected\">team</i>" in rendered
+    finally:
+        page.close()
+
+
+def test_opening_a_dataset_draws_its_charts_and_shared_samples(history: History, chromium: Any) -> None:
+    path = render_project_report(history.project, history.store).files.path
+    loaded = open_report(chromium, path)
+    page = loaded.page
+    try:
+        page.locator("#dataset-table a", has_text=ORDERS).first.click()
+        page.wait_for_selector(f'#detail[data-ready="{ORDERS}"]')
+        assert _plotted(page, "#chart-rows") == ["scatter", "expected band", "rows", "anomaly"]
+        assert _plotted(page, "#chart-lag") == ["lag", "warn SLA", "error SLA"]
+        assert _plotted(page, "#chart-nulls") == ["heatmap"]
+        assert _plotted(page, "#chart-checks") == ["heatmap"]
+        detail = page.locator("#detail").inner_text()
+        assert PII_EMAIL in detail and HOSTILE_VALUE in detail  # shown, as text
+        headers = page.locator("#detail .samples th").all_inner_texts()
+        assert headers == ["id", "email", HOSTILE_COLUMN]
+        assert "type changed" in detail and "coupon" in detail  # schema change log
+        assert loaded.console_errors == []
+        _not_injected(page)
+    finally:
+        page.close()
+
+
+def test_hostile_dataset_and_withheld_samples(history: History, chromium: Any) -> None:
+    path = render_project_report(history.project, history.store).files.path
+    loaded = open_report(chromium, path, "#ds=" + quote(HOSTILE_DATASET, safe=""))
+    page = loaded.page
+    try:
+        page.wait_for_selector("#detail[data-ready]")
+        assert page.locator("#detail .dataset-name").inner_text() == HOSTILE_DATASET
+        null_labels = page.evaluate("document.getElementById('chart-nulls').data[0].y")
+        assert any(label.startswith("&lt;img src=x") for label in null_labels)  # escaped for plotly's label markup
+        detail = page.locator("#detail").inner_text()
+        assert PII_EMAIL not in detail and "withheld" in detail and HOSTILE_COLUMN in detail
+        page.evaluate("(name) => { location.hash = '#ds=' + encodeURIComponent(name); }", CUSTOMERS)
+        page.wait_for_selector(f'#detail[data-ready="{CUSTOMERS}"]')
+        assert PII_EMAIL not in page.locator("#detail").inner_text()
+        assert loaded.console_errors == []
+        _not_injected(page)
+    finally:
+        page.close()
+
+
+def test_the_dataset_table_sorts_and_filters(history: History, chromium: Any) -> None:
+    path = render_project_report(history.project, history.store).files.path
+    page = open_report(chromium, path).page
+    try:
+        def visible() -> list[str]:
+            return page.evaluate("""() => [...document.querySelectorAll('#dataset-table tbody tr')]
+                                    .filter(r => !r.hidden).map(r => r.dataset.name)""")
+
+        assert visible()[0] == BROKEN  # worst first
+        page.fill("#dataset-filter", "crm")
+        assert visible() == [CUSTOMERS]
+        page.fill("#dataset-filter", "")
+        page.select_option("#status-filter", "error")
+        assert visible() == [BROKEN]
+        assert page.locator("#dataset-count").inner_text() == "1 of 5 datasets"
+        page.select_option("#status-filter", "")
+        page.click("th[data-sort=name]")
+        names = visible()
+        assert names == sorted(names)
+        page.click("th[data-sort=rows]")
+        rows = page.evaluate("""() => [...document.querySelectorAll('#dataset-table tbody tr')]
+                                .map(r => r.dataset.rows).filter(v => v !== '').map(Number)""")
+        assert rows == sorted(rows, reverse=True)
+    finally:
+        page.close()

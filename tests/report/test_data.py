@@ -1,0 +1,146 @@
+"""The report's data: what is read from the history store and how it is placed on the time axis."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from datahealth.findings import Finding, FindingKind, Incident, IncidentStatus, RunEvaluation
+from datahealth.report.axis import build_axis
+from datahealth.report.data import gather_report_data
+from datahealth.report.schema_log import diff_snapshots
+from datahealth.results import DatasetResult, Observation, Status
+from datahealth.store import HistoryStore
+from tests.report.history import (
+    AS_OF,
+    BROKEN,
+    CUSTOMERS,
+    DAYS,
+    HOSTILE_COLUMN,
+    HOSTILE_DATASET,
+    ORDERS,
+    PII_EMAIL,
+    QUIET,
+    SECRET,
+    START,
+    History,
+    write_report_project,
+)
+
+
+def test_axis_has_one_point_per_run_until_it_must_bucket() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    daily = [(f"r{i}", start + timedelta(days=i)) for i in range(5)]
+    axis = build_axis(daily, start, start + timedelta(days=4), max_points=10)
+    assert axis.points == [t for _, t in daily]
+    assert [axis.index(f"r{i}") for i in range(5)] == [0, 1, 2, 3, 4]
+
+    frequent = [(f"q{i}", start + timedelta(minutes=15 * i)) for i in range(96 * 3)]
+    axis = build_axis(frequent, start, start + timedelta(days=3), max_points=12)
+    assert len(axis) == 12
+    assert axis.points[-1] == frequent[-1][1]  # a bucket is labelled by its newest run
+    assert axis.index("q0") == 0 and axis.index(frequent[-1][0]) == 11
+    assert sorted(set(axis.run_index.values())) == list(range(12))
+
+
+def test_gathers_statuses_counts_and_history(history: History) -> None:
+    data = gather_report_data(history.project, history.store)
+    views = {d.name: d for d in data.datasets}
+    assert data.as_of == AS_OF
+    assert len(data.axis) == DAYS
+    assert data.counts == {"ok": 0, "warn": 0, "fail": 3, "error": 1, "unknown": 1}
+    assert views[QUIET].status == "unknown" and views[QUIET].rows is None
+    orders = views[ORDERS].history
+    assert orders.rows[0] == 1000 and orders.rows[8] == 100 and orders.rows[9] == 1090
+    assert orders.lags == [3 * 3600.0] * DAYS
+    assert orders.statuses[:8] == ["ok"] * 8 and orders.statuses[8:] == ["fail", "fail"]
+    assert orders.null_columns == ["id", "email", HOSTILE_COLUMN, "coupon"]
+    assert orders.null_ratios[1][9] == 0.25 and orders.null_ratios[3][:6] == [None] * 6
+    assert dict((name, "".join(o[0] if o else "-" for o in outcomes)) for name, _, outcomes in orders.checks) == {
+        "missing email": "ppppppppff", "row count": "pppppppppp"}
+    assert data.health_counts[0] == {"ok": 4, "warn": 0, "fail": 0, "error": 0}
+    assert data.health_counts[-1] == {"ok": 0, "warn": 0, "fail": 3, "error": 1}
+    assert data.health_scores[0] == 100.0 and data.health_scores[-1] == 22.5
+    assert data.score == 22.5
+
+
+def test_samples_only_for_datasets_that_share_them(history: History) -> None:
+    views = {d.name: d for d in gather_report_data(history.project, history.store).datasets}
+    shared = views[ORDERS].checks[0]
+    assert shared.failing and shared.failing_rows == 3
+    assert shared.sample_rows is not None and PII_EMAIL in shared.sample_rows[0]
+    for name in (CUSTOMERS, HOSTILE_DATASET):
+        withheld = views[name].checks[0]
+        assert withheld.sample_rows is None
+        assert withheld.sample_columns == ["id", "email", HOSTILE_COLUMN]  # column names are always shown
+        assert withheld.failing_rows == 3
+
+
+def test_secrets_in_stored_text_are_masked(history: History) -> None:
+    data = gather_report_data(history.project, history.store)
+    views = {d.name: d for d in data.datasets}
+    assert views[BROKEN].error is not None and SECRET not in views[BROKEN].error
+    assert all(SECRET not in c.message for d in data.datasets for c in d.checks)
+    assert data.run is not None and data.run.warnings and all(SECRET not in w for w in data.run.warnings)
+
+
+def test_findings_anomalies_incidents_and_schema_log(history: History) -> None:
+    data = gather_report_data(history.project, history.store)
+    views = {d.name: d for d in data.datasets}
+    orders = views[ORDERS]
+    assert orders.history.anomalies == {8}
+    assert orders.history.bands == {8: (1020.0, 1140.0)}
+    assert [f.title for f in orders.findings] == [f"{ORDERS}: check missing email failed"]  # latest run only
+    assert [(c.change, c.column, c.before, c.after) for c in orders.schema_changes] == [
+        ("type_changed", "id", "INTEGER", "BIGINT"), ("added", "coupon", None, "VARCHAR")]
+    assert orders.last_schema_change == START + timedelta(days=6)
+    assert [i.dataset for i in data.open_incidents] == [ORDERS, CUSTOMERS, HOSTILE_DATASET]
+    assert [i.status for i in data.incidents if not i.is_open] == ["resolved"]
+    assert orders.open_incidents == 1 and views[QUIET].open_incidents == 0
+    assert [d.name for d in data.worst(3)] == [BROKEN, CUSTOMERS, ORDERS]
+
+
+def test_a_later_metadata_only_run_keeps_the_latest_checks(history: History) -> None:
+    later = AS_OF + timedelta(hours=1)
+    run_id = history.store.start_run(later, tier="frequent")
+    history.store.record_dataset_result(run_id, DatasetResult(Observation(ORDERS, "warehouse", later, later, row_count=5)),
+                                        Status.OK)
+    history.store.finish_run(run_id, status="completed", datasets_failed=0, duration_seconds=1.0)
+    views = {d.name: d for d in gather_report_data(history.project, history.store).datasets}
+    assert views[ORDERS].rows == 5
+    assert [c.name for c in views[ORDERS].checks] == ["missing email", "row count"]
+    assert views[ORDERS].checks_failed == 1
+
+
+def test_the_runs_evaluation_supplies_current_findings_and_incidents(history: History) -> None:
+    finding = Finding(CUSTOMERS, FindingKind.FRESHNESS, "sla", "error", "customers is 4 days old")
+    now = AS_OF
+    incident = Incident(99, finding.fingerprint, CUSTOMERS, "freshness", "sla", "error", IncidentStatus.OPEN,
+                        "customers is 4 days old", "", now, now, now)
+    evaluation = RunEvaluation(statuses={CUSTOMERS: Status.FAIL}, scores={}, findings=[finding],
+                               open_incidents=[incident])
+    data = gather_report_data(history.project, history.store, evaluation=evaluation)
+    views = {d.name: d for d in data.datasets}
+    assert [f.title for f in views[CUSTOMERS].findings] == ["customers is 4 days old"]
+    assert 99 in {i.id for i in data.open_incidents}
+    assert views[ORDERS].findings  # datasets outside the evaluation keep their stored findings
+
+
+def test_an_empty_store_gives_an_empty_report(tmp_path: Path) -> None:
+    project = write_report_project(tmp_path)
+    store = HistoryStore.open(project.config.history.url, project.root)
+    try:
+        data = gather_report_data(project, store)
+    finally:
+        store.close()
+    assert len(data.axis) == 0 and data.run is None and data.incidents == []
+    assert data.counts["unknown"] == len(project.datasets) and data.score is None
+
+
+def test_schema_diff_reports_nullability_and_removal() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    before = [{"name": "a", "data_type": "INT", "nullable": True}, {"name": "b", "data_type": "TEXT", "nullable": True}]
+    after = [{"name": "a", "data_type": "INT", "nullable": False}]
+    changes = diff_snapshots([(at, before, True), (at + timedelta(days=1), after, False)])
+    assert [(c.change, c.column, c.before, c.after) for c in changes] == [
+        ("nullability_changed", "a", "nullable", "not null"), ("removed", "b", "TEXT", None)]

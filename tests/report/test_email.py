@@ -1,0 +1,151 @@
+"""The report email through a real SMTP server (aiosmtpd): parts, security modes, routing, retries."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from datahealth.config.models import EmailConfig, Project
+from datahealth.publish.email import EmailError, deliver_pending, send_report_email
+from datahealth.report import render_project_report
+from datahealth.store import deliveries
+from tests.report.history import HOSTILE_DATASET, ORDERS, PII_EMAIL, SECRET, History
+from tests.support.ports import free_port
+from tests.support.smtp import make_certificates, smtp_server
+
+pytestmark = pytest.mark.integration
+
+EXPECTED_RECIPIENTS = {"data@example.com", "crm@example.com", "revenue@example.com"}
+
+
+def _with_email(project: Project, **settings: object) -> Project:
+    email = project.config.publish.email.model_copy(update=settings)
+    publish = project.config.publish.model_copy(update={"email": email})
+    return project.model_copy(update={"config": project.config.model_copy(update={"publish": publish})})
+
+
+def _parts(message: EmailMessage) -> tuple[str, str, EmailMessage]:
+    assert message.get_content_type() == "multipart/mixed"
+    alternative, attachment = message.get_payload()  # type: ignore[misc]
+    assert alternative.get_content_type() == "multipart/alternative"
+    text, html = alternative.get_payload()
+    assert (text.get_content_type(), html.get_content_type()) == ("text/plain", "text/html")
+    return text.get_content(), html.get_content(), attachment
+
+
+def test_the_email_arrives_with_body_alternative_and_report(history: History) -> None:
+    with smtp_server() as server:
+        project = _with_email(history.project, smtp_host=server.host, smtp_port=server.port, security="none")
+        built = render_project_report(project, history.store)
+        outcome = send_report_email(project, history.store, built)
+        assert (outcome.sent, outcome.pending, outcome.warnings) == (1, 0, [])
+        [received] = server.received
+    assert set(received.rcpt_tos) == EXPECTED_RECIPIENTS  # defaults + crm route + revenue route (error severity)
+    message = received.message
+    assert message["From"] == "datahealth@localhost"
+    assert "3 fail" in message["Subject"] and "1 error" in message["Subject"]
+    text, html, attachment = _parts(message)
+    assert "<script" not in html.lower() and len(html.encode()) < 100_000
+    assert f"{ORDERS}: check missing email failed" in html and "warehouse.&lt;svg/onload" in html
+    assert HOSTILE_DATASET not in html and PII_EMAIL not in html + text
+    assert "Top incidents (3 open)" in text and "fail: 3" in text
+    assert attachment.get_filename() == built.files.path.name
+    assert attachment.get_content_type() == "text/html"
+    assert attachment.get_payload(decode=True) == built.files.path.read_bytes()
+    assert deliveries.counts(history.store) == {"sent": 1}
+
+
+def test_starttls_with_login_and_a_password_from_the_environment(history: History, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    certificates = make_certificates(tmp_path / "tls")
+    monkeypatch.setenv("DH_TEST_SMTP_PASSWORD", SECRET)
+    with smtp_server(security="starttls", certificates=certificates, user="reporter", password=SECRET) as server:
+        project = _with_email(history.project, smtp_host=server.host, smtp_port=server.port, security="starttls",
+                              ca_file=str(certificates.ca_file), username="reporter", password_env="DH_TEST_SMTP_PASSWORD")
+        built = render_project_report(project, history.store)
+        outcome = send_report_email(project, history.store, built)
+        assert outcome.sent == 1 and outcome.warnings == []
+        assert server.recorder.logins == ["reporter"] and len(server.received) == 1
+
+
+def test_implicit_tls(history: History, tmp_path: Path) -> None:
+    certificates = make_certificates(tmp_path / "tls")
+    with smtp_server(security="ssl", certificates=certificates) as server:
+        project = _with_email(history.project, smtp_host=server.host, smtp_port=server.port, security="ssl",
+                              ca_file=str(certificates.ca_file))
+        outcome = send_report_email(project, history.store, render_project_report(project, history.store))
+        assert outcome.sent == 1 and len(server.received) == 1
+
+
+def test_an_smtp_outage_keeps_the_email_pending_until_the_next_attempt(history: History) -> None:
+    port = free_port()  # nothing listens here yet
+    project = _with_email(history.project, smtp_host="127.0.0.1", smtp_port=port, security="none", timeout_seconds=5)
+    built = render_project_report(project, history.store)
+    outcome = send_report_email(project, history.store, built)
+    assert outcome.sent == 0 and outcome.pending == 1
+    assert "kept pending" in outcome.warnings[0] and "ConnectionRefusedError" in outcome.warnings[0]
+    [waiting] = deliveries.pending(history.store, "email")
+    assert waiting.attempts == 1 and waiting.last_error
+    with smtp_server(port=port) as server:
+        retried = deliver_pending(history.store, project.config.publish.email)
+        assert retried.sent == 1 and retried.warnings == []
+        [received] = server.received
+    assert received.message["Message-ID"] == waiting.payload["message_id"]
+    assert _parts(received.message)[2].get_payload(decode=True) == built.files.path.read_bytes()
+    assert deliveries.pending(history.store, "email") == []
+
+
+def test_a_wrong_password_is_kept_pending_and_never_shown(history: History, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    certificates = make_certificates(tmp_path / "tls")
+    wrong = "wrong-password-4711"
+    monkeypatch.setenv("DH_TEST_SMTP_PASSWORD", wrong)
+    with smtp_server(security="starttls", certificates=certificates, user="reporter", password=SECRET) as server:
+        project = _with_email(history.project, smtp_host=server.host, smtp_port=server.port, security="starttls",
+                              ca_file=str(certificates.ca_file), username="reporter", password_env="DH_TEST_SMTP_PASSWORD")
+        outcome = send_report_email(project, history.store, render_project_report(project, history.store))
+        assert outcome.pending == 1 and server.received == []
+    assert "535" in outcome.warnings[0] and wrong not in outcome.warnings[0]
+    [waiting] = deliveries.pending(history.store, "email")
+    assert waiting.last_error and wrong not in waiting.last_error
+
+
+def test_recipients_refused_for_good_are_given_up(history: History) -> None:
+    with smtp_server(refuse=EXPECTED_RECIPIENTS) as server:
+        project = _with_email(history.project, smtp_host=server.host, smtp_port=server.port, security="none")
+        outcome = send_report_email(project, history.store, render_project_report(project, history.store))
+    assert outcome.given_up == 1 and "rejected the report email for good" in outcome.warnings[0]
+    assert deliveries.counts(history.store) == {"failed": 1}
+
+
+def test_some_recipients_refused_still_delivers_to_the_others(history: History) -> None:
+    with smtp_server(refuse={"crm@example.com"}) as server:
+        project = _with_email(history.project, smtp_host=server.host, smtp_port=server.port, security="none")
+        outcome = send_report_email(project, history.store, render_project_report(project, history.store))
+        assert outcome.sent == 1 and "crm@example.com (550)" in outcome.warnings[0]
+        assert set(server.received[0].rcpt_tos) == EXPECTED_RECIPIENTS - {"crm@example.com"}
+
+
+def test_configuration_problems_are_clear(history: History, monkeypatch: pytest.MonkeyPatch) -> None:
+    built = render_project_report(history.project, history.store)
+    with pytest.raises(EmailError, match="smtp_host is not set"):
+        send_report_email(history.project, history.store, built)
+    assert deliveries.counts(history.store) == {}
+    monkeypatch.delenv("DH_TEST_UNSET_PASSWORD", raising=False)
+    config = EmailConfig(smtp_host="127.0.0.1", smtp_port=free_port(), username="u", password_env="DH_TEST_UNSET_PASSWORD")
+    project = _with_email(history.project, **config.model_dump())
+    outcome = send_report_email(project, history.store, built)
+    assert outcome.pending == 1 and "DH_TEST_UNSET_PASSWORD, which is not set" in outcome.warnings[0]
+
+
+def test_an_email_another_run_is_sending_is_not_sent_twice(history: History) -> None:
+    port = free_port()
+    project = _with_email(history.project, smtp_host="127.0.0.1", smtp_port=port, security="none", timeout_seconds=5)
+    send_report_email(project, history.store, render_project_report(project, history.store))
+    [waiting] = deliveries.pending(history.store, "email")
+    assert deliveries.claim(history.store, waiting.id)  # an overlapping run took it
+    with smtp_server(port=port) as server:
+        outcome = deliver_pending(history.store, project.config.publish.email)
+        assert outcome.sent == 0 and server.received == []
