@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,13 +46,18 @@ class LoadedPage:
     requests: list[str] = field(default_factory=list)
 
 
-def open_report(browser: Any, path: Path, fragment: str = "") -> LoadedPage:
-    """Open a report file, recording console errors, page errors and every request the page makes."""
+@contextmanager
+def open_report(browser: Any, path: Path, fragment: str = "") -> Iterator[LoadedPage]:
+    """Open a report file (once its charts are drawn), recording console errors, page errors and every
+    request the page makes; the page is closed afterwards."""
     page = browser.new_page(viewport={"width": 1300, "height": 900})
     loaded = LoadedPage(page)
     page.on("console", lambda m: loaded.console_errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: loaded.console_errors.append(f"pageerror: {e}"))
     page.on("request", lambda r: loaded.requests.append(r.url))
-    page.goto(path.resolve().as_uri() + fragment)
-    page.wait_for_function("window.__dh && window.__dh.ready === true", timeout=60_000)
-    return loaded
+    try:
+        page.goto(path.resolve().as_uri() + fragment)
+        page.wait_for_function("window.__dh && window.__dh.ready === true", timeout=60_000)
+        yield loaded
+    finally:
+        page.close()

@@ -3,6 +3,7 @@ shows hostile names and values as text, and its table sorts and filters."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -38,11 +39,14 @@ def _not_injected(page: Any) -> None:
     assert page.locator("#detail svg[onload], #detail img").count() == 0
 
 
-def test_loads_offline_without_errors_and_draws_the_overview(history: History, chromium: Any) -> None:
-    path = render_project_report(history.project, history.store).files.path
-    loaded = open_report(chromium, path)
-    page = loaded.page
-    try:
+@pytest.fixture
+def report(history: History) -> Path:
+    return render_project_report(history.project, history.store).files.path
+
+
+def test_loads_offline_without_errors_and_draws_the_overview(report: Path, chromium: Any) -> None:
+    with open_report(chromium, report) as loaded:
+        page = loaded.page
         assert loaded.console_errors == []
         assert all(url.startswith(("file:", "data:", "blob:")) for url in loaded.requests), loaded.requests
         assert _plotted(page, "#health-chart") == ["ok", "warn", "fail", "error", "health score"]
@@ -52,15 +56,11 @@ def test_loads_offline_without_errors_and_draws_the_overview(history: History, c
         _not_injected(page)
         rendered = page.locator("#dataset-table").inner_text()
         assert HOSTILE_DATASET in rendered and "<i class=\"dh-injected\">team</i>" in rendered
-    finally:
-        page.close()
 
 
-def test_opening_a_dataset_draws_its_charts_and_shared_samples(history: History, chromium: Any) -> None:
-    path = render_project_report(history.project, history.store).files.path
-    loaded = open_report(chromium, path)
-    page = loaded.page
-    try:
+def test_opening_a_dataset_draws_its_charts_and_shared_samples(report: Path, chromium: Any) -> None:
+    with open_report(chromium, report) as loaded:
+        page = loaded.page
         page.locator("#dataset-table a", has_text=ORDERS).first.click()
         page.wait_for_selector(f'#detail[data-ready="{ORDERS}"]')
         assert _plotted(page, "#chart-rows") == ["scatter", "expected band", "rows", "anomaly"]
@@ -69,20 +69,15 @@ def test_opening_a_dataset_draws_its_charts_and_shared_samples(history: History,
         assert _plotted(page, "#chart-checks") == ["heatmap"]
         detail = page.locator("#detail").inner_text()
         assert PII_EMAIL in detail and HOSTILE_VALUE in detail  # shown, as text
-        headers = page.locator("#detail .samples th").all_inner_texts()
-        assert headers == ["id", "email", HOSTILE_COLUMN]
+        assert page.locator("#detail .samples th").all_inner_texts() == ["id", "email", HOSTILE_COLUMN]
         assert "type changed" in detail and "coupon" in detail  # schema change log
         assert loaded.console_errors == []
         _not_injected(page)
-    finally:
-        page.close()
 
 
-def test_hostile_dataset_and_withheld_samples(history: History, chromium: Any) -> None:
-    path = render_project_report(history.project, history.store).files.path
-    loaded = open_report(chromium, path, "#ds=" + quote(HOSTILE_DATASET, safe=""))
-    page = loaded.page
-    try:
+def test_hostile_dataset_and_withheld_samples(report: Path, chromium: Any) -> None:
+    with open_report(chromium, report, "#ds=" + quote(HOSTILE_DATASET, safe="")) as loaded:
+        page = loaded.page
         page.wait_for_selector("#detail[data-ready]")
         assert page.locator("#detail .dataset-name").inner_text() == HOSTILE_DATASET
         null_labels = page.evaluate("document.getElementById('chart-nulls').data[0].y")
@@ -94,14 +89,12 @@ def test_hostile_dataset_and_withheld_samples(history: History, chromium: Any) -
         assert PII_EMAIL not in page.locator("#detail").inner_text()
         assert loaded.console_errors == []
         _not_injected(page)
-    finally:
-        page.close()
 
 
-def test_the_dataset_table_sorts_and_filters(history: History, chromium: Any) -> None:
-    path = render_project_report(history.project, history.store).files.path
-    page = open_report(chromium, path).page
-    try:
+def test_the_dataset_table_sorts_and_filters(report: Path, chromium: Any) -> None:
+    with open_report(chromium, report) as loaded:
+        page = loaded.page
+
         def visible() -> list[str]:
             return page.evaluate("""() => [...document.querySelectorAll('#dataset-table tbody tr')]
                                     .filter(r => !r.hidden).map(r => r.dataset.name)""")
@@ -121,5 +114,3 @@ def test_the_dataset_table_sorts_and_filters(history: History, chromium: Any) ->
         rows = page.evaluate("""() => [...document.querySelectorAll('#dataset-table tbody tr')]
                                 .map(r => r.dataset.rows).filter(v => v !== '').map(Number)""")
         assert rows == sorted(rows, reverse=True)
-    finally:
-        page.close()

@@ -74,14 +74,11 @@ def test_the_demo_writes_and_prints_its_report(tmp_path: Path, chromium: Any) ->
     assert done.returncode == 0, done.stderr[-3000:]
     latest = tmp_path / "reports" / "latest.html"
     assert f"Report: {latest}" in done.stdout and latest.is_file()
-    loaded = open_report(chromium, latest, "#ds=warehouse.customers")
-    page = loaded.page
-    try:
+    with open_report(chromium, latest, "#ds=warehouse.customers") as loaded:
+        page = loaded.page
         page.wait_for_selector('#detail[data-ready="warehouse.customers"]')
         assert loaded.console_errors == []
         assert page.locator("#health-chart .main-svg").count() >= 1
         assert page.locator("#chart-rows .main-svg").count() >= 1
         assert page.locator("#dataset-table tbody tr").count() == 6
         assert page.evaluate("document.getElementById('health-chart').data[0].x.length") == 5  # five simulated days
-    finally:
-        page.close()

@@ -10,6 +10,7 @@ from datahealth.report.axis import build_axis
 from datahealth.report.data import gather_report_data
 from datahealth.report.schema_log import diff_snapshots
 from datahealth.results import DatasetResult, Observation, Status
+from datahealth.status import STATUS_SCORE
 from datahealth.store import HistoryStore
 from tests.report.history import (
     AS_OF,
@@ -60,8 +61,18 @@ def test_gathers_statuses_counts_and_history(history: History) -> None:
         "missing email": "ppppppppff", "row count": "pppppppppp"}
     assert data.health_counts[0] == {"ok": 4, "warn": 0, "fail": 0, "error": 0}
     assert data.health_counts[-1] == {"ok": 0, "warn": 0, "fail": 3, "error": 1}
-    assert data.health_scores[0] == 100.0 and data.health_scores[-1] == 22.5
-    assert data.score == 22.5
+    fail, error = STATUS_SCORE[Status.FAIL], STATUS_SCORE[Status.ERROR]
+    assert data.health_scores[0] == 100.0 and data.health_scores[-1] == round((3 * fail + error) / 4, 1)
+
+
+def test_scores_follow_open_incidents_like_the_runs_score(history: History) -> None:
+    data = gather_report_data(history.project, history.store)
+    views = {d.name: d for d in data.datasets}
+    assert views[BROKEN].score == 0.0 and views[QUIET].score is None  # unobservable; never observed
+    orders, customers, hostile = views[ORDERS].score, views[CUSTOMERS].score, views[HOSTILE_DATASET].score
+    assert orders is not None and hostile is not None
+    assert orders == customers < hostile < 100.0  # an open error incident costs more than a warning
+    assert data.score == round((orders + orders + hostile + 0.0) / 4, 1)
 
 
 def test_samples_only_for_datasets_that_share_them(history: History) -> None:

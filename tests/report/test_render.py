@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from datahealth.config import load_project
+from datahealth.findings import Incident, IncidentStatus
 from datahealth.report import render_email, render_project_report
 from datahealth.report.axis import TimeAxis
-from datahealth.report.data import DatasetHistory, DatasetView, IncidentView, ReportData
+from datahealth.report.data import DatasetHistory, DatasetView, ReportData
 from datahealth.report.payload import script_json
 from datahealth.report.render import LATEST, report_filename, report_url
 from tests.report.history import (
@@ -131,8 +132,8 @@ def test_email_body_stays_small_with_a_thousand_failing_datasets(history: Histor
     now = datetime(2026, 10, 10, tzinfo=UTC)
     views = [DatasetView(config.model_copy(update={"name": f"warehouse.t{i:04d}"}), "fail", DatasetHistory([], [], []),
                          error="x" * 5000) for i in range(1000)]
-    incidents = [IncidentView(i, f"warehouse.t{i:04d}", "check", "c", "error", "open", "t" * 5000, "", now, now, None, 1)
-                 for i in range(1000)]
+    incidents = [Incident(i, f"fp{i}", f"warehouse.t{i:04d}", "check", "c", "error", IncidentStatus.OPEN, "t" * 5000, "",
+                          now, now, now) for i in range(1000)]
     data = ReportData("big", "p", now, now, now - timedelta(days=30), TimeAxis(), views, incidents, None, [], [])
     html, text = render_email(data)
     assert len(html.encode()) < 100_000 and len(text.encode()) < 100_000

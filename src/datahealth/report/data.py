@@ -13,20 +13,20 @@ report then shows what it has.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from datahealth.config.models import DatasetConfig, Project
-from datahealth.findings import SEVERITY_RANK, RunEvaluation
+from datahealth.findings import SEVERITY_RANK, Incident, IncidentStatus, RunEvaluation
 from datahealth.redaction import redact
 from datahealth.report.axis import TimeAxis, build_axis
 from datahealth.report.schema_log import SchemaChange, diff_snapshots
 from datahealth.results import Status, as_utc, utc_now
-from datahealth.status import STATUS_SCORE
+from datahealth.status import STATUS_SCORE, run_score, score_from_incidents
 from datahealth.store import HistoryStore
 from datahealth.store.tables import (
     check_results,
@@ -79,27 +79,6 @@ class FindingView:
     expected: str | None = None
 
 
-@dataclass(frozen=True)
-class IncidentView:
-    id: int
-    dataset: str
-    kind: str
-    subject: str
-    severity: str
-    status: str
-    title: str
-    message: str
-    opened_at: datetime
-    last_seen_at: datetime
-    resolved_at: datetime | None
-    occurrences: int
-    events: tuple[tuple[datetime, str], ...] = ()
-
-    @property
-    def is_open(self) -> bool:
-        return self.status != "resolved"
-
-
 @dataclass
 class DatasetHistory:
     """Per-dataset series, each indexed by the report's time axis (None where nothing was recorded)."""
@@ -131,6 +110,7 @@ class DatasetView:
     schema_changes: list[SchemaChange] = field(default_factory=list)
     findings: list[FindingView] = field(default_factory=list)
     open_incidents: int = 0
+    score: float | None = None  # None while never observed
 
     @property
     def name(self) -> str:
@@ -214,11 +194,12 @@ class ReportData:
     window_start: datetime
     axis: TimeAxis
     datasets: list[DatasetView]
-    incidents: list[IncidentView]
+    incidents: list[Incident]
     run: RunInfo | None
     health_counts: list[dict[str, int]]
     health_scores: list[float | None]
     base_url: str | None = None
+    incident_events: dict[int, tuple[tuple[datetime, str], ...]] = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -229,16 +210,16 @@ class ReportData:
 
     @property
     def score(self) -> float | None:
-        """Mean per-dataset score (ok 100, warn 70, fail 30, error 0) over the datasets ever observed."""
-        scores = [STATUS_SCORE[Status(d.status)] for d in self.datasets if d.status != UNKNOWN]
-        return round(sum(scores) / len(scores), 1) if scores else None
+        """The mean of the observed datasets' scores, as a run computes its health score."""
+        scores = [d.score for d in self.datasets if d.score is not None]
+        return run_score(scores) if scores else None
 
     def worst(self, limit: int = 10) -> list[DatasetView]:
         bad = [d for d in self.datasets if d.status not in (Status.OK.value, UNKNOWN)]
         return sorted(bad, key=_worst_first)[:limit]
 
     @property
-    def open_incidents(self) -> list[IncidentView]:
+    def open_incidents(self) -> list[Incident]:
         return sorted((i for i in self.incidents if i.is_open),
                       key=lambda i: (-SEVERITY_RANK.get(i.severity, 0), -i.opened_at.timestamp(), i.id))
 
@@ -281,16 +262,14 @@ def gather_report_data(project: Project, store: HistoryStore, *, as_of: datetime
         _apply_latest_checks(conn, views, end)
         _apply_schema_log(conn, views, end)
         _apply_findings(conn, views, axis, start, end, evaluation, run.run_id if run else None)
-        incident_views = _read_incidents(conn, start, end, set(names), evaluation)
-    for incident in incident_views:
-        if incident.is_open and incident.dataset in views:
-            views[incident.dataset].open_incidents += 1
+        incident_list, events = _read_incidents(conn, start, end, set(names), evaluation)
+    _apply_scores(views, incident_list, evaluation)
     datasets = [views[n] for n in names]
     counts, scores = _health_over_time(datasets, len(axis))
     return ReportData(
         title=config.publish.report.title, project_name=config.project.name, as_of=end, generated_at=utc_now(),
-        window_start=start, axis=axis, datasets=datasets, incidents=incident_views, run=run,
-        health_counts=counts, health_scores=scores, base_url=config.publish.report.base_url)
+        window_start=start, axis=axis, datasets=datasets, incidents=incident_list, run=run,
+        health_counts=counts, health_scores=scores, base_url=config.publish.report.base_url, incident_events=events)
 
 
 # --- runs -----------------------------------------------------------------------------------------
@@ -334,36 +313,31 @@ def _apply_latest_observations(conn: sa.Connection, views: dict[str, DatasetView
         view.error_kind = row.error_kind
 
 
+def _on_axis(conn: sa.Connection, table: sa.Table, columns: Sequence[str], views: dict[str, DatasetView],
+             axis: TimeAxis, start: datetime, end: datetime) -> Iterator[tuple[DatasetView, int, Any]]:
+    """Rows of `table` in the window, oldest first, as (dataset view, axis index, row of `columns`);
+    rows of datasets no longer configured are skipped."""
+    query = (sa.select(table.c.run_id, table.c.dataset, *(table.c[c] for c in columns))
+             .where(table.c.as_of >= start, table.c.as_of <= end).order_by(table.c.id))
+    for row in conn.execute(query):
+        view, index = views.get(row[1]), axis.index(row[0])
+        if view is not None and index is not None:
+            yield view, index, row[2:]
+
+
 def _apply_observation_history(conn: sa.Connection, views: dict[str, DatasetView], axis: TimeAxis,
                                start: datetime, end: datetime) -> None:
-    query = (sa.select(observations.c.run_id, observations.c.dataset, observations.c.status,
-                       observations.c.row_count, observations.c.freshness_lag_seconds)
-             .where(observations.c.as_of >= start, observations.c.as_of <= end).order_by(observations.c.id))
-    for run_id, dataset, status, row_count, lag in conn.execute(query):
-        view, index = views.get(dataset), axis.index(run_id)
-        if view is None or index is None:
-            continue
+    placed = _on_axis(conn, observations, ("status", "row_count", "freshness_lag_seconds"), views, axis, start, end)
+    for view, index, (status, row_count, lag) in placed:
         history = view.history
-        history.statuses[index] = status
-        history.rows[index] = row_count
-        history.lags[index] = lag
+        history.statuses[index], history.rows[index], history.lags[index] = status, row_count, lag
 
 
 def _apply_null_ratios(conn: sa.Connection, views: dict[str, DatasetView], axis: TimeAxis,
                        start: datetime, end: datetime) -> None:
-    query = (sa.select(profiles.c.run_id, profiles.c.dataset, profiles.c.column_name, profiles.c.null_ratio)
-             .where(profiles.c.as_of >= start, profiles.c.as_of <= end).order_by(profiles.c.id))
     per_dataset: dict[str, dict[str, list[float | None]]] = defaultdict(dict)
-    size = len(axis)
-    for run_id, dataset, column, ratio in conn.execute(query):
-        index = axis.index(run_id)
-        if index is None or dataset not in views:
-            continue
-        columns = per_dataset[dataset]
-        series = columns.get(column)
-        if series is None:
-            series = columns[column] = [None] * size
-        series[index] = ratio
+    for view, index, (column, ratio) in _on_axis(conn, profiles, ("column_name", "null_ratio"), views, axis, start, end):
+        per_dataset[view.name].setdefault(column, [None] * len(axis))[index] = ratio
     for dataset, columns in per_dataset.items():
         history = views[dataset].history
         history.null_columns = list(columns)
@@ -372,20 +346,10 @@ def _apply_null_ratios(conn: sa.Connection, views: dict[str, DatasetView], axis:
 
 def _apply_check_history(conn: sa.Connection, views: dict[str, DatasetView], axis: TimeAxis,
                          start: datetime, end: datetime) -> None:
-    query = (sa.select(check_results.c.run_id, check_results.c.dataset, check_results.c.name,
-                       check_results.c.column_name, check_results.c.outcome)
-             .where(check_results.c.as_of >= start, check_results.c.as_of <= end).order_by(check_results.c.id))
     per_dataset: dict[str, dict[str, tuple[str, str | None, list[str | None]]]] = defaultdict(dict)
-    size = len(axis)
-    for run_id, dataset, name, column, outcome in conn.execute(query):
-        index = axis.index(run_id)
-        if index is None or dataset not in views:
-            continue
-        checks = per_dataset[dataset]
-        entry = checks.get(name)
-        if entry is None:
-            entry = checks[name] = (name, column, [None] * size)
-        entry[2][index] = outcome
+    placed = _on_axis(conn, check_results, ("name", "column_name", "outcome"), views, axis, start, end)
+    for view, index, (name, column, outcome) in placed:
+        per_dataset[view.name].setdefault(name, (name, column, [None] * len(axis)))[2][index] = outcome
     for dataset, checks in per_dataset.items():
         views[dataset].history.checks = list(checks.values())
 
@@ -506,8 +470,8 @@ def _mark_anomaly(history: DatasetHistory, index: int | None, kind: str, subject
 
 
 def _read_incidents(conn: sa.Connection, start: datetime, end: datetime, datasets: set[str],
-                    evaluation: RunEvaluation | None) -> list[IncidentView]:
-    """Incidents open now or active during the window, with their events; the run's own open incidents
+                    evaluation: RunEvaluation | None) -> tuple[list[Incident], dict[int, tuple[tuple[datetime, str], ...]]]:
+    """Incidents open now or active during the window, and their events; the run's own open incidents
     are added when the store does not have them yet."""
     active = sa.and_(incidents.c.opened_at <= end,
                      sa.or_(incidents.c.status != "resolved", incidents.c.resolved_at >= start))
@@ -517,27 +481,47 @@ def _read_incidents(conn: sa.Connection, start: datetime, end: datetime, dataset
                    .order_by(incident_events.c.at, incident_events.c.id))
     for incident_id, at, event in conn.execute(event_query):
         events[incident_id].append((as_utc(at) or end, event))
-    views: dict[int, IncidentView] = {}
+    found: dict[int, Incident] = {}
     for row in conn.execute(sa.select(incidents).where(active).order_by(incidents.c.opened_at)).mappings():
         if row["dataset"] not in datasets:
             continue
         opened = as_utc(row["opened_at"]) or end
-        views[row["id"]] = IncidentView(
-            id=row["id"], dataset=row["dataset"], kind=row["kind"], subject=row["subject"] or "",
-            severity=row["severity"], status=row["status"], title=redact(row["title"]),
-            message=redact(row["message"] or ""), opened_at=opened, last_seen_at=as_utc(row["last_seen_at"]) or opened,
+        status = row["status"] if row["status"] in IncidentStatus._value2member_map_ else IncidentStatus.OPEN
+        found[row["id"]] = Incident(
+            id=row["id"], fingerprint=row["fingerprint"], dataset=row["dataset"], kind=row["kind"],
+            subject=row["subject"] or "", severity=row["severity"], status=IncidentStatus(status),
+            title=redact(row["title"]), message=redact(row["message"] or ""), opened_at=opened,
+            updated_at=as_utc(row["updated_at"]) or opened, last_seen_at=as_utc(row["last_seen_at"]) or opened,
             resolved_at=as_utc(row["resolved_at"]), occurrences=row["occurrences"] or 1,
-            events=tuple(events.get(row["id"], ())))
+            quiet_until=as_utc(row["quiet_until"]), acknowledged_by=row["acknowledged_by"],
+            details=row["details"] if isinstance(row["details"], dict) else {})
     for incident in evaluation.open_incidents if evaluation else ():
-        if incident.id not in views and incident.dataset in datasets:
-            opened = as_utc(incident.opened_at) or end
-            views[incident.id] = IncidentView(
-                id=incident.id, dataset=incident.dataset, kind=incident.kind, subject=incident.subject,
-                severity=incident.severity, status=incident.status.value, title=redact(incident.title),
-                message=redact(incident.message), opened_at=opened,
-                last_seen_at=as_utc(incident.last_seen_at) or opened, resolved_at=as_utc(incident.resolved_at),
-                occurrences=incident.occurrences)
-    return sorted(views.values(), key=lambda i: (i.opened_at, i.id))
+        if incident.id not in found and incident.dataset in datasets:
+            found[incident.id] = replace(incident, title=redact(incident.title), message=redact(incident.message),
+                                         opened_at=as_utc(incident.opened_at) or end)
+    ordered = sorted(found.values(), key=lambda i: (i.opened_at, i.id))
+    return ordered, {i: tuple(e) for i, e in events.items() if i in found}
+
+
+def _apply_scores(views: dict[str, DatasetView], incident_list: Sequence[Incident],
+                  evaluation: RunEvaluation | None) -> None:
+    """Each dataset's score: the run's own where it evaluated the dataset, else from its open incidents
+    (as evaluation scores them), else from its status alone (no incident history)."""
+    open_by_dataset: dict[str, list[Incident]] = defaultdict(list)
+    for incident in incident_list:
+        if incident.is_open:
+            open_by_dataset[incident.dataset].append(incident)
+    scores = evaluation.scores if evaluation else {}
+    for name, view in views.items():
+        view.open_incidents = len(open_by_dataset.get(name, ()))
+        if name in scores:
+            view.score = scores[name]
+        elif view.status == UNKNOWN:
+            view.score = None
+        elif open_by_dataset.get(name) and view.status != Status.ERROR.value:
+            view.score = score_from_incidents(open_by_dataset[name])
+        else:
+            view.score = STATUS_SCORE[Status(view.status)]
 
 
 # --- derived --------------------------------------------------------------------------------------
@@ -568,7 +552,7 @@ def _text(value: Any) -> str | None:
     return None if value is None else redact(value)
 
 
-def routing_severity(view: DatasetView, incidents_: Iterable[IncidentView] = ()) -> str:
+def routing_severity(view: DatasetView, incidents_: Iterable[Incident] = ()) -> str:
     """The severity to route a dataset's report lines by: its worst open incident or finding."""
     severities = [i.severity for i in incidents_ if i.dataset == view.name and i.is_open]
     severities += [f.severity for f in view.findings]

@@ -36,7 +36,7 @@ def browser_payload(data: ReportData) -> dict[str, Any]:
         "health": {**{status: [c[status] for c in data.health_counts] for status in STATUS_CODE},
                    "score": data.health_scores},
         "incidents": [[i.id, i.dataset, i.kind, i.severity, i.status, i.title, _iso(i.opened_at),
-                       _iso(i.resolved_at), [[_iso(at), event] for at, event in i.events]]
+                       _iso(i.resolved_at), [[_iso(at), event] for at, event in data.incident_events.get(i.id, ())]]
                       for i in sorted(recent, key=lambda i: (i.opened_at, i.id))],
         "incidentsTotal": len(data.incidents),
         "ds": {d.name: dataset_payload(d) for d in data.datasets},
