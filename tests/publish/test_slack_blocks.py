@@ -133,3 +133,13 @@ def test_retry_after_values() -> None:
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None and parse_retry_after("nan") is None
     now = T0
     assert parse_retry_after("Mon, 05 Oct 2026 07:00:10 GMT", now=now) == 10.0
+
+
+def test_change_note_says_what_changed() -> None:
+    raised = blocks.change_note(incident(), "warn", FACTS)
+    assert raised.startswith(":arrow_up: Severity raised from warn to error: now observed 12, expected 0")
+    lowered = blocks.change_note(incident(severity="warn"), "error", CardFacts())
+    assert lowered == ":arrow_down: Severity lowered from error to warn"
+    ended = blocks.change_note(incident(), "error", CardFacts(), reason="acknowledged period ended, still failing")
+    assert ended == ":pencil2: Acknowledged period ended, still failing"
+    assert blocks.change_note(incident(), "error", CardFacts()) == ":pencil2: Changed"

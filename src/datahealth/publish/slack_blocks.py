@@ -255,14 +255,17 @@ def _status_note(incident: Incident) -> str:
     return ""
 
 
-def change_note(incident: Incident, previous_severity: str | None, facts: CardFacts) -> str:
-    """What changed, in one line, for a thread reply or a webhook update."""
+def change_note(incident: Incident, previous_severity: str | None, facts: CardFacts, reason: str = "") -> str:
+    """What changed, in one line, for a thread reply or a webhook update (`reason` from evaluation)."""
     before = SEVERITY_RANK.get(previous_severity or "", 0)
     after = SEVERITY_RANK.get(incident.severity, 0)
     if previous_severity and after > before:
         head = f":arrow_up: Severity raised from {previous_severity} to {incident.severity}"
     elif previous_severity and after < before:
         head = f":arrow_down: Severity lowered from {previous_severity} to {incident.severity}"
+    elif reason.strip():
+        text = escape(reason.strip())
+        head = f":pencil2: {text[:1].upper()}{text[1:]}"
     else:
         head = ":pencil2: Changed"
     versus = _versus(facts)

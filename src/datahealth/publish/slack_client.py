@@ -30,7 +30,19 @@ from datahealth.config.models import SlackConfig
 from datahealth.redaction import RedactingFilter, redact, register_secret
 
 log = logging.getLogger("datahealth.publish.slack")
+
+
+class _DemoteFilter(logging.Filter):
+    """The SDK logs each failed attempt at ERROR; we retry and warn once per run, so those are DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return _sdk_log.isEnabledFor(record.levelno)
+
+
 _sdk_log = logging.getLogger("datahealth.publish.slack.sdk")
+_sdk_log.addFilter(_DemoteFilter())
 _sdk_log.addFilter(RedactingFilter())
 
 T = TypeVar("T")
