@@ -158,6 +158,14 @@ def test_empty_pushgateway_url_and_textfile_mean_not_configured(tmp_path: Path) 
     assert config.pushgateway_url is None and config.textfile is None
 
 
+def test_the_demo_project_pushes_only_when_the_variable_is_set() -> None:
+    repo = Path(__file__).resolve().parents[2]
+    unset = load_project(repo, environ={}).config.publish.prometheus
+    assert unset.pushgateway_url is None and unset.textfile == "reports/datahealth.prom"
+    pushing = load_project(repo, environ={"DATAHEALTH_PUSHGATEWAY_URL": "http://127.0.0.1:9091"})
+    assert pushing.config.publish.prometheus.pushgateway_url == "http://127.0.0.1:9091"
+
+
 @pytest.mark.parametrize(("setting", "message"), [
     ({"pushgateway_url": "127.0.0.1:9091"}, "http(s) URL"),
     ({"textfile": "reports/metrics.txt"}, "must end in .prom"),

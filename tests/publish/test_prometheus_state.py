@@ -29,6 +29,7 @@ from datahealth.results import (
 from datahealth.runner import RunOptions, RunSummary, run_monitor
 from datahealth.store import HistoryStore
 from datahealth.store.tables import findings, incidents
+from tests.support.ports import free_port
 from tests.support.prometheus import drop_table, http_get, labels, metrics_project, parse_samples
 
 AS_OF = "2026-10-10T06:00:00Z"
@@ -81,24 +82,34 @@ def test_a_dataset_removed_from_config_disappears(tmp_path: Path) -> None:
     assert not [key for key in got if dict(key[1]).get("dataset") == "wh.customers"]
 
 
-def test_an_unobservable_dataset_keeps_ageing_and_a_failed_run_keeps_the_last_success(tmp_path: Path) -> None:
+def test_a_vanished_table_keeps_ageing(tmp_path: Path) -> None:
     root = metrics_project(tmp_path, datasets=["wh.orders"])
     project = load_project(root)
     run_monitor(project, as_of=AS_OF, options=NO_CHECKS)
-    store = HistoryStore.open(project.config.history.url, project.root)
-    first_run = store.latest_run()
-    store.close()
-    assert first_run is not None
-    first_success = as_utc(first_run["finished_at"]).timestamp()  # type: ignore[union-attr]
     drop_table(root, "orders")
-    summary = run_monitor(project, as_of="2026-10-10T08:00:00Z", options=NO_CHECKS)
-    assert summary.errored and summary.warnings == []
+    run_monitor(project, as_of="2026-10-10T08:00:00Z", options=NO_CHECKS)
     got = textfile(root)
-    assert got[("datahealth_dataset_status", labels(**ORDERS))] == 3
+    assert got[("datahealth_dataset_status", labels(**ORDERS))] >= 2
     assert ("datahealth_dataset_rows", labels(**ORDERS)) not in got
     # the newest data ever seen stays, so `time() - last_updated` keeps growing while the table is gone
     assert got[("datahealth_dataset_last_updated_timestamp_seconds", labels(**ORDERS))] == \
         datetime(2026, 10, 10, 5, tzinfo=UTC).timestamp()
+
+
+def test_a_run_that_observes_nothing_fails_and_keeps_the_last_success(tmp_path: Path) -> None:
+    root = metrics_project(tmp_path, datasets=["wh.orders"])
+    run_monitor(load_project(root), as_of=AS_OF, options=NO_CHECKS)
+    store = HistoryStore.open(load_project(root).config.history.url, root)
+    first_run = store.latest_run()
+    store.close()
+    assert first_run is not None
+    first_success = as_utc(first_run["finished_at"]).timestamp()  # type: ignore[union-attr]
+    unreachable = f"postgresql+psycopg://dh:pw@127.0.0.1:{free_port()}/nowhere"
+    metrics_project(root, datasets=["wh.orders"], source_url=unreachable)
+    summary = run_monitor(load_project(root), as_of="2026-10-10T08:00:00Z", options=NO_CHECKS)
+    assert [d.dataset for d in summary.errored] == ["wh.orders"] and summary.warnings == []
+    got = textfile(root)
+    assert got[("datahealth_dataset_status", labels(**ORDERS))] == 3
     assert got[("datahealth_run_datasets_failed", ())] == 1
     assert got[("datahealth_run_last_success_timestamp_seconds", ())] == first_success
     assert got[("datahealth_run_finished_timestamp_seconds", ())] > first_success

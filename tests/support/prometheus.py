@@ -227,7 +227,8 @@ def parse_samples(text: str | bytes, *, drop: tuple[str, ...] = ()) -> dict[tupl
 
 
 def metrics_project(root: Path, *, datasets: Sequence[str] = ("wh.orders", "wh.customers"),
-                    prometheus: dict[str, Any] | None = None, history_url: str | None = None) -> Path:
+                    prometheus: dict[str, Any] | None = None, history_url: str | None = None,
+                    source_url: str = "duckdb:///wh.duckdb") -> Path:
     """A DuckDB warehouse with `orders` (50 rows) and `customers` (5 rows) and a project monitoring `datasets`."""
     import duckdb
 
@@ -248,7 +249,7 @@ def metrics_project(root: Path, *, datasets: Sequence[str] = ("wh.orders", "wh.c
         "wh.missing": {},
     }
     sections: dict[str, Any] = {"publish": {"prometheus": {"textfile": "reports/datahealth.prom", **(prometheus or {})}}}
-    write_project(root, sources={"wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"}},
+    write_project(root, sources={"wh": {"kind": "sql", "url": source_url}},
                   datasets={name: known[name] for name in datasets}, **sections)
     if history_url is not None:
         project_file = root / "sla_config" / "project.yaml"

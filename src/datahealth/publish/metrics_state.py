@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from datahealth.publish import PublishContext
 
 DEFAULT_RUN_INTERVAL = timedelta(days=1)  # assumed when no tier has a schedule
-_SCHEDULE_HORIZON = timedelta(days=8)  # long enough to see a weekend gap in a weekday schedule
-_SCHEDULE_MAX_FIRES = 1000
+_SCHEDULE_HORIZON_DAYS = 8  # long enough to see a weekend gap in a weekday schedule
+_SAMPLE_FIRES = 50
 
 
 @dataclass(frozen=True)
@@ -296,18 +296,19 @@ def stale_after(project: Project, now: datetime | None = None) -> float:
 
 
 def _longest_gap(schedule: str, timezone: str, now: datetime) -> timedelta | None:
+    """The longest wait between two fires: among the next few fires, and across each of the next eight
+    midnights (which is where nights and weekends fall) without walking every fire of a busy schedule."""
     from croniter import croniter
 
+    start = now.astimezone(ZoneInfo(timezone))
     try:
-        cron = croniter(schedule, now.astimezone(ZoneInfo(timezone)))
+        cron = croniter(schedule, start)
+        fires = [cron.get_next(datetime) for _ in range(_SAMPLE_FIRES)]
+        gaps = [later - earlier for earlier, later in zip(fires, fires[1:], strict=False)]
+        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        for day in range(1, _SCHEDULE_HORIZON_DAYS + 1):
+            first = croniter(schedule, midnight + timedelta(days=day, seconds=-1)).get_next(datetime)
+            gaps.append(first - croniter(schedule, first).get_prev(datetime))
     except (ValueError, KeyError, ArithmeticError):
         return None  # an invalid schedule is reported by `datahealth validate`, not here
-    previous = cron.get_next(datetime)
-    longest = timedelta(0)
-    for _ in range(_SCHEDULE_MAX_FIRES):
-        current = cron.get_next(datetime)
-        longest = max(longest, current - previous)
-        if current - now > _SCHEDULE_HORIZON:
-            break
-        previous = current
-    return longest or None
+    return max(gaps, default=None)
