@@ -121,7 +121,7 @@ def test_report_link_from_base_url_and_flow_run_url(tmp_path: Path) -> None:
     finally:
         scenario.close()
     text = all_text(plan.messages[0].message)
-    assert "https://dq.example.com/r/2026-10-05.html|Data health report" in text
+    assert "https://dq.example.com/r/2026-10-05.html#ds=lake.clickstream|Data health report" in text
     assert "http://127.0.0.1:4200/runs/flow-run/1|Prefect flow run" in text
 
 
@@ -143,3 +143,25 @@ def test_change_note_says_what_changed() -> None:
     ended = blocks.change_note(incident(), "error", CardFacts(), reason="acknowledged period ended, still failing")
     assert ended == ":pencil2: Acknowledged period ended, still failing"
     assert blocks.change_note(incident(), "error", CardFacts()) == ":pencil2: Changed"
+
+
+def test_report_link_from_the_report_publisher_or_none_when_not_published(tmp_path: Path) -> None:
+    for name, report, artifacts, expected in [
+        ("published", {}, {"report_url": "https://dq.example.com/x.html"},
+         "https://dq.example.com/x.html#ds=lake.clickstream|Data health report"),
+        ("local", {}, {"report": str(tmp_path / "reports" / "x.html")}, None),
+        ("latest", {"base_url": "https://dq.example.com"}, {},
+         "https://dq.example.com/latest.html#ds=lake.clickstream|Data health report"),
+    ]:
+        scenario = Scenario(make_project(tmp_path / name, report=report))
+        try:
+            incident_, finding = scenario.incident("lake.clickstream", kind="freshness", subject="sla")
+            context = scenario.context([opened(incident_, finding)], artifacts=artifacts)
+            plan = plan_messages(context, PlanState(threads=True, announced=None, last_alerts={}))
+        finally:
+            scenario.close()
+        text = all_text(plan.messages[0].message)
+        if expected is None:
+            assert "Data health report" not in text, name
+        else:
+            assert expected in text, name

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from datahealth.config.models import DatasetConfig, SlackConfig
 from datahealth.findings import SEVERITY_RANK, IncidentChange, IncidentEvent
@@ -74,7 +75,7 @@ def plan_messages(context: PublishContext, state: PlanState,
     config = context.project.config
     slack = config.publish.slack
     resolve_target = target_for or (lambda channel: channel)
-    links = Links(context.flow_run_url, report_url(context))
+    links = Links(context.flow_run_url, report_link(context))
     plan = Plan()
     top_level: dict[str, list[tuple[IncidentChange, CardFacts, str]]] = defaultdict(list)
     threaded: list[Outgoing] = []
@@ -87,7 +88,8 @@ def plan_messages(context: PublishContext, state: PlanState,
         channels = (destinations(config, dataset, incident.severity).slack_channels if dataset
                     else (slack.default_channel,))
         targets = list(dict.fromkeys(resolve_target(c) for c in channels))
-        facts = card_facts(context, change, dataset, links)
+        facts = card_facts(context, change, dataset,
+                           Links(context.flow_run_url, report_link(context, incident.dataset)))
         quiet = incident.is_quiet(context.as_of)
         for target in targets:
             told = state.announced is None or (incident.id, target) in state.announced
@@ -206,22 +208,18 @@ def _evidence(check: CheckResult | None, column: str | None, observed: Any, *, s
     return Evidence(failing_rows=failing, columns=tuple(columns), samples=tuple(samples) if share else ())
 
 
-def report_url(context: PublishContext) -> str | None:
-    """The report's URL: an artifact that is already a URL, or the artifact under `report.base_url`."""
-    artifact = context.artifacts.get("report")
-    if artifact and artifact.startswith(("http://", "https://")):
-        return artifact
-    report = context.project.config.publish.report
-    if not report.base_url:
-        return None
-    base = report.base_url.rstrip("/")
-    if not artifact:
-        return base + "/"
-    path = Path(artifact)
-    directory = context.project.resolve(report.directory)
-    for root in (directory, Path(report.directory)):
-        try:
-            return f"{base}/{path.relative_to(root).as_posix()}"
-        except ValueError:
-            continue
-    return f"{base}/{path.name}"
+def report_link(context: PublishContext, dataset: str | None = None) -> str | None:
+    """The report's URL (at the dataset's section when given), when the report is published somewhere.
+
+    The report publisher runs first and leaves `report_url` (or `report`) in the artifacts; without a
+    report this run, `publish.report.base_url` still points at the latest one.
+    """
+    from datahealth.report.render import LATEST, report_url  # the report's own URL scheme
+
+    published = context.artifacts.get("report_url") or context.artifacts.get("report") or ""
+    if published.startswith(("http://", "https://")):
+        if dataset and "#" not in published:
+            return f"{published}#ds={quote(dataset, safe='')}"
+        return published
+    filename = Path(context.artifacts["report"]).name if context.artifacts.get("report") else LATEST
+    return report_url(context.project.config.publish.report, dataset, filename)
