@@ -55,6 +55,9 @@ class IncidentEvent(StrEnum):
     CHANGED = "changed"
     ONGOING = "ongoing"
     RESOLVED = "resolved"
+    # Recorded in the incident's history by `datahealth incidents ack|snooze`; never a run's change.
+    ACKNOWLEDGED = "acknowledged"
+    SNOOZED = "snoozed"
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,13 @@ class Incident:
         return self.status != IncidentStatus.RESOLVED
 
     def is_quiet(self, now: datetime) -> bool:
-        """Acknowledged or snoozed incidents stay quiet until their time runs out."""
+        """Acknowledged or snoozed incidents stay quiet until their time runs out.
+
+        An acknowledgement without an end (`datahealth incidents ack ID` without `--for`) holds until the
+        incident resolves.
+        """
+        if self.status == IncidentStatus.ACKNOWLEDGED and self.quiet_until is None:
+            return True
         return self.quiet_until is not None and now < self.quiet_until
 
 
@@ -94,6 +103,7 @@ class IncidentChange:
     event: IncidentEvent
     finding: Finding | None = None
     previous_severity: str | None = None
+    reason: str = ""  # why a CHANGED is a change ("severity warn → error", "quiet period ended", ...)
 
 
 @dataclass
@@ -105,6 +115,8 @@ class RunEvaluation:
     findings: list[Finding] = field(default_factory=list)
     changes: list[IncidentChange] = field(default_factory=list)
     open_incidents: list[Incident] = field(default_factory=list)
+    health_score: float = 100.0  # the run's score: mean of `scores` (100 for an empty run)
+    notes: dict[str, list[str]] = field(default_factory=dict)  # per dataset: why a rule gave no verdict yet
 
     def findings_for(self, dataset: str) -> list[Finding]:
         return [f for f in self.findings if f.dataset == dataset]

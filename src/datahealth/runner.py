@@ -24,11 +24,12 @@ from datahealth.results import DatasetResult, Status, TableMeta, utc_now
 from datahealth.selection import select_datasets
 from datahealth.sources import DatasetError, open_source
 from datahealth.sources.base import Source
-from datahealth.evaluation import evaluate
+from datahealth.evaluation import evaluate, load_history
 from datahealth.findings import RunEvaluation
 from datahealth.publish import PublishContext, publish_run
 from datahealth.status import health_score
 from datahealth.store import HistoryStore
+from datahealth.store.incidents import record_evaluation
 from datahealth.timeparse import parse_as_of
 
 ProgressListener = Callable[[DatasetResult], None]
@@ -186,11 +187,13 @@ class MonitorRun:
         return DatasetResult(error_observation(dataset, self.as_of, error))
 
     def finish(self, results: Sequence[DatasetResult]) -> RunSummary:
-        """Evaluate, store every result once, then publish; returns the run's summary."""
+        """Evaluate, store every result once, record incident changes, then publish; returns the summary."""
         evaluation = self.evaluate(results)
         for result in results:
             self.store.record_dataset_result(self.run_id, result, evaluation.statuses[result.dataset])
+        evaluation = record_evaluation(self.store, self.run_id, self.as_of, evaluation)  # fills incident ids
         summary = self._summary(results, evaluation.statuses)
+        summary.health_score = evaluation.health_score  # from open incidents, like the statuses
         if self.options.publish:
             summary.warnings.extend(publish_run(PublishContext(
                 project=self.project, store=self.store, run_id=self.run_id, as_of=self.as_of,
@@ -203,8 +206,9 @@ class MonitorRun:
         return summary
 
     def evaluate(self, results: Sequence[DatasetResult]) -> RunEvaluation:
-        """Statuses and findings for this run's results (pure apart from reading history)."""
-        return evaluate(self.datasets, results)
+        """Statuses, findings and incident changes for this run's results (reads history once, then pure)."""
+        history = load_history(self.store, self.datasets, self.as_of)
+        return evaluate(self.datasets, results, history, as_of=self.as_of, checks_ran=self.options.checks)
 
     def _summary(self, results: Sequence[DatasetResult], statuses: dict[str, Status]) -> RunSummary:
         datasets = []

@@ -1,49 +1,67 @@
-"""A dataset's status (ok|warn|fail|error) from what this run found.
+"""A dataset's status (ok|warn|fail|error) and health score, derived from its open incidents.
 
-Kept deliberately small and pure: freshness against the SLA's age limits and the check outcomes.
-Incident-aware status (acknowledged, schedules) builds on this in `evaluation`.
+Open incidents are the memory of what is wrong, so status follows them rather than one run's results:
+a check failure found by the daily run keeps the dataset failing during the 15-minute metadata runs that
+do not run checks, and an acknowledged incident still counts (acknowledging silences alerts, it does not
+make the data healthy).
+
+- error: the monitor could not observe or evaluate the dataset (an `error` incident);
+- fail:  an open incident of severity error;
+- warn:  an open incident of severity warn;
+- ok:    nothing open.
+
+The score starts at 100 and loses half of what is left for each open error-severity incident and 15 %
+for each warning; a dataset the monitor cannot see scores 0. The run's score is the mean over its
+datasets. `STATUS_SCORE` maps a bare status to a score for views that only have statuses (history charts).
 """
 
 from __future__ import annotations
 
-from datahealth.config.models import DatasetConfig
-from datahealth.results import CheckOutcome, DatasetResult, Status
+from collections.abc import Iterable
 
-STATUS_SCORE = {Status.OK: 100.0, Status.WARN: 70.0, Status.FAIL: 30.0, Status.ERROR: 0.0}
+from datahealth.findings import Incident, IncidentStatus
+from datahealth.results import Status
 
-
-def freshness_status(dataset: DatasetConfig, lag_seconds: float | None) -> Status:
-    sla = dataset.sla
-    if sla is None or lag_seconds is None:
-        return Status.OK
-    if sla.error_after is not None and lag_seconds > sla.error_after.total_seconds():
-        return Status.FAIL if dataset.severity == "error" else Status.WARN
-    if sla.warn_after is not None and lag_seconds > sla.warn_after.total_seconds():
-        return Status.WARN
-    return Status.OK
+STATUS_SCORE = {Status.OK: 100.0, Status.WARN: 85.0, Status.FAIL: 50.0, Status.ERROR: 0.0}
+ERROR_WEIGHT = 0.5
+WARN_WEIGHT = 0.15
 
 
-def checks_status(dataset: DatasetConfig, result: DatasetResult) -> Status:
+def _is_monitor_error(incident: Incident) -> bool:
+    return incident.kind == "error" or incident.details.get("outcome") == "error"
+
+
+def status_from_incidents(incidents: Iterable[Incident]) -> Status:
     statuses = [Status.OK]
-    for check in result.checks:
-        if check.outcome == CheckOutcome.FAIL:
-            statuses.append(Status.FAIL if dataset.severity == "error" else Status.WARN)
-        elif check.outcome == CheckOutcome.WARN:
-            statuses.append(Status.WARN)
-        elif check.outcome == CheckOutcome.ERROR:
+    for incident in incidents:
+        if incident.status == IncidentStatus.RESOLVED:
+            continue
+        if _is_monitor_error(incident):
             statuses.append(Status.ERROR)
+        elif incident.severity == "error":
+            statuses.append(Status.FAIL)
+        else:
+            statuses.append(Status.WARN)
     return Status.worst(statuses)
 
 
-def dataset_status(dataset: DatasetConfig, result: DatasetResult) -> Status:
-    observation = result.observation
-    if not observation.ok:
-        return Status.ERROR
-    return Status.worst([freshness_status(dataset, observation.freshness_lag_seconds), checks_status(dataset, result)])
+def score_from_incidents(incidents: Iterable[Incident]) -> float:
+    score = 100.0
+    for incident in incidents:
+        if incident.status == IncidentStatus.RESOLVED:
+            continue
+        if _is_monitor_error(incident):
+            return 0.0
+        score *= 1 - (ERROR_WEIGHT if incident.severity == "error" else WARN_WEIGHT)
+    return round(score, 1)
+
+
+def run_score(scores: Iterable[float]) -> float:
+    """Mean of the datasets' scores; 100 for an empty run."""
+    values = list(scores)
+    return round(sum(values) / len(values), 1) if values else 100.0
 
 
 def health_score(statuses: list[Status]) -> float:
-    """Mean of per-dataset scores (ok 100, warn 70, fail 30, error 0); 100 for an empty run."""
-    if not statuses:
-        return 100.0
-    return round(sum(STATUS_SCORE[s] for s in statuses) / len(statuses), 1)
+    """Mean of per-status scores, for callers that only know statuses; 100 for an empty run."""
+    return run_score(STATUS_SCORE[s] for s in statuses)

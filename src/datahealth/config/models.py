@@ -51,9 +51,14 @@ SourceConfig = Annotated[SqlSourceConfig | LakeSourceConfig, Field(discriminator
 
 
 class ExpectedBy(StrictModel):
-    """A schedule the data should have landed by, e.g. weekdays by 06:00 Europe/Berlin."""
+    """A schedule the data should have landed by, e.g. weekdays by 06:00 Europe/Berlin.
 
-    cron: str
+    Each cron tick (in `timezone`, so 06:00 stays 06:00 across daylight-saving changes) is a deadline:
+    by then (plus `grace`) there must be data newer than the tick before it. Days without a tick
+    (weekends for `0 6 * * 1-5`) and holidays expect nothing, so a weekday table is not stale on Sunday.
+    """
+
+    cron: str = Field(description="five-field cron, e.g. '0 6 * * 1-5' = weekdays at 06:00")
     timezone: str = "UTC"
     grace: Duration = timedelta(0)
 
@@ -82,7 +87,16 @@ class FreshnessSla(StrictModel):
     warn_after: Duration | None = None
     error_after: Duration | None = None
     expected_by: ExpectedBy | None = None
-    holidays: list[str] = Field(default_factory=list, description="ISO dates on which no load is expected")
+    holidays: list[str] = Field(default_factory=list, description="dates on which no load is expected: "
+                                "ISO dates (2026-12-24), yearly month-days (12-25) or ranges (2026-12-24..2026-12-31)")
+
+    @field_validator("holidays")
+    @classmethod
+    def _valid_holidays(cls, value: list[str]) -> list[str]:
+        from datahealth.freshness import HolidayCalendar
+
+        HolidayCalendar.parse(value)  # raises ValueError naming the entry and the accepted forms
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> FreshnessSla:
@@ -121,9 +135,18 @@ class AnomalyConfig(StrictModel):
     sensitivity: float = Field(default=3.5, gt=0)
     direction: Literal["drop", "spike", "both"] = "both"
     training_window: Duration = timedelta(days=28)
-    min_training_runs: int = Field(default=7, ge=3)
+    min_training_runs: int = Field(default=7, ge=3, description="no verdict before this many earlier runs")
     seasonality: Literal["none", "day_of_week", "hour_of_day", "auto"] = "auto"
-    columns: bool = True
+    columns: bool = Field(default=True, description="also judge null ratio and distinct count per column")
+    period: Duration = Field(default=timedelta(days=1), description="rows added are counted per this period")
+    severity: Severity = Field(default="warn", description="severity of anomaly incidents")
+
+    @field_validator("period", "training_window")
+    @classmethod
+    def _positive_span(cls, value: timedelta) -> timedelta:
+        if value.total_seconds() <= 0:
+            raise ValueError("must be longer than zero, e.g. 1d")
+        return value
 
 
 class DatasetConfig(StrictModel):
@@ -149,6 +172,8 @@ class DatasetConfig(StrictModel):
     checks: GeneratedChecks = GeneratedChecks()
     anomaly: AnomalyConfig = AnomalyConfig()
     share_samples: bool = Field(default=False, description="opt in to failing-row samples in alerts and reports")
+    suppress: list[str] = Field(default_factory=list, description="findings never to raise incidents for, as "
+                                "globs over kind:subject, e.g. 'anomaly:column.referrer.*' or 'check:*'")
 
     @field_validator("name")
     @classmethod
