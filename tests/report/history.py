@@ -53,7 +53,7 @@ class History:
     run_ids: list[str]
 
 
-def write_report_project(root: Path, **publish: Any) -> Project:
+def write_report_project(root: Path, history_url: str | None = None, **publish: Any) -> Project:
     sources = {"warehouse": {"kind": "sql", "url": f"sqlite:///{root / 'warehouse.db'}"}}
     datasets = {
         ORDERS: {"table": "orders", "owners": ["commerce-team"], "tags": ["revenue"], "share_samples": True,
@@ -70,12 +70,14 @@ def write_report_project(root: Path, **publish: Any) -> Project:
     ]
     sections: dict[str, Any] = {"routing": routing, "publish": {"email": {"recipients": ["data@example.com"]},
                                                                   "report": {"title": "Test <health> report"}, **publish}}
+    if history_url:
+        sections["history"] = {"url": history_url}
     write_project(root, sources, datasets, **sections)
     return load_project(root)
 
 
-def build_history(root: Path, **publish: Any) -> History:
-    project = write_report_project(root, **publish)
+def build_history(root: Path, history_url: str | None = None, **publish: Any) -> History:
+    project = write_report_project(root, history_url, **publish)
     store = HistoryStore.open(project.config.history.url, project.root)
     run_ids = [_record_day(store, day) for day in range(DAYS)]
     _record_incidents(store, run_ids)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from datahealth.findings import Finding, FindingKind, Incident, IncidentStatus, RunEvaluation
 from datahealth.report.axis import build_axis
 from datahealth.report.data import gather_report_data
@@ -25,8 +27,10 @@ from tests.report.history import (
     SECRET,
     START,
     History,
+    build_history,
     write_report_project,
 )
+from tests.support.postgres import sqlalchemy_url
 
 
 def test_axis_has_one_point_per_run_until_it_must_bucket() -> None:
@@ -155,3 +159,20 @@ def test_schema_diff_reports_nullability_and_removal() -> None:
     changes = diff_snapshots([(at, before, True), (at + timedelta(days=1), after, False)])
     assert [(c.change, c.column, c.before, c.after) for c in changes] == [
         ("nullability_changed", "a", "nullable", "not null"), ("removed", "b", "TEXT", None)]
+
+
+@pytest.mark.integration
+@pytest.mark.postgres
+def test_the_same_report_data_from_a_postgresql_history_store(tmp_path: Path, pg_database: str) -> None:
+    built = build_history(tmp_path, history_url=sqlalchemy_url(pg_database))
+    try:
+        data = gather_report_data(built.project, built.store)
+    finally:
+        built.store.close()
+    views = {d.name: d for d in data.datasets}
+    assert data.counts == {"ok": 0, "warn": 0, "fail": 3, "error": 1, "unknown": 1}
+    assert views[ORDERS].history.rows[8] == 100 and views[ORDERS].history.anomalies == {8}
+    assert views[ORDERS].history.null_ratios[1][9] == 0.25
+    assert [c.name for c in views[ORDERS].checks] == ["missing email", "row count"]
+    assert [i.dataset for i in data.open_incidents] == [ORDERS, CUSTOMERS, HOSTILE_DATASET]
+    assert [c.change for c in views[ORDERS].schema_changes] == ["type_changed", "added"]

@@ -12,6 +12,9 @@ report then shows what it has.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -245,7 +248,7 @@ def gather_report_data(project: Project, store: HistoryStore, *, as_of: datetime
                        evaluation: RunEvaluation | None = None, run: RunInfo | None = None) -> ReportData:
     """Read the report's data for `project` from `store`, as of `as_of` (default: the newest run)."""
     config = project.config
-    with store.engine.connect() as conn:
+    with _gc_paused(), store.engine.connect() as conn:
         end = as_utc(as_of) or _newest_as_of(conn) or utc_now()
         start = end - timedelta(days=config.publish.report.history_days)
         window_runs = [(r.id, as_utc(r.as_of) or end) for r in conn.execute(
@@ -256,9 +259,9 @@ def gather_report_data(project: Project, store: HistoryStore, *, as_of: datetime
         names = [d.name for d in project.datasets]
         views = {d.name: DatasetView(d, UNKNOWN, _empty_history(len(axis))) for d in project.datasets}
         _apply_latest_observations(conn, views, end)
-        _apply_observation_history(conn, views, axis, start, end)
-        _apply_null_ratios(conn, views, axis, start, end)
-        _apply_check_history(conn, views, axis, start, end)
+        placed = _apply_observation_history(conn, views, axis, start, end)
+        _apply_null_ratios(conn, placed, len(axis), start, end)
+        _apply_check_history(conn, placed, len(axis), start, end)
         _apply_latest_checks(conn, views, end)
         _apply_schema_log(conn, views, end)
         _apply_findings(conn, views, axis, start, end, evaluation, run.run_id if run else None)
@@ -270,6 +273,19 @@ def gather_report_data(project: Project, store: HistoryStore, *, as_of: datetime
         title=config.publish.report.title, project_name=config.project.name, as_of=end, generated_at=utc_now(),
         window_start=start, axis=axis, datasets=datasets, incidents=incident_list, run=run,
         health_counts=counts, health_scores=scores, base_url=config.publish.report.base_url, incident_events=events)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Reading a large history creates hundreds of thousands of tuples, none of which can form a cycle;
+    without this the cyclic collector walks the growing heap over and over (a third of the gather time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --- runs -----------------------------------------------------------------------------------------
@@ -313,55 +329,96 @@ def _apply_latest_observations(conn: sa.Connection, views: dict[str, DatasetView
         view.error_kind = row.error_kind
 
 
-def _on_axis(conn: sa.Connection, table: sa.Table, columns: Sequence[str], views: dict[str, DatasetView],
-             axis: TimeAxis, start: datetime, end: datetime) -> Iterator[tuple[DatasetView, int, Any]]:
-    """Rows of `table` in the window, oldest first, as (dataset view, axis index, row of `columns`);
-    rows of datasets no longer configured are skipped."""
-    query = (sa.select(table.c.run_id, table.c.dataset, *(table.c[c] for c in columns))
-             .where(table.c.as_of >= start, table.c.as_of <= end).order_by(table.c.id))
-    for row in conn.execute(query):
-        view, index = views.get(row[1]), axis.index(row[0])
-        if view is not None and index is not None:
-            yield view, index, row[2:]
+# Placed observations: observation id -> (its dataset's view, its axis index). Profiles and check results
+# are placed through their observation id, so those big reads carry one integer instead of two strings.
+Placed = dict[int, tuple[DatasetView, int]]
+
+
+def _in_window(table: sa.Table, start: datetime, end: datetime) -> sa.ColumnElement[bool]:
+    """Rows of the window's runs, found through the table's run_id index (not a scan of all history)."""
+    return table.c.run_id.in_(sa.select(runs.c.id).where(runs.c.as_of >= start, runs.c.as_of <= end))
+
+
+def _tuples(conn: sa.Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """All rows as the driver's plain tuples. For the few hundred thousand profile and check rows of a
+    large report, building SQLAlchemy Row objects costs more than the query; these columns (ints, text,
+    floats) need no result processing."""
+    result = conn.execute(query)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
 
 
 def _apply_observation_history(conn: sa.Connection, views: dict[str, DatasetView], axis: TimeAxis,
-                               start: datetime, end: datetime) -> None:
-    placed = _on_axis(conn, observations, ("status", "row_count", "freshness_lag_seconds"), views, axis, start, end)
-    for view, index, (status, row_count, lag) in placed:
+                               start: datetime, end: datetime) -> Placed:
+    query = (sa.select(observations.c.id, observations.c.run_id, observations.c.dataset, observations.c.status,
+                       observations.c.row_count, observations.c.freshness_lag_seconds)
+             .where(_in_window(observations, start, end)).order_by(observations.c.id))
+    placed: Placed = {}
+    run_index = axis.run_index
+    for observation_id, run_id, dataset, status, row_count, lag in _tuples(conn, query):
+        view, index = views.get(dataset), run_index.get(run_id)
+        if view is None or index is None:
+            continue
         history = view.history
         history.statuses[index], history.rows[index], history.lags[index] = status, row_count, lag
+        placed[observation_id] = (view, index)
+    return placed
 
 
-def _apply_null_ratios(conn: sa.Connection, views: dict[str, DatasetView], axis: TimeAxis,
-                       start: datetime, end: datetime) -> None:
-    per_dataset: dict[str, dict[str, list[float | None]]] = defaultdict(dict)
-    for view, index, (column, ratio) in _on_axis(conn, profiles, ("column_name", "null_ratio"), views, axis, start, end):
-        per_dataset[view.name].setdefault(column, [None] * len(axis))[index] = ratio
-    for dataset, columns in per_dataset.items():
-        history = views[dataset].history
-        history.null_columns = list(columns)
-        history.null_ratios = list(columns.values())
+def _apply_null_ratios(conn: sa.Connection, placed: Placed, size: int, start: datetime, end: datetime) -> None:
+    query = (sa.select(profiles.c.observation_id, profiles.c.column_name, profiles.c.null_ratio)
+             .where(_in_window(profiles, start, end)).order_by(profiles.c.observation_id, profiles.c.id))
+    per_view: dict[int, tuple[DatasetView, dict[str, list[float | None]]]] = {}
+    current, spot, columns = None, None, {}  # rows come grouped by observation: look each up once
+    for observation_id, column, ratio in _tuples(conn, query):
+        if observation_id != current:
+            current, spot = observation_id, placed.get(observation_id)
+            if spot is not None:
+                columns = per_view.setdefault(id(spot[0]), (spot[0], {}))[1]
+        if spot is None:
+            continue
+        series = columns.get(column)
+        if series is None:
+            series = columns[column] = [None] * size
+        series[spot[1]] = ratio if ratio is None or math.isfinite(ratio) else None
+    for view, found in per_view.values():
+        view.history.null_columns = list(found)
+        view.history.null_ratios = list(found.values())
 
 
-def _apply_check_history(conn: sa.Connection, views: dict[str, DatasetView], axis: TimeAxis,
-                         start: datetime, end: datetime) -> None:
-    per_dataset: dict[str, dict[str, tuple[str, str | None, list[str | None]]]] = defaultdict(dict)
-    placed = _on_axis(conn, check_results, ("name", "column_name", "outcome"), views, axis, start, end)
-    for view, index, (name, column, outcome) in placed:
-        per_dataset[view.name].setdefault(name, (name, column, [None] * len(axis)))[2][index] = outcome
-    for dataset, checks in per_dataset.items():
-        views[dataset].history.checks = list(checks.values())
+def _apply_check_history(conn: sa.Connection, placed: Placed, size: int, start: datetime, end: datetime) -> None:
+    query = (sa.select(check_results.c.observation_id, check_results.c.name, check_results.c.column_name,
+                       check_results.c.outcome)
+             .where(_in_window(check_results, start, end)).order_by(check_results.c.id))
+    per_view: dict[int, tuple[DatasetView, dict[str, tuple[str, str | None, list[str | None]]]]] = {}
+    for observation_id, name, column, outcome in _tuples(conn, query):
+        spot = placed.get(observation_id)
+        if spot is None:
+            continue
+        view, index = spot
+        entry = per_view.get(id(view))
+        if entry is None:
+            entry = per_view[id(view)] = (view, {})
+        check = entry[1].get(name)
+        if check is None:
+            check = entry[1][name] = (name, column, [None] * size)
+        check[2][index] = outcome
+    for view, checks in per_view.values():
+        view.history.checks = list(checks.values())
 
 
 def _apply_latest_checks(conn: sa.Connection, views: dict[str, DatasetView], end: datetime) -> None:
     """Each dataset's newest set of check results (a metadata-only run after it does not hide them)."""
-    newest = (sa.select(sa.func.max(check_results.c.observation_id).label("observation_id"))
+    newest = (sa.select(check_results.c.dataset, sa.func.max(check_results.c.observation_id).label("observation_id"))
               .where(check_results.c.as_of <= end).group_by(check_results.c.dataset).subquery())
     query = (sa.select(check_results.c.dataset, check_results.c.name, check_results.c.check_type,
                        check_results.c.column_name, check_results.c.outcome, check_results.c.observed_value,
                        check_results.c.threshold, check_results.c.message, check_results.c.details)
-             .join(newest, check_results.c.observation_id == newest.c.observation_id).order_by(check_results.c.id))
+             .join(newest, sa.and_(check_results.c.dataset == newest.c.dataset,  # lets the dataset index narrow it
+                                   check_results.c.observation_id == newest.c.observation_id))
+             .order_by(check_results.c.id))
     for row in conn.execute(query):
         view = views.get(row.dataset)
         if view is not None:

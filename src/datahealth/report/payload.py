@@ -65,7 +65,7 @@ def dataset_payload(view: DatasetView) -> dict[str, Any]:
         "ax": sorted(history.anomalies),
         "bd": {str(i): list(b) for i, b in sorted(history.bands.items())},
         "nc": history.null_columns,
-        "nz": [[_ppm(v) for v in series] for series in history.null_ratios],
+        "nz": [[None if v is None else round(v * 1_000_000) for v in series] for series in history.null_ratios],
         "ck": [[name, column, "".join(OUTCOME_CODE.get(o or "", "-") for o in outcomes)]
                for name, column, outcomes in history.checks],
         "cl": [[c.name, c.check_type, c.column, c.outcome, _number(c.observed_value), c.threshold, c.message,
@@ -83,10 +83,6 @@ def _iso(value: datetime | None) -> str | None:
 
 def _hours(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 3600, 3)
-
-
-def _ppm(ratio: float | None) -> int | None:
-    return None if ratio is None or not math.isfinite(ratio) else round(ratio * 1_000_000)
 
 
 def _number(value: float | None) -> float | None:
