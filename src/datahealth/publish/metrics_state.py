@@ -78,11 +78,12 @@ def state_for_run(context: PublishContext, now: datetime | None = None) -> Metri
 
 
 def read_store(store: HistoryStore, *, column_metrics: bool) -> Reading:
-    """Everything the metrics need, in a handful of aggregate queries (independent of history length)."""
+    """Everything the metrics need, in one aggregate query per kind of fact (never one query per dataset)."""
     reading = Reading()
     with store.engine.connect() as conn:
         latest_runs = _latest_observations(conn, reading)
-        reading.newest_data = _newest_data(conn)
+        unknown_age = [name for name, seen in reading.seen.items() if seen.last_updated is None]
+        reading.newest_data = _newest_data(conn, unknown_age)
         reading.checks = _latest_checks(conn)
         reading.schema_changes = _schema_changes(conn, latest_runs)
         reading.open_incidents = _open_incidents(conn)
@@ -111,10 +112,14 @@ def _latest_observations(conn: sa.Connection, reading: Reading) -> dict[str, str
     return latest_runs
 
 
-def _newest_data(conn: sa.Connection) -> dict[str, datetime]:
-    """The newest last-updated time ever seen per dataset: keeps freshness honest while a dataset errors."""
+def _newest_data(conn: sa.Connection, datasets: list[str]) -> dict[str, datetime]:
+    """The newest last-updated time ever seen for `datasets` (those whose latest observation has none):
+    keeps `time() - last_updated` growing while a dataset cannot be observed, instead of the series vanishing."""
+    if not datasets:
+        return {}
     query = (sa.select(observations.c.dataset, sa.func.max(observations.c.last_updated))
-             .where(observations.c.last_updated.is_not(None)).group_by(observations.c.dataset))
+             .where(observations.c.dataset.in_(datasets), observations.c.last_updated.is_not(None))
+             .group_by(observations.c.dataset))
     result = {}
     for dataset, newest in conn.execute(query):
         value = as_utc(_as_datetime(newest))
