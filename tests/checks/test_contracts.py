@@ -233,8 +233,10 @@ def test_checks_on_missing_columns_are_dropped_but_the_column_stays_for_the_sche
             {"data_type": "timestamp without time zone", "datetime_precision": 3},
         ),
         ("timestamp with time zone", {"data_type": "timestamp with time zone"}),
-        ("struct(a integer, b varchar)", {"data_type": "struct(a integer, b varchar)"}),
-        ("float(24)", {}),
+        ("struct(a integer, b decimal(10,2))", {"data_type": "struct"}),
+        ("enum('ok', 'sad')", {"data_type": "enum"}),
+        ("float(24)", {"data_type": "float"}),
+        ("integer[]", {}),
     ],
 )
 def test_catalog_types_become_contract_data_types(catalog_type: str, expected: dict[str, Any]) -> None:

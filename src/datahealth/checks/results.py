@@ -48,7 +48,7 @@ def map_check_results(
             mapped.append(
                 error_result(
                     contract.dataset,
-                    reason,
+                    f"not evaluated: {reason}",
                     name=planned.name,
                     check_type=planned.check_type,
                     column=planned.column,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 
 import datahealth.envdefaults  # noqa: F401  (telemetry off before soda_core is imported)
+from datahealth.redaction import install_log_redaction
 
 _lock = threading.Lock()
 _ready = False
@@ -47,4 +48,5 @@ def prepare_soda() -> None:
         import soda_duckdb  # noqa: F401  (after soda_core, see module docstring)
         import soda_postgres.common.data_sources.postgres_data_source  # noqa: F401
 
+        install_log_redaction("soda")  # Soda logs driver errors; a password echoed there must be masked
         _ready = True

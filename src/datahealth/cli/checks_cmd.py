@@ -31,6 +31,9 @@ app.add_typer(checks_app, name="checks")
 def show(
     dataset: Annotated[str, typer.Argument(help="The dataset, named <source>.<dataset>.")],
     project: ProjectOption = Path("."),
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Learn from history as of this ISO time (default: now).")
+    ] = None,
     output: FormatOption = "yaml",
 ) -> None:
     """Print the contract Soda runs for DATASET: your checks/<source>/<dataset>.yml merged with generated checks.
@@ -42,7 +45,7 @@ def show(
     from datahealth.checks.baselines import load_baselines
     from datahealth.checks.contracts import build_contract
     from datahealth.checks.data_sources import ChecksNotSupported, soda_target
-    from datahealth.results import utc_now
+    from datahealth.timeparse import parse_as_of
 
     with handled_errors():
         if output not in ("yaml", "json"):
@@ -55,7 +58,9 @@ def show(
             raise fail(str(exc)) from None
         store = open_store(loaded)
         try:
-            contract = build_contract(loaded, config, target, load_baselines(store, config, utc_now()))
+            contract = build_contract(
+                loaded, config, target, load_baselines(store, config, parse_as_of(as_of))
+            )
         finally:
             store.close()
     if output == "json":
