@@ -254,15 +254,20 @@ def test_no_slack_configured_writes_a_preview(tmp_path: Path, monkeypatch: pytes
     scenario = Scenario(make_project(tmp_path, slack={"token_env": "DH_UNSET_TOKEN"}))
     try:
         incident, finding = scenario.incident("warehouse.customers")
-        context = scenario.context([opened(incident, finding)])
+        purchases, f2 = scenario.incident("warehouse.purchases", "late", kind="freshness", severity="warn")
+        context = scenario.context([opened(incident, finding), opened(purchases, f2)])
         publish_slack(context)
-        publish_slack(scenario.context([resolved(incident, later(2))], as_of=later(2)))
+        publish_slack(scenario.context([resolved(incident, later(2)), changed(purchases, f2, severity="error")],
+                                       as_of=later(2)))
     finally:
         scenario.close()
     preview = json.loads((tmp_path / "reports" / "slack-preview.json").read_text())
     assert "DH_UNSET_TOKEN is not set" in preview["note"]
     kinds = [(m["channel"], m["kind"]) for m in preview["messages"]]
-    assert kinds == [("#crm-data", "post"), ("#crm-data", "update"), ("#crm-data", "reply")]
+    assert kinds == [("#crm-data", "post"), ("#data-alerts", "post"),  # first run
+                     ("#revenue-alerts", "post"),  # now an error: news for the revenue channel
+                     ("#crm-data", "update"), ("#crm-data", "reply"), ("#data-alerts", "reply"),
+                     ("#data-alerts", "update")]
     assert "Error · warehouse.customers" in preview["messages"][0]["rendered"]
     assert context.artifacts["slack_preview"].endswith("slack-preview.json")
     assert context.summary.details["slack"]["mode"] == "preview" and not context.summary.warnings
@@ -335,3 +340,18 @@ def test_a_message_another_run_is_sending_is_not_sent_twice(scenario: Scenario, 
         conn.execute(deliveries.deliveries.update().values(next_attempt_at=later(-1)))
     publish_slack(scenario.context([], as_of=later(2)))
     assert len(slack.top_level("#data-alerts")) == 1 and deliveries.counts(scenario.store) == {"sent": 2}
+
+
+def test_preview_forgets_runs_of_a_reset_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DH_UNSET_TOKEN", raising=False)
+    stale = {"run_id": "run-of-a-deleted-history", "channel": "#crm-data", "kind": "post", "announces": [1]}
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "slack-preview.json").write_text(json.dumps({"messages": [stale]}))
+    scenario = Scenario(make_project(tmp_path, slack={"token_env": "DH_UNSET_TOKEN"}))
+    try:
+        incident, finding = scenario.incident("warehouse.customers")  # id 1 again, in the new history
+        publish_slack(scenario.context([opened(incident, finding)]))
+    finally:
+        scenario.close()
+    preview = json.loads((tmp_path / "reports" / "slack-preview.json").read_text())
+    assert [(m["incident_id"], m["kind"]) for m in preview["messages"]] == [(1, "post")]

@@ -12,20 +12,17 @@ rendered into `preview_file` instead, so users can see exactly what would be sen
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from datahealth.publish import slack_threads as threads
-from datahealth.publish.slack_blocks import as_text
 from datahealth.publish.slack_client import RetryBudget, SlackDeliveryError, SlackTransport, open_transport
 from datahealth.publish.slack_plan import DIGEST, NOTICE, POST, REPLY, UPDATE, Plan, PlanState, plan_messages
+from datahealth.publish.slack_preview import preview_run
 from datahealth.redaction import redact
-from datahealth.results import as_utc, utc_now
+from datahealth.results import as_utc
 from datahealth.store import HistoryStore
 from datahealth.store import deliveries as queue
 
@@ -35,7 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("datahealth.publish.slack")
 
 CHANNEL = "slack"  # the deliveries-table channel of Slack messages
-PREVIEW_KEEP = 200  # messages kept in the preview file (newest last)
 
 
 @dataclass
@@ -52,8 +48,7 @@ def publish_slack(context: PublishContext) -> None:
     budget = RetryBudget(config.retry_budget.total_seconds())
     transport, mode = open_transport(config, budget)
     if transport is None:
-        plan = plan_messages(context, PlanState(threads=True, announced=None, last_alerts={}))
-        path = write_preview(context, plan, reason=mode)
+        path, plan = preview_run(context, reason=mode)
         context.artifacts["slack_preview"] = str(path)
         _summarise(context, mode="preview", plan=plan, report=DrainReport(), preview=str(path))
         log.info("slack: not configured (%s); %d message(s) previewed in %s", mode, len(plan.messages), path)
@@ -155,33 +150,6 @@ def deliver(store: HistoryStore, transport: SlackTransport, delivery: queue.Deli
             threads.touch(store, delivery.incident_id, target, alert_at)
         return posted.ts
     raise SlackDeliveryError(f"unknown delivery kind {delivery.kind!r}", "message")
-
-
-def write_preview(context: PublishContext, plan: Plan, *, reason: str) -> Path:
-    """Append this run's messages to the preview file (newest last), keeping the last PREVIEW_KEEP."""
-    config = context.project.config.publish.slack
-    path = context.project.resolve(config.preview_file)
-    previous: list[dict[str, Any]] = []
-    if path.exists():
-        try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-            previous = list(loaded.get("messages", [])) if isinstance(loaded, dict) else []
-        except (OSError, ValueError):
-            previous = []  # a damaged preview is replaced, never a reason to fail
-    entries = [{"run_id": context.run_id, "as_of": context.as_of.isoformat(), "channel": m.target, "kind": m.kind,
-                "incident_id": m.incident_id, "text": m.message["text"], "blocks": m.message["blocks"],
-                "rendered": as_text(m.message)} for m in plan.messages]
-    document = {
-        "note": f"Slack is not configured ({reason}); these are the messages datahealth would have sent. "
-                "Set publish.slack.token_env (bot token) or webhook_url_env to send them.",
-        "updated_at": utc_now().isoformat(),
-        "messages": (previous + entries)[-PREVIEW_KEEP:],
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    tmp.replace(path)
-    return path
 
 
 def _queued(store: HistoryStore) -> set[tuple[int, str]]:

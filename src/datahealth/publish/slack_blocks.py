@@ -99,8 +99,9 @@ def when(value: datetime | None) -> str:
 def one_line(incident: Incident, facts: CardFacts) -> str:
     """The incident in one line: dataset, what is wrong, observed vs expected (digests, fallbacks)."""
     title = _title(incident)
-    if title.startswith(incident.dataset + " "):  # "x.y is stale: ..." reads on with the name in bold
-        line = f"*{escape(incident.dataset)}*{escape(title[len(incident.dataset):])}"
+    rest = title[len(incident.dataset):] if title.startswith(incident.dataset) else ""
+    if rest[:1] in (" ", ".", ":") and rest:  # "x.y is stale …", "x.y.column: …" read on with the name in bold
+        line = f"*{escape(incident.dataset)}*{escape(rest)}"
     else:
         line = f"*{escape(incident.dataset)}*: {escape(title)}"
     versus = _versus(facts)
