@@ -20,6 +20,7 @@ from tests.report.history import (
     ORDERS,
     PII_EMAIL,
     History,
+    write_report_project,
 )
 
 pytestmark = pytest.mark.integration
@@ -114,3 +115,24 @@ def test_the_dataset_table_sorts_and_filters(report: Path, chromium: Any) -> Non
         rows = page.evaluate("""() => [...document.querySelectorAll('#dataset-table tbody tr')]
                                 .map(r => r.dataset.rows).filter(v => v !== '').map(Number)""")
         assert rows == sorted(rows, reverse=True)
+
+
+def test_a_report_before_any_run_opens_cleanly(tmp_path: Path, chromium: Any) -> None:
+    from datahealth.store import HistoryStore
+
+    project = write_report_project(tmp_path)
+    store = HistoryStore.open(project.config.history.url, project.root)
+    try:
+        path = render_project_report(project, store).files.path
+    finally:
+        store.close()
+    with open_report(chromium, path, "#ds=__proto__") as loaded:
+        page = loaded.page
+        assert loaded.console_errors == []
+        assert "No runs recorded" in page.locator("#health-chart").inner_text()
+        assert page.locator("#dataset-table tbody tr").count() == 5
+        assert page.locator("#detail").is_hidden()  # an unknown dataset in the link opens nothing
+        page.evaluate("(name) => { location.hash = '#ds=' + encodeURIComponent(name); }", ORDERS)
+        page.wait_for_selector(f'#detail[data-ready="{ORDERS}"]')
+        assert "No row counts recorded" in page.locator("#detail").inner_text()
+        assert loaded.console_errors == []

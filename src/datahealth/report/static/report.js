@@ -317,7 +317,7 @@
 
   function openDetail(name) {
     var panel = document.getElementById("detail");
-    var ds = DATA.ds[name];
+    var ds = Object.prototype.hasOwnProperty.call(DATA.ds, name) ? DATA.ds[name] : null;
     Array.prototype.forEach.call(panel.querySelectorAll(".js-plotly-plot"), function (node) { Plotly.purge(node); });
     panel.textContent = "";
     if (!ds) { panel.hidden = true; state.detail = null; return Promise.resolve(); }
