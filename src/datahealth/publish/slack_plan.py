@@ -116,7 +116,7 @@ def plan_messages(context: PublishContext, state: PlanState,
             if change.event == IncidentEvent.OPENED or not told:
                 top_level[target].append((change, facts, POST))
             elif state.threads:
-                note = blocks.change_note(incident, change.previous_severity, facts, _reason(change))
+                note = blocks.change_note(incident, change.previous_severity, facts, change.reason)
                 raised = _rank(incident.severity) > _rank(change.previous_severity)
                 threaded.append(Outgoing(REPLY, target, blocks.thread_reply(incident, facts, note), incident.id,
                                          broadcast=raised, event="changed",
@@ -144,7 +144,7 @@ def _top_level(target: str, items: list[tuple[IncidentChange, CardFacts, str]], 
         incident = change.incident
         note = None
         if change.event == IncidentEvent.CHANGED and kind == NOTICE:
-            note = blocks.change_note(incident, change.previous_severity, facts, _reason(change))
+            note = blocks.change_note(incident, change.previous_severity, facts, change.reason)
         card = blocks.incident_card(incident, facts, as_of, note)
         out.append(Outgoing(kind, target, card, incident.id, announces=[incident.id] if kind == POST else [],
                             event=change.event.value))
@@ -156,10 +156,6 @@ def _suppressed(slack: SlackConfig, state: PlanState, fingerprint: str, target: 
         return False
     last = state.last_alerts.get((fingerprint, target))
     return last is not None and last <= as_of < last + slack.suppress_for
-
-
-def _reason(change: IncidentChange) -> str:
-    return str(getattr(change, "reason", "") or "")  # evaluation's words for a CHANGED ("... period ended")
 
 
 def _rank(severity: str | None) -> int:
