@@ -12,12 +12,10 @@ import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import sqlalchemy as sa
-
 from datahealth.config.models import DatasetConfig
 from datahealth.results import ColumnInfo, Status
 from datahealth.store import HistoryStore, StoredObservation
-from datahealth.store.tables import schema_snapshots
+from datahealth.store.incidents import accepted_schemas
 
 TRAINING_WINDOW = timedelta(days=28)
 MARGIN_RATIO = 0.05  # bounds are never tighter than ±5 % of the last row count
@@ -71,19 +69,7 @@ def accepted_columns(
     store: HistoryStore, dataset: str, as_of: datetime | None = None
 ) -> tuple[ColumnInfo, ...] | None:
     """The columns of the dataset's most recently accepted schema snapshot, or None before the first one."""
-    query = (
-        sa.select(schema_snapshots.c.columns)
-        .where(schema_snapshots.c.dataset == dataset, schema_snapshots.c.accepted.is_(True))
-        .order_by(schema_snapshots.c.accepted_at.desc(), schema_snapshots.c.id.desc())
-        .limit(1)
-    )
-    if as_of is not None:
-        query = query.where(schema_snapshots.c.as_of <= as_of)
-    with store.engine.connect() as conn:
-        columns = conn.execute(query).scalar()
-    if not columns:
-        return None
-    return tuple(ColumnInfo.from_dict(c) for c in columns)
+    return accepted_schemas(store, [dataset], as_of).get(dataset) or None
 
 
 def learn_row_count_bounds(
