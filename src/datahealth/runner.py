@@ -20,6 +20,7 @@ from typing import Any
 from datahealth.checks.runner import checks_stage
 from datahealth.config.models import DatasetConfig, Project
 from datahealth.observe import error_observation, observe_dataset
+from datahealth.profiling.stage import profile_due, profile_into
 from datahealth.results import DatasetResult, Status, TableMeta, utc_now
 from datahealth.selection import select_datasets
 from datahealth.sources import DatasetError, open_source
@@ -177,6 +178,9 @@ class MonitorRun:
     def _run_stages(self, source: Source, dataset: DatasetConfig, meta: TableMeta, result: DatasetResult) -> None:
         """Profile and check stages; each stage's failure is recorded on the result, not raised."""
         # --- profile stage (issue 3) ---
+        if self.options.profile and profile_due(dataset, self.store, self.as_of):
+            with self.limit(dataset.source):
+                profile_into(result, source, dataset, meta, self.as_of)
         # --- checks stage (issue 4) ---
         if self.options.checks:
             with self.limit(dataset.source):  # one Soda scan per dataset, within the source's concurrency limit

@@ -113,6 +113,23 @@ class ProfileConfig(StrictModel):
     window: Duration | None = Field(default=None, description="profile only rows of the last window (append-only tables)")
     every: Literal["run", "daily"] = "run"
     exact_distinct: bool = False
+    timeout: Duration | None = Field(default=None, description="cancel the profile query after this long "
+                                     "(default: the source's statement_timeout)")
+
+    @field_validator("sample", mode="before")
+    @classmethod
+    def _valid_sample(cls, value: str | int | None) -> str | int | None:
+        from datahealth.profiling.sampling import parse_sample
+
+        parse_sample(value)  # raises ValueError naming the accepted forms
+        return value
+
+    @field_validator("window", "timeout")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value.total_seconds() <= 0:
+            raise ValueError("must be longer than zero, e.g. 1d or 90s")
+        return value
 
 
 class GeneratedChecks(StrictModel):

@@ -1,0 +1,50 @@
+"""The run's profile stage: is a profile due for this dataset, and turning its outcome into the result.
+
+Kept out of `runner.py` so the runner stays a list of stages: this module decides `every: daily`
+against the history store, and records a failure on the result instead of raising it. A timeout also
+turns the dataset's observation into an error observation, because a profile that cannot finish is a
+problem someone has to act on (a slow or overloaded source), not a detail.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from datahealth.config.models import DatasetConfig
+from datahealth.profiling.profiler import profile_dataset
+from datahealth.redaction import redact
+from datahealth.results import DatasetResult, ErrorKind, TableMeta
+from datahealth.sources.base import DatasetError, Source
+from datahealth.store import HistoryStore
+from datahealth.store.tables import profiles
+
+
+def profile_due(dataset: DatasetConfig, store: HistoryStore, as_of: datetime) -> bool:
+    """`every: run` → always; `every: daily` → unless a profile exists for the same UTC day as `as_of`."""
+    if not dataset.profile.enabled:
+        return False
+    if dataset.profile.every == "run":
+        return True
+    moment = as_of.astimezone(UTC) if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+    day_start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    query = (sa.select(profiles.c.id).where(profiles.c.dataset == dataset.name, profiles.c.as_of >= day_start,
+                                            profiles.c.as_of < day_start + timedelta(days=1)).limit(1))
+    with store.engine.connect() as conn:
+        return conn.execute(query).first() is None
+
+
+def profile_into(result: DatasetResult, source: Source, dataset: DatasetConfig, meta: TableMeta,
+                 as_of: datetime) -> None:
+    """Profile the dataset onto `result`; a failure lands in `result.stage_errors['profile']`."""
+    try:
+        result.profile = profile_dataset(source, dataset, meta, as_of, row_hint=result.observation.row_count)
+    except Exception as exc:  # one dataset's profile must never take the run down
+        error = exc if isinstance(exc, DatasetError) else DatasetError(
+            f"profiling {dataset.name} failed: {type(exc).__name__}: {exc}", ErrorKind.INTERNAL)
+        message = redact(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        result.stage_errors["profile"] = message
+        if error.kind == ErrorKind.TIMEOUT:
+            result.observation = dataclasses.replace(result.observation, error=message, error_kind=ErrorKind.TIMEOUT)
