@@ -355,3 +355,19 @@ def test_preview_forgets_runs_of_a_reset_history(tmp_path: Path, monkeypatch: py
         scenario.close()
     preview = json.loads((tmp_path / "reports" / "slack-preview.json").read_text())
     assert [(m["incident_id"], m["kind"]) for m in preview["messages"]] == [(1, "post")]
+
+
+def test_a_deleted_original_gets_a_fresh_message(scenario: Scenario, slack: FakeSlack) -> None:
+    incident, finding = scenario.incident("warehouse.products", "row_count", severity="warn")
+    publish_slack(scenario.context([opened(incident, finding)]))
+    [original] = slack.top_level("#data-alerts")
+    slack.delete(original)
+    escalation = changed(incident, finding, severity="error", at=later(1))
+    context = scenario.context([escalation], as_of=later(1))
+    publish_slack(context)
+    [fresh] = slack.top_level("#data-alerts")
+    assert "Error · warehouse.products" in header(fresh) and fresh.thread_ts is None
+    assert "Severity raised" in json.dumps(slack.calls("chat.postMessage")[-1].body["blocks"])
+    publish_slack(scenario.context([resolved(escalation.incident, later(2))], as_of=later(2)))
+    assert header(fresh).startswith(":white_check_mark: Resolved") and len(slack.top_level("#data-alerts")) == 1
+    assert deliveries.counts(scenario.store) == {"sent": 5}

@@ -130,6 +130,12 @@ class FakeSlack:
     def replies(self, parent: Message) -> list[Message]:
         return [m for m in self.messages if m.channel == parent.channel and m.thread_ts == parent.ts]
 
+    def delete(self, message: Message) -> None:
+        """A user deletes a message (and Slack its thread)."""
+        with self._lock:
+            self.messages = [m for m in self.messages if m is not message and not (
+                m.channel == message.channel and m.thread_ts == message.ts)]
+
     def calls(self, method: str, ok_only: bool = True) -> list[Request]:
         return [r for r in self.requests if r.path == method and (r.status == 200 or not ok_only)]
 

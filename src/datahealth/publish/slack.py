@@ -18,7 +18,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from datahealth.publish import slack_threads as threads
-from datahealth.publish.slack_client import RetryBudget, SlackDeliveryError, SlackTransport, open_transport
+from datahealth.publish.slack_client import (
+    Posted,
+    RetryBudget,
+    SlackDeliveryError,
+    SlackTransport,
+    open_transport,
+)
 from datahealth.publish.slack_plan import DIGEST, NOTICE, POST, REPLY, UPDATE, Plan, PlanState, plan_messages
 from datahealth.publish.slack_preview import preview_run
 from datahealth.redaction import redact
@@ -32,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("datahealth.publish.slack")
 
 CHANNEL = "slack"  # the deliveries-table channel of Slack messages
+_GONE = {"thread_not_found", "message_not_found", "cant_update_message"}  # the original was deleted
 
 
 @dataclass
@@ -135,21 +142,40 @@ def deliver(store: HistoryStore, transport: SlackTransport, delivery: queue.Deli
     if delivery.kind == UPDATE:
         if not transport.threads or thread is None or not thread.has_thread or thread.digest:
             return "skipped: no message of its own to edit"
-        return transport.update(thread.channel_id or target, thread.ts, text, blocks).ts
+        try:
+            return transport.update(thread.channel_id or target, thread.ts, text, blocks).ts
+        except SlackDeliveryError as exc:
+            if exc.code not in _GONE:
+                raise
+            return "skipped: the original message was deleted"
     if delivery.kind == REPLY:
-        if transport.threads and thread is not None and thread.has_thread:
+        return _reply(store, transport, delivery, thread, alert_at)
+    raise SlackDeliveryError(f"unknown delivery kind {delivery.kind!r}", "message")
+
+
+def _reply(store: HistoryStore, transport: SlackTransport, delivery: queue.Delivery,
+           thread: threads.AlertThread | None, alert_at: datetime | None) -> str | None:
+    """A reply in the incident's thread; at the top level when there is no thread (any more)."""
+    payload, target = delivery.payload, delivery.target
+    text, blocks = str(payload.get("text", "")), list(payload.get("blocks", []))
+    posted: Posted | None = None
+    if transport.threads and thread is not None and thread.has_thread:
+        try:
             posted = transport.post(thread.channel_id or target, text, blocks, thread_ts=thread.ts,
                                     broadcast=bool(payload.get("broadcast")))
-        else:  # the thread is gone (its parent was given up) or webhooks: say it at the top level
-            standalone = payload.get("standalone") or {"text": text, "blocks": blocks}
-            posted = transport.post(target, str(standalone.get("text", text)), list(standalone.get("blocks", blocks)))
-            if delivery.incident_id is not None and transport.threads and thread is None:
-                threads.record(store, delivery.incident_id, target, ts=posted.ts or "",
-                               channel_id=posted.channel_id, digest=False, alert_at=alert_at)
-        if payload.get("event") == "changed" and alert_at is not None:
-            threads.touch(store, delivery.incident_id, target, alert_at)
-        return posted.ts
-    raise SlackDeliveryError(f"unknown delivery kind {delivery.kind!r}", "message")
+        except SlackDeliveryError as exc:
+            if exc.code not in _GONE:
+                raise
+            thread = None  # someone deleted the original message: start over at the top level
+    if posted is None:  # no thread: its parent was given up or deleted, or webhooks cannot thread
+        standalone = payload.get("standalone") or {"text": text, "blocks": blocks}
+        posted = transport.post(target, str(standalone.get("text", text)), list(standalone.get("blocks", blocks)))
+        if delivery.incident_id is not None and transport.threads and thread is None:
+            threads.record(store, delivery.incident_id, target, ts=posted.ts or "", channel_id=posted.channel_id,
+                           digest=False, alert_at=alert_at)
+    if payload.get("event") == "changed" and alert_at is not None:
+        threads.touch(store, delivery.incident_id, target, alert_at)
+    return posted.ts
 
 
 def _queued(store: HistoryStore) -> set[tuple[int, str]]:

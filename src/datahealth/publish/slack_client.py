@@ -64,9 +64,10 @@ class SlackDeliveryError(Exception):
     - "all": Slack is down, rate-limited past the budget or the credentials are bad: keep everything queued.
     """
 
-    def __init__(self, message: str, scope: str) -> None:
+    def __init__(self, message: str, scope: str, code: str = "") -> None:
         super().__init__(redact(message))
         self.scope = scope
+        self.code = code  # Slack's error code, e.g. "thread_not_found"
 
 
 class _Retryable(Exception):
@@ -277,7 +278,7 @@ def _classify_api_error(exc: SlackApiError) -> Exception:
     if status >= 500 or code in _TRANSIENT_CODES:
         return _Retryable(f"HTTP {status} {code}".strip())
     scope = "all" if code in _AUTH_CODES else "channel" if code in _CHANNEL_CODES else "message"
-    return SlackDeliveryError(f"Slack refused the request: {code or f'HTTP {status}'}", scope)
+    return SlackDeliveryError(f"Slack refused the request: {code or f'HTTP {status}'}", scope, code)
 
 
 def _header(headers: Any, name: str) -> str | None:
