@@ -19,17 +19,30 @@ OPENED_AT = datetime(2026, 10, 5, 5, 0, tzinfo=UTC)
 
 def incident(**overrides: object) -> Incident:
     fields: dict[str, object] = dict(
-        id=7, fingerprint="warehouse.customers|check|missing_email", dataset="warehouse.customers", kind="check",
-        subject="missing_email", severity="error", status=IncidentStatus.OPEN,
-        title="warehouse.customers: check missing_email failed", message="12 rows have no email <script>",
-        opened_at=OPENED_AT, updated_at=OPENED_AT, last_seen_at=OPENED_AT)
+        id=7,
+        fingerprint="warehouse.customers|check|missing_email",
+        dataset="warehouse.customers",
+        kind="check",
+        subject="missing_email",
+        severity="error",
+        status=IncidentStatus.OPEN,
+        title="warehouse.customers: check missing_email failed",
+        message="12 rows have no email <script>",
+        opened_at=OPENED_AT,
+        updated_at=OPENED_AT,
+        last_seen_at=OPENED_AT,
+    )
     fields.update(overrides)
     return Incident(**fields)  # type: ignore[arg-type]
 
 
-FACTS = CardFacts(observed="12", expected="0", owners=("<!subteam^S0CRM>",),
-                  evidence=Evidence(failing_rows="12", columns=("email",)),
-                  links=Links("http://prefect.local/runs/flow-run/abc", "https://reports.example.com/latest.html"))
+FACTS = CardFacts(
+    observed="12",
+    expected="0",
+    owners=("<!subteam^S0CRM>",),
+    evidence=Evidence(failing_rows="12", columns=("email",)),
+    links=Links("http://prefect.local/runs/flow-run/abc", "https://reports.example.com/latest.html"),
+)
 
 
 def all_text(message: dict) -> str:
@@ -69,7 +82,9 @@ def test_mentions_from_mapping_ids_or_plain_names() -> None:
 
 
 def test_digest_of_many_incidents_respects_slack_limits() -> None:
-    items = [DigestItem(incident(id=i, dataset=f"warehouse.t{i:03d}", title="x" * 1000), FACTS) for i in range(400)]
+    items = [
+        DigestItem(incident(id=i, dataset=f"warehouse.t{i:03d}", title="x" * 1000), FACTS) for i in range(400)
+    ]
     message = blocks.digest("#data-alerts", items, Links())
     assert len(message["blocks"]) <= blocks.MAX_BLOCKS
     texts = [b["text"]["text"] for b in message["blocks"] if "text" in b]
@@ -88,9 +103,18 @@ def test_fit_truncates_long_texts_and_too_many_blocks() -> None:
 
 
 def check_with_samples() -> DatasetResult:
-    check = CheckResult("warehouse.customers", "missing_email", "missing", CheckOutcome.FAIL, column="email",
-                        observed_value=2, sample_rows=[{"customer_id": 1, "email": "jane.doe@example.com"},
-                                                       {"customer_id": 2, "email": "max.muster@example.com"}])
+    check = CheckResult(
+        "warehouse.customers",
+        "missing_email",
+        "missing",
+        CheckOutcome.FAIL,
+        column="email",
+        observed_value=2,
+        sample_rows=[
+            {"customer_id": 1, "email": "jane.doe@example.com"},
+            {"customer_id": 2, "email": "max.muster@example.com"},
+        ],
+    )
     return DatasetResult(observation("warehouse.customers"), checks=[check])
 
 
@@ -115,8 +139,11 @@ def test_report_link_from_base_url_and_flow_run_url(tmp_path: Path) -> None:
     scenario = Scenario(project)
     try:
         incident_, finding = scenario.incident("lake.clickstream", kind="freshness", subject="sla")
-        context = scenario.context([opened(incident_, finding)], flow_run_url="http://127.0.0.1:4200/runs/flow-run/1",
-                                   artifacts={"report": str(tmp_path / "reports" / "2026-10-05.html")})
+        context = scenario.context(
+            [opened(incident_, finding)],
+            flow_run_url="http://127.0.0.1:4200/runs/flow-run/1",
+            artifacts={"report": str(tmp_path / "reports" / "2026-10-05.html")},
+        )
         plan = plan_messages(context, PlanState(threads=True, announced=None, last_alerts={}))
     finally:
         scenario.close()
@@ -130,7 +157,11 @@ def test_retry_after_values() -> None:
     assert parse_retry_after("30") == 30.0
     assert parse_retry_after(" 0.25 ") == 0.25
     assert parse_retry_after("-3") == 0.0
-    assert parse_retry_after("soon") is None and parse_retry_after(None) is None and parse_retry_after("nan") is None
+    assert (
+        parse_retry_after("soon") is None
+        and parse_retry_after(None) is None
+        and parse_retry_after("nan") is None
+    )
     now = T0
     assert parse_retry_after("Mon, 05 Oct 2026 07:00:10 GMT", now=now) == 10.0
 
@@ -140,18 +171,28 @@ def test_change_note_says_what_changed() -> None:
     assert raised.startswith(":arrow_up: Severity raised from warn to error: now observed 12, expected 0")
     lowered = blocks.change_note(incident(severity="warn"), "error", CardFacts())
     assert lowered == ":arrow_down: Severity lowered from error to warn"
-    ended = blocks.change_note(incident(), "error", CardFacts(), reason="acknowledged period ended, still failing")
+    ended = blocks.change_note(
+        incident(), "error", CardFacts(), reason="acknowledged period ended, still failing"
+    )
     assert ended == ":pencil2: Acknowledged period ended, still failing"
     assert blocks.change_note(incident(), "error", CardFacts()) == ":pencil2: Changed"
 
 
 def test_report_link_from_the_report_publisher_or_none_when_not_published(tmp_path: Path) -> None:
     for name, report, artifacts, expected in [
-        ("published", {}, {"report_url": "https://dq.example.com/x.html"},
-         "https://dq.example.com/x.html#ds=lake.clickstream|Data health report"),
+        (
+            "published",
+            {},
+            {"report_url": "https://dq.example.com/x.html"},
+            "https://dq.example.com/x.html#ds=lake.clickstream|Data health report",
+        ),
         ("local", {}, {"report": str(tmp_path / "reports" / "x.html")}, None),
-        ("latest", {"base_url": "https://dq.example.com"}, {},
-         "https://dq.example.com/latest.html#ds=lake.clickstream|Data health report"),
+        (
+            "latest",
+            {"base_url": "https://dq.example.com"},
+            {},
+            "https://dq.example.com/latest.html#ds=lake.clickstream|Data health report",
+        ),
     ]:
         scenario = Scenario(make_project(tmp_path / name, report=report))
         try:

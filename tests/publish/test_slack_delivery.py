@@ -70,7 +70,9 @@ def test_one_message_per_new_incident_and_none_while_ongoing(scenario: Scenario,
     assert deliveries.counts(scenario.store) == {"sent": 2}
 
 
-def test_change_replies_in_thread_and_resolve_edits_the_original(scenario: Scenario, slack: FakeSlack) -> None:
+def test_change_replies_in_thread_and_resolve_edits_the_original(
+    scenario: Scenario, slack: FakeSlack
+) -> None:
     incident, finding = scenario.incident("warehouse.products", "row_count", severity="warn", observed="90")
     publish_slack(scenario.context([opened(incident, finding)]))
     [original] = slack.top_level("#data-alerts")
@@ -100,27 +102,41 @@ def test_routing_sends_each_incident_to_its_channels(scenario: Scenario, slack: 
     purchases_warn, f2 = scenario.incident("warehouse.purchases", "late", kind="freshness", severity="warn")
     clicks, f3 = scenario.incident("lake.clickstream", "sla", kind="freshness")
     customers, f4 = scenario.incident("warehouse.customers")
-    publish_slack(scenario.context([opened(purchases, f1), opened(purchases_warn, f2), opened(clicks, f3),
-                                    opened(customers, f4)]))
+    publish_slack(
+        scenario.context(
+            [opened(purchases, f1), opened(purchases_warn, f2), opened(clicks, f3), opened(customers, f4)]
+        )
+    )
 
     def datasets_in(channel: str) -> list[str]:
-        return sorted(header(m).split(" · ")[1] + "/" + header(m).split(" ")[1] for m in slack.top_level(channel))
+        return sorted(
+            header(m).split(" · ")[1] + "/" + header(m).split(" ")[1] for m in slack.top_level(channel)
+        )
 
     assert datasets_in("#revenue-alerts") == ["warehouse.purchases/Error"]
-    assert datasets_in("#data-alerts") == ["lake.clickstream/Error", "warehouse.purchases/Error",
-                                           "warehouse.purchases/Warn"]
+    assert datasets_in("#data-alerts") == [
+        "lake.clickstream/Error",
+        "warehouse.purchases/Error",
+        "warehouse.purchases/Warn",
+    ]
     assert datasets_in("#crm-data") == ["warehouse.customers/Error"]
 
 
-def test_digest_when_more_than_threshold_open_at_once(tmp_path: Path, slack: FakeSlack,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_digest_when_more_than_threshold_open_at_once(
+    tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(TOKEN_ENV, slack.token)
     datasets = {f"warehouse.t{i}": {"owners": ["platform"]} for i in range(7)}
-    project = make_project(tmp_path, slack={"token_env": TOKEN_ENV, "base_url": slack.api_url, "digest_threshold": 3},
-                           datasets={**datasets, "warehouse.customers": {"owners": ["crm-team"]}})
+    project = make_project(
+        tmp_path,
+        slack={"token_env": TOKEN_ENV, "base_url": slack.api_url, "digest_threshold": 3},
+        datasets={**datasets, "warehouse.customers": {"owners": ["crm-team"]}},
+    )
     scenario = Scenario(project)
     try:
-        made = [scenario.incident(name, severity="warn" if i % 2 else "error") for i, name in enumerate(datasets)]
+        made = [
+            scenario.incident(name, severity="warn" if i % 2 else "error") for i, name in enumerate(datasets)
+        ]
         solo = scenario.incident("warehouse.customers")
         publish_slack(scenario.context([opened(i, f) for i, f in [*made, solo]]))
         [digest] = slack.top_level("#data-alerts")
@@ -157,11 +173,15 @@ def test_server_errors_are_retried_with_backoff(scenario: Scenario, slack: FakeS
     assert deliveries.counts(scenario.store) == {"sent": 1}
 
 
-def test_retries_stop_after_the_budget_and_the_message_waits(tmp_path: Path, slack: FakeSlack,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_retries_stop_after_the_budget_and_the_message_waits(
+    tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(TOKEN_ENV, slack.token)
-    scenario = Scenario(make_project(tmp_path, slack={"token_env": TOKEN_ENV, "base_url": slack.api_url,
-                                                       "retry_budget": "1s"}))
+    scenario = Scenario(
+        make_project(
+            tmp_path, slack={"token_env": TOKEN_ENV, "base_url": slack.api_url, "retry_budget": "1s"}
+        )
+    )
     try:
         incident, finding = scenario.incident("warehouse.products", "duplicate_sku")
         slack.fail_next(1000, status=503)
@@ -171,13 +191,16 @@ def test_retries_stop_after_the_budget_and_the_message_waits(tmp_path: Path, sla
         assert len(attempts) >= 2 and all(r.status == 503 for r in attempts)
         [waiting] = deliveries.pending(scenario.store, "slack")
         assert waiting.attempts == 1 and "503" in (waiting.last_error or "")
-        assert context.summary.warnings and "1 message(s) queued for the next run" in context.summary.warnings[0]
+        assert (
+            context.summary.warnings and "1 message(s) queued for the next run" in context.summary.warnings[0]
+        )
     finally:
         scenario.close()
 
 
-def test_outage_keeps_messages_pending_and_next_run_delivers_them_first(scenario: Scenario,
-                                                                         slack: FakeSlack) -> None:
+def test_outage_keeps_messages_pending_and_next_run_delivers_them_first(
+    scenario: Scenario, slack: FakeSlack
+) -> None:
     first, f1 = scenario.incident("warehouse.products", "duplicate_sku")
     second, f2 = scenario.incident("lake.clickstream", "sla", kind="freshness")
     slack.stop()  # Slack unreachable: connection refused
@@ -194,18 +217,25 @@ def test_outage_keeps_messages_pending_and_next_run_delivers_them_first(scenario
     later_context = scenario.context([opened(third, f3), escalation], as_of=later(1))
     publish_slack(later_context)
     channel = slack.top_level("#data-alerts")
-    assert [header(m).split(" · ")[1] for m in channel] == ["warehouse.products", "lake.clickstream",
-                                                             "warehouse.purchases"]
+    assert [header(m).split(" · ")[1] for m in channel] == [
+        "warehouse.products",
+        "lake.clickstream",
+        "warehouse.purchases",
+    ]
     [reply] = slack.replies(channel[0])  # the change found the thread its parent got in this very run
     assert "now observed 30" in reply.text
     assert deliveries.pending(scenario.store, "slack") == [] and not later_context.summary.warnings
 
 
-def test_acknowledged_and_suppressed_incidents_stay_quiet(tmp_path: Path, slack: FakeSlack,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_acknowledged_and_suppressed_incidents_stay_quiet(
+    tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(TOKEN_ENV, slack.token)
-    scenario = Scenario(make_project(tmp_path, slack={"token_env": TOKEN_ENV, "base_url": slack.api_url,
-                                                       "suppress_for": "6h"}))
+    scenario = Scenario(
+        make_project(
+            tmp_path, slack={"token_env": TOKEN_ENV, "base_url": slack.api_url, "suppress_for": "6h"}
+        )
+    )
     try:
         incident, finding = scenario.incident("warehouse.products", "duplicate_sku", severity="warn")
         publish_slack(scenario.context([opened(incident, finding)]))
@@ -219,19 +249,25 @@ def test_acknowledged_and_suppressed_incidents_stay_quiet(tmp_path: Path, slack:
         context = scenario.context([changed(acked, finding, severity="error")], as_of=later(14 - 4))
         publish_slack(context)
         assert len(slack.messages) == 2 and context.summary.details["slack"]["skipped"] == {
-            "acknowledged or snoozed": 1}
+            "acknowledged or snoozed": 1
+        }
         publish_slack(scenario.context([changed(acked, finding, severity="error")], as_of=later(14)))
         assert len(slack.messages) == 3  # the acknowledgement expired
     finally:
         scenario.close()
 
 
-def test_webhook_mode_posts_and_sends_a_resolved_message(tmp_path: Path, slack: FakeSlack,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_webhook_mode_posts_and_sends_a_resolved_message(
+    tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DH_TEST_WEBHOOK", slack.webhook_url("T1/B1/default"))
     monkeypatch.setenv("DH_TEST_WEBHOOK_CRM", slack.webhook_url("T1/B2/crm"))
-    scenario = Scenario(make_project(tmp_path, slack={"webhook_url_env": "DH_TEST_WEBHOOK",
-                                                       "webhooks": {"#crm-data": "DH_TEST_WEBHOOK_CRM"}}))
+    scenario = Scenario(
+        make_project(
+            tmp_path,
+            slack={"webhook_url_env": "DH_TEST_WEBHOOK", "webhooks": {"#crm-data": "DH_TEST_WEBHOOK_CRM"}},
+        )
+    )
     try:
         products, f1 = scenario.incident("warehouse.products", "duplicate_sku")
         customers, f2 = scenario.incident("warehouse.customers")
@@ -257,25 +293,34 @@ def test_no_slack_configured_writes_a_preview(tmp_path: Path, monkeypatch: pytes
         purchases, f2 = scenario.incident("warehouse.purchases", "late", kind="freshness", severity="warn")
         context = scenario.context([opened(incident, finding), opened(purchases, f2)])
         publish_slack(context)
-        publish_slack(scenario.context([resolved(incident, later(2)), changed(purchases, f2, severity="error")],
-                                       as_of=later(2)))
+        publish_slack(
+            scenario.context(
+                [resolved(incident, later(2)), changed(purchases, f2, severity="error")], as_of=later(2)
+            )
+        )
     finally:
         scenario.close()
     preview = json.loads((tmp_path / "reports" / "slack-preview.json").read_text())
     assert "DH_UNSET_TOKEN is not set" in preview["note"]
     kinds = [(m["channel"], m["kind"]) for m in preview["messages"]]
-    assert kinds == [("#crm-data", "post"), ("#data-alerts", "post"),  # first run
-                     ("#revenue-alerts", "post"),  # now an error: news for the revenue channel
-                     ("#crm-data", "update"), ("#crm-data", "reply"), ("#data-alerts", "reply"),
-                     ("#data-alerts", "update")]
+    assert kinds == [
+        ("#crm-data", "post"),
+        ("#data-alerts", "post"),  # first run
+        ("#revenue-alerts", "post"),  # now an error: news for the revenue channel
+        ("#crm-data", "update"),
+        ("#crm-data", "reply"),
+        ("#data-alerts", "reply"),
+        ("#data-alerts", "update"),
+    ]
     assert "Error · warehouse.customers" in preview["messages"][0]["rendered"]
     assert context.artifacts["slack_preview"].endswith("slack-preview.json")
     assert context.summary.details["slack"]["mode"] == "preview" and not context.summary.warnings
     assert deliveries.counts(scenario.store) == {}
 
 
-def test_token_never_reaches_logs_or_warnings(scenario: Scenario, slack: FakeSlack,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_token_never_reaches_logs_or_warnings(
+    scenario: Scenario, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
     incident, finding = scenario.incident("warehouse.products", "duplicate_sku")
     slack.fail_next(1, status=429, retry_after="0.2")
     with caplog.at_level(logging.DEBUG):
@@ -288,8 +333,9 @@ def test_token_never_reaches_logs_or_warnings(scenario: Scenario, slack: FakeSla
     assert slack.token not in logged and slack.token not in json.dumps(context.summary.to_dict())
 
 
-def test_webhook_url_never_reaches_logs(tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch,
-                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_webhook_url_never_reaches_logs(
+    tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     secret_path = "T9/B9/s3cr3tw3bh00kpath"
     monkeypatch.setenv("DH_TEST_WEBHOOK", slack.webhook_url(secret_path))
     scenario = Scenario(make_project(tmp_path, slack={"webhook_url_env": "DH_TEST_WEBHOOK"}))
@@ -305,7 +351,9 @@ def test_webhook_url_never_reaches_logs(tmp_path: Path, slack: FakeSlack, monkey
     assert "Sending a request - url: ***" in logged and "s3cr3tw3bh00kpath" not in logged
 
 
-def test_channel_the_bot_cannot_post_to_holds_only_that_channel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_channel_the_bot_cannot_post_to_holds_only_that_channel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with FakeSlack(channels={"#data-alerts"}) as slack:
         monkeypatch.setenv(TOKEN_ENV, slack.token)
         scenario = Scenario(make_project(tmp_path, slack={"token_env": TOKEN_ENV, "base_url": slack.api_url}))
@@ -369,5 +417,7 @@ def test_a_deleted_original_gets_a_fresh_message(scenario: Scenario, slack: Fake
     assert "Error · warehouse.products" in header(fresh) and fresh.thread_ts is None
     assert "Severity raised" in json.dumps(slack.calls("chat.postMessage")[-1].body["blocks"])
     publish_slack(scenario.context([resolved(escalation.incident, later(2))], as_of=later(2)))
-    assert header(fresh).startswith(":white_check_mark: Resolved") and len(slack.top_level("#data-alerts")) == 1
+    assert (
+        header(fresh).startswith(":white_check_mark: Resolved") and len(slack.top_level("#data-alerts")) == 1
+    )
     assert deliveries.counts(scenario.store) == {"sent": 5}

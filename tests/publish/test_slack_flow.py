@@ -50,15 +50,30 @@ def make(tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> P
         tmp_path,
         sources={"wh": {"kind": "sql", "url": "sqlite:///wh.db"}},
         datasets={
-            "wh.orders": {"timestamp_column": "loaded_at", "owners": ["sales"],
-                          "sla": {"warn_after": "1d", "error_after": "2d"}},
-            "wh.customers": {"timestamp_column": "loaded_at", "owners": ["crm-team"], "sla": {"error_after": "1d"}},
+            "wh.orders": {
+                "timestamp_column": "loaded_at",
+                "owners": ["sales"],
+                "sla": {"warn_after": "1d", "error_after": "2d"},
+            },
+            "wh.customers": {
+                "timestamp_column": "loaded_at",
+                "owners": ["crm-team"],
+                "sla": {"error_after": "1d"},
+            },
         },
-        routing=[{"name": "crm", "match": {"owners": ["crm-team"]}, "slack_channel": "#crm-data"},
-                 {"name": "rest", "slack_channel": "#data-alerts"}],
-        publish={"prometheus": {"textfile": None},
-                 "slack": {"token_env": TOKEN_ENV, "base_url": slack.api_url, "retry_budget": "2s",
-                           "owner_mentions": {"crm-team": "<!subteam^S0CRM0001>"}}},
+        routing=[
+            {"name": "crm", "match": {"owners": ["crm-team"]}, "slack_channel": "#crm-data"},
+            {"name": "rest", "slack_channel": "#data-alerts"},
+        ],
+        publish={
+            "prometheus": {"textfile": None},
+            "slack": {
+                "token_env": TOKEN_ENV,
+                "base_url": slack.api_url,
+                "retry_budget": "2s",
+                "owner_mentions": {"crm-team": "<!subteam^S0CRM0001>"},
+            },
+        },
     )
 
 
@@ -67,7 +82,8 @@ def headers(slack: FakeSlack, channel: str) -> list[str]:
 
 
 def test_incidents_from_real_runs_are_threaded_resolved_and_survive_an_outage(
-        tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = make(tmp_path, slack, monkeypatch)
     db = root / "wh.db"
     load(db, "orders", day(0) - timedelta(hours=2))

@@ -104,11 +104,16 @@ class FakeSlack:
 
     # scripting -----------------------------------------------------------------------------------
 
-    def fail_next(self, times: int = 1, status: int = 500, retry_after: str | None = None,
-                  body: str | None = None) -> None:
+    def fail_next(
+        self, times: int = 1, status: int = 500, retry_after: str | None = None, body: str | None = None
+    ) -> None:
         """Answer the next `times` requests with `status` (429 gets `Retry-After: retry_after`)."""
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
-        default = json.dumps({"ok": False, "error": "ratelimited"}) if status == 429 else "<html>Server Error</html>"
+        default = (
+            json.dumps({"ok": False, "error": "ratelimited"})
+            if status == 429
+            else "<html>Server Error</html>"
+        )
         with self._lock:
             for _ in range(times):
                 self._script.append(Scripted(status, headers, body if body is not None else default))
@@ -133,8 +138,11 @@ class FakeSlack:
     def delete(self, message: Message) -> None:
         """A user deletes a message (and Slack its thread)."""
         with self._lock:
-            self.messages = [m for m in self.messages if m is not message and not (
-                m.channel == message.channel and m.thread_ts == message.ts)]
+            self.messages = [
+                m
+                for m in self.messages
+                if m is not message and not (m.channel == message.channel and m.thread_ts == message.ts)
+            ]
 
     def calls(self, method: str, ok_only: bool = True) -> list[Request]:
         return [r for r in self.requests if r.path == method and (r.status == 200 or not ok_only)]
@@ -161,7 +169,9 @@ class FakeSlack:
             self.requests.append(Request(_method(path), "POST", status, body, headers))
             return status, out_headers, text
 
-    def _answer(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> tuple[int, dict[str, str], str]:
+    def _answer(
+        self, path: str, headers: dict[str, str], body: dict[str, Any]
+    ) -> tuple[int, dict[str, str], str]:
         if path.startswith("/services/"):
             problem = _limits_problem(body)
             if problem:
@@ -196,10 +206,18 @@ class FakeSlack:
         if problem:
             return _ok(False, error="invalid_blocks", detail=problem)
         thread_ts = body.get("thread_ts")
-        if thread_ts and not any(m.channel == cid and m.ts == thread_ts and m.thread_ts is None for m in self.messages):
+        if thread_ts and not any(
+            m.channel == cid and m.ts == thread_ts and m.thread_ts is None for m in self.messages
+        ):
             return _ok(False, error="thread_not_found")
-        message = Message(cid, self._next_ts(), str(body.get("text", "")), list(body.get("blocks") or []),
-                          thread_ts=thread_ts, reply_broadcast=bool(body.get("reply_broadcast")))
+        message = Message(
+            cid,
+            self._next_ts(),
+            str(body.get("text", "")),
+            list(body.get("blocks") or []),
+            thread_ts=thread_ts,
+            reply_broadcast=bool(body.get("reply_broadcast")),
+        )
         self.messages.append(message)
         return _ok(True, channel=cid, ts=message.ts, message={"text": message.text, "ts": message.ts})
 
@@ -245,11 +263,15 @@ def _limits_problem(body: dict[str, Any]) -> str | None:
     if len(blocks) > 50:
         return f"{len(blocks)} blocks (max 50)"
     for block in blocks:
-        texts = [block.get("text") or {}] + list(block.get("fields") or []) + list(block.get("elements") or [])
+        texts = (
+            [block.get("text") or {}] + list(block.get("fields") or []) + list(block.get("elements") or [])
+        )
         limit = 150 if block.get("type") == "header" else 3000
         for item in texts:
             if isinstance(item, dict) and len(str(item.get("text", ""))) > limit:
-                return f"a {block.get('type')} text of {len(str(item.get('text', '')))} characters (max {limit})"
+                return (
+                    f"a {block.get('type')} text of {len(str(item.get('text', '')))} characters (max {limit})"
+                )
     return None
 
 

@@ -38,21 +38,35 @@ DATASETS: dict[str, Any] = {
 
 ROUTING: list[dict[str, Any]] = [
     {"name": "crm", "match": {"owners": ["crm-team"]}, "slack_channel": "#crm-data"},
-    {"name": "revenue", "match": {"tags": ["revenue"], "min_severity": "error"}, "slack_channel": "#revenue-alerts",
-     "continue_matching": True},
+    {
+        "name": "revenue",
+        "match": {"tags": ["revenue"], "min_severity": "error"},
+        "slack_channel": "#revenue-alerts",
+        "continue_matching": True,
+    },
     {"name": "rest", "slack_channel": "#data-alerts"},
 ]
 
 
-def make_project(root: Path, slack: dict[str, Any] | None = None, datasets: dict[str, Any] | None = None,
-                 routing: list[dict[str, Any]] | None = None, **publish: Any) -> Project:
-    named = {name: {"name": name, **spec} for name, spec in (datasets if datasets is not None else DATASETS).items()}
-    config = ProjectConfig.model_validate({
-        "history": {"url": f"sqlite:///{root / 'history.db'}"},
-        "datasets": named,
-        "routing": routing if routing is not None else ROUTING,
-        "publish": {"slack": {"retry_budget": "3s", **(slack or {})}, **publish},
-    })
+def make_project(
+    root: Path,
+    slack: dict[str, Any] | None = None,
+    datasets: dict[str, Any] | None = None,
+    routing: list[dict[str, Any]] | None = None,
+    **publish: Any,
+) -> Project:
+    named = {
+        name: {"name": name, **spec}
+        for name, spec in (datasets if datasets is not None else DATASETS).items()
+    }
+    config = ProjectConfig.model_validate(
+        {
+            "history": {"url": f"sqlite:///{root / 'history.db'}"},
+            "datasets": named,
+            "routing": routing if routing is not None else ROUTING,
+            "publish": {"slack": {"retry_budget": "3s", **(slack or {})}, **publish},
+        }
+    )
     return Project(root=root, config=config)
 
 
@@ -66,33 +80,98 @@ class Scenario:
     def close(self) -> None:
         self.store.close()
 
-    def incident(self, dataset: str, subject: str = "missing_email", *, kind: str = "check", severity: str = "error",
-                 title: str | None = None, opened_at: datetime = T0, observed: str | None = "12",
-                 expected: str | None = "0", **extra: Any) -> tuple[Incident, Finding]:
-        finding = Finding(dataset, FindingKind(kind), subject, severity, title or f"{dataset}: check {subject} failed",
-                          "rows with a missing value", observed=observed, expected=expected,
-                          details={"column": "email"} if kind == "check" else {})
+    def incident(
+        self,
+        dataset: str,
+        subject: str = "missing_email",
+        *,
+        kind: str = "check",
+        severity: str = "error",
+        title: str | None = None,
+        opened_at: datetime = T0,
+        observed: str | None = "12",
+        expected: str | None = "0",
+        **extra: Any,
+    ) -> tuple[Incident, Finding]:
+        finding = Finding(
+            dataset,
+            FindingKind(kind),
+            subject,
+            severity,
+            title or f"{dataset}: check {subject} failed",
+            "rows with a missing value",
+            observed=observed,
+            expected=expected,
+            details={"column": "email"} if kind == "check" else {},
+        )
         with self.store.engine.begin() as conn:
-            incident_id = conn.execute(incidents.insert().values(
-                fingerprint=finding.fingerprint, dataset=dataset, kind=kind, subject=subject, severity=severity,
-                status="open", title=finding.title, message=finding.message, opened_at=opened_at,
-                updated_at=opened_at, last_seen_at=opened_at)).inserted_primary_key[0]
-        incident = Incident(id=int(incident_id), fingerprint=finding.fingerprint, dataset=dataset, kind=kind,
-                            subject=subject, severity=severity, status=IncidentStatus.OPEN, title=finding.title,
-                            message=finding.message, opened_at=opened_at, updated_at=opened_at,
-                            last_seen_at=opened_at, **extra)
+            incident_id = conn.execute(
+                incidents.insert().values(
+                    fingerprint=finding.fingerprint,
+                    dataset=dataset,
+                    kind=kind,
+                    subject=subject,
+                    severity=severity,
+                    status="open",
+                    title=finding.title,
+                    message=finding.message,
+                    opened_at=opened_at,
+                    updated_at=opened_at,
+                    last_seen_at=opened_at,
+                )
+            ).inserted_primary_key[0]
+        incident = Incident(
+            id=int(incident_id),
+            fingerprint=finding.fingerprint,
+            dataset=dataset,
+            kind=kind,
+            subject=subject,
+            severity=severity,
+            status=IncidentStatus.OPEN,
+            title=finding.title,
+            message=finding.message,
+            opened_at=opened_at,
+            updated_at=opened_at,
+            last_seen_at=opened_at,
+            **extra,
+        )
         return incident, finding
 
-    def context(self, changes: list[IncidentChange], as_of: datetime = T0, results: list[DatasetResult] | None = None,
-                **kwargs: Any) -> PublishContext:
+    def context(
+        self,
+        changes: list[IncidentChange],
+        as_of: datetime = T0,
+        results: list[DatasetResult] | None = None,
+        **kwargs: Any,
+    ) -> PublishContext:
         run_id = self.store.start_run(as_of)
-        summary = RunSummary(run_id=run_id, as_of=as_of.isoformat(), started_at=as_of.isoformat(),
-                             duration_seconds=0.0, health_score=100.0, counts={}, datasets=[])
-        evaluation = RunEvaluation(statuses={}, scores={}, changes=changes,
-                                   open_incidents=[c.incident for c in changes if c.incident.is_open])
-        return PublishContext(project=self.project, store=self.store, run_id=run_id, as_of=as_of,
-                              datasets=self.project.datasets, results=results or [], evaluation=evaluation,
-                              summary=summary, options=RunOptions(), **kwargs)
+        summary = RunSummary(
+            run_id=run_id,
+            as_of=as_of.isoformat(),
+            started_at=as_of.isoformat(),
+            duration_seconds=0.0,
+            health_score=100.0,
+            counts={},
+            datasets=[],
+        )
+        evaluation = RunEvaluation(
+            statuses={},
+            scores={},
+            changes=changes,
+            open_incidents=[c.incident for c in changes if c.incident.is_open],
+        )
+        return PublishContext(
+            project=self.project,
+            store=self.store,
+            run_id=run_id,
+            as_of=as_of,
+            datasets=self.project.datasets,
+            results=results or [],
+            evaluation=evaluation,
+            summary=summary,
+            options=RunOptions(),
+            **kwargs,
+        )
 
 
 def opened(incident: Incident, finding: Finding | None = None) -> IncidentChange:
@@ -103,8 +182,14 @@ def ongoing(incident: Incident, finding: Finding | None = None) -> IncidentChang
     return IncidentChange(incident, IncidentEvent.ONGOING, finding)
 
 
-def changed(incident: Incident, finding: Finding, *, severity: str | None = None, observed: str | None = None,
-            at: datetime | None = None) -> IncidentChange:
+def changed(
+    incident: Incident,
+    finding: Finding,
+    *,
+    severity: str | None = None,
+    observed: str | None = None,
+    at: datetime | None = None,
+) -> IncidentChange:
     previous = incident.severity
     updated = replace(incident, severity=severity or incident.severity, updated_at=at or incident.updated_at)
     new_finding = replace(finding, severity=updated.severity, observed=observed or finding.observed)

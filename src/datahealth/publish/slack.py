@@ -62,13 +62,22 @@ def publish_slack(context: PublishContext) -> None:
         return
     store = context.store
     changes = context.evaluation.changes
-    state = PlanState(threads=transport.threads,
-                      announced=threads.announced(store, [c.incident.id for c in changes]) | _queued(store),
-                      last_alerts=threads.last_alerts(store, [c.incident.fingerprint for c in changes]))
+    state = PlanState(
+        threads=transport.threads,
+        announced=threads.announced(store, [c.incident.id for c in changes]) | _queued(store),
+        last_alerts=threads.last_alerts(store, [c.incident.fingerprint for c in changes]),
+    )
     plan = plan_messages(context, state, transport.target_for)
     for item in plan.messages:
-        queue.enqueue(store, channel=CHANNEL, target=item.target, kind=item.kind, payload=item.payload(context.as_of),
-                      incident_id=item.incident_id, run_id=context.run_id)
+        queue.enqueue(
+            store,
+            channel=CHANNEL,
+            target=item.target,
+            kind=item.kind,
+            payload=item.payload(context.as_of),
+            incident_id=item.incident_id,
+            run_id=context.run_id,
+        )
     report = drain(store, transport)
     _summarise(context, mode=mode, plan=plan, report=report)
     if report.left or report.given_up:
@@ -135,8 +144,15 @@ def deliver(store: HistoryStore, transport: SlackTransport, delivery: queue.Deli
         posted = transport.post(target, text, blocks)
         if delivery.kind != NOTICE:
             for incident_id in payload.get("announces", []):
-                threads.record(store, int(incident_id), target, ts=posted.ts or "", channel_id=posted.channel_id,
-                               digest=delivery.kind == DIGEST, alert_at=alert_at)
+                threads.record(
+                    store,
+                    int(incident_id),
+                    target,
+                    ts=posted.ts or "",
+                    channel_id=posted.channel_id,
+                    digest=delivery.kind == DIGEST,
+                    alert_at=alert_at,
+                )
         return posted.ts
     thread = threads.find(store, delivery.incident_id, target)
     if delivery.kind == UPDATE:
@@ -153,26 +169,45 @@ def deliver(store: HistoryStore, transport: SlackTransport, delivery: queue.Deli
     raise SlackDeliveryError(f"unknown delivery kind {delivery.kind!r}", "message")
 
 
-def _reply(store: HistoryStore, transport: SlackTransport, delivery: queue.Delivery,
-           thread: threads.AlertThread | None, alert_at: datetime | None) -> str | None:
+def _reply(
+    store: HistoryStore,
+    transport: SlackTransport,
+    delivery: queue.Delivery,
+    thread: threads.AlertThread | None,
+    alert_at: datetime | None,
+) -> str | None:
     """A reply in the incident's thread; at the top level when there is no thread (any more)."""
     payload, target = delivery.payload, delivery.target
     text, blocks = str(payload.get("text", "")), list(payload.get("blocks", []))
     posted: Posted | None = None
     if transport.threads and thread is not None and thread.has_thread:
         try:
-            posted = transport.post(thread.channel_id or target, text, blocks, thread_ts=thread.ts,
-                                    broadcast=bool(payload.get("broadcast")))
+            posted = transport.post(
+                thread.channel_id or target,
+                text,
+                blocks,
+                thread_ts=thread.ts,
+                broadcast=bool(payload.get("broadcast")),
+            )
         except SlackDeliveryError as exc:
             if exc.code not in _GONE:
                 raise
             thread = None  # someone deleted the original message: start over at the top level
     if posted is None:  # no thread: its parent was given up or deleted, or webhooks cannot thread
         standalone = payload.get("standalone") or {"text": text, "blocks": blocks}
-        posted = transport.post(target, str(standalone.get("text", text)), list(standalone.get("blocks", blocks)))
+        posted = transport.post(
+            target, str(standalone.get("text", text)), list(standalone.get("blocks", blocks))
+        )
         if delivery.incident_id is not None and transport.threads and thread is None:
-            threads.record(store, delivery.incident_id, target, ts=posted.ts or "", channel_id=posted.channel_id,
-                           digest=False, alert_at=alert_at)
+            threads.record(
+                store,
+                delivery.incident_id,
+                target,
+                ts=posted.ts or "",
+                channel_id=posted.channel_id,
+                digest=False,
+                alert_at=alert_at,
+            )
     if payload.get("event") == "changed" and alert_at is not None:
         threads.touch(store, delivery.incident_id, target, alert_at)
     return posted.ts
@@ -194,11 +229,17 @@ def _as_of(payload: dict[str, Any]) -> datetime | None:
         return None
 
 
-def _summarise(context: PublishContext, *, mode: str, plan: Plan, report: DrainReport,
-               preview: str | None = None) -> None:
-    summary: dict[str, Any] = {"mode": mode if preview is None else "preview", "planned": len(plan.messages),
-                               "skipped": dict(plan.skipped), "sent": report.sent, "queued": report.left,
-                               "given_up": report.given_up}
+def _summarise(
+    context: PublishContext, *, mode: str, plan: Plan, report: DrainReport, preview: str | None = None
+) -> None:
+    summary: dict[str, Any] = {
+        "mode": mode if preview is None else "preview",
+        "planned": len(plan.messages),
+        "skipped": dict(plan.skipped),
+        "sent": report.sent,
+        "queued": report.left,
+        "given_up": report.given_up,
+    }
     if preview is not None:
         summary["preview"] = preview
         summary["reason"] = mode

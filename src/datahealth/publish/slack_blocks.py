@@ -99,8 +99,10 @@ def when(value: datetime | None) -> str:
 def one_line(incident: Incident, facts: CardFacts) -> str:
     """The incident in one line: dataset, what is wrong, observed vs expected (digests, fallbacks)."""
     title = _title(incident)
-    rest = title[len(incident.dataset):] if title.startswith(incident.dataset) else ""
-    if rest[:1] in (" ", ".", ":") and rest:  # "x.y is stale …", "x.y.column: …" read on with the name in bold
+    rest = title[len(incident.dataset) :] if title.startswith(incident.dataset) else ""
+    if (
+        rest[:1] in (" ", ".", ":") and rest
+    ):  # "x.y is stale …", "x.y.column: …" read on with the name in bold
         line = f"*{escape(incident.dataset)}*{escape(rest)}"
     else:
         line = f"*{escape(incident.dataset)}*: {escape(title)}"
@@ -111,7 +113,7 @@ def one_line(incident: Incident, facts: CardFacts) -> str:
 def _title(incident: Incident) -> str:
     title = incident.title.strip().splitlines()[0] if incident.title.strip() else incident.kind
     prefix = f"{incident.dataset}: "
-    return title[len(prefix):] if title.startswith(prefix) else title
+    return title[len(prefix) :] if title.startswith(prefix) else title
 
 
 def _versus(facts: CardFacts) -> str:
@@ -210,17 +212,23 @@ def incident_card(incident: Incident, facts: CardFacts, as_of: datetime, note: s
     if resolved and incident.resolved_at is not None:
         since += f"\nresolved {when(incident.resolved_at)} after {format_duration(incident.resolved_at - incident.opened_at)}"
     else:
-        since += f" ({format_duration(as_of - incident.opened_at)} ago)" if as_of >= incident.opened_at else ""
-    pairs = [("Observed" + (" (last)" if resolved else ""), escape(facts.observed) if facts.observed else "-"),
-             ("Expected", escape(facts.expected) if facts.expected else "-"),
-             ("Since", since),
-             ("Owners", " ".join(facts.owners) if facts.owners else "-")]
+        since += (
+            f" ({format_duration(as_of - incident.opened_at)} ago)" if as_of >= incident.opened_at else ""
+        )
+    pairs = [
+        ("Observed" + (" (last)" if resolved else ""), escape(facts.observed) if facts.observed else "-"),
+        ("Expected", escape(facts.expected) if facts.expected else "-"),
+        ("Since", since),
+        ("Owners", " ".join(facts.owners) if facts.owners else "-"),
+    ]
     blocks.append(fields(pairs))
     if facts.evidence is not None and not resolved:
         blocks.extend(evidence_blocks(facts.evidence))
     status = _status_note(incident)
-    footer = [f"incident #{incident.id} · {escape(incident.kind)}" + (f" · {status}" if status else ""),
-              *link_line(facts.links)]
+    footer = [
+        f"incident #{incident.id} · {escape(incident.kind)}" + (f" · {status}" if status else ""),
+        *link_line(facts.links),
+    ]
     blocks.append(context(footer))
     verdict = "resolved" if resolved else incident.severity
     text = f"[{verdict}] {one_line(incident, facts)}"
@@ -295,8 +303,11 @@ class DigestItem:
 def digest(target: str, items: Sequence[DigestItem], links: Links) -> Message:
     """One message for many incidents at once (a bad load breaks ten tables; ten messages get muted)."""
     opened = [i for i in items if i.event == "opened"]
-    title = (f":rotating_light: {len(opened)} new data incidents" if len(opened) == len(items)
-             else f":rotating_light: {len(items)} data incident updates")
+    title = (
+        f":rotating_light: {len(opened)} new data incidents"
+        if len(opened) == len(items)
+        else f":rotating_light: {len(items)} data incident updates"
+    )
     severities = [i.incident.severity for i in opened]
     counts = " · ".join(f"{severities.count(s)} {s}" for s in ("error", "warn") if s in severities)
     owners: list[str] = []
@@ -318,8 +329,11 @@ def digest(target: str, items: Sequence[DigestItem], links: Links) -> Message:
 
 def _digest_line(item: DigestItem) -> str:
     incident = item.incident
-    emoji = RESOLVED_EMOJI if incident.status == IncidentStatus.RESOLVED else SEVERITY_EMOJI.get(
-        incident.severity, ":white_circle:")
+    emoji = (
+        RESOLVED_EMOJI
+        if incident.status == IncidentStatus.RESOLVED
+        else SEVERITY_EMOJI.get(incident.severity, ":white_circle:")
+    )
     label = "" if item.event == "opened" else f" _{item.event}_"
     return f"• {emoji} {one_line(incident, item.facts)}{label} · #{incident.id}"
 

@@ -50,10 +50,25 @@ T = TypeVar("T")
 # Slack error codes worth another try: the service, not the message, is at fault.
 _TRANSIENT_CODES = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 # Codes that block every message until someone fixes the credentials.
-_AUTH_CODES = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
-               "no_permission", "missing_scope", "no_service", "action_prohibited"}
+_AUTH_CODES = {
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "no_permission",
+    "missing_scope",
+    "no_service",
+    "action_prohibited",
+}
 # Codes that block one channel until the bot is invited / the channel exists.
-_CHANNEL_CODES = {"channel_not_found", "not_in_channel", "is_archived", "channel_is_archived", "no_active_hooks"}
+_CHANNEL_CODES = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "channel_is_archived",
+    "no_active_hooks",
+}
 
 
 class SlackDeliveryError(Exception):
@@ -134,7 +149,9 @@ class RetryBudget:
                 if delay > self.remaining:
                     raise SlackDeliveryError(
                         f"{what}: {exc} (gave up after {tries} attempt{'s' if tries > 1 else ''}; "
-                        f"retry budget {self.seconds:g}s)", "all") from None
+                        f"retry budget {self.seconds:g}s)",
+                        "all",
+                    ) from None
                 log.info("slack: %s: %s; retrying in %.2fs", what, redact(exc), delay)
                 self.sleep(delay)
 
@@ -152,8 +169,15 @@ class SlackTransport(Protocol):
         """The destination a routed channel's messages go to (webhook mode may merge channels)."""
         ...
 
-    def post(self, target: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None,
-             broadcast: bool = False) -> Posted: ...
+    def post(
+        self,
+        target: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        *,
+        thread_ts: str | None = None,
+        broadcast: bool = False,
+    ) -> Posted: ...
 
     def update(self, channel_id: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> Posted: ...
 
@@ -166,16 +190,25 @@ class BotTransport:
     def target_for(self, channel: str) -> str:
         return channel
 
-    def __init__(self, token: str, budget: RetryBudget, *, base_url: str | None = None,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self, token: str, budget: RetryBudget, *, base_url: str | None = None, timeout: float = 10.0
+    ) -> None:
         register_secret(token)
         kwargs: dict[str, Any] = {"base_url": _with_slash(base_url)} if base_url else {}
-        self._client = WebClient(token=token, timeout=max(1, round(timeout)), retry_handlers=[],
-                                 logger=_sdk_log, **kwargs)
+        self._client = WebClient(
+            token=token, timeout=max(1, round(timeout)), retry_handlers=[], logger=_sdk_log, **kwargs
+        )
         self._budget = budget
 
-    def post(self, target: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None,
-             broadcast: bool = False) -> Posted:
+    def post(
+        self,
+        target: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        *,
+        thread_ts: str | None = None,
+        broadcast: bool = False,
+    ) -> Posted:
         args: dict[str, Any] = {"channel": target, "text": text, "blocks": blocks, "unfurl_links": False}
         if thread_ts:
             args["thread_ts"] = thread_ts
@@ -203,20 +236,31 @@ class WebhookTransport:
 
     threads = False
 
-    def __init__(self, urls: dict[str, str], budget: RetryBudget, *, default: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self, urls: dict[str, str], budget: RetryBudget, *, default: str, timeout: float = 10.0
+    ) -> None:
         for url in urls.values():
             register_secret(url)
         self._default = default
-        self._clients = {target: WebhookClient(url, timeout=max(1, round(timeout)), retry_handlers=[],
-                                               logger=_sdk_log) for target, url in urls.items()}
+        self._clients = {
+            target: WebhookClient(url, timeout=max(1, round(timeout)), retry_handlers=[], logger=_sdk_log)
+            for target, url in urls.items()
+        }
         self._budget = budget
 
     def target_for(self, channel: str) -> str:
         """A channel without its own webhook goes to the default webhook (filed under the default channel)."""
         return channel if channel in self._clients else self._default
 
-    def post(self, target: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None,
-             broadcast: bool = False) -> Posted:
+    def post(
+        self,
+        target: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        *,
+        thread_ts: str | None = None,
+        broadcast: bool = False,
+    ) -> Posted:
         client = self._clients.get(target)
         if client is None:
             raise SlackDeliveryError(f"no incoming webhook configured for {target}", "channel")
@@ -236,7 +280,9 @@ class WebhookTransport:
         if status == 200:
             return
         if status == 429:
-            raise _Retryable("rate limited (HTTP 429)", parse_retry_after(_header(response.headers, "retry-after")))
+            raise _Retryable(
+                "rate limited (HTTP 429)", parse_retry_after(_header(response.headers, "retry-after"))
+            )
         if status >= 500:
             raise _Retryable(f"HTTP {status}")
         scope = "all" if body in _AUTH_CODES else "channel" if body in _CHANNEL_CODES else "message"
@@ -256,7 +302,9 @@ def open_transport(config: SlackConfig, budget: RetryBudget) -> tuple[SlackTrans
     if default_url:
         urls.setdefault(config.default_channel, default_url)
     if urls:
-        return WebhookTransport(urls, budget, default=config.default_channel, timeout=config.timeout_seconds), "webhook"
+        return WebhookTransport(
+            urls, budget, default=config.default_channel, timeout=config.timeout_seconds
+        ), "webhook"
     names = [n for n in (config.token_env, config.webhook_url_env, *config.webhooks.values()) if n]
     if not names:
         return None, "no Slack token_env or webhook_url_env configured"

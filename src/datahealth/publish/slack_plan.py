@@ -49,9 +49,15 @@ class Outgoing:
     event: str = ""
 
     def payload(self, as_of: datetime) -> dict[str, Any]:
-        return {"text": self.message["text"], "blocks": self.message["blocks"], "announces": self.announces,
-                "broadcast": self.broadcast, "standalone": self.standalone, "event": self.event,
-                "as_of": as_of.isoformat()}
+        return {
+            "text": self.message["text"],
+            "blocks": self.message["blocks"],
+            "announces": self.announces,
+            "broadcast": self.broadcast,
+            "standalone": self.standalone,
+            "event": self.event,
+            "as_of": as_of.isoformat(),
+        }
 
 
 @dataclass
@@ -69,8 +75,9 @@ class PlanState:
     last_alerts: dict[tuple[str, str], datetime]
 
 
-def plan_messages(context: PublishContext, state: PlanState,
-                  target_for: Callable[[str], str] | None = None) -> Plan:
+def plan_messages(
+    context: PublishContext, state: PlanState, target_for: Callable[[str], str] | None = None
+) -> Plan:
     """Turn the run's incident changes into messages per destination (pure apart from its inputs)."""
     config = context.project.config
     slack = config.publish.slack
@@ -85,11 +92,15 @@ def plan_messages(context: PublishContext, state: PlanState,
             plan.skipped["ongoing"] += 1
             continue
         dataset = config.datasets.get(incident.dataset)
-        channels = (destinations(config, dataset, incident.severity).slack_channels if dataset
-                    else (slack.default_channel,))
+        channels = (
+            destinations(config, dataset, incident.severity).slack_channels
+            if dataset
+            else (slack.default_channel,)
+        )
         targets = list(dict.fromkeys(resolve_target(c) for c in channels))
-        facts = card_facts(context, change, dataset,
-                           Links(context.flow_run_url, report_link(context, incident.dataset)))
+        facts = card_facts(
+            context, change, dataset, Links(context.flow_run_url, report_link(context, incident.dataset))
+        )
         quiet = incident.is_quiet(context.as_of)
         for target in targets:
             told = state.announced is None or (incident.id, target) in state.announced
@@ -102,8 +113,16 @@ def plan_messages(context: PublishContext, state: PlanState,
                     threaded.append(Outgoing(UPDATE, target, card, incident.id, event="resolved"))
                     if not quiet:
                         note = blocks.resolved_note(incident)
-                        threaded.append(Outgoing(REPLY, target, blocks.thread_reply(incident, facts, note),
-                                                 incident.id, standalone=card, event="resolved"))
+                        threaded.append(
+                            Outgoing(
+                                REPLY,
+                                target,
+                                blocks.thread_reply(incident, facts, note),
+                                incident.id,
+                                standalone=card,
+                                event="resolved",
+                            )
+                        )
                 elif not quiet:
                     top_level[target].append((change, facts, NOTICE))
                 continue
@@ -118,11 +137,26 @@ def plan_messages(context: PublishContext, state: PlanState,
             elif state.threads:
                 note = blocks.change_note(incident, change.previous_severity, facts, change.reason)
                 raised = _rank(incident.severity) > _rank(change.previous_severity)
-                threaded.append(Outgoing(REPLY, target, blocks.thread_reply(incident, facts, note), incident.id,
-                                         broadcast=raised, event="changed",
-                                         standalone=blocks.incident_card(incident, facts, context.as_of, note)))
-                threaded.append(Outgoing(UPDATE, target, blocks.incident_card(incident, facts, context.as_of),
-                                         incident.id, event="changed"))
+                threaded.append(
+                    Outgoing(
+                        REPLY,
+                        target,
+                        blocks.thread_reply(incident, facts, note),
+                        incident.id,
+                        broadcast=raised,
+                        event="changed",
+                        standalone=blocks.incident_card(incident, facts, context.as_of, note),
+                    )
+                )
+                threaded.append(
+                    Outgoing(
+                        UPDATE,
+                        target,
+                        blocks.incident_card(incident, facts, context.as_of),
+                        incident.id,
+                        event="changed",
+                    )
+                )
             else:
                 top_level[target].append((change, facts, NOTICE))
     for target, items in top_level.items():
@@ -131,14 +165,26 @@ def plan_messages(context: PublishContext, state: PlanState,
     return plan
 
 
-def _top_level(target: str, items: list[tuple[IncidentChange, CardFacts, str]], threshold: int, links: Links,
-               as_of: datetime) -> list[Outgoing]:
+def _top_level(
+    target: str,
+    items: list[tuple[IncidentChange, CardFacts, str]],
+    threshold: int,
+    links: Links,
+    as_of: datetime,
+) -> list[Outgoing]:
     if len(items) > threshold:
         ordered = sorted(items, key=lambda i: (-_rank(i[0].incident.severity), i[0].incident.dataset))
         digest_items = [DigestItem(c.incident, f, c.event.value) for c, f, _ in ordered]
         announces = [c.incident.id for c, _, kind in ordered if kind == POST]
-        return [Outgoing(DIGEST, target, blocks.digest(target, digest_items, links), announces=announces,
-                         event="digest")]
+        return [
+            Outgoing(
+                DIGEST,
+                target,
+                blocks.digest(target, digest_items, links),
+                announces=announces,
+                event="digest",
+            )
+        ]
     out = []
     for change, facts, kind in items:
         incident = change.incident
@@ -146,8 +192,16 @@ def _top_level(target: str, items: list[tuple[IncidentChange, CardFacts, str]], 
         if change.event == IncidentEvent.CHANGED and kind == NOTICE:
             note = blocks.change_note(incident, change.previous_severity, facts, change.reason)
         card = blocks.incident_card(incident, facts, as_of, note)
-        out.append(Outgoing(kind, target, card, incident.id, announces=[incident.id] if kind == POST else [],
-                            event=change.event.value))
+        out.append(
+            Outgoing(
+                kind,
+                target,
+                card,
+                incident.id,
+                announces=[incident.id] if kind == POST else [],
+                event=change.event.value,
+            )
+        )
     return out
 
 
@@ -162,23 +216,30 @@ def _rank(severity: str | None) -> int:
     return SEVERITY_RANK.get(severity or "", 0)
 
 
-def card_facts(context: PublishContext, change: IncidentChange, dataset: DatasetConfig | None,
-               links: Links) -> CardFacts:
+def card_facts(
+    context: PublishContext, change: IncidentChange, dataset: DatasetConfig | None, links: Links
+) -> CardFacts:
     """Observed/expected, owners and evidence for one incident's card."""
     slack = context.project.config.publish.slack
     incident, finding = change.incident, change.finding
     observed = finding.observed if finding else incident.details.get("observed")
     expected = finding.expected if finding else incident.details.get("expected")
-    owners = tuple(blocks.mention(o, slack.owner_mentions, slack.mention_owners) for o in
-                   (dataset.owners if dataset else []))
+    owners = tuple(
+        blocks.mention(o, slack.owner_mentions, slack.mention_owners)
+        for o in (dataset.owners if dataset else [])
+    )
     evidence = None
     if incident.kind == "check":
         check = _check_result(context, incident.dataset, incident.subject)
         column = (finding.details.get("column") if finding else None) or incident.details.get("column")
         evidence = _evidence(check, column, observed, share=bool(dataset and dataset.share_samples))
-    return CardFacts(observed=None if observed is None else str(observed),
-                     expected=None if expected is None else str(expected), owners=owners, evidence=evidence,
-                     links=links)
+    return CardFacts(
+        observed=None if observed is None else str(observed),
+        expected=None if expected is None else str(expected),
+        owners=owners,
+        evidence=evidence,
+        links=links,
+    )
 
 
 def _check_result(context: PublishContext, dataset: str, name: str) -> CheckResult | None:

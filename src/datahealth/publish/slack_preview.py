@@ -32,12 +32,23 @@ def preview_run(context: PublishContext, reason: str) -> tuple[Path, Plan]:
     previous = _known_runs_only(context, _read(path))
     announced = {(int(i), str(m.get("channel"))) for m in previous for i in m.get("announces") or []}
     plan = plan_messages(context, PlanState(threads=True, announced=announced, last_alerts={}))
-    entries = [{"run_id": context.run_id, "as_of": context.as_of.isoformat(), "channel": m.target, "kind": m.kind,
-                "incident_id": m.incident_id, "announces": m.announces, "text": m.message["text"],
-                "blocks": m.message["blocks"], "rendered": as_text(m.message)} for m in plan.messages]
+    entries = [
+        {
+            "run_id": context.run_id,
+            "as_of": context.as_of.isoformat(),
+            "channel": m.target,
+            "kind": m.kind,
+            "incident_id": m.incident_id,
+            "announces": m.announces,
+            "text": m.message["text"],
+            "blocks": m.message["blocks"],
+            "rendered": as_text(m.message),
+        }
+        for m in plan.messages
+    ]
     document = {
         "note": f"Slack is not configured ({reason}); these are the messages datahealth would have sent. "
-                "Set publish.slack.token_env (bot token) or webhook_url_env to send them.",
+        "Set publish.slack.token_env (bot token) or webhook_url_env to send them.",
         "updated_at": utc_now().isoformat(),
         "messages": (previous + entries)[-KEEP:],
     }

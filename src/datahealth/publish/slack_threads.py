@@ -37,8 +37,9 @@ class AlertThread:
 def find(store: HistoryStore, incident_id: int | None, target: str) -> AlertThread | None:
     if incident_id is None:
         return None
-    query = sa.select(alert_threads).where(alert_threads.c.incident_id == incident_id,
-                                           alert_threads.c.channel == target)
+    query = sa.select(alert_threads).where(
+        alert_threads.c.incident_id == incident_id, alert_threads.c.channel == target
+    )
     with store.engine.connect() as conn:
         row = conn.execute(query).mappings().first()
     return _thread(row) if row else None
@@ -49,7 +50,9 @@ def announced(store: HistoryStore, incident_ids: Iterable[int]) -> set[tuple[int
     ids = sorted(set(incident_ids))
     if not ids:
         return set()
-    query = sa.select(alert_threads.c.incident_id, alert_threads.c.channel).where(alert_threads.c.incident_id.in_(ids))
+    query = sa.select(alert_threads.c.incident_id, alert_threads.c.channel).where(
+        alert_threads.c.incident_id.in_(ids)
+    )
     with store.engine.connect() as conn:
         return {(int(i), str(c)) for i, c in conn.execute(query)}
 
@@ -59,9 +62,11 @@ def last_alerts(store: HistoryStore, fingerprints: Iterable[str]) -> dict[tuple[
     prints = sorted(set(fingerprints))
     if not prints:
         return {}
-    query = (sa.select(incidents.c.fingerprint, alert_threads.c.channel, alert_threads.c.details)
-             .join(incidents, incidents.c.id == alert_threads.c.incident_id)
-             .where(incidents.c.fingerprint.in_(prints)))
+    query = (
+        sa.select(incidents.c.fingerprint, alert_threads.c.channel, alert_threads.c.details)
+        .join(incidents, incidents.c.id == alert_threads.c.incident_id)
+        .where(incidents.c.fingerprint.in_(prints))
+    )
     latest: dict[tuple[str, str], datetime] = {}
     with store.engine.connect() as conn:
         for fingerprint, channel, details in conn.execute(query):
@@ -72,20 +77,44 @@ def last_alerts(store: HistoryStore, fingerprints: Iterable[str]) -> dict[tuple[
     return latest
 
 
-def record(store: HistoryStore, incident_id: int, target: str, *, ts: str, channel_id: str | None,
-           digest: bool, alert_at: datetime | None) -> None:
+def record(
+    store: HistoryStore,
+    incident_id: int,
+    target: str,
+    *,
+    ts: str,
+    channel_id: str | None,
+    digest: bool,
+    alert_at: datetime | None,
+) -> None:
     """Remember where an incident was announced (replacing an older announcement in the same place)."""
-    details: dict[str, Any] = {"channel_id": channel_id, "digest": digest,
-                               "last_alert_at": alert_at.isoformat() if alert_at else None}
+    details: dict[str, Any] = {
+        "channel_id": channel_id,
+        "digest": digest,
+        "last_alert_at": alert_at.isoformat() if alert_at else None,
+    }
     with store.engine.begin() as conn:
-        exists = conn.execute(sa.select(alert_threads.c.id).where(
-            alert_threads.c.incident_id == incident_id, alert_threads.c.channel == target)).scalar()
+        exists = conn.execute(
+            sa.select(alert_threads.c.id).where(
+                alert_threads.c.incident_id == incident_id, alert_threads.c.channel == target
+            )
+        ).scalar()
         if exists is None:
-            conn.execute(alert_threads.insert().values(incident_id=incident_id, channel=target, message_ts=ts,
-                                                       created_at=utc_now(), details=details))
+            conn.execute(
+                alert_threads.insert().values(
+                    incident_id=incident_id,
+                    channel=target,
+                    message_ts=ts,
+                    created_at=utc_now(),
+                    details=details,
+                )
+            )
         else:
-            conn.execute(alert_threads.update().where(alert_threads.c.id == exists).values(
-                message_ts=ts, details=details))
+            conn.execute(
+                alert_threads.update()
+                .where(alert_threads.c.id == exists)
+                .values(message_ts=ts, details=details)
+            )
 
 
 def touch(store: HistoryStore, incident_id: int | None, target: str, alert_at: datetime) -> None:
@@ -93,17 +122,29 @@ def touch(store: HistoryStore, incident_id: int | None, target: str, alert_at: d
     thread = find(store, incident_id, target)
     if thread is None or incident_id is None:
         return
-    details = {"channel_id": thread.channel_id, "digest": thread.digest, "last_alert_at": alert_at.isoformat()}
+    details = {
+        "channel_id": thread.channel_id,
+        "digest": thread.digest,
+        "last_alert_at": alert_at.isoformat(),
+    }
     with store.engine.begin() as conn:
-        conn.execute(alert_threads.update().where(alert_threads.c.incident_id == incident_id,
-                                                  alert_threads.c.channel == target).values(details=details))
+        conn.execute(
+            alert_threads.update()
+            .where(alert_threads.c.incident_id == incident_id, alert_threads.c.channel == target)
+            .values(details=details)
+        )
 
 
 def _thread(row: Any) -> AlertThread:
     details = row["details"] or {}
-    return AlertThread(incident_id=int(row["incident_id"]), target=str(row["channel"]), ts=str(row["message_ts"]),
-                       channel_id=details.get("channel_id"), digest=bool(details.get("digest")),
-                       last_alert_at=_parse_time(details.get("last_alert_at")))
+    return AlertThread(
+        incident_id=int(row["incident_id"]),
+        target=str(row["channel"]),
+        ts=str(row["message_ts"]),
+        channel_id=details.get("channel_id"),
+        digest=bool(details.get("digest")),
+        last_alert_at=_parse_time(details.get("last_alert_at")),
+    )
 
 
 def _parse_time(value: Any) -> datetime | None:
