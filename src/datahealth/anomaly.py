@@ -48,6 +48,7 @@ TRIM = 0.2  # share of the largest absolute residuals left out of the scale
 TRIMMED_ABS_MEAN = 0.5585  # E|Z| below its 80th percentile, for a standard normal Z
 EFFICIENCY = 0.7  # degrees of freedom per independent residual for the trimmed scale (vs a plain SD)
 PREFER_SEASONAL = 1.25  # keep a seasonal model unless its error is this many times the plain model's
+OWN_SCALE_MIN = 8  # residuals a bucket needs to set its own spread
 MIN_VALIDATION = 3  # leave-one-out residuals a seasonal model needs before it can be compared
 TREND_CONCORDANCE = 0.8
 ZERO_VOLUME_SHARE = 0.75  # "no rows" is an anomaly when at least this share of comparable periods had rows
@@ -290,12 +291,19 @@ def judge(history: Sequence[Point], current: Point, settings: DetectorSettings) 
     elif settings.seasonality == "auto":
         chosen, vetoes = _choose_seasonal(adjusted, current.at, tz, plain)
     assert chosen.prediction is not None
-    # Independent information in the residuals: one per run minus one per bucket, at most one per period.
-    buckets = len({_bucket_key(chosen.name, tz)(adjusted[i].at) for i in chosen.residuals})
-    periods = _days(current.at - training[0].at) / max(_days(settings.period), 1e-9)
-    n_eff = max(1.0, min(len(chosen.residuals) - buckets, periods))
-    spread = max(_scale(list(chosen.residuals.values())), settings.floors.absolute,
-                 settings.floors.relative * abs(chosen.prediction), 1e-12)
+    # The spread: the current bucket's own residuals when it has enough (noise often scales with the
+    # level: busy hours vary more than quiet ones), else all buckets pooled. Independent information:
+    # one per run minus one per bucket, at most one per period.
+    key = _bucket_key(chosen.name, tz)
+    own = [r for i, r in chosen.residuals.items() if key(adjusted[i].at) == key(current.at)]
+    if chosen.name != "none" and len(own) >= OWN_SCALE_MIN:
+        residuals, n_eff = own, float(len(own) - 1)
+    else:
+        residuals = list(chosen.residuals.values())
+        buckets = len({key(adjusted[i].at) for i in chosen.residuals})
+        periods = _days(current.at - training[0].at) / max(_days(settings.period), 1e-9)
+        n_eff = max(1.0, min(len(residuals) - buckets, periods))
+    spread = max(_scale(residuals), settings.floors.absolute, settings.floors.relative * abs(chosen.prediction), 1e-12)
     width = band_multiplier(settings.sensitivity, round(max(1.0, EFFICIENCY * n_eff), 1)) * spread
     low, high = chosen.prediction - width, chosen.prediction + width
     direction = _outside(current.value, low, high, settings.direction)
@@ -552,6 +560,10 @@ def anomaly_finding(dataset: str, item: MetricJudgement, severity: str) -> Findi
     where = f"{dataset}.{item.column}" if item.column else dataset
     if item.zero_volume:
         title = f"{dataset}: no new rows{period} (usually {format_value(item.metric, j.expected)})"
+    elif item.metric == "rows_added" and j.observed == 0:
+        title = f"{dataset}: no new rows{period} (expected {expected})"
+    elif item.metric == "rows_added" and j.observed < 0:
+        title = f"{dataset}: {format_value(item.metric, -j.observed)} rows removed{period} (expected {expected} added)"
     elif item.metric == "row_count" and j.observed == 0:
         title = f"{dataset}: the table is empty"
     else:

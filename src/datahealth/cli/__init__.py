@@ -1,6 +1,16 @@
 """The `datahealth` command line. Each command module registers its commands on the shared app."""
 
-from datahealth.cli import checks_cmd, demo_cmd, metrics_cmd, profile_cmd, project_cmd, report_cmd, run_cmd  # noqa: F401  (registration)
+from datahealth.cli import (  # noqa: F401  (registration)
+    checks_cmd,
+    demo_cmd,
+    incidents_cmd,
+    metrics_cmd,
+    profile_cmd,
+    project_cmd,
+    report_cmd,
+    run_cmd,
+    schema_cmd,
+)
 from datahealth.cli.app import app
 
 __all__ = ["app"]

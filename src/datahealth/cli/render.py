@@ -28,11 +28,19 @@ class StatusRow:
     error: str | None
     as_of: str | None
     owners: list[str]
+    open_incidents: int = 0
+    problem: str | None = None  # the worst open incident's title
 
 
 def status_rows(project: Project, store: HistoryStore) -> list[StatusRow]:
     """One row per configured dataset, from its newest observation (or 'unknown' when never observed)."""
+    from datahealth.findings import SEVERITY_RANK
+    from datahealth.store.incidents import open_incidents
+
     latest = store.latest_observations([d.name for d in project.datasets])
+    incidents: dict[str, list[Any]] = {}
+    for incident in open_incidents(store, [d.name for d in project.datasets]):
+        incidents.setdefault(incident.dataset, []).append(incident)
     rows = []
     for dataset in project.datasets:
         obs = latest.get(dataset.name)
@@ -46,6 +54,8 @@ def status_rows(project: Project, store: HistoryStore) -> list[StatusRow]:
             last_updated=obs.last_updated.isoformat() if obs.last_updated else None,
             freshness_lag_seconds=obs.freshness_lag_seconds, sla_error_after_seconds=sla_seconds,
             checks_failed=obs.checks_failed, error=obs.error, as_of=obs.as_of.isoformat(), owners=dataset.owners))
+        mine = sorted(incidents.get(dataset.name, []), key=lambda i: -SEVERITY_RANK.get(i.severity, 0))
+        rows[-1].open_incidents, rows[-1].problem = len(mine), mine[0].title if mine else None
     return rows
 
 
@@ -56,7 +66,8 @@ def rows_as_json(rows: list[StatusRow]) -> list[dict[str, Any]]:
 def status_table(rows: list[StatusRow], title: str = "Data health") -> Table:
     table = Table(title=title, title_justify="left", header_style="bold", expand=False)
     for name, justify in (("dataset", "left"), ("status", "left"), ("rows", "right"), ("last updated", "left"),
-                          ("lag / SLA", "right"), ("checks failed", "right"), ("problem", "left")):
+                          ("lag / SLA", "right"), ("checks failed", "right"), ("incidents", "right"),
+                          ("problem", "left")):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for row in sorted(rows, key=lambda r: (-_rank(r.status), r.dataset)):
         style = STATUS_STYLE.get(row.status, "")
@@ -65,7 +76,7 @@ def status_table(rows: list[StatusRow], title: str = "Data health") -> Table:
         table.add_row(
             escape(row.dataset), f"[{style}]{row.status}[/]", f"{row.rows:,}" if row.rows is not None else "-",
             (row.last_updated or "-")[:16].replace("T", " "), f"{lag} / {sla}", str(row.checks_failed or "-"),
-            escape(row.error or ""),
+            str(row.open_incidents or "-"), escape(row.error or row.problem or ""),
         )
     return table
 

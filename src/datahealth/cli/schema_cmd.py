@@ -1,0 +1,74 @@
+"""`datahealth schema show|accept DATASET`: the accepted baseline, how the latest schema differs, accepting it.
+
+A schema change stays an open incident until the schema is reverted or accepted; accepting makes the
+newest snapshot the baseline, and the next run resolves the incident.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from datahealth.cli.app import app
+from datahealth.cli.common import FormatOption, ProjectOption, console
+from datahealth.cli.incidents_cmd import project_store
+from datahealth.results import utc_now
+from datahealth.schema_diff import diff_columns
+
+schema_app = typer.Typer(help="Schema baselines: show how a dataset's schema differs, accept a change.",
+                         no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+
+DatasetArgument = Annotated[str, typer.Argument(help="The dataset, named <source>.<dataset>.")]
+
+
+@schema_app.command()
+def show(dataset: DatasetArgument, project: ProjectOption = Path("."), output: FormatOption = "table") -> None:
+    """The accepted baseline of DATASET and how the latest observed schema differs from it."""
+    from datahealth.store.incidents import accepted_schemas
+
+    with project_store(project) as (loaded, store):
+        name = loaded.dataset(dataset).name
+        baseline = accepted_schemas(store, [name]).get(name)
+        latest = store.latest_observations([name]).get(name)
+    current = latest.columns if latest is not None else ()
+    changes = diff_columns(baseline, current) if baseline and current else []
+    if output == "json":
+        print(json.dumps({"dataset": name, "baseline": [c.to_dict() for c in baseline or ()],
+                          "latest": [c.to_dict() for c in current], "changes": [c.to_dict() for c in changes]},
+                         indent=2))
+        return
+    if not baseline:
+        console.print(f"{name}: no accepted schema yet (the first run records one).")
+        return
+    console.print(f"{name}: baseline of {len(baseline)} columns; latest run "
+                  f"{'saw ' + str(len(current)) + ' columns' if current else 'saw no columns'}.", highlight=False)
+    for change in changes:
+        console.print(f"  - {escape(change.describe())}", highlight=False)
+    if changes:
+        console.print(f"Accept it as the new baseline: datahealth schema accept {name}")
+    elif current:
+        console.print("  matches the baseline")
+
+
+@schema_app.command()
+def accept(dataset: DatasetArgument, project: ProjectOption = Path(".")) -> None:
+    """Accept DATASET's newest schema as its baseline; its schema-change incident resolves on the next run."""
+    from datahealth.store.incidents import accept_latest_schema
+
+    with project_store(project) as (loaded, store):
+        name = loaded.dataset(dataset).name
+        snapshot = accept_latest_schema(store, name, utc_now())
+        if snapshot is None:
+            raise ValueError(f"{name} has no schema snapshot yet; run `datahealth run -d {name}` first")
+    columns = len(snapshot["columns"] or [])
+    if snapshot["already_accepted"]:
+        console.print(f"{name}: the newest schema ({columns} columns, seen {snapshot['as_of']:%Y-%m-%d %H:%M}) "
+                      "already is the baseline.", highlight=False)
+    else:
+        console.print(f"{name}: accepted the schema seen {snapshot['as_of']:%Y-%m-%d %H:%M} ({columns} columns) as "
+                      "the baseline; the schema-change incident resolves on the next run.", highlight=False)
