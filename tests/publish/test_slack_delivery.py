@@ -421,3 +421,16 @@ def test_a_deleted_original_gets_a_fresh_message(scenario: Scenario, slack: Fake
         header(fresh).startswith(":white_check_mark: Resolved") and len(slack.top_level("#data-alerts")) == 1
     )
     assert deliveries.counts(scenario.store) == {"sent": 5}
+
+
+def test_resolve_reaches_every_channel_that_heard_of_it(scenario: Scenario, slack: FakeSlack) -> None:
+    incident, finding = scenario.incident("warehouse.purchases", "amount_positive")  # error: two channels
+    publish_slack(scenario.context([opened(incident, finding)]))
+    assert len(slack.top_level("#revenue-alerts")) == 1 and len(slack.top_level("#data-alerts")) == 1
+    calmer = changed(incident, finding, severity="warn", at=later(1))  # revenue routes only errors
+    publish_slack(scenario.context([calmer], as_of=later(1)))
+    publish_slack(scenario.context([resolved(calmer.incident, later(2))], as_of=later(2)))
+    for channel in ("#revenue-alerts", "#data-alerts"):
+        [message] = slack.top_level(channel)
+        assert header(message).startswith(":white_check_mark: Resolved"), channel
+        assert "Severity lowered from error to warn" in slack.replies(message)[0].text

@@ -97,7 +97,9 @@ def plan_messages(
             if dataset
             else (slack.default_channel,)
         )
-        targets = list(dict.fromkeys(resolve_target(c) for c in channels))
+        # where it was announced counts too: routing can change with severity (warn → error → warn)
+        earlier = sorted(t for i, t in state.announced or () if i == incident.id)
+        targets = list(dict.fromkeys([*(resolve_target(c) for c in channels), *earlier]))
         facts = card_facts(
             context, change, dataset, Links(context.flow_run_url, report_link(context, incident.dataset))
         )
