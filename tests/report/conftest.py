@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -10,20 +11,30 @@ from typing import Any
 
 import pytest
 
-from tests.report.history import History, build_history
+from tests.report.history import History, build_history, open_history
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+@pytest.fixture(scope="session")
+def history_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The history is built once (through the real write path); each test gets its own copy."""
+    root = tmp_path_factory.mktemp("report-history")
+    build_history(root).store.close()
+    return root
+
+
 @pytest.fixture
-def history(tmp_path: Path) -> Iterator[History]:
-    built = build_history(tmp_path)
+def history(history_template: Path, tmp_path: Path) -> Iterator[History]:
+    root = tmp_path / "project"
+    shutil.copytree(history_template, root)
+    opened = open_history(root)
     try:
-        yield built
+        yield opened
     finally:
-        built.store.close()
+        opened.store.close()
 
 
 @pytest.fixture(scope="session")

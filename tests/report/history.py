@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from datahealth.config import Project, load_project
 from datahealth.results import (
     CheckOutcome,
@@ -25,7 +27,7 @@ from datahealth.results import (
     Status,
 )
 from datahealth.store import HistoryStore
-from datahealth.store.tables import findings, incident_events, incidents
+from datahealth.store.tables import findings, incident_events, incidents, runs
 from tests.support.projects import write_project
 
 START = datetime(2026, 10, 1, 7, 0, tzinfo=UTC)
@@ -70,10 +72,19 @@ def write_report_project(root: Path, history_url: str | None = None, **publish: 
     ]
     sections: dict[str, Any] = {"routing": routing, "publish": {"email": {"recipients": ["data@example.com"]},
                                                                   "report": {"title": "Test <health> report"}, **publish}}
-    if history_url:
-        sections["history"] = {"url": history_url}
+    # relative by default, so a copy of the project directory is a copy of its history too
+    sections["history"] = {"url": history_url or "sqlite:///.datahealth/history.db"}
     write_project(root, sources, datasets, **sections)
     return load_project(root)
+
+
+def open_history(root: Path) -> History:
+    """A project directory made by `build_history` (or a copy of one), opened again."""
+    project = load_project(root)
+    store = HistoryStore.open(project.config.history.url, project.root)
+    with store.engine.connect() as conn:
+        run_ids = [r for (r,) in conn.execute(sa.select(runs.c.id).order_by(runs.c.as_of))]
+    return History(project, store, run_ids)
 
 
 def build_history(root: Path, history_url: str | None = None, **publish: Any) -> History:

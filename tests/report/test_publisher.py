@@ -29,7 +29,7 @@ def _project(root: Path, smtp_port: int | None = None, **report: Any) -> Project
     with sqlite3.connect(database) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, updated_at TIMESTAMP)")
         conn.execute("INSERT INTO orders (updated_at) VALUES ('2026-10-05 05:00:00'), ('2026-10-05 06:00:00')")
-    email: dict[str, Any] = {"recipients": ["data@example.com"], "security": "none", "timeout_seconds": 5}
+    email: dict[str, Any] = {"recipients": ["data@example.com"], "security": "none", "timeout_seconds": 60}
     if smtp_port is not None:
         email.update(smtp_host="127.0.0.1", smtp_port=smtp_port)
     write_project(

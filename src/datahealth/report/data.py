@@ -165,7 +165,7 @@ class DatasetView:
             return self.error.splitlines()[0][:300]
         if self.findings:
             worst = max(self.findings, key=lambda f: SEVERITY_RANK.get(f.severity, 0))
-            return worst.title
+            return worst.title.removeprefix(f"{self.name}: ")
         failing = [c.name for c in self.checks if c.failing]
         if failing:
             return f"failing checks: {', '.join(failing[:5])}" + (f" and {len(failing) - 5} more" if len(failing) > 5 else "")

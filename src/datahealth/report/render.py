@@ -74,7 +74,8 @@ def environment(override_dir: str | None = None) -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml"), disabled_extensions=("txt",),
                                             default_for_string=True, default=True),
         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-    env.filters.update(duration=format_duration, number=_number, when=_when, day=_day, epoch=_epoch)
+    env.filters.update(duration=format_duration, number=_number, when=_when, day=_day, epoch=_epoch,
+                       untitled=_untitled)
     env.globals.update(status_colors=STATUS_COLORS, status_backgrounds=STATUS_BACKGROUNDS,
                        severity_colors=SEVERITY_COLORS, statuses=STATUS_NAMES, version=datahealth.__version__)
     return env
@@ -149,6 +150,11 @@ def _email_link(data: ReportData, report_name: str | None) -> str | None:
 
 def _dir(path: Path | None) -> str | None:
     return str(path) if path is not None and path.is_dir() else None
+
+
+def _untitled(title: str, dataset: str) -> str:
+    """A title shown next to its dataset, without the dataset repeated at its start."""
+    return title.removeprefix(f"{dataset}: ")
 
 
 def _number(value: int | float | None) -> str:
