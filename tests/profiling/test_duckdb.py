@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
+from datahealth.config.models import SqlSourceConfig
 from datahealth.profiling import profiler
 from datahealth.sources.base import DatasetError
 from datahealth.sources.sql import SqlSource
@@ -151,3 +154,23 @@ def test_window_without_timestamp_column_is_a_config_error(duckdb_source: SqlSou
     with pytest.raises(DatasetError, match="needs timestamp_column") as error:
         profiler.profile_dataset(duckdb_source, dataset, meta, AS_OF)  # type: ignore[arg-type]
     assert error.value.kind.value == "config"
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_nested_and_exotic_types(tmp_path: Path, exact: bool) -> None:
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("CREATE TYPE mood AS ENUM ('sad', 'ok')")
+        con.execute("""CREATE TABLE t AS SELECT [range, range + 1] AS l, {'a': range} AS s, MAP {'k': range} AS m,
+            'ok'::mood AS e, uuid() AS u, 'ab'::BLOB AS bl, INTERVAL 1 DAY * range AS iv, union_value(n := range) AS un,
+            [1, 2, 3]::INTEGER[3] AS arr, TIME '12:00:00' AS tm, range::HUGEINT * 100000000000000000000 AS h,
+            TIMESTAMPTZ '2024-01-01 00:00:00+00' AS tz FROM range(10)""")
+    source = SqlSource("w", SqlSourceConfig(kind="sql", url=f"duckdb:///{tmp_path / 'w.duckdb'}"), tmp_path)
+    try:
+        profile = run_profile(source, table="main.t", row_hint=10 if exact else 5_000_000)
+    finally:
+        source.close()
+    stats = stats_by_column(profile)
+    assert {n for n, s in stats.items() if s["kind"] == "other"} == {"l", "s", "m", "e", "u", "bl", "iv", "un", "arr"}
+    assert all(s["non_null_count"] == 10 and s["distinct_count"] in (1, 10) for s in stats.values())
+    assert (stats["h"]["max"], stats["tz"]["min"]) == (9 * 10**20, "2024-01-01T00:00:00+00:00")
+    assert profile.distinct_method == ("exact" if exact else "approx")

@@ -91,3 +91,20 @@ def test_statement_timeout_cancels_the_profile(postgres_source: SqlSource, pg_da
     # the limit was local to the profile's transaction: the pooled connection is back to the source default
     with postgres_source.engine.connect() as conn:
         assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "5min"
+
+
+def test_exotic_types_never_break_the_scan(postgres_source: SqlSource, pg_database: str) -> None:
+    """Types without ordering, averages or equality (json, point, xml, money...) get the statistics they support."""
+    postgres.execute(pg_database, "CREATE TYPE mood AS ENUM ('sad', 'ok')", """
+        CREATE TABLE exotic AS SELECT g AS i, '{"a": 1}'::jsonb AS jb, '{"a": 1}'::json AS js, array[g, g] AS arr,
+          interval '1 day' * g AS iv, g::money AS m, '\\x00'::bytea AS by, 'ok'::mood AS e, point(g, g) AS pt,
+          '<a/>'::xml AS x, B'101' AS bt, 'a b'::tsvector AS tv, 'x'::char(3) AS ch, timetz '12:00+01' AS ttz,
+          g::real AS r, 'NaN'::numeric AS nn, int4range(1, g + 2) AS rg FROM generate_series(1, 5) g""")
+    profile = run_profile(postgres_source, table="public.exotic")
+    stats = {c.column: c.stats for c in profile.columns}
+    assert profile.row_count == 5 and all(s["non_null_count"] == 5 for s in stats.values())
+    assert {name for name, s in stats.items() if s["kind"] == "other"} == {
+        "jb", "js", "arr", "iv", "m", "by", "e", "pt", "x", "bt", "tv", "rg"}
+    assert stats["jb"]["distinct_count"] == 1 and "distinct_count" not in stats["js"]
+    assert stats["ch"]["max_length"] == 1 and stats["ttz"]["min"] == "12:00:00+01:00"
+    assert (stats["nn"]["nan_count"], stats["nn"]["mean"]) == (5, None)

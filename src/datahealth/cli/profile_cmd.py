@@ -121,7 +121,7 @@ def _more(stats: dict[str, Any]) -> str:
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
-    if isinstance(value, float):
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return _number(value)
     text = str(value)
     return text if len(text) <= _CELL else text[: _CELL - 1] + "…"
