@@ -134,7 +134,8 @@ def fill_history(project: Project, store: HistoryStore) -> dict[str, int]:
                 rows["find"].append({"run_id": run_id, "dataset": name, "as_of": as_of,
                                      "fingerprint": f"{name}|anomaly|row_count", "kind": "anomaly", "subject": "row_count",
                                      "severity": "warn", "message": f"row count {count} below the expected range",
-                                     "details": {"expected_low": count * 8.0, "expected_high": count * 12.0}})
+                                     "details": {"metric": "row_count", "observed": count,
+                                                 "expected_range": [count * 8.0, count * 12.0]}})
     with store.engine.begin() as conn:
         conn.execute(runs.insert(), rows["runs"])
         conn.execute(observations.insert(), rows["obs"])

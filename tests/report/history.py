@@ -163,7 +163,16 @@ def _record_incidents(store: HistoryStore, run_ids: list[str]) -> None:
         conn.execute(findings.insert().values(
             run_id=run_ids[8], dataset=ORDERS, as_of=at(8), fingerprint=f"{ORDERS}|anomaly|row_count", kind="anomaly",
             subject="row_count", severity="warn", message="row count 100 is below the expected 1,020-1,140",
-            details={"expected_low": 1020.0, "expected_high": 1140.0, "observed": 100}))
+            details={"metric": "row_count", "observed": 100, "low": 1020.0, "high": 1140.0,
+                     "expected_range": [1020.0, 1140.0]}))
+        conn.execute(findings.insert().values(  # the detector's other volume metric: rows added in a period
+            run_id=run_ids[9], dataset=CUSTOMERS, as_of=at(9), fingerprint=f"{CUSTOMERS}|anomaly|volume",
+            kind="anomaly", subject="volume", severity="warn", message="10 rows added in the last 1d is a drop",
+            details={"metric": "rows_added", "observed": 10.0, "low": 5.0, "high": 20.0, "expected_range": [5.0, 20.0]}))
+        conn.execute(findings.insert().values(  # a column anomaly is not a row-count marker
+            run_id=run_ids[9], dataset=CUSTOMERS, as_of=at(9), fingerprint=f"{CUSTOMERS}|anomaly|column.rows.null_ratio",
+            kind="anomaly", subject="column.rows.null_ratio", severity="warn", message="null ratio spike",
+            details={"metric": "null_ratio", "observed": 0.5, "low": 0.0, "high": 0.01}))
         conn.execute(findings.insert().values(
             run_id=run_ids[9], dataset=ORDERS, as_of=at(9), fingerprint=f"{ORDERS}|check|missing email", kind="check",
             subject="missing email", severity="error", message="3 missing values",

@@ -105,6 +105,8 @@ def test_findings_anomalies_incidents_and_schema_log(history: History) -> None:
     orders = views[ORDERS]
     assert orders.history.anomalies == {8}
     assert orders.history.bands == {8: (1020.0, 1140.0)}
+    customers = views[CUSTOMERS].history  # rows added 5-20 on top of the 1,080 rows before: 1,085-1,100
+    assert customers.anomalies == {9} and customers.bands == {9: (1085.0, 1100.0)}
     assert [f.title for f in orders.findings] == [f"{ORDERS}: check missing email failed"]  # latest run only
     assert [(c.change, c.column, c.before, c.after) for c in orders.schema_changes] == [
         ("type_changed", "id", "INTEGER", "BIGINT"), ("added", "coupon", None, "VARCHAR")]

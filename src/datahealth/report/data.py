@@ -48,6 +48,7 @@ SAMPLE_ROWS_SHOWN = 10
 SAMPLE_COLUMNS_SHOWN = 20
 SAMPLE_VALUE_CHARS = 200
 FAILING = ("fail", "error")
+ROW_COUNTING_CHECKS = ("missing", "invalid", "duplicate", "failed_rows")
 
 
 @dataclass(frozen=True)
@@ -436,9 +437,10 @@ def _check_detail(row: Any, share_samples: bool) -> CheckDetail:
     shown = None
     if share_samples and samples:
         shown = [[_sample_value(sample.get(c)) for c in columns] for sample in samples[:SAMPLE_ROWS_SHOWN]]
-    failing = details.get("failed_rows_count", details.get("failing_rows"))
-    if not isinstance(failing, int) or isinstance(failing, bool):
-        failing = int(row.observed_value) if row.outcome in FAILING and row.observed_value is not None else None
+    failing = details.get("failed_rows_count")
+    if not isinstance(failing, int) or isinstance(failing, bool):  # the observed value counts rows only for these
+        counts_rows = row.check_type in ROW_COUNTING_CHECKS and row.observed_value is not None
+        failing = int(row.observed_value) if row.outcome in FAILING and counts_rows else None
     return CheckDetail(
         name=row.name, check_type=row.check_type, column=row.column_name, outcome=row.outcome,
         observed_value=row.observed_value, threshold=row.threshold, message=redact(row.message or ""),
@@ -507,23 +509,30 @@ def _apply_findings(conn: sa.Connection, views: dict[str, DatasetView], axis: Ti
         _mark_anomaly(view.history, index, item.kind.value, item.subject, item.details)
 
 
-_BAND_KEYS = (("expected_low", "expected_high"), ("expected_min", "expected_max"), ("lower", "upper"), ("low", "high"))
+_VOLUME_METRICS = ("row_count", "rows_added")
 
 
 def _mark_anomaly(history: DatasetHistory, index: int | None, kind: str, subject: str,
                   details: dict[str, Any]) -> None:
-    """Row-count anomalies become markers on the row-count chart, with the detector's range when it gave one."""
-    if index is None or kind != "anomaly" or not ("row" in subject or "volume" in subject):
+    """Volume anomalies become markers on the row-count chart, with the detector's expected range where it
+    gave one (a range of rows added is moved onto the row-count scale: it starts at the count the
+    detector compared against)."""
+    metric = details.get("metric")
+    is_volume = metric in _VOLUME_METRICS if metric else subject in ("volume", "row_count", "rows")
+    if index is None or kind != "anomaly" or not is_volume:
         return
     history.anomalies.add(index)
-    pairs = [(details.get(lo), details.get(hi)) for lo, hi in _BAND_KEYS]
-    expected = details.get("expected_range")
-    if isinstance(expected, list | tuple) and len(expected) == 2:
-        pairs.insert(0, (expected[0], expected[1]))
-    for low, high in pairs:
-        if isinstance(low, int | float) and isinstance(high, int | float):
-            history.bands[index] = (float(low), float(high))
+    low, high = details.get("low"), details.get("high")
+    if isinstance(details.get("expected_range"), list | tuple) and len(details["expected_range"]) == 2:
+        low, high = details["expected_range"]
+    if not (isinstance(low, int | float) and isinstance(high, int | float)):
+        return
+    if metric == "rows_added":
+        rows, added = history.rows[index], details.get("observed")
+        if rows is None or not isinstance(added, int | float):
             return
+        low, high = low + rows - added, high + rows - added
+    history.bands[index] = (float(low), float(high))
 
 
 def _read_incidents(conn: sa.Connection, start: datetime, end: datetime, datasets: set[str],

@@ -86,4 +86,5 @@ def _hours(seconds: float | None) -> float | None:
 
 
 def _number(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
+    """Six significant digits: a check's observed 127.51916666666666 reads as 127.519."""
+    return float(f"{value:.6g}") if value is not None and math.isfinite(value) else None

@@ -169,26 +169,29 @@
     return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   }
 
-  // The chart's expected band: rolling median +- sensitivity x MAD of the previous points (the
-  // detector's own range replaces it where a finding recorded one).
+  // The chart's expected band where the detector recorded none: the previous points extrapolated by
+  // their median step (so a growing table is not "outside" every day), +- sensitivity x the steps' MAD.
   function expectedBand(values, anomaly, overrides) {
     var lo = [], hi = [], outside = [];
     var sensitivity = anomaly ? anomaly[0] : 3.5, minRuns = anomaly ? anomaly[1] : 7, direction = anomaly ? anomaly[2] : "both";
-    var history = [];
+    var seen = [];  // [axis index, value] of the points so far
     values.forEach(function (value, i) {
       var low = null, high = null;
       if (overrides && overrides[i]) { low = overrides[i][0]; high = overrides[i][1]; }
-      else if (anomaly && history.length >= minRuns) {
-        var window = history.slice(-28), m = median(window);
-        var sigma = 1.4826 * median(window.map(function (v) { return Math.abs(v - m); }));
-        if (!sigma) sigma = Math.max(Math.abs(m) * 0.01, 1);
-        low = Math.max(0, m - sensitivity * sigma);
-        high = m + sensitivity * sigma;
+      else if (anomaly && seen.length >= minRuns) {
+        var recent = seen.slice(-28), steps = [];
+        for (var k = 1; k < recent.length; k++) steps.push((recent[k][1] - recent[k - 1][1]) / (recent[k][0] - recent[k - 1][0]));
+        var step = median(steps);
+        var level = median(recent.slice(-7).map(function (p) { return p[1] + (i - p[0]) * step; }));
+        var sigma = 1.4826 * median(steps.map(function (d) { return Math.abs(d - step); }));
+        if (!sigma) sigma = Math.max(Math.abs(level) * 0.01, 1);
+        low = Math.max(0, level - sensitivity * sigma);
+        high = level + sensitivity * sigma;
       }
       lo.push(low); hi.push(high);
       if (value != null && low != null &&
           ((value < low && direction !== "spike") || (value > high && direction !== "drop"))) outside.push(i);
-      if (value != null) history.push(value);
+      if (value != null) seen.push([i, value]);
     });
     return {lo: lo, hi: hi, outside: outside};
   }
