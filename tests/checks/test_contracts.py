@@ -167,7 +167,10 @@ def test_invalid_yaml_is_an_error_naming_file_and_line_and_generated_checks_rema
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("- a\n- b\n", "checks/wh/orders.yml: a contract must be a mapping"),
+        (
+            "- a\n- b\n",
+            "checks/wh/orders.yml: a contract must be a mapping with 'columns:' and/or 'checks:' (found a list)",
+        ),
         ("columns: {name: id}\n", "checks/wh/orders.yml line 1: 'columns' must be a list"),
         ("columns:\n  - id\n", "checks/wh/orders.yml line 2: each column needs a 'name'"),
         (

@@ -37,6 +37,10 @@ checks:
   - freshness: {column: created_at, threshold: {unit: hour, must_be_less_than: 24}}
   - freshness: {qualifier: strict, column: created_at, threshold: {unit: hour, must_be_less_than: 6}}
   - failed_rows: {qualifier: negative, expression: "amount < 0"}
+  - metric:
+      qualifier: paid_share
+      expression: "AVG(CASE WHEN status = 'paid' THEN 1.0 ELSE 0 END)"
+      threshold: {must_be_greater_than: 0.5}
 """,
     )
     results = check_dataset(orders_project, "wh.orders")
@@ -50,6 +54,7 @@ checks:
         "freshness": (PASS, 13.0, "user"),
         "freshness.strict": (FAIL, 13.0, "user"),
         "failed_rows.negative": (FAIL, 1.0, "user"),
+        "metric.paid_share": (PASS, 0.6, "user"),
         "id.duplicate": (FAIL, 1.0, "generated"),
         "id.missing": (PASS, 0.0, "generated"),
         "email.missing": (FAIL, 1.0, "generated"),
@@ -64,6 +69,10 @@ checks:
     assert results["freshness.strict"].message.startswith("newest value 2026-01-04 11:00, 13 hours before")
     assert results["id.duplicate"].message == "1 duplicate values in id (10.00% of 10 rows)"
     assert results["amount.aggregate"].message == "min in amount is -5"
+    assert (results["metric.paid_share"].message, results["metric.paid_share"].threshold) == (
+        "paid_share is 0.6",
+        "> 0.5",
+    )
     assert all(r.sample_rows is None for r in results.values())
 
 
@@ -150,6 +159,16 @@ def test_an_invalid_contract_is_an_error_and_the_generated_checks_still_run(
         "id.missing": PASS,
         "email.missing": FAIL,
     }
+
+
+def test_a_rejected_contract_outranks_its_warnings(orders_project: Project) -> None:
+    write_checks(orders_project.root, "wh.orders", "colums: []\ncolumns: []\nchecks:\n  - rowcount: {}\n")
+    results = check_dataset(orders_project, "wh.orders")  # names are unique: one "contract" result
+    assert (
+        results["contract"].outcome == ERROR
+        and "Invalid check type 'rowcount'" in results["contract"].message
+    )
+    assert results["id.duplicate"].outcome == FAIL
 
 
 def test_unknown_keys_warn(orders_project: Project) -> None:

@@ -117,19 +117,25 @@ def test_the_generated_schema_check_accepts_every_type_and_catches_a_retyped_col
     )
 
 
-def test_an_unreachable_database_is_an_error_result_without_the_password(tmp_path: Path) -> None:
+def test_an_unreachable_database_is_an_error_per_check_without_the_password(tmp_path: Path) -> None:
     url = f"postgresql+psycopg://dh:pg-secret-pw@127.0.0.1:{free_port()}/nowhere"
     write_project(
         tmp_path, sources={"pg": {"kind": "sql", "url": url}}, datasets={"pg.orders": {"primary_key": ["id"]}}
     )
+    write_checks(tmp_path, "pg.orders", "columns:\n  - {name: email, checks: [{missing: {}}]}\n")
     project = load_project(tmp_path)
     from datahealth.checks import run_checks
     from datahealth.sources import open_source
 
     dataset = project.dataset("pg.orders")
     source = open_source("pg", project.config.sources["pg"], project.root)
-    [result] = run_checks(project, dataset, source, AS_OF)
+    results = {r.name: r for r in run_checks(project, dataset, source, AS_OF)}
     source.close()
-    assert (result.name, result.outcome) == ("id.duplicate", CheckOutcome.ERROR)
-    assert result.message.startswith("not evaluated: Could not connect to 'pg'")
-    assert "pg-secret-pw" not in result.message
+    # a failed connection is not blamed on the (valid) contract: no "contract" result, no second scan
+    assert {n: r.outcome for n, r in results.items()} == {
+        "email.missing": CheckOutcome.ERROR,
+        "id.duplicate": CheckOutcome.ERROR,
+    }
+    for result in results.values():
+        assert result.message.startswith("not evaluated: Could not connect to 'pg'")
+        assert "pg-secret-pw" not in result.message

@@ -176,7 +176,7 @@ def load_user_contract(path: Path, display: str) -> CommentedMap:
     if not isinstance(data, CommentedMap):
         raise ContractError(
             f"{display}: a contract must be a mapping with 'columns:' and/or 'checks:' "
-            f"(found {type(data).__name__})"
+            f"(found {'a list' if isinstance(data, list) else type(data).__name__})"
         )
     _check_shape(data, display)
     return data

@@ -140,7 +140,8 @@ def describe(
             (k for k in diagnostics if k not in ("check_rows_tested", "dataset_rows_tested")), "value"
         )
         return f"{function}{where} is {_fmt(observed)}"
-    return f"value {_fmt(observed)}"
+    name = getattr(getattr(soda, "check", None), "qualifier", None) or check_type
+    return f"{name} is {_fmt(observed)}"
 
 
 def schema_message(details: dict[str, Any]) -> str:

@@ -4,11 +4,13 @@ Order of work, cheapest first: derive the Soda target from config, read the two 
 the contract, drop checks on columns the catalog says do not exist (so one typo does not leave every
 check unevaluated), then scan. If Soda rejects the merged contract as a whole (unknown check type,
 duplicate check identity), the generated checks run alone in a second scan so a broken user file never
-switches off the primary-key, required-column and schema protections.
+switches off the primary-key, required-column and schema protections. (A scan that fails at run time, e.g.
+an unreachable database, is told apart by validating the contract without queries.)
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from dataclasses import dataclass, field
@@ -60,9 +62,11 @@ def run_checks(
     if not contract.checks:
         return results
     scan = scan_contract(contract, source, dataset, as_of)
-    if not scan.results and scan.errors and _has(contract, USER) and _has(contract, GENERATED):
+    rejected = validate_contract(contract) if not scan.results and scan.errors else []
+    if rejected and _has(contract, USER) and _has(contract, GENERATED):
+        results = [r for r in results if r.name != "contract"]  # the rejection outranks a warning
         results.append(
-            error_result(dataset.name, f"{contract.display_path}: {readable_error(scan.errors[0], contract)}")
+            error_result(dataset.name, f"{contract.display_path}: {readable_error(rejected[0], contract)}")
         )
         fallback = build_contract(project, dataset, target, baselines, include_user=False)
         if meta is not None and meta.columns:
@@ -108,7 +112,10 @@ def scan_contract(
     outcome = ScanOutcome()
     try:
         with open_data_source(source, dataset, contract.target) as data_source:
-            session = ContractVerificationSession.execute(
+            # Soda keeps its active log collector in a ContextVar; a copied context leaves none behind
+            # in this worker thread to capture unrelated records after the scan.
+            session = contextvars.copy_context().run(
+                ContractVerificationSession.execute,
                 contract_yaml_sources=[
                     ContractYamlSource.from_str(contract.to_yaml(), file_path=contract.display_path)
                 ],
@@ -126,6 +133,25 @@ def scan_contract(
             outcome.warnings.extend(verification.get_warnings())
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def validate_contract(contract: EffectiveContract) -> list[str]:
+    """Soda's objections to the contract itself (no queries): tells a rejected contract from a failed scan."""
+    from soda_core.common.exceptions import SodaCoreException
+    from soda_core.common.yaml import ContractYamlSource
+    from soda_core.contracts.contract_verification import ContractVerificationSession
+
+    try:
+        session = contextvars.copy_context().run(
+            ContractVerificationSession.execute,
+            contract_yaml_sources=[
+                ContractYamlSource.from_str(contract.to_yaml(), file_path=contract.display_path)
+            ],
+            only_validate_without_execute=True,
+        )
+    except (SodaCoreException, ValueError) as exc:
+        return [str(exc)]
+    return list(session.get_errors())
 
 
 def contract_results(contract: EffectiveContract) -> list[CheckResult]:
