@@ -1,6 +1,6 @@
 """Makes soda-core safe to use from datahealth's worker threads; import Soda only through this module.
 
-Three things must happen before the first contract is verified, and exactly once per process:
+Four things must happen before the first contract is verified, and exactly once per process:
 
 * telemetry off (`SODA_CORE_TELEMETRY_ENABLED=false`, via `datahealth.envdefaults`): Soda reads it at
   import time and would otherwise call home from every scan, waiting on the network;
@@ -9,12 +9,16 @@ Three things must happen before the first contract is verified, and exactly once
 * soda-core 4.28 parses every YAML document with ONE class-level ruamel parser, which is not
   thread-safe: concurrent scans crash with `IndexError` or report bogus YAML syntax errors. We give
   each thread its own parser (verified: 0 parse errors in 200 concurrent scans, see
-  /work/shared/notes/soda-v4-and-prefect.md).
+  /work/shared/notes/soda-v4-and-prefect.md);
+* soda-core 4.28 quotes identifiers as `"` + name + `"` without doubling a `"` inside the name, so one
+  column named `a"b` in a contract broke the dataset's whole aggregate query (every check NOT_EVALUATED)
+  and a crafted name could change the SQL. We quote the standard way (tests/reliability).
 """
 
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import datahealth.envdefaults  # noqa: F401  (telemetry off before soda_core is imported)
 from datahealth.redaction import install_log_redaction
@@ -33,6 +37,14 @@ class _PerThreadYamlParser(threading.local):
         self.ruamel_yaml_parser.preserve_quotes = True
 
 
+def _quote_default(dialect: Any, identifier: str | None) -> str | None:
+    """Soda's `SqlDialect.quote_default` with the quote character doubled inside the name (SQL standard)."""
+    if not isinstance(identifier, str) or not identifier:
+        return None
+    quote = dialect.DEFAULT_QUOTE_CHAR
+    return f"{quote}{identifier.replace(quote, quote * 2)}{quote}"
+
+
 def prepare_soda() -> None:
     """Import soda in the right order and install the per-thread YAML parser (idempotent, thread-safe)."""
     global _ready
@@ -45,6 +57,9 @@ def prepare_soda() -> None:
         from soda_core.common import yaml as soda_yaml
 
         soda_yaml.YamlSource._YamlSource__yaml_parser = _PerThreadYamlParser()  # type: ignore[attr-defined]
+        from soda_core.common.sql_dialect import SqlDialect
+
+        SqlDialect.quote_default = _quote_default  # type: ignore[method-assign]
         import soda_duckdb  # noqa: F401  (after soda_core, see module docstring)
         import soda_postgres.common.data_sources.postgres_data_source  # noqa: F401
 
