@@ -108,9 +108,13 @@ def _start(name: str, argv: list[str], workdir: Path, port: int, ready_path: str
 
 
 @contextmanager
-def pushgateway(workdir: Path, *, basic_auth: tuple[str, str] | None = None) -> Iterator[Service]:
-    """A Pushgateway persisting to a file of its own (Debian's default file is shared), optionally with basic auth."""
-    port = free_port()
+def pushgateway(workdir: Path, *, basic_auth: tuple[str, str] | None = None,
+                port: int | None = None) -> Iterator[Service]:
+    """A Pushgateway persisting to a file of its own (Debian's default file is shared), optionally with basic auth.
+
+    `port` brings one back at the address a project already points at (an outage test's recovery).
+    """
+    port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     argv = [binary(PUSHGATEWAY), f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
             f"--persistence.file={workdir / 'pushgateway.data'}"]
