@@ -74,6 +74,9 @@ def test_show_after_runs_includes_history_and_json_names_origins(tmp_path: Path)
         "row_count": ("generated", "row_count_bounds"),
     }
     assert "data_type: decimal\n    numeric_precision: 10\n    numeric_scale: 2" in document["yaml"]
+    assert "  - name: status  # order state\n    checks:" in document["yaml"]
+    # added to the user's own entry:
+    assert "    data_type: varchar  # generated: accepted schema" in document["yaml"]
 
 
 def test_show_errors_are_one_line_with_exit_codes(tmp_path: Path) -> None:

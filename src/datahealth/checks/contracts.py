@@ -308,15 +308,21 @@ class _Generator:
             self.contract.notes.append("schema: the user's schema check replaces the generated one")
             return
         for column in columns:
+            existed = any(e["name"] == column.name for e in _column_entries(self.document))
             entry = self._column_entry(column.name, "accepted schema")
             if "data_type" not in entry:
-                for key, value in soda_data_type(column).items():
+                expected = soda_data_type(column)
+                for key, value in expected.items():
                     entry[key] = value
+                if (
+                    existed and "data_type" in expected
+                ):  # an entry of the user's (or a check's): mark our part
+                    entry.yaml_add_eol_comment("generated: accepted schema", "data_type")
         self._dataset_check(
             "schema",
             CommentedMap(allow_other_column_order=True),
             "schema",
-            f"vs the accepted schema ({len(columns)} columns)",
+            f"accepted schema, {len(columns)} columns",
         )
 
     def _row_count(self) -> None:
