@@ -218,13 +218,32 @@ class DatasetConfig(StrictModel):
 
 
 class TierConfig(StrictModel):
-    """A group of datasets run on one schedule and the work done for them."""
+    """A group of datasets run on one schedule and the work done for them (one Prefect deployment each)."""
 
     schedule: str | None = Field(default=None, description="cron for the Prefect deployment")
     timezone: str = "UTC"
     profile: bool = True
     checks: bool = True
     report: bool = False
+    email: bool = Field(default=False, description="require emailing the report (it is emailed anyway when an SMTP host is set)")
+    datasets: list[str] | None = Field(
+        default=None, description="glob patterns this tier covers besides datasets whose `tier:` names it; ['*'] = all")
+    shards: int = Field(default=1, ge=1, le=64, description="split the datasets over this many deployments/workers")
+    work_pool: str | None = Field(default=None, description="work pool for this tier's deployments (default: project's)")
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_schedule(cls, value: str | None) -> str | None:
+        from croniter import croniter
+
+        if value is not None and not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a valid cron expression (five fields: minute hour day month weekday)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_tier_timezone(cls, value: str) -> str:
+        return ExpectedBy._valid_timezone(value)
 
 
 class HistoryConfig(StrictModel):
@@ -342,9 +361,21 @@ class Route(StrictModel):
 
 
 class ProjectSettings(StrictModel):
+    """Project-wide settings, including how the Prefect flow runs (docs/scaling.md)."""
+
     name: str = "datahealth"
     default_tier: str = "daily"
-    fail_run_on_monitor_error: bool = False
+    fail_run_on_monitor_error: bool = Field(
+        default=False, description="fail the flow run when the monitor itself erred (internal error, publisher down)")
+    work_pool: str = Field(default="datahealth", description="Prefect work pool the deployments run on")
+    task_runner: Literal["threads", "dask"] = "threads"
+    dask_address: str | None = Field(default=None, description="scheduler of an existing Dask cluster (tcp://host:8786)")
+    max_workers: int = Field(default=8, ge=1, le=256, description="threads per flow run (thread runner)")
+    task_retries: int = Field(default=2, ge=0, le=10, description="retries when a source cannot be reached")
+    task_retry_delay: Duration = Field(default=timedelta(seconds=5), description="first retry delay; doubles per retry")
+    task_timeout: Duration = Field(default=timedelta(minutes=15), description="per dataset task")
+    source_concurrency_limits: bool = Field(
+        default=True, description="Prefect tag limits `source:<name>` = max_concurrency, shared by all workers")
 
 
 class ProjectConfig(StrictModel):

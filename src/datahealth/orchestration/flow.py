@@ -1,57 +1,244 @@
 """The `data_health` flow: the deployments in prefect.yaml point at it (through flows/data_health.py).
 
 The flow only orchestrates: every step is a `MonitorRun` method, so the same run works without Prefect
-(`datahealth run --no-prefect`). Data problems never fail the flow; it fails only when the monitor
-itself cannot work (config invalid, history store unreachable).
+(`datahealth run --no-prefect`). Data problems never fail the flow: an unreachable source, a missing
+table or a failed check are results, recorded and shown. It fails only when the monitor itself cannot
+work: invalid config, an unknown tier or empty selection, an unreachable history store, and, when
+`project.fail_run_on_monitor_error` is set, an internal error or a publisher that could not deliver.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import TaskRunner
 
 from datahealth.config import load_project
-from datahealth.runner import MonitorRun, RunOptions
+from datahealth.config.models import DatasetConfig, Project, ProjectSettings
+from datahealth.orchestration import handles, planning, scaling
+from datahealth.orchestration.artifacts import publish_artifacts
+from datahealth.orchestration.dispatch import SourceWindows
 from datahealth.orchestration.tasks import describe_source, monitor_dataset
+from datahealth.results import DatasetResult, ErrorKind, TableMeta
+from datahealth.runner import MonitorRun, RunSummary
+from datahealth.sources import DatasetError
+from datahealth.timeparse import parse_as_of
+
+
+class MonitorError(RuntimeError):
+    """The monitor itself failed (not the data); raised only with `fail_run_on_monitor_error`."""
 
 
 def _run_name() -> str:
     params = flow_run.parameters or {}
-    tier = params.get("tier") or "all"
+    name = f"data-health {params.get('tier') or 'all'}"
+    if int(params.get("shards") or 1) > 1:
+        name += f" shard {int(params.get('shard') or 0) + 1}/{params['shards']}"
     as_of = params.get("as_of")
-    return f"data-health {tier}" + (f" as of {as_of}" if as_of else "")
+    return name + (f" as of {as_of}" if as_of else "")
 
 
-@flow(name="data-health", flow_run_name=_run_name, task_runner=ThreadPoolTaskRunner(max_workers=8))
-def data_health(project_dir: str = ".", datasets: list[str] | None = None, tier: str | None = None,
-                as_of: str | None = None, publish: bool = True) -> dict[str, Any]:
-    """Observe, profile and check the selected datasets, store the results, evaluate and publish them."""
+@flow(name="data-health", flow_run_name=_run_name)
+def data_health(
+    project_dir: str = ".",
+    datasets: list[str] | None = None,
+    tier: str | None = None,
+    as_of: str | None = None,
+    publish: bool = True,
+    shard: int = 0,
+    shards: int = 1,
+    task_runner: str | None = None,
+) -> dict[str, Any]:
+    """Observe, profile and check the selected datasets, store the results, evaluate and publish them.
+
+    `datasets` are glob patterns on `<source>.<dataset>`; `tier` picks the tier's datasets and stages;
+    `shard`/`shards` split the selection so several workers share it; `task_runner` is `threads` or `dask`.
+    """
     logger = get_run_logger()
     project = load_project(project_dir)
-    tier_config = project.config.tiers.get(tier) if tier else None
-    options = RunOptions(
-        profile=tier_config.profile if tier_config else True,
-        checks=tier_config.checks if tier_config else True,
-        publish=publish,
-        report=bool(tier_config.report) if tier_config else publish,
+    settings = project.config.project
+    kind = scaling.task_runner_kind(task_runner, settings)
+    chosen = planning.shard_datasets(planning.select_for_run(project, datasets, tier), shard, shards)
+    options = planning.run_options(project, tier, publish)
+    run = MonitorRun(
+        project,
+        chosen,
+        parse_as_of(as_of),
+        options=options,
+        tier=tier,
+        flow_run_id=str(flow_run.id or "") or None,
     )
-    run = MonitorRun.plan(project, datasets, tier, as_of, options=options, flow_run_id=str(flow_run.id or ""))
+    run.flow_run_url = _flow_run_url(project)
+    handle = handles.register(run)
     try:
-        logger.info("Monitoring %d datasets as of %s", len(run.datasets), run.as_of.isoformat())
-        catalogs = {name: describe_source.submit(run, name, members) for name, members in run.by_source().items()}
-        futures = [(d, monitor_dataset.submit(run, d, catalogs[d.source])) for d in run.datasets]
-        results = []
-        for dataset, future in futures:
-            outcome = future.result(raise_on_failure=False)
-            results.append(run.failed_result(dataset, outcome) if isinstance(outcome, BaseException) else outcome)
+        if settings.source_concurrency_limits:
+            created = scaling.ensure_concurrency_limits(scaling.source_limits(project, list(run.by_source())))
+            if created:
+                logger.info("Created concurrency limits: %s", ", ".join(created))
+        logger.info(
+            "Monitoring %d datasets as of %s on %s (stages: %s)",
+            len(run.datasets),
+            run.as_of.isoformat(),
+            kind,
+            _stages(run),
+        )
+        with scaling.make_task_runner(kind, settings) as runner:
+            results = _monitor_all(runner, handle, run, settings)
         summary = run.finish(results)
     finally:
+        handles.unregister(handle)
         run.close()
+    keys = publish_artifacts(
+        project,
+        summary,
+        run.evaluation,
+        run.artifacts.get("report_url") or run.artifacts.get("report"),
+        tier=tier,
+        shard=shard,
+        shards=shards,
+    )
+    _log_summary(summary, keys)
+    problems = _monitor_problems(summary)
+    if problems and settings.fail_run_on_monitor_error:
+        raise MonitorError("the monitor itself failed: " + "; ".join(problems))
+    return summary.to_dict()
+
+
+def _monitor_all(
+    runner: TaskRunner[Any], handle: handles.RunHandle, run: MonitorRun, settings: ProjectSettings
+) -> list[DatasetResult]:
+    """Describe each source, then monitor each of its datasets; every dataset ends with a result."""
+    grouped = run.by_source()
+    config = run.project.config.sources
+    slots = scaling.SourceSlots(settings.source_concurrency_limits)
+    try:
+        # sorted: every flow run reserves sources in the same order, so two never wait on each other
+        limits = {source: slots.reserve(source, config[source].max_concurrency) for source in sorted(grouped)}
+        return _dispatch(runner, handle, run, settings, grouped, limits, slots)
+    finally:
+        slots.release_all()
+
+
+def _dispatch(
+    runner: TaskRunner[Any],
+    handle: handles.RunHandle,
+    run: MonitorRun,
+    settings: ProjectSettings,
+    grouped: dict[str, list[DatasetConfig]],
+    limits: dict[str, int],
+    slots: scaling.SourceSlots,
+) -> list[DatasetResult]:
+    delays = [settings.task_retry_delay.total_seconds() * 2**i for i in range(settings.task_retries)]
+    windows = SourceWindows(runner, limits)
+    remaining = {source: len(members) for source, members in grouped.items()}
+    observe = {
+        source: monitor_dataset.with_options(
+            tags=[scaling.source_tag(source)],
+            retries=settings.task_retries,
+            retry_delay_seconds=delays,
+            timeout_seconds=settings.task_timeout.total_seconds(),
+        )
+        for source in grouped
+    }
+    for source, members in grouped.items():
+        describe = describe_source.with_options(
+            tags=[scaling.source_tag(source)], retries=settings.task_retries, retry_delay_seconds=delays
+        )
+        params = {"handle": handle, "source_name": source, "datasets": [d.name for d in members]}
+        windows.add(source, None, partial(runner.submit, describe, params))
+    results: list[DatasetResult] = []
+    while (finished := windows.finished()) is not None:
+        source, dataset, future = finished
+        if dataset is None:  # the source's catalog: now its datasets can go
+            catalog = _catalog(future, source, grouped[source])
+            for member in grouped[source]:
+                params = {"handle": handle, "dataset": member.name, "meta": catalog[member.name]}
+                windows.add(source, member, partial(runner.submit, observe[source], params))
+            continue
+        remaining[source] -= 1
+        if remaining[source] == 0:
+            slots.release(source)
+        outcome = future.result(raise_on_failure=False)
+        if isinstance(outcome, DatasetResult):
+            results.append(outcome)
+        else:
+            results.append(run.failed_result(dataset, _task_error(dataset, future, outcome, settings)))
+    return results
+
+
+def _catalog(
+    future: PrefectFuture[Any], source: str, members: list[DatasetConfig]
+) -> dict[str, TableMeta | DatasetError]:
+    outcome = future.result(raise_on_failure=False)
+    if isinstance(outcome, dict):
+        return outcome
+    error = DatasetError(
+        f"describing {source} failed: {type(outcome).__name__}: {outcome}", ErrorKind.INTERNAL
+    )
+    return {d.name: error for d in members}
+
+
+def _task_error(
+    dataset: DatasetConfig, future: PrefectFuture[Any], outcome: Any, settings: ProjectSettings
+) -> BaseException:
+    """Why a dataset task produced no result: a timeout reads as one, anything else as an internal error."""
+    state = future.state
+    if state.name == "TimedOut":
+        limit = format(settings.task_timeout.total_seconds(), "g")
+        return DatasetError(
+            f"monitoring {dataset.name} exceeded the task timeout of {limit}s", ErrorKind.TIMEOUT
+        )
+    if isinstance(outcome, BaseException):
+        return outcome
+    return RuntimeError(f"task ended in state {state.name}: {state.message or 'no result'}")
+
+
+def _stages(run: MonitorRun) -> str:
+    options = run.options
+    stages = ["observe"] + [
+        name
+        for name, on in (
+            ("profile", options.profile),
+            ("checks", options.checks),
+            ("publish", options.publish),
+            ("report", options.report),
+            ("email", options.email),
+        )
+        if on
+    ]
+    return ", ".join(stages)
+
+
+def _flow_run_url(project: Project) -> str | None:
+    """The run's page in the UI: under `publish.prefect_ui_url` when set, else what Prefect reports."""
+    base = project.config.publish.prefect_ui_url
+    if base and flow_run.id:
+        return f"{base.rstrip('/')}/runs/flow-run/{flow_run.id}"
+    return flow_run.ui_url or None
+
+
+def _monitor_problems(summary: RunSummary) -> list[str]:
+    """Errors that are the monitor's fault, not the data's: internal errors and publishers that failed."""
+    problems = [
+        f"{d.dataset}: {d.error}" for d in summary.datasets if d.error_kind == ErrorKind.INTERNAL.value
+    ]
+    return problems + [f"publisher {w}" for w in summary.warnings]
+
+
+def _log_summary(summary: RunSummary, keys: dict[str, str]) -> None:
+    logger = get_run_logger()
     for item in summary.datasets:
         if item.error:
             logger.warning("%s: %s", item.dataset, item.error)
-    logger.info("Health %.1f: %s", summary.health_score, ", ".join(f"{k} {v}" for k, v in summary.counts.items()))
-    return summary.to_dict()
+    for warning in summary.warnings:
+        logger.warning("monitor warning: %s", warning)
+    logger.info(
+        "Health %.1f/100: %s; artifacts: %s",
+        summary.health_score,
+        ", ".join(f"{v} {k}" for k, v in summary.counts.items()),
+        ", ".join(keys.values()),
+    )
