@@ -29,7 +29,7 @@ from datahealth.evaluation import evaluate, load_history
 from datahealth.findings import RunEvaluation
 from datahealth.publish import PublishContext, publish_run
 from datahealth.status import health_score
-from datahealth.store import HistoryStore
+from datahealth.store import HistoryStore, HistoryStoreError
 from datahealth.store.incidents import record_evaluation
 from datahealth.timeparse import parse_as_of
 
@@ -210,6 +210,10 @@ class MonitorRun:
         self.store.finish_run(self.run_id, status="completed", datasets_failed=len(summary.errored),
                               duration_seconds=summary.duration_seconds, health_score=summary.health_score,
                               summary={"counts": summary.counts, "warnings": summary.warnings})
+        try:  # history retention: a real prune at most once a day (HistoryStore.prune_expired)
+            self.store.prune_expired(self.project.config.history.retention_days, self.as_of)
+        except HistoryStoreError as exc:  # the run is recorded; pruning can wait for the next one
+            summary.warnings.append(f"history retention: {exc}")
         self.evaluation = evaluation
         return summary
 

@@ -1,9 +1,17 @@
-"""Brings a history store's schema to the newest Alembic revision before it is used."""
+"""Brings a history store's schema to the newest Alembic revision before it is used.
+
+Several runs may open a new store at the same moment (workers of one deployment, a frequent and a daily
+tier): they migrate one at a time, and each checks again once it holds the lock, so the store's tables
+are created once. Alembic's `context` is process-global, hence the thread lock; the PostgreSQL advisory
+lock covers other processes and machines.
+"""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -11,6 +19,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_LOCK_KEY = 0x64686D6967  # "dhmig"
+_migrating = threading.Lock()
 
 
 def alembic_config() -> Config:
@@ -35,6 +45,10 @@ def upgrade(engine: Engine) -> None:
     if current_revision(engine) == head_revision():
         return
     config = alembic_config()
-    with engine.begin() as conn:
+    with _migrating, engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+        if MigrationContext.configure(conn).get_current_revision() == head_revision():
+            return  # another run migrated it while this one waited
         config.attributes["connection"] = conn
         command.upgrade(config, "head")

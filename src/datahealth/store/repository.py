@@ -7,8 +7,8 @@ this module owns runs, observations, profiles, check results and schema snapshot
 from __future__ import annotations
 
 import hashlib
-import math
 import json
+import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,12 +29,16 @@ from datahealth.results import (
     utc_now,
 )
 from datahealth.store import migrate
-from datahealth.store.engine import create_history_engine, resolve_history_url
-from datahealth.store.tables import check_results, observations, profiles, runs, schema_snapshots
-
-
-class HistoryStoreError(Exception):
-    """The history store cannot be opened or written: the monitor itself cannot work."""
+from datahealth.store.engine import HistoryStoreError, create_history_engine, resolve_history_url
+from datahealth.store.tables import (
+    check_results,
+    deliveries,
+    incidents,
+    observations,
+    profiles,
+    runs,
+    schema_snapshots,
+)
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,8 @@ class HistoryStore:
             migrate.upgrade(engine)
         except Exception as exc:  # any driver, filesystem or migration failure
             shown = redact(resolved.render_as_string(hide_password=True))
-            reason = redact(str(getattr(exc, "orig", None) or exc).splitlines()[0])
+            reason = exc.reason if isinstance(exc, HistoryStoreError) else redact(
+                str(getattr(exc, "orig", None) or exc).splitlines()[0])
             raise HistoryStoreError(f"cannot open the history store {shown}: {reason}") from None
         return cls(engine)
 
@@ -116,7 +121,7 @@ class HistoryStore:
         """Write the observation, its profile and its check results in one transaction; returns the observation id."""
         obs = result.observation
         with self.engine.begin() as conn:
-            observation_id = conn.execute(observations.insert().values(
+            key = conn.execute(observations.insert().values(
                 run_id=run_id, dataset=obs.dataset, source=obs.source, as_of=obs.as_of,
                 observed_at=obs.observed_at, duration_seconds=obs.duration_seconds, status=status.value,
                 row_count=obs.row_count, row_count_method=obs.row_count_method, last_updated=obs.last_updated,
@@ -126,7 +131,9 @@ class HistoryStore:
                 error_kind=obs.error_kind.value if obs.error_kind else None,
                 details=_json_safe({**obs.details, "stage_errors": result.stage_errors} if result.stage_errors
                                    else obs.details),
-            )).inserted_primary_key[0]
+            )).inserted_primary_key
+            assert key is not None  # an INSERT always has one
+            observation_id = key[0]
             if result.profile is not None:
                 conn.execute(profiles.insert(), _profile_rows(run_id, observation_id, result))
             if result.checks:
@@ -226,9 +233,17 @@ class HistoryStore:
             return [dict(r) for r in rows]
 
     def prune(self, retention_days: int, now: datetime | None = None) -> int:
-        """Delete runs older than the retention (cascading to their records); returns runs removed."""
+        """Delete what is older than the retention; returns runs removed.
+
+        Runs go with their observations, profiles, check results and findings; deliveries already sent
+        or given up, and incidents resolved, before the cutoff go too. Open incidents, pending deliveries
+        and schema baselines stay whatever their age: they are state, not history.
+        """
         cutoff = (now or utc_now()) - timedelta(days=retention_days)
         with self.engine.begin() as conn:
+            conn.execute(deliveries.delete().where(deliveries.c.status.in_(("sent", "failed")),
+                                                   deliveries.c.created_at < cutoff))
+            conn.execute(incidents.delete().where(incidents.c.status == "resolved", incidents.c.resolved_at < cutoff))
             old = [r[0] for r in conn.execute(sa.select(runs.c.id).where(runs.c.as_of < cutoff))]
             if not old:
                 return 0
@@ -236,6 +251,20 @@ class HistoryStore:
                 conn.execute(table.delete().where(table.c.run_id.in_(old)))
             conn.execute(runs.delete().where(runs.c.id.in_(old)))
         return len(old)
+
+    def prune_expired(self, retention_days: int, as_of: datetime) -> int:
+        """Retention at the end of a run: `prune` with a cutoff that moves once a day (midnight UTC).
+
+        Only the first run of a day finds anything to delete; every other run pays one indexed lookup on
+        `runs.as_of`. The day is that of the run's as-of time when it is in the past, so a backfill of old
+        days keeps the history it is writing.
+        """
+        moment = min(as_utc(as_of) or utc_now(), utc_now())
+        day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        cutoff = day - timedelta(days=retention_days)
+        with self.engine.connect() as conn:
+            expired = conn.execute(sa.select(runs.c.id).where(runs.c.as_of < cutoff).limit(1)).first()
+        return self.prune(retention_days, now=day) if expired is not None else 0
 
 
 def _profile_rows(run_id: str, observation_id: int, result: DatasetResult) -> list[dict[str, Any]]:
