@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -383,7 +382,7 @@ def _apply_null_ratios(conn: sa.Connection, placed: Placed, size: int, start: da
         series = columns.get(column)
         if series is None:
             series = columns[column] = [None] * size
-        series[spot[1]] = ratio if ratio is None or math.isfinite(ratio) else None
+        series[spot[1]] = ratio
     for view, found in per_view.values():
         view.history.null_columns = list(found)
         view.history.null_ratios = list(found.values())

@@ -16,9 +16,10 @@ from typing import Any
 
 from datahealth.report.data import DatasetView, ReportData
 
-STATUS_CODE = {"ok": "o", "warn": "w", "fail": "f", "error": "e"}
-OUTCOME_CODE = {"pass": "p", "warn": "w", "fail": "f", "error": "e"}
+STATUS_CODE: dict[str | None, str] = {"ok": "o", "warn": "w", "fail": "f", "error": "e"}
+OUTCOME_CODE: dict[str | None, str] = {"pass": "p", "warn": "w", "fail": "f", "error": "e"}
 TIMELINE_INCIDENTS = 300
+status_code, outcome_code = STATUS_CODE.get, OUTCOME_CODE.get  # bound once: called per point
 _SCRIPT_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
                                  "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
@@ -33,7 +34,7 @@ def browser_payload(data: ReportData) -> dict[str, Any]:
     return {
         "t": [_iso(t) for t in data.axis.points],
         "asOf": _iso(data.as_of),
-        "health": {**{status: [c[status] for c in data.health_counts] for status in STATUS_CODE},
+        "health": {**{status: [c[status] for c in data.health_counts] for status in ("ok", "warn", "fail", "error")},
                    "score": data.health_scores},
         "incidents": [[i.id, i.dataset, i.kind, i.severity, i.status, i.title, _iso(i.opened_at),
                        _iso(i.resolved_at), [[_iso(at), event] for at, event in data.incident_events.get(i.id, ())]]
@@ -49,7 +50,7 @@ def dataset_payload(view: DatasetView) -> dict[str, Any]:
         "st": view.status,
         "r": history.rows,
         "l": [None if v is None else round(v / 3600, 2) for v in history.lags],
-        "s": "".join(STATUS_CODE.get(s or "", "-") for s in history.statuses),
+        "s": "".join([status_code(s, "-") for s in history.statuses]),
     }
     optional: dict[str, Any] = {
         "d": config.description,
@@ -65,9 +66,8 @@ def dataset_payload(view: DatasetView) -> dict[str, Any]:
         "ax": sorted(history.anomalies),
         "bd": {str(i): list(b) for i, b in sorted(history.bands.items())},
         "nc": history.null_columns,
-        "nz": [[None if v is None else round(v * 1_000_000) for v in series] for series in history.null_ratios],
-        "ck": [[name, column, "".join(OUTCOME_CODE.get(o or "", "-") for o in outcomes)]
-               for name, column, outcomes in history.checks],
+        "nz": [_ppm(series) for series in history.null_ratios],
+        "ck": [[name, column, "".join([outcome_code(o, "-") for o in outcomes])] for name, column, outcomes in history.checks],
         "cl": [[c.name, c.check_type, c.column, c.outcome, _number(c.observed_value), c.threshold, c.message,
                 c.failing_rows, c.sample_columns, c.sample_rows] for c in view.checks],
         "sc": [[_iso(c.at), c.change, c.column, c.before, c.after, c.accepted] for c in view.schema_changes],
@@ -79,6 +79,14 @@ def dataset_payload(view: DatasetView) -> dict[str, Any]:
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ppm(series: list[float | None]) -> list[int | None]:
+    """Null ratios as integer parts per million (a NaN or infinity from a driver becomes a gap)."""
+    try:
+        return [None if v is None else round(v * 1_000_000) for v in series]
+    except (ValueError, OverflowError):
+        return [None if v is None or not math.isfinite(v) else round(v * 1_000_000) for v in series]
 
 
 def _hours(seconds: float | None) -> float | None:
