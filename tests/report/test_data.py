@@ -35,17 +35,23 @@ from tests.support.postgres import sqlalchemy_url
 
 def test_axis_has_one_point_per_run_until_it_must_bucket() -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    daily = [(f"r{i}", start + timedelta(days=i)) for i in range(5)]
+    daily = [(f"r{i}", start + timedelta(days=i), "daily") for i in range(5)]
     axis = build_axis(daily, start, start + timedelta(days=4), max_points=10)
-    assert axis.points == [t for _, t in daily]
+    assert axis.points == [t for _, t, _ in daily]
     assert [axis.index(f"r{i}") for i in range(5)] == [0, 1, 2, 3, 4]
+    assert axis.shown_runs == [f"r{i}" for i in range(5)]
 
-    frequent = [(f"q{i}", start + timedelta(minutes=15 * i)) for i in range(96 * 3)]
-    axis = build_axis(frequent, start, start + timedelta(days=3), max_points=12)
+    frequent = [(f"q{i:03d}", start + timedelta(minutes=15 * i), "frequent") for i in range(96 * 3)]
+    nightly = [(f"n{d}", start + timedelta(days=d, hours=7), "daily") for d in range(3)]
+    adhoc = [("adhoc", start + timedelta(days=1, hours=13), None)]
+    axis = build_axis(frequent + nightly + adhoc, start, start + timedelta(days=3), max_points=12)
     assert len(axis) == 12
     assert axis.points[-1] == frequent[-1][1]  # a bucket is labelled by its newest run
-    assert axis.index("q0") == 0 and axis.index(frequent[-1][0]) == 11
+    assert axis.index("q000") == 0 and axis.index(frequent[-1][0]) == 11
     assert sorted(set(axis.run_index.values())) == list(range(12))
+    # read only the newest run of each tier per bucket, and every run without a tier
+    assert {r for r in axis.shown_runs if r.startswith("q")} == {f"q{24 * b + 23:03d}" for b in range(12)}
+    assert {"n0", "n1", "n2", "adhoc"} <= set(axis.shown_runs) and len(axis.shown_runs) == 16
 
 
 def test_gathers_statuses_counts_and_history(history: History) -> None:
@@ -178,3 +184,24 @@ def test_the_same_report_data_from_a_postgresql_history_store(tmp_path: Path, pg
     assert [c.name for c in views[ORDERS].checks] == ["missing email", "row count"]
     assert [i.dataset for i in data.open_incidents] == [ORDERS, CUSTOMERS, HOSTILE_DATASET]
     assert [c.change for c in views[ORDERS].schema_changes] == ["type_changed", "added"]
+
+
+def test_many_runs_are_bucketed_and_each_bucket_shows_its_newest_value(history: History) -> None:
+    for step in range(1, 12):  # a frequent metadata tier on the last day, every two hours, until 2h before it
+        at = AS_OF + timedelta(hours=2 * step) - timedelta(days=1)
+        run_id = history.store.start_run(at, tier="frequent")
+        history.store.record_dataset_result(
+            run_id, DatasetResult(Observation(ORDERS, "warehouse", at, at, row_count=5000 + step)), Status.OK)
+    report = history.project.config.publish.report.model_copy(update={"max_points": 10})
+    config = history.project.config.model_copy(
+        update={"publish": history.project.config.publish.model_copy(update={"report": report})})
+    project = history.project.model_copy(update={"config": config})
+    data = gather_report_data(project, history.store, as_of=AS_OF + timedelta(hours=2))
+    views = {d.name: d for d in data.datasets}
+    assert len(data.axis) <= 10
+    rows = views[ORDERS].history.rows
+    assert rows[-1] == 1090  # the last bucket's newest run is the daily one at AS_OF, after the frequent ones
+    assert not {5000 + step for step in range(1, 12)} & set(rows)
+    assert all(len(series) == len(data.axis) for series in (rows, views[CUSTOMERS].history.rows))
+    history_ = views[ORDERS].history  # the daily runs' profiles and checks are still read
+    assert history_.null_ratios[1][-1] == 0.25 and history_.checks[0][2][-1] == "fail"

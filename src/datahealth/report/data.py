@@ -251,8 +251,8 @@ def gather_report_data(project: Project, store: HistoryStore, *, as_of: datetime
     with _gc_paused(), store.engine.connect() as conn:
         end = as_utc(as_of) or _newest_as_of(conn) or utc_now()
         start = end - timedelta(days=config.publish.report.history_days)
-        window_runs = [(r.id, as_utc(r.as_of) or end) for r in conn.execute(
-            sa.select(runs.c.id, runs.c.as_of).where(runs.c.as_of >= start, runs.c.as_of <= end))]
+        window_runs = [(r.id, as_utc(r.as_of) or end, r.tier) for r in conn.execute(
+            sa.select(runs.c.id, runs.c.as_of, runs.c.tier).where(runs.c.as_of >= start, runs.c.as_of <= end))]
         axis = build_axis(window_runs, start, end, config.publish.report.max_points)
         if run is None:
             run = _latest_run(conn, end)
@@ -260,8 +260,8 @@ def gather_report_data(project: Project, store: HistoryStore, *, as_of: datetime
         views = {d.name: DatasetView(d, UNKNOWN, _empty_history(len(axis))) for d in project.datasets}
         _apply_latest_observations(conn, views, end)
         placed = _apply_observation_history(conn, views, axis, start, end)
-        _apply_null_ratios(conn, placed, len(axis), start, end)
-        _apply_check_history(conn, placed, len(axis), start, end)
+        _apply_null_ratios(conn, placed, axis, start, end)
+        _apply_check_history(conn, placed, axis, start, end)
         _apply_latest_checks(conn, views, end)
         _apply_schema_log(conn, views, end)
         _apply_findings(conn, views, axis, start, end, evaluation, run.run_id if run else None)
@@ -331,11 +331,18 @@ def _apply_latest_observations(conn: sa.Connection, views: dict[str, DatasetView
 
 # Placed observations: observation id -> (its dataset's view, its axis index). Profiles and check results
 # are placed through their observation id, so those big reads carry one integer instead of two strings.
+# Each read is ordered by as-of time, so where several runs share an axis point the newest one's value
+# stays (per kind: a metadata-only run after the daily one does not blank that point's profile).
 Placed = dict[int, tuple[DatasetView, int]]
 
 
-def _in_window(table: sa.Table, start: datetime, end: datetime) -> sa.ColumnElement[bool]:
-    """Rows of the window's runs, found through the table's run_id index (not a scan of all history)."""
+_MAX_LISTED_RUNS = 5000  # beyond this, select the runs by time in SQL instead of listing their ids
+
+
+def _in_window(table: sa.Table, axis: TimeAxis, start: datetime, end: datetime) -> sa.ColumnElement[bool]:
+    """Rows of the runs the axis shows, found through the table's run_id index (not a scan of all history)."""
+    if len(axis.shown_runs) <= _MAX_LISTED_RUNS:
+        return table.c.run_id.in_(axis.shown_runs)
     return table.c.run_id.in_(sa.select(runs.c.id).where(runs.c.as_of >= start, runs.c.as_of <= end))
 
 
@@ -354,7 +361,7 @@ def _apply_observation_history(conn: sa.Connection, views: dict[str, DatasetView
                                start: datetime, end: datetime) -> Placed:
     query = (sa.select(observations.c.id, observations.c.run_id, observations.c.dataset, observations.c.status,
                        observations.c.row_count, observations.c.freshness_lag_seconds)
-             .where(_in_window(observations, start, end)).order_by(observations.c.id))
+             .where(_in_window(observations, axis, start, end)).order_by(observations.c.as_of, observations.c.id))
     placed: Placed = {}
     run_index = axis.run_index
     for observation_id, run_id, dataset, status, row_count, lag in _tuples(conn, query):
@@ -367,9 +374,10 @@ def _apply_observation_history(conn: sa.Connection, views: dict[str, DatasetView
     return placed
 
 
-def _apply_null_ratios(conn: sa.Connection, placed: Placed, size: int, start: datetime, end: datetime) -> None:
+def _apply_null_ratios(conn: sa.Connection, placed: Placed, axis: TimeAxis, start: datetime, end: datetime) -> None:
     query = (sa.select(profiles.c.observation_id, profiles.c.column_name, profiles.c.null_ratio)
-             .where(_in_window(profiles, start, end)).order_by(profiles.c.observation_id, profiles.c.id))
+             .where(_in_window(profiles, axis, start, end))
+             .order_by(profiles.c.as_of, profiles.c.observation_id, profiles.c.id))
     per_view: dict[int, tuple[DatasetView, dict[str, list[float | None]]]] = {}
     current, spot, columns = None, None, {}  # rows come grouped by observation: look each up once
     for observation_id, column, ratio in _tuples(conn, query):
@@ -381,17 +389,18 @@ def _apply_null_ratios(conn: sa.Connection, placed: Placed, size: int, start: da
             continue
         series = columns.get(column)
         if series is None:
-            series = columns[column] = [None] * size
+            series = columns[column] = [None] * len(axis)
         series[spot[1]] = ratio
     for view, found in per_view.values():
         view.history.null_columns = list(found)
         view.history.null_ratios = list(found.values())
 
 
-def _apply_check_history(conn: sa.Connection, placed: Placed, size: int, start: datetime, end: datetime) -> None:
+def _apply_check_history(conn: sa.Connection, placed: Placed, axis: TimeAxis, start: datetime,
+                         end: datetime) -> None:
     query = (sa.select(check_results.c.observation_id, check_results.c.name, check_results.c.column_name,
                        check_results.c.outcome)
-             .where(_in_window(check_results, start, end)).order_by(check_results.c.id))
+             .where(_in_window(check_results, axis, start, end)).order_by(check_results.c.as_of, check_results.c.id))
     per_view: dict[int, tuple[DatasetView, dict[str, tuple[str, str | None, list[str | None]]]]] = {}
     for observation_id, name, column, outcome in _tuples(conn, query):
         spot = placed.get(observation_id)
@@ -403,7 +412,7 @@ def _apply_check_history(conn: sa.Connection, placed: Placed, size: int, start: 
             entry = per_view[id(view)] = (view, {})
         check = entry[1].get(name)
         if check is None:
-            check = entry[1][name] = (name, column, [None] * size)
+            check = entry[1][name] = (name, column, [None] * len(axis))
         check[2][index] = outcome
     for view, checks in per_view.values():
         view.history.checks = list(checks.values())
