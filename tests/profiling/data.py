@@ -42,7 +42,7 @@ COLUMNS = (
     Column("n_rows", "INTEGER", "integer", "INTEGER", "integer"),  # named like the profile's row-count label
     Column("Mixed Case", "BIGINT", "bigint", "INTEGER", "integer"),
     Column("select", "DOUBLE", "double precision", "REAL", "float"),
-    Column("we\"ird 'name'", "VARCHAR", 'text COLLATE "C"', "TEXT", "text"),
+    Column("we\"ird 'name'", "VARCHAR", 'text COLLATE "en-US-x-icu"', "TEXT", "text"),  # not byte order
     Column("naïve ü", "DECIMAL(18,4)", "numeric(18,4)", "NUMERIC", "decimal"),
     Column("flag", "BOOLEAN", "boolean", "BOOLEAN", "boolean"),
     Column("ts", "TIMESTAMP", "timestamp", "DATETIME", "temporal"),

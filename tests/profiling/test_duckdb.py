@@ -32,15 +32,17 @@ def direct(source: SqlSource, sql: str) -> tuple[Any, ...]:
         return tuple(conn.exec_driver_sql(sql).one())
 
 
-def assert_quantiles(stats: dict[str, dict[str, Any]], expected_row: tuple[Any, ...]) -> None:
+def assert_quantiles(stats: dict[str, dict[str, Any]], expected_row: tuple[Any, ...], of_range: float = 0.0) -> None:
+    """Quantiles equal DuckDB's own (to `of_range` × the column's range where digests merge in any order)."""
     for name, values in zip(numeric_names(), expected_row, strict=True):
         got = stats[name]["quantiles"]
         if values is None:
             assert got is None, name
             continue
         assert list(got) == ["p25", "p50", "p75"], name
+        spread = float(stats[name]["max"]) - float(stats[name]["min"])
         for key, value in zip(("p25", "p50", "p75"), values, strict=True):
-            assert math.isclose(float(got[key]), float(value), rel_tol=1e-12), f"{name}.{key}"
+            assert math.isclose(float(got[key]), float(value), rel_tol=1e-12, abs_tol=of_range * spread), f"{name}.{key}"
 
 
 def test_every_statistic_matches_python(duckdb_source: SqlSource, rows: list[tuple[Any, ...]]) -> None:
@@ -171,6 +173,9 @@ def test_nested_and_exotic_types(tmp_path: Path, exact: bool) -> None:
         source.close()
     stats = stats_by_column(profile)
     assert {n for n, s in stats.items() if s["kind"] == "other"} == {"l", "s", "m", "e", "u", "bl", "iv", "un", "arr"}
-    assert all(s["non_null_count"] == 10 and s["distinct_count"] in (1, 10) for s in stats.values())
+    constant = {"e", "bl", "arr", "tm", "tz"}
+    for name, column in stats.items():  # a sketch of 10 random UUIDs may say 9: allow it one off
+        wanted = 1 if name in constant else 10
+        assert column["non_null_count"] == 10 and abs(column["distinct_count"] - wanted) <= (0 if exact else 1), name
     assert (stats["h"]["max"], stats["tz"]["min"]) == (9 * 10**20, "2024-01-01T00:00:00+00:00")
     assert profile.distinct_method == ("exact" if exact else "approx")

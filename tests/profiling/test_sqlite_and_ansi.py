@@ -110,6 +110,7 @@ def test_duckdb_sql() -> None:
 def test_postgres_sql_with_sample() -> None:
     sql = compiled("postgresql", postgresql.dialect(), sample="10%")
     assert 'count(DISTINCT ("select" COLLATE "C")) AS c1_distinct_count' in sql
+    assert 'min("select" COLLATE "C") AS c1_min, max("select" COLLATE "C") AS c1_max' in sql
     assert ("min(CASE WHEN (\"we\"\"ird col\" > '-Infinity' AND \"we\"\"ird col\" < 'Infinity') "
             "THEN \"we\"\"ird col\" END) AS c0_min") in sql
     assert "count(CASE WHEN (\"we\"\"ird col\" = 'NaN') THEN 1 END) AS c0_nan_count" in sql

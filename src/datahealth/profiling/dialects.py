@@ -61,6 +61,10 @@ class ProfileDialect:
     def length(self, col: Expr) -> Expr:
         return sa.func.char_length(col)
 
+    def byte_order(self, col: Expr, data_type: str) -> Expr:
+        """Text compared by bytes (code points for UTF-8), the same on every engine and the cheapest order."""
+        return col
+
     def finite_condition(self, col: Expr) -> Expr | None:
         """A condition true for finite values (None when the engine has no NaN/infinity to exclude)."""
         return None
@@ -86,8 +90,8 @@ class ProfileDialect:
         if kind.numeric:
             exprs.extend(self._numeric(col, kind, subsample))
         elif kind == ColumnKind.TEXT:
-            length = self.length(col)
-            exprs += [("min", sa.func.min(col)), ("max", sa.func.max(col)),
+            length, ordered = self.length(col), self.byte_order(col, data_type)
+            exprs += [("min", sa.func.min(ordered)), ("max", sa.func.max(ordered)),
                       ("min_length", sa.func.min(length)), ("max_length", sa.func.max(length)),
                       ("mean_length", sa.func.avg(length)), ("empty_count", count_if(col == EMPTY_STRING))]
         elif kind == ColumnKind.BOOLEAN:
@@ -167,12 +171,14 @@ class PostgresDialect(ProfileDialect):
     def can_distinct(self, kind: ColumnKind, data_type: str) -> bool:
         return kind != ColumnKind.OTHER or data_type.lower().startswith(_PG_DISTINCT_OTHER)
 
+    def byte_order(self, col: Expr, data_type: str) -> Expr:
+        # The "C" collation compares with memcmp instead of strcoll: min/max in byte order like DuckDB and
+        # SQLite, and the same distinct count (a deterministic collation's equality is byte equality) from a
+        # sort about twice as fast on long text.
+        return col.collate("C") if base_type(data_type) in _PG_PLAIN_TEXT else col
+
     def distinct(self, col: Expr, approx: bool, data_type: str) -> Expr:
-        if base_type(data_type) in _PG_PLAIN_TEXT:
-            # Distinctness under a deterministic collation is byte equality, so the "C" collation gives the
-            # same count while sorting by memcmp instead of strcoll: about twice as fast on long text.
-            col = col.collate("C")
-        return sa.func.count(col.distinct())
+        return sa.func.count(self.byte_order(col, data_type).distinct())
 
     def finite_condition(self, col: Expr) -> Expr | None:
         # NaN sorts above +Infinity in PostgreSQL, so one range test excludes NaN and both infinities.

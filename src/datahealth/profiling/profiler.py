@@ -59,12 +59,8 @@ class ProfiledColumn:
     kind: ColumnKind
 
     def label(self, stat: str) -> str:
-        return stat_label(self.index, stat)
-
-
-def stat_label(index: int, stat: str) -> str:
-    """Generated result labels (`c3_min`) keep column names, which may be hostile, out of the select list."""
-    return f"c{index}_{stat}"
+        """Generated result labels (`c3_min`) keep column names, which may be hostile, out of the select list."""
+        return f"c{self.index}_{stat}"
 
 
 @dataclass
@@ -125,50 +121,59 @@ def build_plan(dialect_name: str, dataset: DatasetConfig, meta: TableMeta, as_of
     columns = [ProfiledColumn(i, c, column_kind(c.data_type, dialect_name)) for i, c in enumerate(meta.columns)]
     config = dataset.profile
     sample = parse_sample(config.sample)
-    window = _window(dataset, meta, as_of)
+    window = _window(dataset, as_of)
     where = _window_condition(dataset, meta, window) if window else None
     population = row_hint if row_hint is not None else meta.estimated_rows
     if sample is not None and population is not None and _covers_everything(sample, population):
         sample = None  # a sample at least as large as the table is the table: say "not sampled"
     approx = dialect.approx_distinct and not config.exact_distinct and _large(population, sample)
     sampled = None
-    from_clause: FromClause | TextClause = relation
-    statement_where = where
+    from_clause, statement_where = relation, where
     if sample is not None:
         sampled = sampled_relation(dialect.name, relation, sample, where, relation_kind=relation_kind,
                                    seed=sample_seed(dataset.name, as_of))
         from_clause, statement_where = sampled.from_clause, sampled.where
-    fraction = _quantile_fraction(dialect, columns, population, sample)
+    # a window's size is unknown up front (the table's count would overstate it): digest all its rows
+    fraction = None if window else _quantile_fraction(dialect, columns, population, sample)
     subsample = None
     if fraction is not None:
-        flag = _unused_name(_SUBSAMPLE_FLAG, {c.info.name for c in columns})
-        query = sa.select(STAR, (sa.func.random() < sa.literal_column(repr(fraction))).label(flag))
-        query = query.select_from(from_clause)
-        if statement_where is not None:
-            query = query.where(statement_where)
-        from_clause, statement_where = query.subquery("profile_source"), None
-        subsample = sa.column(quoted_name(flag, quote=True), type_=sa.Boolean())
-    entries: list[tuple[int | None, str, ColumnElement[Any]]] = [(None, ROW_COUNT, sa.func.count())]
+        from_clause, subsample = _with_subsample_flag(from_clause, statement_where, fraction, columns)
+        statement_where = None
+    stats_by_column, entries = _select_list(dialect, columns, approx, subsample)
+    statements = []
+    for chunk in _chunks(entries, dialect.max_select_entries):
+        statement = sa.select(*chunk).select_from(from_clause)
+        statements.append(statement.where(statement_where) if statement_where is not None else statement)
+    if sampled is not None and sample is not None and not sampled.repeatable and len(statements) > 1:
+        raise DatasetError(
+            f"{dataset.name} has too many columns for one {dialect.name} statement, and its '{sample.label}' sample "
+            f"({sampled.method}) cannot be repeated across statements; use a percentage sample on a table",
+            ErrorKind.CONFIG)
+    return ProfilePlan(dialect, columns, statements, stats_by_column, approx, sample, sampled, window,
+                       relation, where, fraction)
+
+
+def _select_list(dialect: ProfileDialect, columns: list[ProfiledColumn], approx: bool,
+                 subsample: ColumnElement[Any] | None) -> tuple[dict[int, list[str]], list[ColumnElement[Any]]]:
+    """`count(*)` then every column's labelled aggregates, and which stats each column got."""
+    entries: list[ColumnElement[Any]] = [sa.func.count().label(ROW_COUNT)]
     stats_by_column: dict[int, list[str]] = {}
     for column in columns:
         ref = column_ref(column.info.name, column.kind)
         expressions = dialect.column_expressions(ref, column.kind, column.info.data_type, approx, subsample)
         stats_by_column[column.index] = [stat for stat, _ in expressions]
-        entries.extend((column.index, stat, expr) for stat, expr in expressions)
-    statements = []
-    for chunk in _chunks(entries, dialect.max_select_entries):
-        labelled = [expr.label(stat if index is None else stat_label(index, stat)) for index, stat, expr in chunk]
-        statement = sa.select(*labelled).select_from(from_clause)
-        if statement_where is not None:
-            statement = statement.where(statement_where)
-        statements.append(statement)
-    if sampled is not None and not sampled.repeatable and len(statements) > 1:
-        raise DatasetError(
-            f"{dataset.name} has too many columns for one {dialect.name} statement, and its '{sample.label if sample else ''}' "
-            f"sample ({sampled.method}) cannot be repeated across statements; use a percentage sample on a table",
-            ErrorKind.CONFIG)
-    return ProfilePlan(dialect, columns, statements, stats_by_column, approx, sample, sampled, window,
-                       relation, where, fraction)
+        entries.extend(expr.label(column.label(stat)) for stat, expr in expressions)
+    return stats_by_column, entries
+
+
+def _with_subsample_flag(from_clause: FromClause | TextClause, where: ColumnElement[Any] | None, fraction: float,
+                         columns: list[ProfiledColumn]) -> tuple[FromClause, ColumnElement[Any]]:
+    """Wrap the relation to add one `random() < fraction` flag per row, shared by every quantile digest."""
+    flag = _unused_name(_SUBSAMPLE_FLAG, {c.info.name for c in columns})
+    query = sa.select(STAR, (sa.func.random() < sa.literal_column(repr(fraction))).label(flag)).select_from(from_clause)
+    if where is not None:
+        query = query.where(where)
+    return query.subquery("profile_source"), sa.column(quoted_name(flag, quote=True), type_=sa.Boolean())
 
 
 def _quantile_fraction(dialect: ProfileDialect, columns: list[ProfiledColumn], population: int | None,
@@ -212,7 +217,7 @@ def _covers_everything(sample: SampleSpec, population: int) -> bool:
         sample.rows is not None and population > 0 and sample.rows >= population)
 
 
-def _window(dataset: DatasetConfig, meta: TableMeta, as_of: datetime) -> tuple[datetime, datetime] | None:
+def _window(dataset: DatasetConfig, as_of: datetime) -> tuple[datetime, datetime] | None:
     window = dataset.profile.window
     if window is None:
         return None
