@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +41,26 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def scenario(tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Scenario]:
+def bot(
+    tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Scenario]]:
+    """Builds scenarios in bot-token mode against the fake server; keywords are extra `slack:` settings."""
     monkeypatch.setenv(TOKEN_ENV, slack.token)
-    built = Scenario(make_project(tmp_path, slack={"token_env": TOKEN_ENV, "base_url": slack.api_url}))
-    yield built
-    built.close()
+    made: list[Scenario] = []
+
+    def build(datasets: dict[str, Any] | None = None, **settings: Any) -> Scenario:
+        config = {"token_env": TOKEN_ENV, "base_url": slack.api_url, **settings}
+        made.append(Scenario(make_project(tmp_path / f"p{len(made)}", slack=config, datasets=datasets)))
+        return made[-1]
+
+    yield build
+    for built in made:
+        built.close()
+
+
+@pytest.fixture
+def scenario(bot: Callable[..., Scenario]) -> Scenario:
+    return bot()
 
 
 def header(message: Any) -> str:
@@ -122,36 +137,23 @@ def test_routing_sends_each_incident_to_its_channels(scenario: Scenario, slack: 
     assert datasets_in("#crm-data") == ["warehouse.customers/Error"]
 
 
-def test_digest_when_more_than_threshold_open_at_once(
-    tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(TOKEN_ENV, slack.token)
+def test_digest_when_more_than_threshold_open_at_once(bot: Callable[..., Scenario], slack: FakeSlack) -> None:
     datasets = {f"warehouse.t{i}": {"owners": ["platform"]} for i in range(7)}
-    project = make_project(
-        tmp_path,
-        slack={"token_env": TOKEN_ENV, "base_url": slack.api_url, "digest_threshold": 3},
-        datasets={**datasets, "warehouse.customers": {"owners": ["crm-team"]}},
-    )
-    scenario = Scenario(project)
-    try:
-        made = [
-            scenario.incident(name, severity="warn" if i % 2 else "error") for i, name in enumerate(datasets)
-        ]
-        solo = scenario.incident("warehouse.customers")
-        publish_slack(scenario.context([opened(i, f) for i, f in [*made, solo]]))
-        [digest] = slack.top_level("#data-alerts")
-        assert "7 new data incidents" in header(digest)
-        body = json.dumps(digest.blocks, ensure_ascii=False)
-        assert all(name in body for name in datasets) and "4 error · 3 warn" in body
-        assert len(slack.top_level("#crm-data")) == 1  # under the threshold there: a normal message
+    scenario = bot(datasets={**datasets, "warehouse.customers": {"owners": ["crm-team"]}}, digest_threshold=3)
+    made = [scenario.incident(name, severity="warn" if i % 2 else "error") for i, name in enumerate(datasets)]
+    solo = scenario.incident("warehouse.customers")
+    publish_slack(scenario.context([opened(i, f) for i, f in [*made, solo]]))
+    [digest] = slack.top_level("#data-alerts")
+    assert "7 new data incidents" in header(digest)
+    body = json.dumps(digest.blocks, ensure_ascii=False)
+    assert all(name in body for name in datasets) and "4 error · 3 warn" in body
+    assert len(slack.top_level("#crm-data")) == 1  # under the threshold there: a normal message
 
-        first, first_finding = made[0]
-        publish_slack(scenario.context([resolved(first, later(2))], as_of=later(2)))
-        [reply] = slack.replies(digest)  # members' updates go to the digest's thread
-        assert "warehouse.t0" in json.dumps(reply.blocks) and "Resolved" in reply.text
-        assert not digest.edits  # the digest itself is not rewritten
-    finally:
-        scenario.close()
+    first, _ = made[0]
+    publish_slack(scenario.context([resolved(first, later(2))], as_of=later(2)))
+    [reply] = slack.replies(digest)  # members' updates go to the digest's thread
+    assert "warehouse.t0" in json.dumps(reply.blocks) and "Resolved" in reply.text
+    assert not digest.edits  # the digest itself is not rewritten
 
 
 def test_rate_limit_with_fractional_retry_after_then_delivered(scenario: Scenario, slack: FakeSlack) -> None:
@@ -174,28 +176,18 @@ def test_server_errors_are_retried_with_backoff(scenario: Scenario, slack: FakeS
 
 
 def test_retries_stop_after_the_budget_and_the_message_waits(
-    tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+    bot: Callable[..., Scenario], slack: FakeSlack
 ) -> None:
-    monkeypatch.setenv(TOKEN_ENV, slack.token)
-    scenario = Scenario(
-        make_project(
-            tmp_path, slack={"token_env": TOKEN_ENV, "base_url": slack.api_url, "retry_budget": "1s"}
-        )
-    )
-    try:
-        incident, finding = scenario.incident("warehouse.products", "duplicate_sku")
-        slack.fail_next(1000, status=503)
-        context = scenario.context([opened(incident, finding)])
-        publish_slack(context)
-        attempts = slack.calls("chat.postMessage", ok_only=False)
-        assert len(attempts) >= 2 and all(r.status == 503 for r in attempts)
-        [waiting] = deliveries.pending(scenario.store, "slack")
-        assert waiting.attempts == 1 and "503" in (waiting.last_error or "")
-        assert (
-            context.summary.warnings and "1 message(s) queued for the next run" in context.summary.warnings[0]
-        )
-    finally:
-        scenario.close()
+    scenario = bot(retry_budget="1s")
+    incident, finding = scenario.incident("warehouse.products", "duplicate_sku")
+    slack.fail_next(1000, status=503)
+    context = scenario.context([opened(incident, finding)])
+    publish_slack(context)
+    attempts = slack.calls("chat.postMessage", ok_only=False)
+    assert len(attempts) >= 2 and all(r.status == 503 for r in attempts)
+    [waiting] = deliveries.pending(scenario.store, "slack")
+    assert waiting.attempts == 1 and "503" in (waiting.last_error or "")
+    assert context.summary.warnings and "1 message(s) queued for the next run" in context.summary.warnings[0]
 
 
 def test_outage_keeps_messages_pending_and_next_run_delivers_them_first(
@@ -228,33 +220,24 @@ def test_outage_keeps_messages_pending_and_next_run_delivers_them_first(
 
 
 def test_acknowledged_and_suppressed_incidents_stay_quiet(
-    tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+    bot: Callable[..., Scenario], slack: FakeSlack
 ) -> None:
-    monkeypatch.setenv(TOKEN_ENV, slack.token)
-    scenario = Scenario(
-        make_project(
-            tmp_path, slack={"token_env": TOKEN_ENV, "base_url": slack.api_url, "suppress_for": "6h"}
-        )
-    )
-    try:
-        incident, finding = scenario.incident("warehouse.products", "duplicate_sku", severity="warn")
-        publish_slack(scenario.context([opened(incident, finding)]))
-        assert len(slack.messages) == 1
-        publish_slack(scenario.context([changed(incident, finding, observed="15")], as_of=later(2)))
-        assert len(slack.messages) == 1  # within suppress_for of the last alert
-        publish_slack(scenario.context([changed(incident, finding, observed="18")], as_of=later(7)))
-        assert len(slack.messages) == 2
+    scenario = bot(suppress_for="6h")
+    incident, finding = scenario.incident("warehouse.products", "duplicate_sku", severity="warn")
+    publish_slack(scenario.context([opened(incident, finding)]))
+    assert len(slack.messages) == 1
+    publish_slack(scenario.context([changed(incident, finding, observed="15")], as_of=later(2)))
+    assert len(slack.messages) == 1  # within suppress_for of the last alert
+    publish_slack(scenario.context([changed(incident, finding, observed="18")], as_of=later(7)))
+    assert len(slack.messages) == 2
 
-        acked = quiet(incident, until=later(12))
-        context = scenario.context([changed(acked, finding, severity="error")], as_of=later(14 - 4))
-        publish_slack(context)
-        assert len(slack.messages) == 2 and context.summary.details["slack"]["skipped"] == {
-            "acknowledged or snoozed": 1
-        }
-        publish_slack(scenario.context([changed(acked, finding, severity="error")], as_of=later(14)))
-        assert len(slack.messages) == 3  # the acknowledgement expired
-    finally:
-        scenario.close()
+    acked = quiet(incident, until=later(12))
+    context = scenario.context([changed(acked, finding, severity="error")], as_of=later(10))
+    publish_slack(context)
+    assert len(slack.messages) == 2
+    assert context.summary.details["slack"]["skipped"] == {"acknowledged or snoozed": 1}
+    publish_slack(scenario.context([changed(acked, finding, severity="error")], as_of=later(14)))
+    assert len(slack.messages) == 3  # the acknowledgement expired
 
 
 def test_webhook_mode_posts_and_sends_a_resolved_message(
@@ -309,8 +292,8 @@ def test_no_slack_configured_writes_a_preview(tmp_path: Path, monkeypatch: pytes
         ("#revenue-alerts", "post"),  # now an error: news for the revenue channel
         ("#crm-data", "update"),
         ("#crm-data", "reply"),
-        ("#data-alerts", "reply"),
         ("#data-alerts", "update"),
+        ("#data-alerts", "reply"),
     ]
     assert "Error · warehouse.customers" in preview["messages"][0]["rendered"]
     assert context.artifacts["slack_preview"].endswith("slack-preview.json")
@@ -351,23 +334,16 @@ def test_webhook_url_never_reaches_logs(
     assert "Sending a request - url: ***" in logged and "s3cr3tw3bh00kpath" not in logged
 
 
-def test_channel_the_bot_cannot_post_to_holds_only_that_channel(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with FakeSlack(channels={"#data-alerts"}) as slack:
-        monkeypatch.setenv(TOKEN_ENV, slack.token)
-        scenario = Scenario(make_project(tmp_path, slack={"token_env": TOKEN_ENV, "base_url": slack.api_url}))
-        try:
-            customers, f1 = scenario.incident("warehouse.customers")  # → #crm-data, which does not exist
-            products, f2 = scenario.incident("warehouse.products", "duplicate_sku")
-            context = scenario.context([opened(customers, f1), opened(products, f2)])
-            publish_slack(context)
-            assert len(slack.top_level("#data-alerts")) == 1
-            [waiting] = deliveries.pending(scenario.store, "slack")
-            assert waiting.target == "#crm-data" and "channel_not_found" in (waiting.last_error or "")
-            assert "channel_not_found" in context.summary.warnings[0]
-        finally:
-            scenario.close()
+def test_channel_the_bot_cannot_post_to_holds_only_that_channel(scenario: Scenario, slack: FakeSlack) -> None:
+    slack.only_channels({"#data-alerts"})
+    customers, f1 = scenario.incident("warehouse.customers")  # → #crm-data, which does not exist
+    products, f2 = scenario.incident("warehouse.products", "duplicate_sku")
+    context = scenario.context([opened(customers, f1), opened(products, f2)])
+    publish_slack(context)
+    assert len(slack.top_level("#data-alerts")) == 1
+    [waiting] = deliveries.pending(scenario.store, "slack")
+    assert waiting.target == "#crm-data" and "channel_not_found" in (waiting.last_error or "")
+    assert "channel_not_found" in context.summary.warnings[0]
 
 
 def test_a_message_another_run_is_sending_is_not_sent_twice(scenario: Scenario, slack: FakeSlack) -> None:

@@ -118,6 +118,11 @@ class FakeSlack:
             for _ in range(times):
                 self._script.append(Scripted(status, headers, body if body is not None else default))
 
+    def only_channels(self, names: set[str]) -> None:
+        """From now on, channels other than `names` do not exist (or the bot is not in them)."""
+        with self._lock:
+            self._known = set(names)
+
     def clear_script(self) -> None:
         with self._lock:
             self._script.clear()

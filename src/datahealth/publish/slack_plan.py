@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from datahealth.config.models import DatasetConfig, SlackConfig
-from datahealth.findings import SEVERITY_RANK, IncidentChange, IncidentEvent
+from datahealth.findings import SEVERITY_RANK, Incident, IncidentChange, IncidentEvent
 from datahealth.publish import slack_blocks as blocks
 from datahealth.publish.slack_blocks import CardFacts, DigestItem, Evidence, Links, Message
 from datahealth.results import CheckResult
@@ -110,21 +110,9 @@ def plan_messages(
                 if not told:
                     plan.skipped["never announced"] += 1
                     continue
-                card = blocks.incident_card(incident, facts, context.as_of)
                 if state.threads:
-                    threaded.append(Outgoing(UPDATE, target, card, incident.id, event="resolved"))
-                    if not quiet:
-                        note = blocks.resolved_note(incident)
-                        threaded.append(
-                            Outgoing(
-                                REPLY,
-                                target,
-                                blocks.thread_reply(incident, facts, note),
-                                incident.id,
-                                standalone=card,
-                                event="resolved",
-                            )
-                        )
+                    note = None if quiet else blocks.resolved_note(incident)
+                    threaded.extend(_in_thread(incident, facts, target, context.as_of, "resolved", note))
                 elif not quiet:
                     top_level[target].append((change, facts, NOTICE))
                 continue
@@ -139,32 +127,35 @@ def plan_messages(
             elif state.threads:
                 note = blocks.change_note(incident, change.previous_severity, facts, change.reason)
                 raised = _rank(incident.severity) > _rank(change.previous_severity)
-                threaded.append(
-                    Outgoing(
-                        REPLY,
-                        target,
-                        blocks.thread_reply(incident, facts, note),
-                        incident.id,
-                        broadcast=raised,
-                        event="changed",
-                        standalone=blocks.incident_card(incident, facts, context.as_of, note),
-                    )
-                )
-                threaded.append(
-                    Outgoing(
-                        UPDATE,
-                        target,
-                        blocks.incident_card(incident, facts, context.as_of),
-                        incident.id,
-                        event="changed",
-                    )
-                )
+                threaded.extend(_in_thread(incident, facts, target, context.as_of, "changed", note, raised))
             else:
                 top_level[target].append((change, facts, NOTICE))
     for target, items in top_level.items():
         plan.messages.extend(_top_level(target, items, slack.digest_threshold, links, context.as_of))
     plan.messages.extend(threaded)
     return plan
+
+
+def _in_thread(
+    incident: Incident,
+    facts: CardFacts,
+    target: str,
+    as_of: datetime,
+    event: str,
+    note: str | None,
+    broadcast: bool = False,
+) -> list[Outgoing]:
+    """The original message refreshed in place, then (when there is news) a reply in its thread."""
+    out = [Outgoing(UPDATE, target, blocks.incident_card(incident, facts, as_of), incident.id, event=event)]
+    if note is not None:
+        reply = blocks.thread_reply(incident, facts, note)
+        standalone = blocks.incident_card(incident, facts, as_of, note)
+        out.append(
+            Outgoing(
+                REPLY, target, reply, incident.id, broadcast=broadcast, standalone=standalone, event=event
+            )
+        )
+    return out
 
 
 def _top_level(
