@@ -42,9 +42,7 @@ def test_one_deployment_per_tier_and_shard_with_schedule_pool_and_parameters(roo
         "shard": 0,
         "shards": 1,
     }
-    assert (
-        sweep["work_pool"]["name"] == "dq" and sweep["description"] == "datahealth tier 'frequent': observe"
-    )
+    assert sweep["work_pool"]["name"] == "dq" and sweep["description"] == "datahealth frequent: observe"
     shard = entries["daily-shard-2-of-2"]
     assert shard["parameters"]["shard"] == 1 and shard["parameters"]["shards"] == 2
     assert shard["schedules"] == [{"cron": "0 7 * * *", "timezone": "Europe/Berlin"}]

@@ -63,13 +63,13 @@ def test_data_problems_complete_the_run_and_read_as_a_story(tmp_path: Path) -> N
 
 def test_a_sweep_tier_observes_only_and_times_out_a_slow_dataset(tmp_path: Path) -> None:
     slow = (
-        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 6000000) "
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 8000000) "
         "SELECT datetime('2026-10-05 06:00:00') FROM c ORDER BY x DESC LIMIT 1"
     )
     root = sqlite_project(
         tmp_path,
         ["orders"],
-        project={**SETTINGS, "task_timeout": "0.5s"},
+        project={**SETTINGS, "task_timeout": "1s"},
         extra_datasets={"warehouse.slow": {"table": "orders", "loaded_at_query": slow}},
         publish={"prometheus": {"textfile": None}},
     )
@@ -77,7 +77,7 @@ def test_a_sweep_tier_observes_only_and_times_out_a_slow_dataset(tmp_path: Path)
     assert state.is_completed()
     by_name = {d["dataset"]: d for d in state.result()["datasets"]}
     assert by_name["warehouse.slow"]["error_kind"] == "timeout"
-    assert by_name["warehouse.slow"]["error"] == "monitoring warehouse.slow exceeded the task timeout of 0.5s"
+    assert by_name["warehouse.slow"]["error"] == "monitoring warehouse.slow exceeded the task timeout of 1s"
     assert by_name["warehouse.orders"]["status"] == "ok"
     view = read_run(state.state_details.flow_run_id)
     assert view.tasks["observe warehouse.slow"][0] == "FAILED"  # TimedOut is a failed state

@@ -23,6 +23,7 @@ from datahealth.cli.common import (
     open_store,
 )
 from datahealth.cli.render import rows_as_json, status_rows, status_table
+from datahealth.orchestration.planning import select_for_run
 from datahealth.results import DatasetResult, Status
 from datahealth.runner import RunSummary, add_progress_listener, remove_progress_listener, run_monitor
 from datahealth.selection import select_datasets
@@ -46,7 +47,7 @@ def run(
         if fail_on not in FAIL_LEVELS:
             raise ValueError(f"--fail-on must be one of {', '.join(FAIL_LEVELS)}")
         loaded = open_project(project)
-        selected = select_datasets(loaded, dataset, tier)
+        selected = select_for_run(loaded, dataset, tier) if prefect else select_datasets(loaded, dataset, tier)
         summary = _run_with_progress(loaded.root, dataset, tier, as_of, prefect, publish, len(selected),
                                      quiet=output == "json")
     if output == "json":

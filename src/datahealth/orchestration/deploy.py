@@ -52,7 +52,7 @@ def deployments(project: Project, entrypoint: str = ENTRYPOINT) -> list[dict[str
         for shard in range(config.shards):
             entry: dict[str, Any] = {
                 "name": deployment_name(tier, shard, config.shards),
-                "description": f"datahealth tier {tier!r}: {', '.join(stages)}"
+                "description": f"datahealth {tier}: {', '.join(stages)}"
                 + (f" (shard {shard + 1} of {config.shards})" if config.shards > 1 else ""),
                 "entrypoint": entrypoint,
                 "tags": ["datahealth", f"tier:{tier}"],
@@ -175,19 +175,21 @@ def work_pools(project: Project) -> list[str]:
     return sorted({entry["work_pool"]["name"] for entry in deployments(project)})
 
 
-def ensure_work_pool(name: str, run: Callable[[list[str]], None]) -> bool:
-    """Create the process work pool `name` unless it exists; True when created."""
+def ensure_work_pool(name: str) -> bool:
+    """Create the process work pool `name` (Prefect's default process job template) unless it exists."""
     from prefect import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.exceptions import ObjectNotFound
+    from prefect.workers.process import ProcessWorker
 
     with get_client(sync_client=True) as client:
         try:
             client.read_work_pool(name)
             return False
         except ObjectNotFound:
-            pass
-    run([*prefect_command(), "work-pool", "create", name, "--type", "process"])
-    return True
+            template = ProcessWorker.get_default_base_job_template()
+            client.create_work_pool(WorkPoolCreate(name=name, type="process", base_job_template=template))
+            return True
 
 
 def run_prefect(args: list[str], cwd: Path) -> None:
@@ -217,14 +219,11 @@ def deploy(
         echo(f"warning: {warning}")
     echo(f"Prefect API: {api_url()}")
 
-    def run(args: list[str]) -> None:
-        run_prefect(args, project.root)
-
     for pool in work_pools(project):
-        echo(f"work pool {pool}: " + ("created" if ensure_work_pool(pool, run) else "exists"))
+        echo(f"work pool {pool}: " + ("created" if ensure_work_pool(pool) else "exists"))
     if project.config.project.source_concurrency_limits:
         created = ensure_concurrency_limits(source_limits(project))
         echo("concurrency limits: " + (", ".join(created) + " created" if created else "all exist"))
     selection = [arg for name in names for arg in ("--name", name)] if names else ["--all"]
-    run([*prefect_command(), "--no-prompt", "deploy", *selection])
+    run_prefect([*prefect_command(), "--no-prompt", "deploy", *selection], project.root)
     return [entry["name"] for entry in deployments(project) if not names or entry["name"] in names]
