@@ -3,15 +3,17 @@
 One detector (`judge`) serves every metric: rows added per period and the row count, and per column the
 null ratio and distinct count from profiles. It is built so that it does not cry wolf:
 
-- **Robust**: the expectation is a median and the spread a trimmed mean absolute deviation, so last week's
-  outage in the training window does not move the band.
+- **Robust**: the expectation is a median and the spread a standard deviation with outliers clipped, so
+  last week's outage in the training window barely moves the band.
 - **Seasonal**: with `seasonality: auto` the detector compares "same weekday" (or "same hour") against
-  "all runs" by leave-one-out prediction error over the training window and keeps the seasonal model
-  unless it predicts clearly worse. Before it can check that (cold start), a point is anomalous only if
-  it is anomalous under both models, so the first Saturday with 40 % fewer events is not an alert.
-- **Self-calibrated**: the band's width is the chosen model's own leave-one-out error (median absolute
-  residual × 1.4826), widened for small samples and never narrower than a per-metric floor, so a
-  constant series does not turn one extra row into an alert.
+  "all runs": leave-one-out prediction errors on the same runs, times the band multiplier each model's
+  degrees of freedom allow, and keeps the seasonal model unless its band would be clearly wider. While
+  a seasonal model has too little evidence to be ruled out (the first two weeks), a value normal for the
+  same weekday vetoes the plain model, so the first Saturday with 40 % fewer events is not an alert.
+- **Self-calibrated**: the band is the chosen model's own leave-one-out error (a standard deviation
+  with outliers clipped at 2.5 robust σ) times a Student-t quantile with the normal tail of
+  `sensitivity` σ, so a short history gets a wider band instead of more false alarms; it is never
+  narrower than a per-metric floor, so a constant series does not turn one extra row into an alert.
 - **Trend-aware**: a strong monotonic trend (Theil–Sen slope, ≥ 80 % concordant pairs) is removed
   before judging, so a growing metric is not a spike every day.
 - **Period-based volume**: rows added are counted over a fixed period (default a day) against the run
@@ -46,9 +48,12 @@ Verdict = Literal["normal", "anomaly", "insufficient_history"]
 
 TRIM = 0.2  # share of the largest absolute residuals left out of the scale
 TRIMMED_ABS_MEAN = 0.5585  # E|Z| below its 80th percentile, for a standard normal Z
-EFFICIENCY = 0.7  # degrees of freedom per independent residual for the trimmed scale (vs a plain SD)
-PREFER_SEASONAL = 1.25  # keep a seasonal model unless its error is this many times the plain model's
+CLIP = 2.5  # residuals beyond this many robust σ count as this many
+CLIPPED_VARIANCE = 0.9776  # E[min(Z², 2.5²)] for a standard normal Z
+EFFICIENCY = 0.9  # degrees of freedom per independent residual for the clipped scale (vs a plain SD)
+PREFER_SEASONAL = 1.1  # keep a seasonal model unless its band is this many times as wide as the plain one
 OWN_SCALE_MIN = 8  # residuals a bucket needs to set its own spread
+VETO_EVIDENCE = 14  # below this many independent residuals a rejected seasonal model still vetoes
 MIN_VALIDATION = 3  # leave-one-out residuals a seasonal model needs before it can be compared
 TREND_CONCORDANCE = 0.8
 ZERO_VOLUME_SHARE = 0.75  # "no rows" is an anomaly when at least this share of comparable periods had rows
@@ -154,13 +159,22 @@ def _loo_medians(values: Sequence[float]) -> list[float | None]:
 
 
 def _scale(residuals: Sequence[float]) -> float:
-    """σ from residuals: the mean absolute residual without the largest 20 % (robust to a few outliers in
-    the training window, and about twice as efficient as the MAD on the small samples a cold start has)."""
+    """σ from residuals: a standard deviation with residuals clipped at 2.5 robust σ.
+
+    The robust σ (mean absolute residual without the largest 20 %) bounds what one outlier in the
+    training window can do; the clipped standard deviation then uses every residual, so it is nearly as
+    efficient as a plain one on clean data and exact for light-tailed noise (which robust estimators
+    calibrated for a normal distribution overstate by a quarter).
+    """
     if not residuals:
         return 0.0
     ordered = sorted(abs(r) for r in residuals)
     kept = ordered[:max(1, math.ceil(len(ordered) * (1 - TRIM)))]
-    return statistics.fmean(kept) / TRIMMED_ABS_MEAN
+    robust = statistics.fmean(kept) / TRIMMED_ABS_MEAN
+    if robust == 0:
+        return 0.0
+    limit = CLIP * robust
+    return math.sqrt(statistics.fmean(min(r, limit) ** 2 for r in ordered) / CLIPPED_VARIANCE)
 
 
 def _betacf(a: float, b: float, x: float) -> float:
@@ -289,22 +303,11 @@ def judge(history: Sequence[Point], current: Point, settings: DetectorSettings) 
             return Judgement("insufficient_history", current.value, training=tuple(training),
                              note=f"learning: too few earlier runs for {settings.seasonality} seasonality")
     elif settings.seasonality == "auto":
-        chosen, vetoes = _choose_seasonal(adjusted, current.at, tz, plain)
+        chosen, vetoes = _choose_seasonal(adjusted, current.at, tz, plain, settings)
     assert chosen.prediction is not None
-    # The spread: the current bucket's own residuals when it has enough (noise often scales with the
-    # level: busy hours vary more than quiet ones), else all buckets pooled. Independent information:
-    # one per run minus one per bucket, at most one per period.
-    key = _bucket_key(chosen.name, tz)
-    own = [r for i, r in chosen.residuals.items() if key(adjusted[i].at) == key(current.at)]
-    if chosen.name != "none" and len(own) >= OWN_SCALE_MIN:
-        residuals, n_eff = own, float(len(own) - 1)
-    else:
-        residuals = list(chosen.residuals.values())
-        buckets = len({key(adjusted[i].at) for i in chosen.residuals})
-        periods = _days(current.at - training[0].at) / max(_days(settings.period), 1e-9)
-        n_eff = max(1.0, min(len(residuals) - buckets, periods))
+    residuals, n_eff = _evidence(chosen, adjusted, current.at, tz, settings)
     spread = max(_scale(residuals), settings.floors.absolute, settings.floors.relative * abs(chosen.prediction), 1e-12)
-    width = band_multiplier(settings.sensitivity, round(max(1.0, EFFICIENCY * n_eff), 1)) * spread
+    width = _multiplier(settings, n_eff) * spread
     low, high = chosen.prediction - width, chosen.prediction + width
     direction = _outside(current.value, low, high, settings.direction)
     for veto in vetoes:
@@ -318,31 +321,58 @@ def judge(history: Sequence[Point], current: Point, settings: DetectorSettings) 
                    + (f" (trend {slope:+.3g}/day removed)" if slope else ""))
 
 
-def _choose_seasonal(points: Sequence[Point], current_at: datetime, tz: ZoneInfo,
-                     plain: _Fit) -> tuple[_Fit, list[_Fit]]:
-    """The seasonal model when it predicts about as well as the plain one, else the plain model.
+def _evidence(fit: _Fit, points: Sequence[Point], current_at: datetime, tz: ZoneInfo,
+              settings: DetectorSettings) -> tuple[list[float], float]:
+    """The residuals that set a model's spread, and how many independent values they are worth.
 
-    With the plain model, the seasonal models that know the current weekday/hour become vetoes: a value
-    normal for the same weekday is not flagged even when seasonality could not (yet) be shown.
+    The current bucket's own residuals when it has enough (noise often grows with the level: busy hours
+    vary more than quiet ones), else all buckets pooled: one value per run minus one per bucket, and at
+    most one per period (a 15-minute tier's runs of a daily volume are not independent).
+    """
+    key = _bucket_key(fit.name, tz)
+    own = [r for i, r in fit.residuals.items() if key(points[i].at) == key(current_at)]
+    if fit.name != "none" and len(own) >= OWN_SCALE_MIN:
+        return own, float(len(own) - 1)
+    buckets = len({key(points[i].at) for i in fit.residuals})
+    periods = _days(current_at - points[0].at) / max(_days(settings.period), 1e-9)
+    return list(fit.residuals.values()), max(1.0, min(len(fit.residuals) - buckets, periods))
+
+
+def _multiplier(settings: DetectorSettings, n_eff: float) -> float:
+    return band_multiplier(settings.sensitivity, round(max(1.0, EFFICIENCY * n_eff), 1))
+
+
+def _choose_seasonal(points: Sequence[Point], current_at: datetime, tz: ZoneInfo, plain: _Fit,
+                     settings: DetectorSettings) -> tuple[_Fit, list[_Fit]]:
+    """The seasonal model when its band would be about as narrow as the plain one's, else the plain model.
+
+    Bands are compared as they will be drawn: leave-one-out error on the same runs times the multiplier
+    for each model's degrees of freedom (a weekday model spends one per weekday). With the plain model,
+    the seasonal models that know the current weekday/hour become vetoes: a value normal for the same
+    weekday is not flagged even when seasonality could not (yet) be shown.
     """
     cadence = statistics.median(_days(b.at - a.at) for a, b in zip(points, points[1:], strict=False)) \
         if len(points) > 1 else 1.0
     names = ["day_of_week"] if _days(current_at - points[0].at) >= 7 else []
     if cadence <= 0.25:
         names.append("hour_of_day")
+    plain_dof = _evidence(plain, points, current_at, tz, settings)[1]
     best: tuple[float, _Fit] | None = None
     vetoes: list[_Fit] = []
     for name in names:
         fit = _fit(name, points, current_at, tz)
         if fit.prediction is None:
             continue
-        vetoes.append(fit)
         if len(fit.residuals) < MIN_VALIDATION:
+            vetoes.append(fit)
             continue
-        error = _scale(list(fit.residuals.values()))
-        baseline = _scale([plain.residuals[i] for i in fit.residuals])
-        if error <= PREFER_SEASONAL * baseline and (best is None or error < best[0]):
-            best = (error, fit)
+        evidence = _evidence(fit, points, current_at, tz, settings)[1]
+        if evidence < VETO_EVIDENCE:
+            vetoes.append(fit)  # compared, but on too little to rule seasonality out
+        width = _scale(list(fit.residuals.values())) * _multiplier(settings, evidence)
+        baseline = _scale([plain.residuals[i] for i in fit.residuals]) * _multiplier(settings, plain_dof)
+        if width <= PREFER_SEASONAL * baseline and (best is None or width < best[0]):
+            best = (width, fit)
     if best is not None:
         return best[1], []
     return plain, vetoes

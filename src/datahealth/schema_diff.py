@@ -111,6 +111,11 @@ def schema_finding(dataset: str, changes: Sequence[SchemaChange], severity: str,
                                "change_key": "|".join(sorted(c.key() for c in changes))}
     if extra:
         details.update(extra)
+    odd_files = [str(f) for f in details.get("files_with_other_schema") or []]
+    if odd_files:  # a lake dataset: the union of all files shows the drift while any drifted file remains
+        shown = ", ".join("/".join(f.replace("\\", "/").split("/")[-2:]) for f in odd_files[:3])
+        message += f" (in {len(odd_files)} file{'s' if len(odd_files) != 1 else ''} unlike the rest: {shown}" \
+                   f"{', …' if len(odd_files) > 3 else ''}; rewrite them to revert)"
     return Finding(dataset, FindingKind.SCHEMA_CHANGE, "schema", severity, title,
                    message + ". Revert it, or accept it as the new baseline: datahealth schema accept " + dataset,
                    observed=f"{len(changes)} change{'s' if len(changes) != 1 else ''}",

@@ -93,6 +93,7 @@ def test_schema_change_swallows_the_soda_schema_check() -> None:
     schema = next(f for f in verdict.findings if f.kind == FindingKind.SCHEMA_CHANGE)
     assert schema.details["soda_schema_check"][0]["message"] == "1 type mismatch"
     assert schema.details["files_with_other_schema"] == ["event_date=2026-10-03/part-0.parquet"]
+    assert "in 1 file unlike the rest: event_date=2026-10-03/part-0.parquet; rewrite them to revert" in schema.message
     assert [c["kind"] for c in schema.details["changes"]] == ["type_changed", "column_added"]
 
 

@@ -100,6 +100,17 @@ def incident_history(store: HistoryStore, incident_id: int) -> list[dict[str, An
                 for r in conn.execute(query).mappings()]
 
 
+def run_events(store: HistoryStore, run_id: str) -> list[dict[str, Any]]:
+    """What a run did to incidents: one row per opened / changed / resolved event, with the incident's identity."""
+    query = (sa.select(incident_events.c.incident_id, incident_events.c.event, incident_events.c.at,
+                       incidents.c.dataset, incidents.c.kind, incidents.c.subject, incidents.c.severity,
+                       incidents.c.title)
+             .join(incidents, incidents.c.id == incident_events.c.incident_id)
+             .where(incident_events.c.run_id == run_id).order_by(incident_events.c.id))
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
 def run_findings(store: HistoryStore, run_id: str) -> list[dict[str, Any]]:
     query = sa.select(findings).where(findings.c.run_id == run_id).order_by(findings.c.id)
     with store.engine.connect() as conn:
