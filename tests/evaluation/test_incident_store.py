@@ -117,6 +117,26 @@ def test_two_runs_planned_at_once_open_one_incident(store: HistoryStore) -> None
     assert len(open_incidents(store)) == 1 and open_incidents(store)[0].occurrences == 2
 
 
+def test_a_resolve_by_another_run_is_not_undone(store: HistoryStore) -> None:
+    dataset = config()
+    stale = Observation(dataset.name, "warehouse", T0, T0, row_count=1, last_updated=T0 - 3 * DAY,
+                        last_updated_method="column", columns=COLUMNS)
+    record_evaluation(store, store.start_run(T0), T0,
+                      evaluate([dataset], [DatasetResult(stale)], load_history(store, [dataset], T0), as_of=T0))
+    later = T0 + timedelta(hours=1)
+    still_stale = Observation(dataset.name, "warehouse", later, later, row_count=1, last_updated=T0 - 3 * DAY,
+                              last_updated_method="column", columns=COLUMNS)
+    planned = evaluate([dataset], [DatasetResult(still_stale)], load_history(store, [dataset], later), as_of=later)
+    assert [c.event for c in planned.changes] == [IncidentEvent.ONGOING]
+    fresh = Observation(dataset.name, "warehouse", later, later, row_count=2, last_updated=later,
+                        last_updated_method="column", columns=COLUMNS)
+    record_evaluation(store, store.start_run(later), later,
+                      evaluate([dataset], [DatasetResult(fresh)], load_history(store, [dataset], later), as_of=later))
+    stored = record_evaluation(store, store.start_run(later), later, planned)  # the slower run writes last
+    assert [c.event for c in stored.changes] == [IncidentEvent.OPENED]
+    assert len(list_incidents(store, status="all")) == 2 and len(open_incidents(store)) == 1
+
+
 def test_schema_baseline_accept(store: HistoryStore) -> None:
     run_id, _ = one_run(store, T0, lag=timedelta(hours=1), failing=False)
     store.record_dataset_result(run_id, DatasetResult(Observation("warehouse.orders", "warehouse", T0, T0, columns=COLUMNS)),

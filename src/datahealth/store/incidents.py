@@ -6,7 +6,8 @@ results are recorded: it fills in the ids of new incidents and returns the evalu
 publishers see real incident ids. Two runs finishing at once (a 15-minute tier and the daily tier) cannot
 open the same problem twice: on PostgreSQL a transaction-level advisory lock serialises the writers, on
 SQLite the write lock does; inside it an "opened" incident whose fingerprint is already open continues
-that incident instead, and an acknowledgement made meanwhile is kept.
+that incident instead, one resolved meanwhile is not reopened (the problem opens a new incident), and an
+acknowledgement made meanwhile is kept.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from datahealth.findings import (
     IncidentStatus,
     RunEvaluation,
 )
-from datahealth.incidents import continue_incident, quiet
+from datahealth.incidents import continue_incident, new_incident, quiet
 from datahealth.redaction import redact
 from datahealth.results import ColumnInfo, as_utc
 from datahealth.store.repository import _json_safe
@@ -208,6 +209,11 @@ def _values(incident: Incident, run_id: str) -> dict[str, Any]:
 
 def _apply(conn: sa.Connection, run_id: str, as_of: datetime, change: IncidentChange) -> IncidentChange:
     incident = change.incident
+    if change.event in (IncidentEvent.ONGOING, IncidentEvent.CHANGED) and change.finding is not None:
+        status = conn.execute(sa.select(incidents.c.status).where(incidents.c.id == incident.id)).scalar()
+        if status in (None, IncidentStatus.RESOLVED.value):  # another run resolved it meanwhile: a new one
+            change = IncidentChange(new_incident(change.finding, as_of), IncidentEvent.OPENED, change.finding)
+            incident = change.incident
     if change.event == IncidentEvent.OPENED:
         existing = conn.execute(sa.select(incidents).where(
             incidents.c.fingerprint == incident.fingerprint,
