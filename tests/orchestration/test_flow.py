@@ -14,6 +14,7 @@ from datahealth.store import HistoryStore
 from datahealth.store.tables import runs
 from tests.orchestration.prefect_api import read_run
 from tests.orchestration.projects import AS_OF, sqlite_project
+from tests.support.postgres import execute, sqlalchemy_url
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 SETTINGS = {"name": "flow-test", "task_retries": 1, "task_retry_delay": "0.1s"}
@@ -124,3 +125,32 @@ def test_a_publisher_failure_fails_the_run_only_when_configured(tmp_path: Path, 
     finally:
         store.close()
     assert finished == ["completed"]  # everything was recorded before the flow failed
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_while_observing_is_retried_then_recorded(tmp_path: Path, pg_database: str) -> None:
+    execute(
+        pg_database,
+        "CREATE TABLE orders (id int, updated_at timestamp)",
+        "INSERT INTO orders VALUES (1, '2026-10-05 05:00')",
+    )
+    drop = "SELECT pg_terminate_backend(pg_backend_pid())"  # the server ends the session mid-query
+    root = sqlite_project(
+        tmp_path,
+        ["customers"],
+        project=SETTINGS,
+        publish={"prometheus": {"textfile": None}},
+        extra_sources={"pg": {"kind": "sql", "url": sqlalchemy_url(pg_database)}},
+        extra_datasets={
+            "pg.orders": {"table": "public.orders", "timestamp_column": "updated_at"},
+            "pg.dropping": {"table": "public.orders", "loaded_at_query": drop},
+        },
+    )
+    state = data_health(project_dir=str(root), tier="frequent", as_of=AS_OF, return_state=True)
+    assert state.is_completed()
+    by_name = {d["dataset"]: d for d in state.result()["datasets"]}
+    assert by_name["pg.dropping"]["error_kind"] == "unreachable"
+    assert by_name["pg.orders"]["rows"] == 1 and by_name["warehouse.customers"]["rows"] == 3
+    view = read_run(state.state_details.flow_run_id)
+    assert view.tasks["observe pg.dropping"] == ("COMPLETED", 2)  # retried once, then an error result
+    assert view.tasks["observe pg.orders"] == ("COMPLETED", 1)
