@@ -45,17 +45,7 @@ def map_check_results(
         mapped.append(_map_one(contract, soda, planned, reason))
     for planned in contract.checks:
         if planned.path not in seen:
-            mapped.append(
-                error_result(
-                    contract.dataset,
-                    f"not evaluated: {reason}",
-                    name=planned.name,
-                    check_type=planned.check_type,
-                    column=planned.column,
-                    origin=planned.origin,
-                    details=_identity(contract, planned),
-                )
-            )
+            mapped.append(planned_error(contract, planned, f"not evaluated: {reason}"))
     return mapped
 
 
@@ -278,11 +268,20 @@ def error_result(
     )
 
 
-def _identity(contract: EffectiveContract, planned: ContractCheck) -> dict[str, Any]:
+def planned_error(contract: EffectiveContract, planned: ContractCheck, message: str) -> CheckResult:
+    """An error result for a check of the contract that did not (or could not) run."""
     details: dict[str, Any] = {"soda_path": planned.path, "contract": contract.display_path}
     if planned.switch:
         details["switch"] = planned.switch
-    return details
+    return error_result(
+        contract.dataset,
+        message,
+        name=planned.name,
+        check_type=planned.check_type,
+        column=planned.column,
+        origin=planned.origin,
+        details=details,
+    )
 
 
 def _unit(soda: Any) -> str | None:

@@ -20,7 +20,7 @@ from typing import Any
 from datahealth.checks.baselines import HistoryBaselines, load_baselines
 from datahealth.checks.contracts import GENERATED, USER, EffectiveContract, build_contract
 from datahealth.checks.data_sources import ChecksNotSupported, open_data_source, soda_target
-from datahealth.checks.results import error_result, map_check_results, readable_error
+from datahealth.checks.results import error_result, map_check_results, planned_error, readable_error
 from datahealth.config.models import DatasetConfig, Project
 from datahealth.redaction import redact
 from datahealth.results import CheckOutcome, CheckResult, DatasetResult, TableMeta
@@ -181,17 +181,8 @@ def _missing_column_results(contract: EffectiveContract, meta: TableMeta) -> lis
     for check in contract.without_columns(missing):
         what = "required column" if check.switch == "required_columns_missing" else "column"
         where = "sla_config" if check.origin == GENERATED else contract.display_path
-        results.append(
-            error_result(
-                contract.dataset,
-                f"{what} '{check.column}' named in {where} does not exist in {contract.dataset}",
-                name=check.name,
-                check_type=check.check_type,
-                column=check.column,
-                origin=check.origin,
-                details={"soda_path": check.path, "contract": contract.display_path},
-            )
-        )
+        message = f"{what} '{check.column}' named in {where} does not exist in {contract.dataset}"
+        results.append(planned_error(contract, check, message))
     return results
 
 
