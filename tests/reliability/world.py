@@ -50,6 +50,7 @@ def write_monitoring_project(
     email: dict[str, Any] | None = None,
     slack_settings: dict[str, Any] | None = None,
     retention_days: int | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> Path:
     """sla_config/ for `sources` and `datasets`, publishing to every service given (all to one channel)."""
     publish: dict[str, Any] = {
@@ -76,9 +77,9 @@ def write_monitoring_project(
             "timeout_seconds": 5,
             **(email or {}),
         }
-    write_project(
-        root, sources, datasets, publish=publish, routing=[{"name": "all", "slack_channel": CHANNEL}]
-    )
+    sections: dict[str, Any] = {"project": settings} if settings else {}
+    routing = [{"name": "all", "slack_channel": CHANNEL}]
+    write_project(root, sources, datasets, publish=publish, routing=routing, **sections)
     if history_url is not None or retention_days is not None:
         project_file = root / "sla_config" / "project.yaml"
         config = yaml.safe_load(project_file.read_text())
