@@ -221,7 +221,8 @@ def _allowed_keys(loc: KeyPath, data: dict[str, Any]) -> set[str]:
                 annotation = args[0]
             else:
                 return set()
-        node = node.get(part) if isinstance(node, dict) else (node[part] if isinstance(node, list) else None)
+        node = node.get(part) if isinstance(node, dict) else (
+            node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
     annotation = _unwrap(annotation, node)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return {name for name in annotation.model_fields if name != "name"}
@@ -257,8 +258,8 @@ def _cross_check(data: dict[str, Any], merger: _Merger, config_dir: Path) -> lis
         file, key, line = merger.locate(path)
         issues.append(ConfigIssue(file or config_dir, key, message, fix, line))
 
-    sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
-    tiers = data.get("tiers") if isinstance(data.get("tiers"), dict) else {"daily": {}}
+    sources: dict[str, Any] = _mapping(data.get("sources"), {})
+    tiers: dict[str, Any] = _mapping(data.get("tiers"), {"daily": {}})
     for name, source in sources.items():
         if isinstance(source, dict) and source.get("kind") == "sql" and isinstance(source.get("url"), str):
             try:
@@ -269,7 +270,7 @@ def _cross_check(data: dict[str, Any], merger: _Merger, config_dir: Path) -> lis
                 continue
             register_secret(url.password if isinstance(url.password, str) else None)
     known_sources = ", ".join(sorted(sources)) or "none defined"
-    datasets = data.get("datasets") if isinstance(data.get("datasets"), dict) else {}
+    datasets: dict[str, Any] = _mapping(data.get("datasets"), {})
     for name, dataset in datasets.items():
         if not isinstance(dataset, dict):
             continue
@@ -294,6 +295,10 @@ def _cross_check(data: dict[str, Any], merger: _Merger, config_dir: Path) -> lis
             issue(("datasets", name, "tier"), f"unknown tier '{tier}'",
                   f"define it under tiers:, or use one of: {', '.join(sorted(tiers))}")
     return issues
+
+
+def _mapping(value: Any, default: dict[str, Any]) -> dict[str, Any]:
+    return value if isinstance(value, dict) else default
 
 
 def _dedupe(issues: list[ConfigIssue]) -> list[ConfigIssue]:
