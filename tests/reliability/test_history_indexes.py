@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from datahealth.config import load_project
 from datahealth.publish.metrics_state import state_from_store
 from datahealth.runner import RunOptions, run_monitor
-from tests.reliability.world import open_store, write_monitoring_project
+from tests.reliability.world import DUCKDB_WAREHOUSE, keyed_table, open_store, write_monitoring_project
 
 pytestmark = pytest.mark.integration
 
@@ -61,15 +61,8 @@ def test_history_reads_of_a_run_its_report_and_metrics_are_index_served(tmp_path
     con.close()
     root = write_monitoring_project(
         tmp_path,
-        {"wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"}},
-        {
-            "wh.orders": {
-                "timestamp_column": "updated_at",
-                "primary_key": ["id"],
-                "sla": {"error_after": "1d"},
-            },
-            "wh.customers": {"timestamp_column": "updated_at", "primary_key": ["id"]},
-        },
+        DUCKDB_WAREHOUSE,
+        {"wh.orders": keyed_table(sla={"error_after": "1d"}), "wh.customers": keyed_table()},
     )
     project = load_project(root)
     store = open_store(root)

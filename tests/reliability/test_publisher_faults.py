@@ -15,10 +15,12 @@ import pytest
 
 from datahealth.store import deliveries
 from tests.reliability.world import (
+    DUCKDB_WAREHOUSE,
     RECIPIENT,
     by_dataset,
     history,
     incidents,
+    keyed_table,
     open_store,
     report_html,
     run,
@@ -53,14 +55,8 @@ def test_publishers_down_keep_the_run_whole_and_deliver_everything_once_back(
     gateway_port, smtp_port = free_port(), free_port()
     root = write_monitoring_project(
         tmp_path,
-        {"wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"}},
-        {
-            "wh.orders": {
-                "timestamp_column": "updated_at",
-                "primary_key": ["id"],
-                "sla": {"error_after": "1d"},
-            }
-        },
+        DUCKDB_WAREHOUSE,
+        {"wh.orders": keyed_table(sla={"error_after": "1d"})},
         slack=slack,
         smtp_port=smtp_port,
         pushgateway_url=f"http://127.0.0.1:{gateway_port}",

@@ -36,6 +36,12 @@ SLACK_TOKEN_ENV = "DH_RELIABILITY_SLACK_TOKEN"
 CHANNEL = "#data-alerts"
 RECIPIENT = "data-team@example.com"
 STATUS_VALUES = {0: "ok", 1: "warn", 2: "fail", 3: "error"}
+DUCKDB_WAREHOUSE = {"wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"}}  # wh.duckdb in the project root
+
+
+def keyed_table(**extra: Any) -> dict[str, Any]:
+    """A dataset with an `id` primary key and an `updated_at` timestamp (the tables these tests build)."""
+    return {"timestamp_column": "updated_at", "primary_key": ["id"], **extra}
 
 
 def write_monitoring_project(
