@@ -13,12 +13,17 @@ class SelectionError(ValueError):
 
 
 def select_datasets(project: Project, patterns: Sequence[str] | None = None, tier: str | None = None) -> list[DatasetConfig]:
-    """Datasets whose name matches any of `patterns` (all when none) and whose tier is `tier` (any when None)."""
+    """Datasets whose name matches any of `patterns` (all when none) and that belong to `tier` (any when None).
+
+    A dataset belongs to a tier when its `tier:` names it or when it matches the tier's `datasets:`
+    patterns (`['*']` makes a metadata-only tier a sweep over everything)."""
+    tier_patterns = project.config.tiers[tier].datasets if tier and tier in project.config.tiers else []
     chosen = []
     for dataset in project.datasets:
         if patterns and not any(fnmatch.fnmatchcase(dataset.name, p) for p in patterns):
             continue
-        if tier and dataset.tier != tier:
+        in_tier = dataset.tier == tier or any(fnmatch.fnmatchcase(dataset.name, p) for p in tier_patterns)
+        if tier and not in_tier:
             continue
         chosen.append(dataset)
     if not chosen:

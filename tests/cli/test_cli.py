@@ -63,4 +63,5 @@ def test_init_scaffolds_a_valid_project(tmp_path: Path) -> None:
     assert created.exit_code == 0
     assert (target / "sla_config" / "datasets.yaml").exists() and (target / "flows" / "data_health.py").exists()
     assert (target / ".gitignore").exists()
+    assert "flows/data_health.py:data_health" in (target / "prefect.yaml").read_text()
     assert runner.invoke(app, ["validate", "-p", str(target)]).exit_code == 0

@@ -35,6 +35,14 @@ def init(
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
             created.append(target)
+    prefect_yaml = directory / "prefect.yaml"
+    if force or not prefect_yaml.exists():
+        from datahealth.orchestration.deploy import render_prefect_yaml
+
+        prefect_yaml.write_text(render_prefect_yaml(open_project(directory)))
+        created.append(prefect_yaml)
+    else:
+        skipped.append(prefect_yaml)
     for path in created:
         console.print(f"[green]created[/] {path}")
     for path in skipped:

@@ -26,7 +26,6 @@ from datahealth.cli.render import rows_as_json, status_rows, status_table
 from datahealth.orchestration.planning import select_for_run
 from datahealth.results import DatasetResult, Status
 from datahealth.runner import RunSummary, add_progress_listener, remove_progress_listener, run_monitor
-from datahealth.selection import select_datasets
 
 FAIL_LEVELS = {"never": None, "error": Status.ERROR, "fail": Status.FAIL, "warn": Status.WARN}
 
@@ -47,7 +46,7 @@ def run(
         if fail_on not in FAIL_LEVELS:
             raise ValueError(f"--fail-on must be one of {', '.join(FAIL_LEVELS)}")
         loaded = open_project(project)
-        selected = select_for_run(loaded, dataset, tier) if prefect else select_datasets(loaded, dataset, tier)
+        selected = select_for_run(loaded, dataset, tier)
         summary = _run_with_progress(loaded.root, dataset, tier, as_of, prefect, publish, len(selected),
                                      quiet=output == "json")
     if output == "json":
@@ -86,10 +85,10 @@ def _run_with_progress(root: Path, patterns: list[str] | None, tier: str | None,
                 if not state.is_completed():
                     state.result()  # re-raises the flow's exception (config, history store)
                 return RunSummary.from_dict(state.result())
-            from datahealth.runner import RunOptions
+            from datahealth.orchestration.planning import run_options
 
-            return run_monitor(open_project(root), patterns, tier=tier, as_of=as_of,
-                               options=RunOptions(publish=publish))
+            project = open_project(root)
+            return run_monitor(project, patterns, tier=tier, as_of=as_of, options=run_options(project, tier, publish))
     finally:
         remove_progress_listener(advance)
 
