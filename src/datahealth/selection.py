@@ -17,7 +17,7 @@ def select_datasets(project: Project, patterns: Sequence[str] | None = None, tie
 
     A dataset belongs to a tier when its `tier:` names it or when it matches the tier's `datasets:`
     patterns (`['*']` makes a metadata-only tier a sweep over everything)."""
-    tier_patterns = project.config.tiers[tier].datasets if tier and tier in project.config.tiers else []
+    tier_patterns = (project.config.tiers[tier].datasets or []) if tier and tier in project.config.tiers else []
     chosen = []
     for dataset in project.datasets:
         if patterns and not any(fnmatch.fnmatchcase(dataset.name, p) for p in patterns):
