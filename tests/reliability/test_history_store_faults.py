@@ -37,8 +37,10 @@ from tests.support import postgres
 pytestmark = pytest.mark.integration
 
 DAY0 = datetime(2026, 10, 10, 6, 0, tzinfo=UTC)
-DATASETS = {"wh.orders": {"timestamp_column": "updated_at", "sla": {"error_after": "1d"}},
-            "wh.customers": {"timestamp_column": "updated_at", "sla": {"error_after": "1d"}}}
+DATASETS = {
+    "wh.orders": {"timestamp_column": "updated_at", "sla": {"error_after": "1d"}},
+    "wh.customers": {"timestamp_column": "updated_at", "sla": {"error_after": "1d"}},
+}
 cli = CliRunner()
 
 
@@ -52,11 +54,20 @@ def load(root: Path, at: datetime) -> None:
     con.close()
 
 
-def project(root: Path, history_url: str | None = None, loaded: datetime = DAY0 - timedelta(hours=1),
-            retention_days: int | None = None) -> Path:
+def project(
+    root: Path,
+    history_url: str | None = None,
+    loaded: datetime = DAY0 - timedelta(hours=1),
+    retention_days: int | None = None,
+) -> Path:
     load(root, loaded)
-    return write_monitoring_project(root, {"wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"}}, DATASETS,
-                                    history_url=history_url, retention_days=retention_days)
+    return write_monitoring_project(
+        root,
+        {"wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"}},
+        DATASETS,
+        history_url=history_url,
+        retention_days=retention_days,
+    )
 
 
 def quick(root: Path, as_of: datetime) -> RunSummary:
@@ -71,7 +82,9 @@ def cli_run(root: Path, as_of: datetime) -> tuple[int, str]:
 def test_a_store_locked_for_a_moment_makes_the_run_wait_and_lose_nothing(tmp_path: Path) -> None:
     root = project(tmp_path)
     quick(root, DAY0)
-    locker = sqlite3.connect(tmp_path / ".datahealth" / "history.db", isolation_level=None, check_same_thread=False)
+    locker = sqlite3.connect(
+        tmp_path / ".datahealth" / "history.db", isolation_level=None, check_same_thread=False
+    )
     released: list[datetime] = []
 
     def lock_for_a_second() -> None:  # a backup or another process writing, while this run observes
@@ -119,22 +132,29 @@ def test_a_store_locked_past_its_timeout_stops_the_run_with_one_clear_line(tmp_p
 
 @pytest.mark.postgres
 def test_an_unreachable_postgres_store_stops_runs_cleanly_and_keeps_what_it_had(
-        tmp_path: Path, cluster: PrivateCluster) -> None:
+    tmp_path: Path, cluster: PrivateCluster
+) -> None:
     cluster.ensure_running()
     database = cluster.create_database("history_unreachable")
     root = project(tmp_path, history_url=cluster.url(database))
     stale = DAY0 + timedelta(days=2)
-    assert by_dataset(quick(root, stale))["wh.orders"].status == "fail"  # two days without a load: an incident
+    assert (
+        by_dataset(quick(root, stale))["wh.orders"].status == "fail"
+    )  # two days without a load: an incident
 
     cluster.stop()
     code, output = cli_run(root, stale + timedelta(hours=1))
     assert code == 1 and "Traceback" not in output
-    assert f"cannot open the history store postgresql+psycopg://postgres:***@127.0.0.1:{cluster.port}/" in output
+    assert (
+        f"cannot open the history store postgresql+psycopg://postgres:***@127.0.0.1:{cluster.port}/" in output
+    )
     assert CLUSTER_PASSWORD not in output
 
     cluster.start()
     with after_datasets(1, cluster.stop), pytest.raises(HistoryStoreError) as lost:
-        quick(root, stale + timedelta(hours=1))  # the store goes away while the run observes: it cannot record
+        quick(
+            root, stale + timedelta(hours=1)
+        )  # the store goes away while the run observes: it cannot record
     assert "cannot use the history store postgresql+psycopg://postgres:***@" in str(lost.value)
     assert CLUSTER_PASSWORD not in str(lost.value) and "\n" not in str(lost.value)
 
@@ -165,8 +185,13 @@ def test_concurrent_runs_on_one_postgres_store_corrupt_nothing(tmp_path: Path, p
     def one_run(offset: int) -> None:
         try:
             start.wait(timeout=30)
-            summaries.append(run_monitor(loaded, as_of=DAY0 + timedelta(days=2, minutes=offset),
-                                         options=RunOptions(profile=False, checks=False, report=False)))
+            summaries.append(
+                run_monitor(
+                    loaded,
+                    as_of=DAY0 + timedelta(days=2, minutes=offset),
+                    options=RunOptions(profile=False, checks=False, report=False),
+                )
+            )
         except BaseException as exc:  # collected: the assertion below shows it
             errors.append(exc)
 
@@ -182,11 +207,19 @@ def test_concurrent_runs_on_one_postgres_store_corrupt_nothing(tmp_path: Path, p
     try:
         with store.engine.connect() as conn:
             assert sorted(conn.execute(sa.select(runs.c.status)).scalars()) == ["completed"] * 3
-            per_dataset = dict(conn.execute(sa.select(observations.c.dataset, sa.func.count())
-                                            .group_by(observations.c.dataset)).all())
-            opened = conn.execute(sa.select(incidents.c.dataset, incidents.c.status, incidents.c.occurrences)
-                                  .order_by(incidents.c.dataset)).all()
-            opened_events = conn.execute(sa.select(sa.func.count()).where(incident_events.c.event == "opened")).scalar()
+            per_dataset = dict(
+                conn.execute(
+                    sa.select(observations.c.dataset, sa.func.count()).group_by(observations.c.dataset)
+                ).all()
+            )
+            opened = conn.execute(
+                sa.select(incidents.c.dataset, incidents.c.status, incidents.c.occurrences).order_by(
+                    incidents.c.dataset
+                )
+            ).all()
+            opened_events = conn.execute(
+                sa.select(sa.func.count()).where(incident_events.c.event == "opened")
+            ).scalar()
     finally:
         store.close()
     assert per_dataset == {"wh.orders": 3, "wh.customers": 3}
@@ -203,23 +236,43 @@ def test_retention_prunes_old_history_once_a_day_relative_to_the_run(tmp_path: P
     try:
         with store.engine.begin() as conn:  # a Slack message that went out long ago, and one still pending
             for status in ("sent", "pending"):
-                conn.execute(deliveries.insert().values(channel="slack", target="#x", kind="post", payload={},
-                                                        status=status, attempts=1, created_at=DAY0))
+                conn.execute(
+                    deliveries.insert().values(
+                        channel="slack",
+                        target="#x",
+                        kind="post",
+                        payload={},
+                        status=status,
+                        attempts=1,
+                        created_at=DAY0,
+                    )
+                )
 
         def run_at(moment: datetime) -> list[str]:
             load(tmp_path, moment - timedelta(hours=1))
             quick(root, moment)
             with store.engine.connect() as conn:
-                return [f"{r:%d %H}" for r in conn.execute(sa.select(runs.c.as_of).order_by(runs.c.as_of)).scalars()]
+                return [
+                    f"{r:%d %H}"
+                    for r in conn.execute(sa.select(runs.c.as_of).order_by(runs.c.as_of)).scalars()
+                ]
 
         def kept() -> list[tuple[str, str]]:
             with store.engine.connect() as conn:
-                return sorted([*conn.execute(sa.select(sa.literal("incident"), incidents.c.status)).tuples(),
-                               *conn.execute(sa.select(sa.literal("delivery"), deliveries.c.status)).tuples()])
+                return sorted(
+                    [
+                        *conn.execute(sa.select(sa.literal("incident"), incidents.c.status)).tuples(),
+                        *conn.execute(sa.select(sa.literal("delivery"), deliveries.c.status)).tuples(),
+                    ]
+                )
 
         assert run_at(DAY0 + timedelta(days=1)) == ["10 06", "11 06"]  # cutoff 9th 00:00: the 7th goes
-        assert kept() == [("delivery", "pending"), ("delivery", "sent"), ("incident", "resolved"),
-                          ("incident", "resolved")]
+        assert kept() == [
+            ("delivery", "pending"),
+            ("delivery", "sent"),
+            ("incident", "resolved"),
+            ("incident", "resolved"),
+        ]
         assert run_at(DAY0 + timedelta(days=1, hours=12)) == ["10 06", "11 06", "11 18"]  # same cutoff
         assert run_at(DAY0 + timedelta(days=3)) == ["11 06", "11 18", "13 06"]  # cutoff 11th: the 10th goes
         assert kept() == [("delivery", "pending"), ("incident", "resolved"), ("incident", "resolved")]

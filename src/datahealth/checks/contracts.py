@@ -27,7 +27,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from datahealth.checks.baselines import HistoryBaselines
 from datahealth.checks.data_sources import SodaTarget
@@ -151,7 +151,10 @@ def build_contract(
             contract.notes.append("the user contract is invalid: only generated checks run until it is fixed")
     contract.warnings.extend(_unknown_keys(document, display))
     _set_dataset(document, target.qualified_name, display, contract.notes)
-    document.setdefault("columns", CommentedSeq())
+    if document.get("columns") is None:  # absent, or `columns:` left empty (found by tests/reliability fuzzing)
+        document["columns"] = CommentedSeq()
+    if document.get("checks") == []:  # Soda rejects the whole contract for an empty dataset-level list
+        del document["checks"]
     contract.document = document
     user_checks = list(iter_checks(document))
     contract.checks = [ContractCheck(p, t, c, q, USER) for p, t, c, q in user_checks]
@@ -171,6 +174,8 @@ def load_user_contract(path: Path, display: str) -> CommentedMap:
         mark = exc.problem_mark or exc.context_mark
         where = f" line {mark.line + 1}" if mark else ""
         raise ContractError(f"{display}{where}: invalid YAML: {exc.problem or exc.context}") from None
+    except YAMLError as exc:  # e.g. a control character the YAML reader refuses before parsing starts
+        raise ContractError(f"{display}: invalid YAML: {str(exc).splitlines()[-1].strip()}") from None
     if data is None:
         return CommentedMap()
     if not isinstance(data, CommentedMap):

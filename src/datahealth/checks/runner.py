@@ -63,7 +63,8 @@ def run_checks(
         return results
     scan = scan_contract(contract, source, dataset, as_of)
     rejected = validate_contract(contract) if not scan.results and scan.errors else []
-    if rejected and _has(contract, USER) and _has(contract, GENERATED):
+    user_part = _has(contract, USER) or contract.user_file_exists  # its top-level keys alone can be rejected
+    if rejected and user_part and _has(contract, GENERATED):
         results = [r for r in results if r.name != "contract"]  # the rejection outranks a warning
         results.append(
             error_result(dataset.name, f"{contract.display_path}: {readable_error(rejected[0], contract)}")
