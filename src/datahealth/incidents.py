@@ -87,7 +87,7 @@ def continue_incident(incident: Incident, finding: Finding, at: datetime) -> Inc
         reasons.append(f"severity {previous} → {finding.severity}")
     old_key = incident.details.get("change_key")
     new_key = finding.details.get("change_key")
-    if old_key is not None and new_key is not None and old_key != new_key:
+    if not reasons and old_key is not None and new_key is not None and old_key != new_key:
         reasons.append("what is wrong changed")
     status, quiet_until, acknowledged_by = incident.status, incident.quiet_until, incident.acknowledged_by
     if status in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.SNOOZED) and quiet_until is not None \

@@ -100,7 +100,7 @@ def test_lifecycle_is_stored_with_events(store: HistoryStore) -> None:
         (stale_id, IncidentEvent.RESOLVED), (check_id, IncidentEvent.RESOLVED)]
     assert open_incidents(store) == [] and fourth.open_incidents == [] and fourth.statuses["warehouse.orders"] == Status.OK
     events = [(e["event"], e["details"].get("reason") or e["details"].get("note") or "") for e in incident_history(store, stale_id)]
-    assert events == [("opened", ""), ("acknowledged", "on it"), ("changed", "severity warn → error; what is wrong changed"),
+    assert events == [("opened", ""), ("acknowledged", "on it"), ("changed", "severity warn → error"),
                       ("resolved", "first clean run")]
     assert [i.id for i in list_incidents(store, status="resolved")] == sorted([stale_id, check_id], reverse=True)
     assert list_incidents(store, status="all", datasets=["lake.*"]) == []

@@ -41,7 +41,7 @@ def test_open_ongoing_changed_resolved() -> None:
     assert open_[0].occurrences == 2 and open_[0].updated_at == T0 and open_[0].last_seen_at == T0 + DAY
     changes, open_ = run([stale("error", "error")], open_, T0 + 2 * DAY)
     assert [(c.event, c.previous_severity, c.reason) for c in changes] == [
-        (IncidentEvent.CHANGED, "warn", "severity warn → error; what is wrong changed")]
+        (IncidentEvent.CHANGED, "warn", "severity warn → error")]
     changes, open_ = run([], open_, T0 + 3 * DAY)
     assert [c.event for c in changes] == [IncidentEvent.RESOLVED] and open_ == []
     assert changes[0].incident.resolved_at == T0 + 3 * DAY and changes[0].incident.id == 100
