@@ -49,12 +49,21 @@ from datahealth.store.incidents import accept_latest_schema, run_events  # noqa:
 REPO = Path(__file__).resolve().parents[1]
 MONITOR_DELAY = timedelta(hours=2)  # as in `datahealth demo`: each day is monitored 2h after its batch lands
 DETECT_WITHIN = 3  # runs
-ID_COLUMN = {"email_events": "event_id", "purchases": "purchase_id", "customers": "customer_id",
-             "products": "product_id"}
+ID_COLUMN = {
+    "email_events": "event_id",
+    "purchases": "purchase_id",
+    "customers": "customer_id",
+    "products": "product_id",
+}
 FINDS = {  # incident kinds that count as finding each fault
-    "stale_day": {"freshness", "anomaly"}, "volume_drop": {"anomaly", "freshness"}, "volume_spike": {"anomaly"},
-    "null_spike": {"anomaly", "check"}, "duplicates": {"check", "anomaly"}, "dropped_column": {"schema_change"},
-    "type_change": {"schema_change"}, "expected_gap": set(),
+    "stale_day": {"freshness", "anomaly"},
+    "volume_drop": {"anomaly", "freshness"},
+    "volume_spike": {"anomaly"},
+    "null_spike": {"anomaly", "check"},
+    "duplicates": {"check", "anomaly"},
+    "dropped_column": {"schema_change"},
+    "type_change": {"schema_change"},
+    "expected_gap": set(),
 }
 
 
@@ -145,43 +154,63 @@ class FaultInjector:
     def _warehouse_volume_spike(self, table: str, fault: Fault, day: int) -> None:
         column = ID_COLUMN[table]
         if table == "products":
-            self._sql("INSERT INTO products SELECT * REPLACE (product_id + 100000 AS product_id) FROM products "
-                      "WHERE product_id <= 40")
+            self._sql(
+                "INSERT INTO products SELECT * REPLACE (product_id + 100000 AS product_id) FROM products "
+                "WHERE product_id <= 40"
+            )
             self.repairs.append(lambda: self._sql("DELETE FROM products WHERE product_id > 100000"))
             return
-        copies = " UNION ALL ".join(f"SELECT * REPLACE ({column} + {k} * 1000000000 AS {column}) FROM {table} "  # noqa: S608
-                                    f"WHERE {self._day_rows(table)}" for k in (1, 2))
+        copies = " UNION ALL ".join(
+            f"SELECT * REPLACE ({column} + {k} * 1000000000 AS {column}) FROM {table} "  # noqa: S608
+            f"WHERE {self._day_rows(table)}"
+            for k in (1, 2)
+        )
         self._sql(f"INSERT INTO {table} {copies}")  # noqa: S608
 
     def _warehouse_null_spike(self, table: str, fault: Fault, day: int) -> None:
         column = ID_COLUMN[table]
-        self._sql(f"UPDATE {table} SET {fault.column} = NULL WHERE {self._day_rows(table)} "  # noqa: S608
-                  f"AND hash({column}) % 5 = 0")
+        self._sql(
+            f"UPDATE {table} SET {fault.column} = NULL WHERE {self._day_rows(table)} "  # noqa: S608
+            f"AND hash({column}) % 5 = 0"
+        )
 
     def _warehouse_duplicates(self, table: str, fault: Fault, day: int) -> None:
         column = ID_COLUMN[table]
-        self._sql(f"INSERT INTO {table} SELECT * FROM {table} WHERE {column} IN "  # noqa: S608
-                  f"(SELECT {column} FROM {table} ORDER BY hash({column} + {day}) LIMIT 25)")
-        self.repairs.append(lambda: self._sql(
-            f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() OVER "  # noqa: S608
-            f"(PARTITION BY {column} ORDER BY rowid) AS n FROM {table}) WHERE n > 1)"))
+        self._sql(
+            f"INSERT INTO {table} SELECT * FROM {table} WHERE {column} IN "  # noqa: S608
+            f"(SELECT {column} FROM {table} ORDER BY hash({column} + {day}) LIMIT 25)"
+        )
+        self.repairs.append(
+            lambda: self._sql(
+                f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() OVER "  # noqa: S608
+                f"(PARTITION BY {column} ORDER BY rowid) AS n FROM {table}) WHERE n > 1)"
+            )
+        )
 
     def _warehouse_dropped_column(self, table: str, fault: Fault, day: int) -> None:
         with duckdb.connect(str(self.platform.warehouse_path)) as con:
-            row = con.execute("SELECT data_type FROM information_schema.columns WHERE table_name = ? "
-                              "AND column_name = ?", [table, fault.column]).fetchone()
+            row = con.execute(
+                "SELECT data_type FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
+                [table, fault.column],
+            ).fetchone()
         assert row is not None
         self._sql(f"ALTER TABLE {table} DROP COLUMN {fault.column}")
         self.repairs.append(lambda: self._sql(f"ALTER TABLE {table} ADD COLUMN {fault.column} {row[0]}"))
 
     def _warehouse_type_change(self, table: str, fault: Fault, day: int) -> None:
         self._sql(f"ALTER TABLE {table} ALTER COLUMN {fault.column} SET DATA TYPE BIGINT")
-        self.repairs.append(lambda: self._sql(f"ALTER TABLE {table} ALTER COLUMN {fault.column} SET DATA TYPE INTEGER"))
+        self.repairs.append(
+            lambda: self._sql(f"ALTER TABLE {table} ALTER COLUMN {fault.column} SET DATA TYPE INTEGER")
+        )
 
     # lake -------------------------------------------------------------------------------------
 
     def _file(self, name: str, day: int) -> Path:
-        return self.platform.clickstream_file(day) if name == "clickstream" else self.platform.crm_export_file(day)
+        return (
+            self.platform.clickstream_file(day)
+            if name == "clickstream"
+            else self.platform.crm_export_file(day)
+        )
 
     def _rewrite(self, name: str, day: int, select: str) -> None:
         """Rewrite a lake file through DuckDB (`select` reads `src`), keeping its landing time."""
@@ -205,18 +234,30 @@ class FaultInjector:
         self._rewrite(name, day, f"SELECT * FROM src WHERE hash({key}) % 10 >= 7")  # noqa: S608
 
     def _lake_volume_spike(self, name: str, fault: Fault, day: int) -> None:
-        self._rewrite(name, day, "SELECT * FROM src UNION ALL SELECT * REPLACE (event_id || '-b' AS event_id) FROM src "
-                                 "UNION ALL SELECT * REPLACE (event_id || '-c' AS event_id) FROM src")
+        self._rewrite(
+            name,
+            day,
+            "SELECT * FROM src UNION ALL SELECT * REPLACE (event_id || '-b' AS event_id) FROM src "
+            "UNION ALL SELECT * REPLACE (event_id || '-c' AS event_id) FROM src",
+        )
 
     def _lake_null_spike(self, name: str, fault: Fault, day: int) -> None:
         column = fault.column
-        self._rewrite(name, day, f"SELECT * REPLACE (CASE WHEN hash(event_id) % 5 = 0 THEN NULL "  # noqa: S608
-                                 f"ELSE {column} END AS {column}) FROM src")
+        self._rewrite(
+            name,
+            day,
+            f"SELECT * REPLACE (CASE WHEN hash(event_id) % 5 = 0 THEN NULL "  # noqa: S608
+            f"ELSE {column} END AS {column}) FROM src",
+        )
 
     def _lake_type_change(self, name: str, fault: Fault, day: int) -> None:
         """A producer writes duration_ms as text and adds a column; the operator accepts it the next day."""
-        self._rewrite(name, day, "SELECT * REPLACE (duration_ms::VARCHAR || 'ms' AS duration_ms), "
-                                 "'control' AS experiment_id FROM src")
+        self._rewrite(
+            name,
+            day,
+            "SELECT * REPLACE (duration_ms::VARCHAR || 'ms' AS duration_ms), "
+            "'control' AS experiment_id FROM src",
+        )
         self.repairs.append(lambda: accept_latest_schema(self.store, f"lake.{name}", utc_now()))
 
 
@@ -233,8 +274,10 @@ def project_dir(root: Path) -> Path:
     datasets_file = root / "sla_config" / "datasets.yaml"
     config = yaml.safe_load(datasets_file.read_text())
     config["datasets"]["lake.crm_exports"]["sla"] = {
-        "warn_after": "30h", "error_after": "72h",
-        "expected_by": {"cron": "0 6 * * 1-5", "timezone": "UTC", "grace": "30m"}}
+        "warn_after": "30h",
+        "error_after": "72h",
+        "expected_by": {"cron": "0 6 * * 1-5", "timezone": "UTC", "grace": "30m"},
+    }
     datasets_file.write_text(yaml.safe_dump(config, sort_keys=False))
     return root
 
@@ -266,7 +309,11 @@ def simulate(days: int, scale: float, seed: int, faults: tuple[Fault, ...]) -> d
                 for outcome in outcomes:
                     fault = outcome.fault
                     if outcome.detected_after is None and fault.day <= day < fault.day + DETECT_WITHIN:
-                        hits = [e for e in events if e["dataset"] == fault.dataset and e["kind"] in FINDS[fault.kind]]
+                        hits = [
+                            e
+                            for e in events
+                            if e["dataset"] == fault.dataset and e["kind"] in FINDS[fault.kind]
+                        ]
                         if hits:
                             outcome.detected_after = day - fault.day + 1
                             outcome.via = sorted({f"{e['kind']}:{e['subject']}" for e in hits})
@@ -277,8 +324,15 @@ def simulate(days: int, scale: float, seed: int, faults: tuple[Fault, ...]) -> d
     return score(days, faults, outcomes, opened, elapsed, scale, seed)
 
 
-def score(days: int, faults: tuple[Fault, ...], outcomes: list[Outcome], opened: list[tuple[int, dict[str, Any]]],
-          elapsed: float, scale: float, seed: int) -> dict[str, Any]:
+def score(
+    days: int,
+    faults: tuple[Fault, ...],
+    outcomes: list[Outcome],
+    opened: list[tuple[int, dict[str, Any]]],
+    elapsed: float,
+    scale: float,
+    seed: int,
+) -> dict[str, Any]:
     unclean = {(f.dataset, d) for f in faults for d in f.episode}
     datasets = list(demo.DATASETS)
     clean_days = sum(1 for name in datasets for d in range(days) if (name, d) not in unclean)
@@ -288,42 +342,97 @@ def score(days: int, faults: tuple[Fault, ...], outcomes: list[Outcome], opened:
     return {
         "recall": round(len(detected) / len(outcomes), 3) if outcomes else None,
         "false_incidents_per_30_clean_days": round(len(false) / clean_days * 30, 3) if clean_days else None,
-        "mean_runs_to_detect": round(sum(o.detected_after or 0 for o in detected) / len(detected), 2) if detected else None,
+        "mean_runs_to_detect": round(sum(o.detected_after or 0 for o in detected) / len(detected), 2)
+        if detected
+        else None,
         "detected_in_first_run": sum(1 for o in detected if o.detected_after == 1),
-        "faults": len(outcomes), "detected": len(detected), "false_incidents": len(false),
-        "clean_dataset_days": clean_days, "expected_gap_false_incidents": sum(1 for day, e in false
-                                                                               if (e["dataset"], day) in gap_days),
-        "days": days, "scale": scale, "seed": seed, "seconds": round(elapsed, 1),
+        "faults": len(outcomes),
+        "detected": len(detected),
+        "false_incidents": len(false),
+        "clean_dataset_days": clean_days,
+        "expected_gap_false_incidents": sum(1 for day, e in false if (e["dataset"], day) in gap_days),
+        "days": days,
+        "scale": scale,
+        "seed": seed,
+        "seconds": round(elapsed, 1),
         "false_incident_kinds": dict(Counter(e["kind"] for _, e in false)),
-        "per_fault": [{"day": o.fault.day, "dataset": o.fault.dataset, "fault": o.fault.kind, "column": o.fault.column,
-                       "runs_to_detect": o.detected_after, "via": o.via} for o in outcomes],
-        "false_incident_list": [{"day": day, "dataset": e["dataset"], "kind": e["kind"], "subject": e["subject"],
-                                 "title": e["title"]} for day, e in false],
+        "per_fault": [
+            {
+                "day": o.fault.day,
+                "dataset": o.fault.dataset,
+                "fault": o.fault.kind,
+                "column": o.fault.column,
+                "runs_to_detect": o.detected_after,
+                "via": o.via,
+            }
+            for o in outcomes
+        ],
+        "false_incident_list": [
+            {
+                "day": day,
+                "dataset": e["dataset"],
+                "kind": e["kind"],
+                "subject": e["subject"],
+                "title": e["title"],
+            }
+            for day, e in false
+        ],
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=60)
-    parser.add_argument("--scale", type=float, default=0.2, help="volume of the demo's large tables (1.0 = demo)")
+    parser.add_argument(
+        "--scale", type=float, default=0.2, help="volume of the demo's large tables (1.0 = demo)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     result = simulate(args.days, args.scale, args.seed, FAULTS)
-    print_table("Detection per fault", ["fault", "day", "dataset", "runs to detect", "via"],
-                [(r["fault"] + (f" ({r['column']})" if r["column"] else ""), r["day"], r["dataset"],
-                  r["runs_to_detect"] or "missed", ", ".join(r["via"])) for r in result["per_fault"]])
+    print_table(
+        "Detection per fault",
+        ["fault", "day", "dataset", "runs to detect", "via"],
+        [
+            (
+                r["fault"] + (f" ({r['column']})" if r["column"] else ""),
+                r["day"],
+                r["dataset"],
+                r["runs_to_detect"] or "missed",
+                ", ".join(r["via"]),
+            )
+            for r in result["per_fault"]
+        ],
+    )
     if result["false_incident_list"]:
-        print_table("False incidents (clean dataset-days)", ["day", "dataset", "kind", "title"],
-                    [(f["day"], f["dataset"], f["kind"], f["title"]) for f in result["false_incident_list"]])
-    print_table("Detection benchmark", ["metric", "value", "target"], [
-        ("recall", result["recall"], ">= 0.95"),
-        ("false incidents per 30 clean dataset-days", result["false_incidents_per_30_clean_days"], "<= 1"),
-        ("mean runs to detect", result["mean_runs_to_detect"], "1 (first run)"),
-        ("faults / detected / in first run", f"{result['faults']} / {result['detected']} / "
-                                             f"{result['detected_in_first_run']}", ""),
-        ("false incidents / clean dataset-days", f"{result['false_incidents']} / {result['clean_dataset_days']}", ""),
-        ("simulated days, seconds", f"{result['days']}, {result['seconds']}", ""),
-    ])
+        print_table(
+            "False incidents (clean dataset-days)",
+            ["day", "dataset", "kind", "title"],
+            [(f["day"], f["dataset"], f["kind"], f["title"]) for f in result["false_incident_list"]],
+        )
+    print_table(
+        "Detection benchmark",
+        ["metric", "value", "target"],
+        [
+            ("recall", result["recall"], ">= 0.95"),
+            (
+                "false incidents per 30 clean dataset-days",
+                result["false_incidents_per_30_clean_days"],
+                "<= 1",
+            ),
+            ("mean runs to detect", result["mean_runs_to_detect"], "1 (first run)"),
+            (
+                "faults / detected / in first run",
+                f"{result['faults']} / {result['detected']} / {result['detected_in_first_run']}",
+                "",
+            ),
+            (
+                "false incidents / clean dataset-days",
+                f"{result['false_incidents']} / {result['clean_dataset_days']}",
+                "",
+            ),
+            ("simulated days, seconds", f"{result['days']}, {result['seconds']}", ""),
+        ],
+    )
     path = write_results("detection", result)
     print(f"results: {path.relative_to(REPO)}")
     return 0

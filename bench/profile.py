@@ -59,8 +59,20 @@ FLOAT = ("score", "ratio")
 TEXT = ("status", "email", "country")
 BOOLEAN = ("is_active",)
 TEMPORAL = ("created_at", "birth_date")
-COLUMNS = ("id", "customer_id", "amount", "score", "ratio", "status", "email", "country", "is_active",
-           "created_at", "birth_date", "quantity")
+COLUMNS = (
+    "id",
+    "customer_id",
+    "amount",
+    "score",
+    "ratio",
+    "status",
+    "email",
+    "country",
+    "is_active",
+    "created_at",
+    "birth_date",
+    "quantity",
+)
 
 DUCKDB_TABLE = """
 CREATE TABLE bench AS
@@ -107,22 +119,29 @@ FROM generate_series(1::bigint, {rows}::bigint) g
 
 # --- the hand-written statistics (the floor and the per-column variant share these fragments) -----------
 
+
 def duckdb_column_sql(column: str, exact: bool = False) -> str:
     """DuckDB: HyperLogLog distincts (exact up to 1M rows, as datahealth decides), finite-only float moments,
     t-digest quantiles over the `qs` subsample."""
     c = f'"{column}"'
     distinct = f"count(DISTINCT {c})" if exact else f"approx_count_distinct({c})"
     if column in INTEGER + DECIMAL:
-        return (f"count({c}), {distinct}, min({c}), max({c}), avg({c}), stddev_samp({c}), "
-                f"approx_quantile({c}, [0.25, 0.5, 0.75]) FILTER (WHERE qs)")
+        return (
+            f"count({c}), {distinct}, min({c}), max({c}), avg({c}), stddev_samp({c}), "
+            f"approx_quantile({c}, [0.25, 0.5, 0.75]) FILTER (WHERE qs)"
+        )
     if column in FLOAT:
         v = f"CASE WHEN isfinite({c}) THEN {c} END"
-        return (f"count({c}), {distinct}, min({v}), max({v}), avg({v}), stddev_samp({v}), "
-                f"approx_quantile({v}, [0.25, 0.5, 0.75]) FILTER (WHERE qs), "
-                f"count(CASE WHEN isnan({c}) THEN 1 END), count(CASE WHEN isinf({c}) THEN 1 END)")
+        return (
+            f"count({c}), {distinct}, min({v}), max({v}), avg({v}), stddev_samp({v}), "
+            f"approx_quantile({v}, [0.25, 0.5, 0.75]) FILTER (WHERE qs), "
+            f"count(CASE WHEN isnan({c}) THEN 1 END), count(CASE WHEN isinf({c}) THEN 1 END)"
+        )
     if column in TEXT:
-        return (f"count({c}), {distinct}, min({c}), max({c}), min(length({c})), "
-                f"max(length({c})), avg(length({c})), count(CASE WHEN {c} = '' THEN 1 END)")
+        return (
+            f"count({c}), {distinct}, min({c}), max({c}), min(length({c})), "
+            f"max(length({c})), avg(length({c})), count(CASE WHEN {c} = '' THEN 1 END)"
+        )
     if column in BOOLEAN:
         return f"count({c}), {distinct}, count(CASE WHEN {c} THEN 1 END)"
     return f"count({c}), {distinct}, min({c}), max({c})"
@@ -135,13 +154,17 @@ def postgres_column_sql(column: str) -> str:
         return f"count({c}), count(DISTINCT {c}), min({c}), max({c}), avg({c}), stddev_samp({c})"
     if column in FLOAT + DECIMAL:
         v = f"CASE WHEN {c} > '-Infinity' AND {c} < 'Infinity' THEN {c} END"
-        return (f"count({c}), count(DISTINCT {c}), min({v}), max({v}), avg({v}), stddev_samp({v}), "
-                f"count(CASE WHEN {c} = 'NaN' THEN 1 END), "
-                f"count(CASE WHEN {c} = 'Infinity' OR {c} = '-Infinity' THEN 1 END)")
+        return (
+            f"count({c}), count(DISTINCT {c}), min({v}), max({v}), avg({v}), stddev_samp({v}), "
+            f"count(CASE WHEN {c} = 'NaN' THEN 1 END), "
+            f"count(CASE WHEN {c} = 'Infinity' OR {c} = '-Infinity' THEN 1 END)"
+        )
     if column in TEXT:
-        return (f'count({c}), count(DISTINCT {c} COLLATE "C"), min({c} COLLATE "C"), max({c} COLLATE "C"), '
-                f"min(char_length({c})), max(char_length({c})), avg(char_length({c})), "
-                f"count(CASE WHEN {c} = '' THEN 1 END)")
+        return (
+            f'count({c}), count(DISTINCT {c} COLLATE "C"), min({c} COLLATE "C"), max({c} COLLATE "C"), '
+            f"min(char_length({c})), max(char_length({c})), avg(char_length({c})), "
+            f"count(CASE WHEN {c} = '' THEN 1 END)"
+        )
     if column in BOOLEAN:
         return f"count({c}), count(DISTINCT {c}), count(CASE WHEN {c} THEN 1 END)"
     return f"count({c}), count(DISTINCT {c}), min({c}), max({c})"
@@ -164,8 +187,11 @@ def floor_sql(engine: str, fraction: float | None, exact: bool = False) -> str:
 
 def per_column_sql(engine: str, fraction: float | None, exact: bool = False) -> list[str]:
     if engine == "duckdb":
-        return [f"SELECT count(*), {duckdb_column_sql(c, exact)} FROM "  # noqa: S608
-                f"{duckdb_from(fraction if c in INTEGER + DECIMAL + FLOAT else None, (c,))}" for c in COLUMNS]
+        return [
+            f"SELECT count(*), {duckdb_column_sql(c, exact)} FROM "  # noqa: S608
+            f"{duckdb_from(fraction if c in INTEGER + DECIMAL + FLOAT else None, (c,))}"
+            for c in COLUMNS
+        ]
     return [f"SELECT count(*), {postgres_column_sql(c)} FROM public.bench" for c in COLUMNS]  # noqa: S608
 
 
@@ -179,8 +205,11 @@ def soda_contract(dataset: str) -> str:
             functions = ("min_length", "max_length", "avg_length")
         else:
             functions = ()
-        checks += [f"{{aggregate: {{function: {f}, qualifier: {f}, "
-                   "threshold: {must_be_greater_than: -1000000000000000}}}" for f in functions]
+        checks += [
+            f"{{aggregate: {{function: {f}, qualifier: {f}, "
+            "threshold: {must_be_greater_than: -1000000000000000}}}"
+            for f in functions
+        ]
         lines.append(f"  - {{name: {column}, checks: [{', '.join(checks)}]}}")
     lines += ["checks:", "  - row_count: {}"]
     return "\n".join(lines) + "\n"
@@ -197,7 +226,10 @@ def run_soda(contract: str, data_source: Any = None, data_source_yaml: str | Non
     session = ContractVerificationSession.execute(
         contract_yaml_sources=[ContractYamlSource.from_str(contract)],
         data_source_impls=[data_source] if data_source is not None else [],
-        data_source_yaml_sources=[DataSourceYamlSource.from_str(data_source_yaml)] if data_source_yaml else [])
+        data_source_yaml_sources=[DataSourceYamlSource.from_str(data_source_yaml)]
+        if data_source_yaml
+        else [],
+    )
     results = session.contract_verification_results
     outcomes = [c.outcome for r in results for c in r.check_results]
     errors = [e for e in session.get_errors() if "not a finite number" not in e]
@@ -208,7 +240,9 @@ def run_soda(contract: str, data_source: Any = None, data_source_yaml: str | Non
 
 # --- timing ----------------------------------------------------------------------------------------------
 
-Timings = dict[str, tuple[float, float]]  # variant → (median wall seconds, median CPU seconds of this process)
+Timings = dict[
+    str, tuple[float, float]
+]  # variant → (median wall seconds, median CPU seconds of this process)
 
 
 def interleaved_medians(variants: dict[str, Callable[[], Any]], repeat: int, warmup: int) -> Timings:
@@ -225,19 +259,31 @@ def interleaved_medians(variants: dict[str, Callable[[], Any]], repeat: int, war
             wall, cpu = time.perf_counter(), time.process_time()
             fn()
             samples[name].append((time.perf_counter() - wall, time.process_time() - cpu))
-        print(f"  round {round_number + 1}/{repeat}: "
-              + ", ".join(f"{n} {s[-1][0]:.2f}s" for n, s in samples.items()), flush=True)
-    return {name: (statistics.median(v[0] for v in values), statistics.median(v[1] for v in values))
-            for name, values in samples.items()}
+        print(
+            f"  round {round_number + 1}/{repeat}: "
+            + ", ".join(f"{n} {s[-1][0]:.2f}s" for n, s in samples.items()),
+            flush=True,
+        )
+    return {
+        name: (statistics.median(v[0] for v in values), statistics.median(v[1] for v in values))
+        for name, values in samples.items()
+    }
 
 
 def with_ratios(timings: Timings) -> dict[str, dict[str, float]]:
     floor = timings["floor"][0]
-    return {name: {"median_seconds": round(timings[name][0], 4), "ratio_to_floor": round(timings[name][0] / floor, 3)}
-            for name in VARIANTS}
+    return {
+        name: {
+            "median_seconds": round(timings[name][0], 4),
+            "ratio_to_floor": round(timings[name][0] / floor, 3),
+        }
+        for name in VARIANTS
+    }
 
 
-def profile_variant(source: SqlSource, dataset: DatasetConfig, meta: TableMeta, rows: int) -> Callable[[], Any]:
+def profile_variant(
+    source: SqlSource, dataset: DatasetConfig, meta: TableMeta, rows: int
+) -> Callable[[], Any]:
     as_of = datetime.now(UTC)
     return lambda: profile_dataset(source, dataset, meta, as_of, row_hint=rows)
 
@@ -247,10 +293,12 @@ def run_statements(source: SqlSource, statements: list[str]) -> Callable[[], Non
         with source.engine.connect() as conn:
             for statement in statements:
                 conn.exec_driver_sql(statement).fetchall()
+
     return run
 
 
 # --- engines ---------------------------------------------------------------------------------------------
+
 
 def bench_duckdb(workdir: Path) -> tuple[Timings, dict[str, float]]:
     import duckdb
@@ -272,7 +320,10 @@ def bench_duckdb(workdir: Path) -> tuple[Timings, dict[str, float]]:
         import soda_core  # noqa: F401  (import before soda_duckdb, see the Soda notes)
         from soda_duckdb import DuckDBDataSource
 
-        run_soda(soda_contract("bench/main/bench"), DuckDBDataSource.from_existing_cursor(soda_cursor, name="bench"))
+        run_soda(
+            soda_contract("bench/main/bench"),
+            DuckDBDataSource.from_existing_cursor(soda_cursor, name="bench"),
+        )
 
     variants = {
         "datahealth": profile_variant(source, dataset, meta, DUCKDB_ROWS),
@@ -284,8 +335,11 @@ def bench_duckdb(workdir: Path) -> tuple[Timings, dict[str, float]]:
         warm = [f'SELECT count("{c}") FROM main.bench' for c in COLUMNS]  # noqa: S608
         run_statements(source, warm)()  # every column's pages in memory before the first timed round
         _prime_soda()
-        extra = {"observe query (count + max ts)": _time(run_statements(
-            source, ['SELECT count(*), max("created_at") FROM main.bench']))}
+        extra = {
+            "observe query (count + max ts)": _time(
+                run_statements(source, ['SELECT count(*), max("created_at") FROM main.bench'])
+            )
+        }
         return interleaved_medians(variants, REPEAT, WARMUP), extra
     finally:
         soda_cursor.close()
@@ -300,27 +354,38 @@ def bench_postgres() -> tuple[Timings, dict[str, float]]:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         started = time.perf_counter()
-        with psycopg.connect(f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname={name}", autocommit=True) as conn:
+        with psycopg.connect(
+            f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname={name}", autocommit=True
+        ) as conn:
             conn.execute(PG_TABLE.format(rows=PG_ROWS))  # type: ignore[arg-type]  (benchmark DDL)
             conn.execute("VACUUM ANALYZE bench")
         print(f"postgresql: generated {PG_ROWS:,} rows in {time.perf_counter() - started:.1f}s", flush=True)
         url = f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-        source = SqlSource("pgbench", SqlSourceConfig(kind="sql", url=url, statement_timeout="30m"), Path("."))
+        source = SqlSource(
+            "pgbench", SqlSourceConfig(kind="sql", url=url, statement_timeout="30m"), Path(".")
+        )
         dataset = DatasetConfig(name="pgbench.bench", table="public.bench", timestamp_column="created_at")
         meta = _describe(source, dataset)
-        data_source_yaml = (f"type: postgres\nname: pgbench\nconnection:\n  host: {PG_HOST}\n  port: {PG_PORT}\n"
-                            f"  user: {PG_USER}\n  password: ''\n  database: {name}\n")
+        data_source_yaml = (
+            f"type: postgres\nname: pgbench\nconnection:\n  host: {PG_HOST}\n  port: {PG_PORT}\n"
+            f"  user: {PG_USER}\n  password: ''\n  database: {name}\n"
+        )
         variants = {
             "datahealth": profile_variant(source, dataset, meta, PG_ROWS),
             "floor": run_statements(source, [floor_sql("postgresql", None)]),
             "per_column": run_statements(source, per_column_sql("postgresql", None)),
-            "soda": lambda: run_soda(soda_contract(f"pgbench/{name}/public/bench"), data_source_yaml=data_source_yaml),
+            "soda": lambda: run_soda(
+                soda_contract(f"pgbench/{name}/public/bench"), data_source_yaml=data_source_yaml
+            ),
         }
         try:
             run_statements(source, ["SELECT * FROM public.bench WHERE id < 0"])()  # read every page once
             _prime_soda()
-            extra = {"observe query (count + max ts)": _time(run_statements(
-                source, ['SELECT count(*), max("created_at") FROM public.bench']))}
+            extra = {
+                "observe query (count + max ts)": _time(
+                    run_statements(source, ['SELECT count(*), max("created_at") FROM public.bench'])
+                )
+            }
             return interleaved_medians(variants, REPEAT, WARMUP), extra
         finally:
             source.close()
@@ -371,10 +436,18 @@ def main() -> int:
         cpu_floor = measured["floor"][1]
         for variant, figures in variants.items():
             # PostgreSQL works in its server processes: this process's CPU time says nothing there
-            cpu = f"{measured[variant][1]:.3f} ({measured[variant][1] / cpu_floor:.3f}x)" if engine == "duckdb" else "-"
-            rows.append([engine, variant, figures["median_seconds"], f"{figures['ratio_to_floor']:.3f}x", cpu])
+            cpu = (
+                f"{measured[variant][1]:.3f} ({measured[variant][1] / cpu_floor:.3f}x)"
+                if engine == "duckdb"
+                else "-"
+            )
+            rows.append(
+                [engine, variant, figures["median_seconds"], f"{figures['ratio_to_floor']:.3f}x", cpu]
+            )
         for label, seconds in extras[engine].items():
-            rows.append([engine, label, seconds, f"{seconds / variants['floor']['median_seconds']:.3f}x", "-"])
+            rows.append(
+                [engine, label, seconds, f"{seconds / variants['floor']['median_seconds']:.3f}x", "-"]
+            )
     size = f"DuckDB {DUCKDB_ROWS:,} rows, PostgreSQL {PG_ROWS:,} rows, 12 columns, median of {REPEAT} rounds"
     print_table(f"Profile ({size})", ["engine", "variant", "median s", "vs floor", "CPU s (vs floor)"], rows)
     for engine, variants in results.items():
@@ -382,8 +455,10 @@ def main() -> int:
         own = variants["datahealth"]["median_seconds"]
         slower = [v for v in ("per_column", "soda") if variants[v]["median_seconds"] <= own]
         verdict = "met" if ratio <= 1.15 and not slower else "MISSED"
-        print(f"{engine}: datahealth {ratio:.3f}x floor (target <= 1.15x, faster than per_column and soda): {verdict}"
-              + (f"; not faster than {', '.join(slower)}" if slower else ""))
+        print(
+            f"{engine}: datahealth {ratio:.3f}x floor (target <= 1.15x, faster than per_column and soda): {verdict}"
+            + (f"; not faster than {', '.join(slower)}" if slower else "")
+        )
     path = write_results("profile", results)
     print(f"wrote {path} in {time.perf_counter() - started:.0f}s")
     return 0

@@ -48,8 +48,15 @@ COLUMNS = 8
 CHECKS = 5
 TARGETS = {"bytes": 8_000_000, "render_seconds": 2.0, "load_seconds": 3.0}
 START = datetime(2026, 10, 1, 7, 0, tzinfo=UTC)
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def build_project(root: Path) -> Project:
@@ -57,14 +64,22 @@ def build_project(root: Path) -> Project:
     datasets = {}
     for i in range(DATASETS):
         name = f"wh{i % 10}.table_{i:04d}"
-        datasets[name] = {"name": name, "table": f"table_{i:04d}", "owners": [f"team-{i % 17}"],
-                          "tags": ["core" if i % 3 else "raw"], "sla": {"warn_after": "30h", "error_after": "48h"},
-                          "share_samples": i % 2 == 0}
-    config = ProjectConfig.model_validate({
-        "sources": sources, "datasets": datasets,
-        "history": {"url": f"sqlite:///{root / 'history.db'}"},
-        "publish": {"report": {"title": "Benchmark: 1,000 datasets"}},
-    })
+        datasets[name] = {
+            "name": name,
+            "table": f"table_{i:04d}",
+            "owners": [f"team-{i % 17}"],
+            "tags": ["core" if i % 3 else "raw"],
+            "sla": {"warn_after": "30h", "error_after": "48h"},
+            "share_samples": i % 2 == 0,
+        }
+    config = ProjectConfig.model_validate(
+        {
+            "sources": sources,
+            "datasets": datasets,
+            "history": {"url": f"sqlite:///{root / 'history.db'}"},
+            "publish": {"report": {"title": "Benchmark: 1,000 datasets"}},
+        }
+    )
     return Project(root=root, config=config)
 
 
@@ -72,7 +87,9 @@ def fill_history(project: Project, store: HistoryStore) -> dict[str, int]:
     """Thirty daily runs over every dataset, inserted in bulk (as many rows as real runs would write)."""
     rng = random.Random(42)
     names = list(project.config.datasets)
-    column_names = ["id", "customer_id", "email", "amount", "status", "created_at", "updated_at", "note"][:COLUMNS]
+    column_names = ["id", "customer_id", "email", "amount", "status", "created_at", "updated_at", "note"][
+        :COLUMNS
+    ]
     base_rows = {n: rng.randint(1_000, 5_000_000) for n in names}
     faulty = set(rng.sample(names, 60))
     stale = set(rng.sample(names, 25))
@@ -82,10 +99,21 @@ def fill_history(project: Project, store: HistoryStore) -> dict[str, int]:
     for day in range(DAYS):
         as_of = START + timedelta(days=day)
         run_id = str(uuid.uuid4())
-        rows["runs"].append({"id": run_id, "started_at": as_of, "finished_at": as_of + timedelta(seconds=40),
-                             "as_of": as_of, "status": "completed", "tier": "daily", "datasets_total": DATASETS,
-                             "datasets_failed": 0, "duration_seconds": 40.0, "health_score": 90.0,
-                             "summary": {"counts": {}, "warnings": []}})
+        rows["runs"].append(
+            {
+                "id": run_id,
+                "started_at": as_of,
+                "finished_at": as_of + timedelta(seconds=40),
+                "as_of": as_of,
+                "status": "completed",
+                "tier": "daily",
+                "datasets_total": DATASETS,
+                "datasets_failed": 0,
+                "duration_seconds": 40.0,
+                "health_score": 90.0,
+                "summary": {"counts": {}, "warnings": []},
+            }
+        )
         for name in names:
             observation_id += 1
             failing = name in faulty and day >= DAYS - 3
@@ -93,50 +121,127 @@ def fill_history(project: Project, store: HistoryStore) -> dict[str, int]:
             count = int(base_rows[name] * (1 + 0.01 * day) * rng.uniform(0.97, 1.03))
             if name in faulty and day == DAYS - 2:
                 count //= 10
-            lag = 3600 * (rng.uniform(2, 8) if not (name in stale and day >= DAYS - 4) else 24 * (day - DAYS + 6))
-            status = "error" if error else "fail" if failing or lag > 48 * 3600 else "warn" if lag > 30 * 3600 else "ok"
-            columns = [ColumnInfo(c, "VARCHAR" if c in ("email", "status", "note") else "BIGINT") for c in column_names]
+            lag = 3600 * (
+                rng.uniform(2, 8) if not (name in stale and day >= DAYS - 4) else 24 * (day - DAYS + 6)
+            )
+            status = (
+                "error"
+                if error
+                else "fail"
+                if failing or lag > 48 * 3600
+                else "warn"
+                if lag > 30 * 3600
+                else "ok"
+            )
+            columns = [
+                ColumnInfo(c, "VARCHAR" if c in ("email", "status", "note") else "BIGINT")
+                for c in column_names
+            ]
             if name in faulty and day >= DAYS - 5:
                 columns.append(ColumnInfo("experiment_id", "VARCHAR"))
-            rows["obs"].append({
-                "id": observation_id, "run_id": run_id, "dataset": name, "source": name.split(".")[0], "as_of": as_of,
-                "observed_at": as_of, "duration_seconds": 0.05, "status": status,
-                "row_count": None if error else count, "row_count_method": "exact",
-                "last_updated": None if error else as_of - timedelta(seconds=lag), "last_updated_method": "max",
-                "freshness_lag_seconds": None if error else lag, "columns": [c.to_dict() for c in columns],
-                "checks_failed": 1 if failing else 0, "error": "connection refused" if error else None,
-                "error_kind": "unreachable" if error else None, "details": {}})
+            rows["obs"].append(
+                {
+                    "id": observation_id,
+                    "run_id": run_id,
+                    "dataset": name,
+                    "source": name.split(".")[0],
+                    "as_of": as_of,
+                    "observed_at": as_of,
+                    "duration_seconds": 0.05,
+                    "status": status,
+                    "row_count": None if error else count,
+                    "row_count_method": "exact",
+                    "last_updated": None if error else as_of - timedelta(seconds=lag),
+                    "last_updated_method": "max",
+                    "freshness_lag_seconds": None if error else lag,
+                    "columns": [c.to_dict() for c in columns],
+                    "checks_failed": 1 if failing else 0,
+                    "error": "connection refused" if error else None,
+                    "error_kind": "unreachable" if error else None,
+                    "details": {},
+                }
+            )
             if error:
                 continue
             for column in column_names:
-                ratio = 0.0 if column in ("id", "created_at") else round(rng.uniform(0, 0.02), 5) if column == "note" else 0.0
+                ratio = (
+                    0.0
+                    if column in ("id", "created_at")
+                    else round(rng.uniform(0, 0.02), 5)
+                    if column == "note"
+                    else 0.0
+                )
                 if failing and column == "email":
                     ratio = 0.031
-                rows["prof"].append({"run_id": run_id, "observation_id": observation_id, "dataset": name, "as_of": as_of,
-                                     "column_name": column, "column_type": "BIGINT", "row_count": count,
-                                     "null_count": int(count * ratio), "null_ratio": ratio, "distinct_count": count // 2,
-                                     "distinct_method": "approx", "sampled": False, "stats": {}})
+                rows["prof"].append(
+                    {
+                        "run_id": run_id,
+                        "observation_id": observation_id,
+                        "dataset": name,
+                        "as_of": as_of,
+                        "column_name": column,
+                        "column_type": "BIGINT",
+                        "row_count": count,
+                        "null_count": int(count * ratio),
+                        "null_ratio": ratio,
+                        "distinct_count": count // 2,
+                        "distinct_method": "approx",
+                        "sampled": False,
+                        "stats": {},
+                    }
+                )
             for k in range(CHECKS):
                 fails = failing and k == 0
-                rows["checks"].append({
-                    "run_id": run_id, "observation_id": observation_id, "dataset": name, "as_of": as_of,
-                    "name": ["missing email", "duplicate id", "row count", "schema", "amount >= 0"][k],
-                    "check_type": ["missing", "duplicate", "row_count", "schema", "invalid"][k],
-                    "column_name": ["email", "id", None, None, "amount"][k], "outcome": "fail" if fails else "pass",
-                    "observed_value": 31.0 if fails else 0.0, "threshold": "= 0", "origin": "generated",
-                    "message": "31 missing values" if fails else "",
-                    "details": {"sample_rows": [{"id": j, "email": f"user{j}@example.com"} for j in range(5)]}
-                    if fails else {}})
+                rows["checks"].append(
+                    {
+                        "run_id": run_id,
+                        "observation_id": observation_id,
+                        "dataset": name,
+                        "as_of": as_of,
+                        "name": ["missing email", "duplicate id", "row count", "schema", "amount >= 0"][k],
+                        "check_type": ["missing", "duplicate", "row_count", "schema", "invalid"][k],
+                        "column_name": ["email", "id", None, None, "amount"][k],
+                        "outcome": "fail" if fails else "pass",
+                        "observed_value": 31.0 if fails else 0.0,
+                        "threshold": "= 0",
+                        "origin": "generated",
+                        "message": "31 missing values" if fails else "",
+                        "details": {
+                            "sample_rows": [{"id": j, "email": f"user{j}@example.com"} for j in range(5)]
+                        }
+                        if fails
+                        else {},
+                    }
+                )
             if day == 0 or (name in faulty and day == DAYS - 5):
-                rows["snap"].append({"dataset": name, "run_id": run_id, "as_of": as_of,
-                                     "fingerprint": schema_fingerprint(columns),
-                                     "columns": [c.to_dict() for c in columns], "accepted": day == 0})
+                rows["snap"].append(
+                    {
+                        "dataset": name,
+                        "run_id": run_id,
+                        "as_of": as_of,
+                        "fingerprint": schema_fingerprint(columns),
+                        "columns": [c.to_dict() for c in columns],
+                        "accepted": day == 0,
+                    }
+                )
             if name in faulty and day == DAYS - 2:
-                rows["find"].append({"run_id": run_id, "dataset": name, "as_of": as_of,
-                                     "fingerprint": f"{name}|anomaly|row_count", "kind": "anomaly", "subject": "row_count",
-                                     "severity": "warn", "message": f"row count {count} below the expected range",
-                                     "details": {"metric": "row_count", "observed": count,
-                                                 "expected_range": [count * 8.0, count * 12.0]}})
+                rows["find"].append(
+                    {
+                        "run_id": run_id,
+                        "dataset": name,
+                        "as_of": as_of,
+                        "fingerprint": f"{name}|anomaly|row_count",
+                        "kind": "anomaly",
+                        "subject": "row_count",
+                        "severity": "warn",
+                        "message": f"row count {count} below the expected range",
+                        "details": {
+                            "metric": "row_count",
+                            "observed": count,
+                            "expected_range": [count * 8.0, count * 12.0],
+                        },
+                    }
+                )
     with store.engine.begin() as conn:
         conn.execute(runs.insert(), rows["runs"])
         conn.execute(observations.insert(), rows["obs"])
@@ -145,21 +250,40 @@ def fill_history(project: Project, store: HistoryStore) -> dict[str, int]:
         conn.execute(schema_snapshots.insert(), rows["snap"])
         conn.execute(findings.insert(), rows["find"])
         _insert_incidents(conn, sorted(faulty | stale | errored), rows["runs"][-1]["id"])
-    return {"observations": len(rows["obs"]), "profiles": len(rows["prof"]), "check_results": len(rows["checks"])}
+    return {
+        "observations": len(rows["obs"]),
+        "profiles": len(rows["prof"]),
+        "check_results": len(rows["checks"]),
+    }
 
 
 def _insert_incidents(conn: sa.Connection, datasets: list[str], run_id: str) -> None:
     opened_at = START + timedelta(days=DAYS - 3)
     for i, name in enumerate(datasets):
         resolved = i % 4 == 0
-        incident_id = conn.execute(incidents.insert().values(
-            fingerprint=f"{name}|check|missing email", dataset=name, kind="check", subject="missing email",
-            severity="error" if i % 2 else "warn", status="resolved" if resolved else "open",
-            title=f"{name}: check missing email failed", message="31 missing values", opened_at=opened_at,
-            updated_at=opened_at, last_seen_at=opened_at + timedelta(days=2),
-            resolved_at=opened_at + timedelta(days=1) if resolved else None, last_run_id=run_id,
-            occurrences=3)).inserted_primary_key[0]
-        conn.execute(incident_events.insert().values(incident_id=incident_id, at=opened_at, event="opened", run_id=run_id))
+        incident_id = conn.execute(
+            incidents.insert().values(
+                fingerprint=f"{name}|check|missing email",
+                dataset=name,
+                kind="check",
+                subject="missing email",
+                severity="error" if i % 2 else "warn",
+                status="resolved" if resolved else "open",
+                title=f"{name}: check missing email failed",
+                message="31 missing values",
+                opened_at=opened_at,
+                updated_at=opened_at,
+                last_seen_at=opened_at + timedelta(days=2),
+                resolved_at=opened_at + timedelta(days=1) if resolved else None,
+                last_run_id=run_id,
+                occurrences=3,
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            incident_events.insert().values(
+                incident_id=incident_id, at=opened_at, event="opened", run_id=run_id
+            )
+        )
 
 
 def plotly_floor_page(directory: Path) -> Path:
@@ -167,8 +291,11 @@ def plotly_floor_page(directory: Path) -> Path:
     from datahealth.report.render import plotly_js
 
     path = directory / "plotly-only.html"
-    path.write_text(f"<!DOCTYPE html><html><body><script>{plotly_js()}</script><script>window.__dh = "
-                    "{ready: true, readyAt: performance.now()};</script></body></html>", encoding="utf-8")
+    path.write_text(
+        f"<!DOCTYPE html><html><body><script>{plotly_js()}</script><script>window.__dh = "
+        "{ready: true, readyAt: performance.now()};</script></body></html>",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -179,13 +306,17 @@ def load_in_chromium(path: Path, floor: Path, repeat: int = 3) -> tuple[float, f
 
     loads, details, floors = [], [], []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+        )
         try:
             for attempt in range(repeat + 1):  # the first load warms the browser up and is not counted
                 page = browser.new_page(viewport={"width": 1300, "height": 900})
                 errors: list[str] = []
                 page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-                page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+                page.on(
+                    "console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None
+                )
                 page.goto(path.resolve().as_uri())
                 page.wait_for_function("window.__dh && window.__dh.ready === true", timeout=120_000)
                 if page.locator("#health-chart .main-svg").count() == 0:
@@ -230,23 +361,37 @@ def main() -> None:
                 cpu.append(time.process_time() - started_cpu)
         finally:
             store.close()
-        load_seconds, detail_seconds, floor_seconds = load_in_chromium(built.files.path, plotly_floor_page(root))
+        load_seconds, detail_seconds, floor_seconds = load_in_chromium(
+            built.files.path, plotly_floor_page(root)
+        )
     result = {
-        "datasets": DATASETS, "days": DAYS, "bytes": built.files.size,
-        "render_seconds": round(statistics.median(renders), 3), "load_seconds": round(load_seconds, 3),
-        "detail_seconds": round(detail_seconds, 3), "plotly_only_load_seconds": round(floor_seconds, 3),
-        "render_cpu_seconds": round(statistics.median(cpu), 3), "fill_seconds": round(fill_seconds, 1), **sizes,
-        "load_average": [round(x, 1) for x in os.getloadavg()], "cpus": os.cpu_count(), "targets": TARGETS,
+        "datasets": DATASETS,
+        "days": DAYS,
+        "bytes": built.files.size,
+        "render_seconds": round(statistics.median(renders), 3),
+        "load_seconds": round(load_seconds, 3),
+        "detail_seconds": round(detail_seconds, 3),
+        "plotly_only_load_seconds": round(floor_seconds, 3),
+        "render_cpu_seconds": round(statistics.median(cpu), 3),
+        "fill_seconds": round(fill_seconds, 1),
+        **sizes,
+        "load_average": [round(x, 1) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
+        "targets": TARGETS,
     }
     result["met"] = all(result[k] < v for k, v in TARGETS.items())
-    print_table("HTML report: 1,000 datasets x 30 days", ["measure", "value", "target"], [
-        ["size (MB)", result["bytes"] / 1e6, TARGETS["bytes"] / 1e6],
-        ["gather + render + write (s)", result["render_seconds"], TARGETS["render_seconds"]],
-        ["Chromium load, charts drawn (s)", result["load_seconds"], TARGETS["load_seconds"]],
-        ["open one dataset, 4 charts (s)", result["detail_seconds"], "-"],
-        ["a page with only plotly.js (s)", result["plotly_only_load_seconds"], "-"],
-        ["render, CPU time (s)", result["render_cpu_seconds"], "-"],
-    ])
+    print_table(
+        "HTML report: 1,000 datasets x 30 days",
+        ["measure", "value", "target"],
+        [
+            ["size (MB)", result["bytes"] / 1e6, TARGETS["bytes"] / 1e6],
+            ["gather + render + write (s)", result["render_seconds"], TARGETS["render_seconds"]],
+            ["Chromium load, charts drawn (s)", result["load_seconds"], TARGETS["load_seconds"]],
+            ["open one dataset, 4 charts (s)", result["detail_seconds"], "-"],
+            ["a page with only plotly.js (s)", result["plotly_only_load_seconds"], "-"],
+            ["render, CPU time (s)", result["render_cpu_seconds"], "-"],
+        ],
+    )
     print(f"load average {result['load_average']} on {result['cpus']} CPUs while measuring")
     print(f"history: {sizes} written in {fill_seconds:.1f}s; targets met: {result['met']}")
     write_results("report", result)

@@ -17,11 +17,12 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.support.postgres import admin_dsn, sqlalchemy_url  # noqa: E402
+from tests.support.projects import write_project  # noqa: E402
+
 from bench.common import print_table, write_results  # noqa: E402
 from datahealth.config import load_project  # noqa: E402
 from datahealth.runner import RunOptions, run_monitor  # noqa: E402
-from tests.support.postgres import admin_dsn, sqlalchemy_url  # noqa: E402
-from tests.support.projects import write_project  # noqa: E402
 
 DATABASE = "dh_bench_scale"
 SCHEMAS = 20
@@ -41,7 +42,8 @@ def build(rebuild: bool) -> None:
             for t in range(TABLES_PER_SCHEMA):
                 conn.execute(
                     f"CREATE TABLE s{s:02d}.t{t:03d} AS SELECT g AS id, 'row ' || g AS label, "
-                    f"now() - (g || ' minutes')::interval AS updated_at FROM generate_series(1, {100 + t}) g")
+                    f"now() - (g || ' minutes')::interval AS updated_at FROM generate_series(1, {100 + t}) g"
+                )
         conn.execute("ANALYZE")
 
 
@@ -55,27 +57,56 @@ def main() -> None:
 
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
     with tempfile.TemporaryDirectory() as tmp:
-        datasets = {f"wh.s{s:02d}_t{t:03d}": {"table": f"s{s:02d}.t{t:03d}", "timestamp_column": "updated_at",
-                                              "tier": "frequent", "sla": {"error_after": "1d"}}
-                    for s in range(SCHEMAS) for t in range(TABLES_PER_SCHEMA)}
-        root = write_project(Path(tmp), sources={"wh": {"kind": "sql", "url": sqlalchemy_url(DATABASE), "max_concurrency": 8}},
-                             datasets=datasets, tiers={"frequent": {"profile": False, "checks": False}})
+        datasets = {
+            f"wh.s{s:02d}_t{t:03d}": {
+                "table": f"s{s:02d}.t{t:03d}",
+                "timestamp_column": "updated_at",
+                "tier": "frequent",
+                "sla": {"error_after": "1d"},
+            }
+            for s in range(SCHEMAS)
+            for t in range(TABLES_PER_SCHEMA)
+        }
+        root = write_project(
+            Path(tmp),
+            sources={"wh": {"kind": "sql", "url": sqlalchemy_url(DATABASE), "max_concurrency": 8}},
+            datasets=datasets,
+            tiers={"frequent": {"profile": False, "checks": False}},
+        )
         project = load_project(root)
         started = time.perf_counter()
-        summary = run_monitor(project, tier="frequent", options=RunOptions(profile=False, checks=False, publish=False))
+        summary = run_monitor(
+            project, tier="frequent", options=RunOptions(profile=False, checks=False, publish=False)
+        )
         wall = time.perf_counter() - started
     catalog = sum(1 for s in statements if "pg_catalog" in s)
     data = sum(1 for s in statements if "count(" in s.lower())
     tables = SCHEMAS * TABLES_PER_SCHEMA
     ok = summary.counts.get("ok", 0)
-    print_table("Scale: metadata-tier run, 1,000 PostgreSQL tables in 20 schemas",
-                ["measure", "value", "target"],
-                [["tables", tables, ""], ["wall seconds", round(wall, 2), "< 60"], ["warehouse queries", len(statements), f"<= {tables + SCHEMAS} + pings"],
-                 ["catalog queries", catalog, f"{SCHEMAS} (one per schema)"], ["data queries", data, f"<= {tables}"],
-                 ["datasets ok", ok, tables]])
-    write_results("scale", {"tables": tables, "wall_seconds": round(wall, 3), "queries": len(statements),
-                            "catalog_queries": catalog, "data_queries": data, "datasets_ok": ok,
-                            "target_wall_seconds": 60})
+    print_table(
+        "Scale: metadata-tier run, 1,000 PostgreSQL tables in 20 schemas",
+        ["measure", "value", "target"],
+        [
+            ["tables", tables, ""],
+            ["wall seconds", round(wall, 2), "< 60"],
+            ["warehouse queries", len(statements), f"<= {tables + SCHEMAS} + pings"],
+            ["catalog queries", catalog, f"{SCHEMAS} (one per schema)"],
+            ["data queries", data, f"<= {tables}"],
+            ["datasets ok", ok, tables],
+        ],
+    )
+    write_results(
+        "scale",
+        {
+            "tables": tables,
+            "wall_seconds": round(wall, 3),
+            "queries": len(statements),
+            "catalog_queries": catalog,
+            "data_queries": data,
+            "datasets_ok": ok,
+            "target_wall_seconds": 60,
+        },
+    )
 
 
 if __name__ == "__main__":

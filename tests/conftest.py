@@ -25,7 +25,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 def postgres_server() -> str:
     """The machine's PostgreSQL; `make test` starts it. Failing (not skipping) keeps the suite honest."""
     if not postgres.postgres_available():
-        pytest.fail(f"PostgreSQL is not reachable on {postgres.PG_HOST}:{postgres.PG_PORT}; run `make services`")
+        pytest.fail(
+            f"PostgreSQL is not reachable on {postgres.PG_HOST}:{postgres.PG_PORT}; run `make services`"
+        )
     return f"{postgres.PG_HOST}:{postgres.PG_PORT}"
 
 

@@ -17,7 +17,9 @@ from tests.support.projects import write_project
 @pytest.fixture
 def mixed_project(tmp_path: Path) -> Path:
     con = duckdb.connect(str(tmp_path / "wh.duckdb"))
-    con.execute("CREATE TABLE orders AS SELECT range AS id, TIMESTAMP '2026-10-10 05:00:00' AS updated_at FROM range(50)")
+    con.execute(
+        "CREATE TABLE orders AS SELECT range AS id, TIMESTAMP '2026-10-10 05:00:00' AS updated_at FROM range(50)"
+    )
     con.close()
     (tmp_path / "lake" / "bad").mkdir(parents=True)
     (tmp_path / "lake" / "bad" / "part-0.parquet").write_bytes(b"PAR1 this is not really parquet")
@@ -26,7 +28,10 @@ def mixed_project(tmp_path: Path) -> Path:
         sources={
             "wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"},
             "lake": {"kind": "lake", "root": "lake"},
-            "remote": {"kind": "sql", "url": f"postgresql+psycopg://dh:remote-secret-pw@127.0.0.1:{free_port()}/x"},
+            "remote": {
+                "kind": "sql",
+                "url": f"postgresql+psycopg://dh:remote-secret-pw@127.0.0.1:{free_port()}/x",
+            },
         },
         datasets={
             "wh.orders": {"timestamp_column": "updated_at", "sla": {"warn_after": "2h", "error_after": "4h"}},
@@ -39,7 +44,9 @@ def mixed_project(tmp_path: Path) -> Path:
 
 def test_failures_stay_with_their_dataset_and_the_run_finishes(mixed_project: Path) -> None:
     project = load_project(mixed_project)
-    summary = run_monitor(project, as_of="2026-10-10T06:00:00Z", options=RunOptions(profile=False, checks=False, publish=False))
+    summary = run_monitor(
+        project, as_of="2026-10-10T06:00:00Z", options=RunOptions(profile=False, checks=False, publish=False)
+    )
     by_name = {d.dataset: d for d in summary.datasets}
     assert by_name["wh.orders"].status == "ok" and by_name["wh.orders"].rows == 50
     assert by_name["wh.orders"].freshness_lag_seconds == 3600.0
@@ -60,7 +67,11 @@ def test_failures_stay_with_their_dataset_and_the_run_finishes(mixed_project: Pa
 
 def test_sla_breach_makes_the_dataset_fail(mixed_project: Path) -> None:
     project = load_project(mixed_project)
-    summary = run_monitor(project, ["wh.orders"], as_of="2026-10-10T10:00:00Z",
-                          options=RunOptions(profile=False, checks=False, publish=False))
+    summary = run_monitor(
+        project,
+        ["wh.orders"],
+        as_of="2026-10-10T10:00:00Z",
+        options=RunOptions(profile=False, checks=False, publish=False),
+    )
     [orders] = summary.datasets
     assert orders.status == "fail" and orders.freshness_lag_seconds == 5 * 3600

@@ -96,13 +96,28 @@ class DetectorSettings:
 
     @classmethod
     def from_config(cls, config: AnomalyConfig, timezone: str = "UTC") -> DetectorSettings:
-        return cls(sensitivity=config.sensitivity, direction=config.direction,
-                   training_window=config.training_window, min_training=config.min_training_runs,
-                   seasonality=config.seasonality, timezone=timezone, period=config.period)
+        return cls(
+            sensitivity=config.sensitivity,
+            direction=config.direction,
+            training_window=config.training_window,
+            min_training=config.min_training_runs,
+            seasonality=config.seasonality,
+            timezone=timezone,
+            period=config.period,
+        )
 
     def with_floors(self, floors: Floors, *, trend: bool = True) -> DetectorSettings:
-        return DetectorSettings(self.sensitivity, self.direction, self.training_window, self.min_training,
-                                self.seasonality, self.timezone, self.period, floors, trend)
+        return DetectorSettings(
+            self.sensitivity,
+            self.direction,
+            self.training_window,
+            self.min_training,
+            self.seasonality,
+            self.timezone,
+            self.period,
+            floors,
+            trend,
+        )
 
 
 @dataclass(frozen=True)
@@ -151,6 +166,7 @@ def _loo_medians(values: Sequence[float]) -> list[float | None]:
     result: list[float | None] = [None] * n
     m = n - 1
     for position, index in enumerate(order):
+
         def at(r: int, position: int = position) -> float:
             return ranked[r if r < position else r + 1]
 
@@ -169,7 +185,7 @@ def _scale(residuals: Sequence[float]) -> float:
     if not residuals:
         return 0.0
     ordered = sorted(abs(r) for r in residuals)
-    kept = ordered[:max(1, math.ceil(len(ordered) * (1 - TRIM)))]
+    kept = ordered[: max(1, math.ceil(len(ordered) * (1 - TRIM)))]
     robust = statistics.fmean(kept) / TRIMMED_ABS_MEAN
     if robust == 0:
         return 0.0
@@ -185,8 +201,10 @@ def _betacf(a: float, b: float, x: float) -> float:
     h = d
     for m in range(1, 300):
         m2 = 2 * m
-        for numerator in (m * (b - m) * x / ((a + m2 - 1) * (a + m2)),
-                          -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1))):
+        for numerator in (
+            m * (b - m) * x / ((a + m2 - 1) * (a + m2)),
+            -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1)),
+        ):
             d = 1.0 + numerator * d
             d = 1.0 / (d if abs(d) > tiny else tiny)
             c = 1.0 + numerator / c
@@ -201,8 +219,12 @@ def _t_tail(x: float, nu: float) -> float:
     """P(T > x) for Student's t with `nu` degrees of freedom, x ≥ 0."""
     z = nu / (nu + x * x)
     a, b = nu / 2, 0.5
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(z) + b * math.log1p(-z))
-    incomplete = front * _betacf(a, b, z) / a if z < (a + 1) / (a + b + 2) else 1 - front * _betacf(b, a, 1 - z) / b
+    front = math.exp(
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(z) + b * math.log1p(-z)
+    )
+    incomplete = (
+        front * _betacf(a, b, z) / a if z < (a + 1) / (a + b + 2) else 1 - front * _betacf(b, a, 1 - z) / b
+    )
     return incomplete / 2
 
 
@@ -231,7 +253,9 @@ def _trend(points: Sequence[Point], tz: ZoneInfo) -> float:
     """
     if len(points) < 6:
         return 0.0
-    sample = list(points) if len(points) <= 60 else [points[round(i * (len(points) - 1) / 59)] for i in range(60)]
+    sample = (
+        list(points) if len(points) <= 60 else [points[round(i * (len(points) - 1) / 59)] for i in range(60)]
+    )
     times = [p.at.timestamp() / _DAY for p in sample]
     weekdays = [p.at.astimezone(tz).weekday() for p in sample]
     every: list[float] = []
@@ -247,7 +271,11 @@ def _trend(points: Sequence[Point], tz: ZoneInfo) -> float:
     for slopes in (every, same_weekday):
         rising = sum(1 for s in slopes if s > 0)
         falling = sum(1 for s in slopes if s < 0)
-        if len(slopes) >= 6 and rising + falling and max(rising, falling) / (rising + falling) >= TREND_CONCORDANCE:
+        if (
+            len(slopes) >= 6
+            and rising + falling
+            and max(rising, falling) / (rising + falling) >= TREND_CONCORDANCE
+        ):
             return statistics.median(slopes)
     return 0.0
 
@@ -287,11 +315,16 @@ def _model_text(model: str, basis: Sequence[Point], tz: ZoneInfo) -> str:
 def judge(history: Sequence[Point], current: Point, settings: DetectorSettings) -> Judgement:
     """Is `current` anomalous against `history` (any order; only the training window before it counts)?"""
     start = current.at - settings.training_window
-    training = sorted((p for p in history if start <= p.at < current.at and math.isfinite(p.value)),
-                      key=lambda p: p.at)
+    training = sorted(
+        (p for p in history if start <= p.at < current.at and math.isfinite(p.value)), key=lambda p: p.at
+    )
     if len(training) < settings.min_training:
-        return Judgement("insufficient_history", current.value, training=tuple(training),
-                         note=f"learning: {len(training)} of {settings.min_training} runs of history")
+        return Judgement(
+            "insufficient_history",
+            current.value,
+            training=tuple(training),
+            note=f"learning: {len(training)} of {settings.min_training} runs of history",
+        )
     tz = ZoneInfo(settings.timezone)
     slope = _trend(training, tz) if settings.trend else 0.0
     adjusted = [Point(p.at, p.value + slope * _days(current.at - p.at)) for p in training]
@@ -300,29 +333,51 @@ def judge(history: Sequence[Point], current: Point, settings: DetectorSettings) 
     if settings.seasonality in ("day_of_week", "hour_of_day"):
         chosen = _fit(settings.seasonality, adjusted, current.at, tz)
         if chosen.prediction is None or len(chosen.residuals) < MIN_VALIDATION:
-            return Judgement("insufficient_history", current.value, training=tuple(training),
-                             note=f"learning: too few earlier runs for {settings.seasonality} seasonality")
+            return Judgement(
+                "insufficient_history",
+                current.value,
+                training=tuple(training),
+                note=f"learning: too few earlier runs for {settings.seasonality} seasonality",
+            )
     elif settings.seasonality == "auto":
         chosen, vetoes = _choose_seasonal(adjusted, current.at, tz, plain, settings)
     assert chosen.prediction is not None
     residuals, n_eff = _evidence(chosen, adjusted, current.at, tz, settings)
-    spread = max(_scale(residuals), settings.floors.absolute, settings.floors.relative * abs(chosen.prediction), 1e-12)
+    spread = max(
+        _scale(residuals), settings.floors.absolute, settings.floors.relative * abs(chosen.prediction), 1e-12
+    )
     width = _multiplier(settings, n_eff) * spread
     low, high = chosen.prediction - width, chosen.prediction + width
     direction = _outside(current.value, low, high, settings.direction)
     for veto in vetoes:
-        if direction and veto.prediction is not None and \
-                not _outside(current.value, veto.prediction - width, veto.prediction + width, settings.direction):
+        if (
+            direction
+            and veto.prediction is not None
+            and not _outside(
+                current.value, veto.prediction - width, veto.prediction + width, settings.direction
+            )
+        ):
             direction = None  # normal for the same weekday/hour: seasonality not shown, but not ruled out
     return Judgement(
-        "anomaly" if direction else "normal", current.value, chosen.prediction, low, high,
-        (current.value - chosen.prediction) / spread, chosen.name, slope, tuple(training), tuple(chosen.basis),
-        direction, f"judged against {_model_text(chosen.name, chosen.basis, tz)}"
-                   + (f" (trend {slope:+.3g}/day removed)" if slope else ""))
+        "anomaly" if direction else "normal",
+        current.value,
+        chosen.prediction,
+        low,
+        high,
+        (current.value - chosen.prediction) / spread,
+        chosen.name,
+        slope,
+        tuple(training),
+        tuple(chosen.basis),
+        direction,
+        f"judged against {_model_text(chosen.name, chosen.basis, tz)}"
+        + (f" (trend {slope:+.3g}/day removed)" if slope else ""),
+    )
 
 
-def _evidence(fit: _Fit, points: Sequence[Point], current_at: datetime, tz: ZoneInfo,
-              settings: DetectorSettings) -> tuple[list[float], float]:
+def _evidence(
+    fit: _Fit, points: Sequence[Point], current_at: datetime, tz: ZoneInfo, settings: DetectorSettings
+) -> tuple[list[float], float]:
     """The residuals that set a model's spread, and how many independent values they are worth.
 
     The current bucket's own residuals when it has enough (noise often grows with the level: busy hours
@@ -342,8 +397,9 @@ def _multiplier(settings: DetectorSettings, n_eff: float) -> float:
     return band_multiplier(settings.sensitivity, round(max(1.0, EFFICIENCY * n_eff), 1))
 
 
-def _choose_seasonal(points: Sequence[Point], current_at: datetime, tz: ZoneInfo, plain: _Fit,
-                     settings: DetectorSettings) -> tuple[_Fit, list[_Fit]]:
+def _choose_seasonal(
+    points: Sequence[Point], current_at: datetime, tz: ZoneInfo, plain: _Fit, settings: DetectorSettings
+) -> tuple[_Fit, list[_Fit]]:
     """The seasonal model when its band would be about as narrow as the plain one's, else the plain model.
 
     Bands are compared as they will be drawn: leave-one-out error on the same runs times the multiplier
@@ -351,8 +407,11 @@ def _choose_seasonal(points: Sequence[Point], current_at: datetime, tz: ZoneInfo
     the seasonal models that know the current weekday/hour become vetoes: a value normal for the same
     weekday is not flagged even when seasonality could not (yet) be shown.
     """
-    cadence = statistics.median(_days(b.at - a.at) for a, b in zip(points, points[1:], strict=False)) \
-        if len(points) > 1 else 1.0
+    cadence = (
+        statistics.median(_days(b.at - a.at) for a, b in zip(points, points[1:], strict=False))
+        if len(points) > 1
+        else 1.0
+    )
     names = ["day_of_week"] if _days(current_at - points[0].at) >= 7 else []
     if cadence <= 0.25:
         names.append("hour_of_day")
@@ -409,7 +468,9 @@ def period_pairs(times: Sequence[datetime], period: timedelta) -> list[Pair | No
             if not 0 <= candidate < index:
                 continue
             span = at - times[candidate]
-            if period / 2 <= span <= period * 2 and (best is None or abs(span - period) < abs(best.span - period)):
+            if period / 2 <= span <= period * 2 and (
+                best is None or abs(span - period) < abs(best.span - period)
+            ):
                 best = Pair(candidate, index, span)
         pairs.append(best)
     return pairs
@@ -418,9 +479,15 @@ def period_pairs(times: Sequence[datetime], period: timedelta) -> list[Pair | No
 def per_period(points: Sequence[Point], period: timedelta) -> list[Point | None]:
     """The change over about one period before each point, scaled to exactly one period."""
     pairs = period_pairs([p.at for p in points], period)
-    return [None if pair is None else
-            Point(points[pair.index].at, (points[pair.index].value - points[pair.base_index].value) * (period / pair.span))
-            for pair in pairs]
+    return [
+        None
+        if pair is None
+        else Point(
+            points[pair.index].at,
+            (points[pair.index].value - points[pair.base_index].value) * (period / pair.span),
+        )
+        for pair in pairs
+    ]
 
 
 def is_accumulating(values: Sequence[float]) -> bool:
@@ -444,8 +511,9 @@ class MetricJudgement:
     note: str = ""
 
 
-def judge_volume(history: Sequence[Point], current: Point, settings: DetectorSettings,
-                 load_due: bool = True) -> MetricJudgement | None:
+def judge_volume(
+    history: Sequence[Point], current: Point, settings: DetectorSettings, load_due: bool = True
+) -> MetricJudgement | None:
     """Rows added per period for append-style tables, else the row count itself; plus zero volume.
 
     `history` is the row count of earlier successful runs. `load_due=False` (an `expected_by` schedule had
@@ -454,10 +522,23 @@ def judge_volume(history: Sequence[Point], current: Point, settings: DetectorSet
     series = sorted([p for p in history if p.at < current.at], key=lambda p: p.at) + [current]
     window = [p for p in series if p.at >= current.at - settings.training_window]
     if len(series) >= 2 and current.value == 0 and series[-2].value > 0:
-        return MetricJudgement("volume", "row_count", None, Judgement(
-            "anomaly", 0.0, series[-2].value, None, None, None, "previous run", direction="drop",
-            training=tuple(series[:-1][-HISTORY_IN_DETAILS:]),
-            note=f"the table is empty; the previous run counted {series[-2].value:,.0f} rows"))
+        return MetricJudgement(
+            "volume",
+            "row_count",
+            None,
+            Judgement(
+                "anomaly",
+                0.0,
+                series[-2].value,
+                None,
+                None,
+                None,
+                "previous run",
+                direction="drop",
+                training=tuple(series[:-1][-HISTORY_IN_DETAILS:]),
+                note=f"the table is empty; the previous run counted {series[-2].value:,.0f} rows",
+            ),
+        )
     if not is_accumulating([p.value for p in window]):
         level = settings.with_floors(LEVEL_FLOORS)
         judgement = judge(series[:-1], current, level)
@@ -472,9 +553,20 @@ def judge_volume(history: Sequence[Point], current: Point, settings: DetectorSet
     if judgement.verdict == "normal" and added.value <= 0 and load_due and settings.direction != "spike":
         comparable = list(judgement.basis) or list(judgement.training)
         if comparable and sum(1 for p in comparable if p.value > 0) / len(comparable) >= ZERO_VOLUME_SHARE:
-            judgement = Judgement("anomaly", added.value, judgement.expected, judgement.low, judgement.high,
-                                  judgement.score, judgement.model, judgement.trend_per_day, judgement.training,
-                                  judgement.basis, "drop", judgement.note)
+            judgement = Judgement(
+                "anomaly",
+                added.value,
+                judgement.expected,
+                judgement.low,
+                judgement.high,
+                judgement.score,
+                judgement.model,
+                judgement.trend_per_day,
+                judgement.training,
+                judgement.basis,
+                "drop",
+                judgement.note,
+            )
             return MetricJudgement("volume", "rows_added", None, judgement, settings.period, zero_volume=True)
     return MetricJudgement("volume", "rows_added", None, _gate(judgement, load_due), settings.period)
 
@@ -483,9 +575,20 @@ def _gate(judgement: Judgement, load_due: bool) -> Judgement:
     """No load was due in the period: a drop is expected, so it is not an anomaly."""
     if load_due or judgement.direction != "drop":
         return judgement
-    return Judgement("normal", judgement.observed, judgement.expected, judgement.low, judgement.high,
-                     judgement.score, judgement.model, judgement.trend_per_day, judgement.training, judgement.basis,
-                     None, judgement.note + "; no load was due in the period (expected_by)")
+    return Judgement(
+        "normal",
+        judgement.observed,
+        judgement.expected,
+        judgement.low,
+        judgement.high,
+        judgement.score,
+        judgement.model,
+        judgement.trend_per_day,
+        judgement.training,
+        judgement.basis,
+        None,
+        judgement.note + "; no load was due in the period (expected_by)",
+    )
 
 
 @dataclass(frozen=True)
@@ -500,16 +603,18 @@ class ColumnPoint:
     windowed: bool = False
 
 
-def judge_column(column: str, history: Sequence[ColumnPoint], current: ColumnPoint,
-                 settings: DetectorSettings) -> list[MetricJudgement]:
+def judge_column(
+    column: str, history: Sequence[ColumnPoint], current: ColumnPoint, settings: DetectorSettings
+) -> list[MetricJudgement]:
     """Null ratio and distinct count of one column.
 
     A windowed profile (only recent rows) is judged as it is. A whole-table profile of an append-style
     table changes little when one day's rows go bad, so it is judged on the rows added in the period:
     nulls added / rows added, and distinct values added when the distinct count accumulates.
     """
-    points = sorted([p for p in history if p.at < current.at and p.windowed == current.windowed],
-                    key=lambda p: p.at) + [current]
+    points = sorted(
+        [p for p in history if p.at < current.at and p.windowed == current.windowed], key=lambda p: p.at
+    ) + [current]
     window = [p for p in points if p.at >= current.at - settings.training_window]
     rows = [float(p.row_count) for p in window if p.row_count is not None]
     incremental = not current.windowed and len(rows) == len(window) and is_accumulating(rows)
@@ -519,26 +624,54 @@ def judge_column(column: str, history: Sequence[ColumnPoint], current: ColumnPoi
         series = _added_null_ratio(points, settings.period)
         if series and series[-1] is not None:
             training = [p for p in series[:-1] if p is not None]
-            results.append(MetricJudgement(f"column.{column}.null_ratio", "null_ratio_added", column,
-                                           judge(training, series[-1], ratio_settings), settings.period))
+            results.append(
+                MetricJudgement(
+                    f"column.{column}.null_ratio",
+                    "null_ratio_added",
+                    column,
+                    judge(training, series[-1], ratio_settings),
+                    settings.period,
+                )
+            )
     elif current.null_ratio is not None:
         training = [Point(p.at, p.null_ratio) for p in points[:-1] if p.null_ratio is not None]
-        results.append(MetricJudgement(f"column.{column}.null_ratio", "null_ratio", column,
-                                       judge(training, Point(current.at, current.null_ratio), ratio_settings)))
+        results.append(
+            MetricJudgement(
+                f"column.{column}.null_ratio",
+                "null_ratio",
+                column,
+                judge(training, Point(current.at, current.null_ratio), ratio_settings),
+            )
+        )
     if current.distinct_count is not None:
         distinct = [Point(p.at, float(p.distinct_count)) for p in points if p.distinct_count is not None]
         distinct_settings = settings.with_floors(DISTINCT_FLOORS)
         if distinct[-1].at != current.at:
             return results
-        if incremental and is_accumulating([p.value for p in distinct if p.at >= current.at - settings.training_window]):
+        if incremental and is_accumulating(
+            [p.value for p in distinct if p.at >= current.at - settings.training_window]
+        ):
             deltas = per_period(distinct, settings.period)
             if deltas[-1] is not None:
                 training = [d for d in deltas[:-1] if d is not None]
-                results.append(MetricJudgement(f"column.{column}.distinct_count", "distinct_added", column,
-                                               judge(training, deltas[-1], distinct_settings), settings.period))
+                results.append(
+                    MetricJudgement(
+                        f"column.{column}.distinct_count",
+                        "distinct_added",
+                        column,
+                        judge(training, deltas[-1], distinct_settings),
+                        settings.period,
+                    )
+                )
         else:
-            results.append(MetricJudgement(f"column.{column}.distinct_count", "distinct_count", column,
-                                           judge(distinct[:-1], distinct[-1], distinct_settings)))
+            results.append(
+                MetricJudgement(
+                    f"column.{column}.distinct_count",
+                    "distinct_count",
+                    column,
+                    judge(distinct[:-1], distinct[-1], distinct_settings),
+                )
+            )
     return results
 
 
@@ -563,8 +696,11 @@ def _added_null_ratio(points: Sequence[ColumnPoint], period: timedelta) -> list[
 # --- findings ---------------------------------------------------------------------------------------
 
 _METRIC_TEXT = {
-    "rows_added": "rows added", "row_count": "row count", "null_ratio": "null ratio",
-    "null_ratio_added": "null ratio of new rows", "distinct_count": "distinct count",
+    "rows_added": "rows added",
+    "row_count": "row count",
+    "null_ratio": "null ratio",
+    "null_ratio_added": "null ratio of new rows",
+    "distinct_count": "distinct count",
     "distinct_added": "distinct values added",
 }
 
@@ -599,9 +735,17 @@ def anomaly_finding(dataset: str, item: MetricJudgement, severity: str) -> Findi
     else:
         title = f"{where}: {what} {observed}{period} is a {j.direction} (expected {expected})"
     details: dict[str, Any] = {
-        "metric": item.metric, "column": item.column, "direction": j.direction, "observed": j.observed,
-        "expected": j.expected, "low": j.low, "high": j.high, "score": None if j.score is None else round(j.score, 2),
-        "model": j.model, "trend_per_day": j.trend_per_day, "zero_volume": item.zero_volume,
+        "metric": item.metric,
+        "column": item.column,
+        "direction": j.direction,
+        "observed": j.observed,
+        "expected": j.expected,
+        "low": j.low,
+        "high": j.high,
+        "score": None if j.score is None else round(j.score, 2),
+        "model": j.model,
+        "trend_per_day": j.trend_per_day,
+        "zero_volume": item.zero_volume,
         "period_seconds": item.period.total_seconds() if item.period else None,
         "training_runs": len(j.training),
         "history": [[p.at.isoformat(), p.value] for p in j.training[-HISTORY_IN_DETAILS:]],
@@ -610,5 +754,14 @@ def anomaly_finding(dataset: str, item: MetricJudgement, severity: str) -> Findi
     }
     if j.low is not None and j.high is not None:
         details["expected_range"] = [j.low, j.high]
-    return Finding(dataset, FindingKind.ANOMALY, item.subject, severity, title, j.note, observed=observed,
-                   expected=expected, details=details)
+    return Finding(
+        dataset,
+        FindingKind.ANOMALY,
+        item.subject,
+        severity,
+        title,
+        j.note,
+        observed=observed,
+        expected=expected,
+        details=details,
+    )

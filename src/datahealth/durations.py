@@ -32,7 +32,9 @@ def parse_duration(value: object) -> timedelta:
         total += float(match.group(1)) * _UNITS[match.group(2)]
         position = match.end()
     if position != len(text):
-        raise ValueError(f"{value!r} is not a duration; use a number and a unit (w, d, h, m, s), e.g. 15m, 26h, 1d12h")
+        raise ValueError(
+            f"{value!r} is not a duration; use a number and a unit (w, d, h, m, s), e.g. 15m, 26h, 1d12h"
+        )
     return timedelta(seconds=total)
 
 

@@ -60,7 +60,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("datahealth.evaluation")
 HISTORY_MARGIN = timedelta(days=2)
-_VOLUME_BOUND = ("distinct_count", "distinct_added")  # metrics that move with the number of rows  # read this much more than the training window (period pairs at the edge)
+_VOLUME_BOUND = (
+    "distinct_count",
+    "distinct_added",
+)  # metrics that move with the number of rows  # read this much more than the training window (period pairs at the edge)
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,9 @@ class DatasetVerdict:
     notes: list[str] = field(default_factory=list)
 
 
-def load_history(store: HistoryStore, datasets: Sequence[DatasetConfig], as_of: datetime) -> EvaluationHistory:
+def load_history(
+    store: HistoryStore, datasets: Sequence[DatasetConfig], as_of: datetime
+) -> EvaluationHistory:
     """The only I/O of evaluation: observations, profiles, baselines and open incidents, batched."""
     from datahealth.store.incidents import accepted_schemas, open_incidents, profile_history
 
@@ -96,12 +101,18 @@ def load_history(store: HistoryStore, datasets: Sequence[DatasetConfig], as_of: 
         observations={name: [o for o in rows if o.as_of < as_of] for name, rows in observed.items()},
         profiles=profile_history(store, names, since, as_of),
         baselines=accepted_schemas(store, names, as_of),
-        open_incidents=open_incidents(store))
+        open_incidents=open_incidents(store),
+    )
 
 
-def evaluate(datasets: Sequence[DatasetConfig], results: Sequence[DatasetResult],
-             history: EvaluationHistory | None = None, *, as_of: datetime | None = None,
-             checks_ran: bool = True) -> RunEvaluation:
+def evaluate(
+    datasets: Sequence[DatasetConfig],
+    results: Sequence[DatasetResult],
+    history: EvaluationHistory | None = None,
+    *,
+    as_of: datetime | None = None,
+    checks_ran: bool = True,
+) -> RunEvaluation:
     """Findings, incident changes, statuses and scores for a run's results (pure)."""
     history = history or EvaluationHistory()
     by_name = {d.name: d for d in datasets}
@@ -118,11 +129,20 @@ def evaluate(datasets: Sequence[DatasetConfig], results: Sequence[DatasetResult]
         except Exception as exc:  # a bug in one rule must not lose the other datasets
             log.exception("evaluating %s failed", dataset.name)
             message = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
-            verdict = DatasetVerdict([Finding(dataset.name, FindingKind.ERROR, "evaluation", "error",
-                                              f"{dataset.name} could not be evaluated", message,
-                                              details={"error_kind": ErrorKind.INTERNAL.value,
-                                                       "change_key": "internal"})],
-                                     Coverage(observed=False))
+            verdict = DatasetVerdict(
+                [
+                    Finding(
+                        dataset.name,
+                        FindingKind.ERROR,
+                        "evaluation",
+                        "error",
+                        f"{dataset.name} could not be evaluated",
+                        message,
+                        details={"error_kind": ErrorKind.INTERNAL.value, "change_key": "internal"},
+                    )
+                ],
+                Coverage(observed=False),
+            )
         findings.extend(verdict.findings)
         coverage[dataset.name] = verdict.coverage
         if verdict.notes:
@@ -135,8 +155,15 @@ def evaluate(datasets: Sequence[DatasetConfig], results: Sequence[DatasetResult]
         mine = [i for i in still_open if i.dataset == name]
         statuses[name] = status_from_incidents(mine)
         scores[name] = score_from_incidents(mine)
-    return RunEvaluation(statuses=statuses, scores=scores, findings=findings, changes=changes,
-                         open_incidents=still_open, health_score=run_score(scores.values()), notes=notes)
+    return RunEvaluation(
+        statuses=statuses,
+        scores=scores,
+        findings=findings,
+        changes=changes,
+        open_incidents=still_open,
+        health_score=run_score(scores.values()),
+        notes=notes,
+    )
 
 
 def findings_for_result(dataset: DatasetConfig, result: DatasetResult) -> list[Finding]:
@@ -144,20 +171,38 @@ def findings_for_result(dataset: DatasetConfig, result: DatasetResult) -> list[F
     return evaluate_dataset(dataset, result, EvaluationHistory(), result.observation.as_of).findings
 
 
-def evaluate_dataset(dataset: DatasetConfig, result: DatasetResult, history: EvaluationHistory, as_of: datetime,
-                     *, checks_ran: bool = True) -> DatasetVerdict:
+def evaluate_dataset(
+    dataset: DatasetConfig,
+    result: DatasetResult,
+    history: EvaluationHistory,
+    as_of: datetime,
+    *,
+    checks_ran: bool = True,
+) -> DatasetVerdict:
     obs = result.observation
     baseline = history.baselines.get(dataset.name)
     if not obs.ok:
         if obs.error_kind == ErrorKind.MISSING and baseline:
             change = SchemaChange("table_disappeared", None, f"{len(baseline)} columns", None)
-            return DatasetVerdict([schema_finding(dataset.name, [change], dataset.severity,
-                                                  {"error": obs.error})], Coverage(observed=False))
+            return DatasetVerdict(
+                [schema_finding(dataset.name, [change], dataset.severity, {"error": obs.error})],
+                Coverage(observed=False),
+            )
         kind = obs.error_kind.value if obs.error_kind else "error"
-        return DatasetVerdict([Finding(dataset.name, FindingKind.ERROR, "observe", "error",
-                                       f"{dataset.name} could not be observed ({kind})", obs.error or "",
-                                       details={"error_kind": kind, "change_key": kind})],
-                              Coverage(observed=False))
+        return DatasetVerdict(
+            [
+                Finding(
+                    dataset.name,
+                    FindingKind.ERROR,
+                    "observe",
+                    "error",
+                    f"{dataset.name} could not be observed ({kind})",
+                    obs.error or "",
+                    details={"error_kind": kind, "change_key": kind},
+                )
+            ],
+            Coverage(observed=False),
+        )
     past = [o for o in history.observations.get(dataset.name, ()) if o.as_of < as_of]
     notes: list[str] = []
     findings: list[Finding] = []
@@ -172,7 +217,9 @@ def evaluate_dataset(dataset: DatasetConfig, result: DatasetResult, history: Eva
         notes.append(freshness.note)
     stale = None
     if freshness.breached:
-        stale = freshness_finding(dataset.name, freshness, dataset.severity if freshness.level == "error" else "warn")
+        stale = freshness_finding(
+            dataset.name, freshness, dataset.severity if freshness.level == "error" else "warn"
+        )
         findings.append(stale)
 
     volume: MetricJudgement | None = None
@@ -188,10 +235,13 @@ def evaluate_dataset(dataset: DatasetConfig, result: DatasetResult, history: Eva
     findings.extend(_check_findings(dataset, checks))
     findings = _suppress(dataset, findings, notes)
     coverage = Coverage(
-        observed=True, freshness=freshness.level != "unknown", schema=bool(obs.columns),
+        observed=True,
+        freshness=freshness.level != "unknown",
+        schema=bool(obs.columns),
         volume=not dataset.anomaly.enabled or volume is not None,
         columns=result.profile is not None or not dataset.anomaly.enabled or not dataset.anomaly.columns,
-        checks=checks_ran and "checks" not in result.stage_errors)
+        checks=checks_ran and "checks" not in result.stage_errors,
+    )
     return DatasetVerdict(findings, coverage, notes)
 
 
@@ -199,8 +249,12 @@ def _timezone(dataset: DatasetConfig) -> str:
     return dataset.sla.expected_by.timezone if dataset.sla and dataset.sla.expected_by else "UTC"
 
 
-def _schema(dataset: DatasetConfig, result: DatasetResult, baseline: tuple[ColumnInfo, ...] | None,
-            checks: list[CheckResult]) -> Finding | None:
+def _schema(
+    dataset: DatasetConfig,
+    result: DatasetResult,
+    baseline: tuple[ColumnInfo, ...] | None,
+    checks: list[CheckResult],
+) -> Finding | None:
     """Changes against the accepted baseline; a failed Soda schema check is folded in (removed from `checks`)."""
     obs = result.observation
     if not baseline or not obs.columns:
@@ -214,44 +268,65 @@ def _schema(dataset: DatasetConfig, result: DatasetResult, baseline: tuple[Colum
             extra[key] = obs.details[key]
     folded = [c for c in checks if c.check_type == "schema" and c.outcome != CheckOutcome.PASS]
     if folded:
-        extra["soda_schema_check"] = [{"name": c.name, "outcome": c.outcome.value, "message": c.message}
-                                      for c in folded]
+        extra["soda_schema_check"] = [
+            {"name": c.name, "outcome": c.outcome.value, "message": c.message} for c in folded
+        ]
         for check in folded:
             checks.remove(check)
     return schema_finding(dataset.name, changes, dataset.severity, extra)
 
 
-def _freshness(dataset: DatasetConfig, result: DatasetResult, past: Sequence[StoredObservation],
-               as_of: datetime) -> FreshnessVerdict:
+def _freshness(
+    dataset: DatasetConfig, result: DatasetResult, past: Sequence[StoredObservation], as_of: datetime
+) -> FreshnessVerdict:
     obs = result.observation
     last_updated, method = obs.last_updated, obs.last_updated_method
     if last_updated is None and dataset.sla is not None:
         last_updated = last_change_from_history(
-            obs.row_count, as_of, [(o.as_of, o.row_count) for o in past if o.error is None])
+            obs.row_count, as_of, [(o.as_of, o.row_count) for o in past if o.error is None]
+        )
         method = "row_count_history" if last_updated else None
     return evaluate_freshness(dataset.sla, last_updated, method, as_of)
 
 
-def _volume(dataset: DatasetConfig, result: DatasetResult, past: Sequence[StoredObservation], as_of: datetime,
-            settings: DetectorSettings) -> MetricJudgement | None:
+def _volume(
+    dataset: DatasetConfig,
+    result: DatasetResult,
+    past: Sequence[StoredObservation],
+    as_of: datetime,
+    settings: DetectorSettings,
+) -> MetricJudgement | None:
     obs = result.observation
     if obs.row_count is None:
         return None
-    history = [Point(o.as_of, float(o.row_count)) for o in past if o.error is None and o.row_count is not None]
+    history = [
+        Point(o.as_of, float(o.row_count)) for o in past if o.error is None and o.row_count is not None
+    ]
     due = load_due(dataset.sla, as_of - dataset.anomaly.period, as_of)
     return judge_volume(history, Point(as_of, float(obs.row_count)), settings, load_due=due)
 
 
-def _columns(dataset: DatasetConfig, result: DatasetResult, history: EvaluationHistory, as_of: datetime,
-             settings: DetectorSettings) -> list[MetricJudgement]:
+def _columns(
+    dataset: DatasetConfig,
+    result: DatasetResult,
+    history: EvaluationHistory,
+    as_of: datetime,
+    settings: DetectorSettings,
+) -> list[MetricJudgement]:
     profile = result.profile
     assert profile is not None
     past = history.profiles.get(dataset.name, {})
     judged: list[MetricJudgement] = []
     for column in profile.columns:
         stats = column.stats
-        current = ColumnPoint(as_of, profile.row_count, _int(stats.get("null_count")), _float(stats.get("null_ratio")),
-                              _int(stats.get("distinct_count")), profile.window_start is not None)
+        current = ColumnPoint(
+            as_of,
+            profile.row_count,
+            _int(stats.get("null_count")),
+            _float(stats.get("null_ratio")),
+            _int(stats.get("distinct_count")),
+            profile.window_start is not None,
+        )
         judged.extend(judge_column(column.column, past.get(column.column, ()), current, settings))
     return judged
 
@@ -264,14 +339,26 @@ def _float(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _fold_anomalies(dataset: DatasetConfig, volume: MetricJudgement | None, columns: list[MetricJudgement],
-                    stale: Finding | None, schema: Finding | None, checks: list[CheckResult]) -> list[Finding]:
+def _fold_anomalies(
+    dataset: DatasetConfig,
+    volume: MetricJudgement | None,
+    columns: list[MetricJudgement],
+    stale: Finding | None,
+    schema: Finding | None,
+    checks: list[CheckResult],
+) -> list[Finding]:
     """Anomaly findings, one per problem: consequences are listed under their cause instead."""
-    changed = {name for change in (schema.details.get("changes", []) if schema else [])
-               for name in (change.get("column"), change.get("before")) if name}
+    changed = {
+        name
+        for change in (schema.details.get("changes", []) if schema else [])
+        for name in (change.get("column"), change.get("before"))
+        if name
+    }
     severity = dataset.anomaly.severity
     findings: list[Finding] = []
-    volume_direction = volume.judgement.direction if volume is not None and volume.judgement.is_anomaly else None
+    volume_direction = (
+        volume.judgement.direction if volume is not None and volume.judgement.is_anomaly else None
+    )
     cause: Finding | None = None
     if volume_direction == "drop" and stale is not None:
         assert volume is not None
@@ -281,8 +368,13 @@ def _fold_anomalies(dataset: DatasetConfig, volume: MetricJudgement | None, colu
         assert volume is not None
         cause = anomaly_finding(dataset.name, volume, severity)
         findings.append(cause)
-        for check in [c for c in checks if c.origin == "generated" and c.check_type == "row_count"
-                      and c.outcome in (CheckOutcome.FAIL, CheckOutcome.WARN)]:
+        for check in [
+            c
+            for c in checks
+            if c.origin == "generated"
+            and c.check_type == "row_count"
+            and c.outcome in (CheckOutcome.FAIL, CheckOutcome.WARN)
+        ]:
             checks.remove(check)
             _relate(cause, _check_finding(dataset, check))
     consequence = volume_direction or ("drop" if stale is not None else None)
@@ -302,13 +394,22 @@ def _fold_anomalies(dataset: DatasetConfig, volume: MetricJudgement | None, colu
 def _relate(cause: Finding, consequence: Finding) -> None:
     """List a consequence under its cause's details (the finding itself is not raised)."""
     cause.details.setdefault("related", []).append(
-        {"kind": consequence.kind.value, "subject": consequence.subject, "title": consequence.title,
-         "observed": consequence.observed, "expected": consequence.expected})
+        {
+            "kind": consequence.kind.value,
+            "subject": consequence.subject,
+            "title": consequence.title,
+            "observed": consequence.observed,
+            "expected": consequence.expected,
+        }
+    )
 
 
 def _check_findings(dataset: DatasetConfig, checks: Sequence[CheckResult]) -> list[Finding]:
-    return [_check_finding(dataset, c) for c in checks
-            if c.outcome in (CheckOutcome.FAIL, CheckOutcome.WARN, CheckOutcome.ERROR)]
+    return [
+        _check_finding(dataset, c)
+        for c in checks
+        if c.outcome in (CheckOutcome.FAIL, CheckOutcome.WARN, CheckOutcome.ERROR)
+    ]
 
 
 def _check_finding(dataset: DatasetConfig, check: CheckResult) -> Finding:
@@ -316,11 +417,22 @@ def _check_finding(dataset: DatasetConfig, check: CheckResult) -> Finding:
     severity = "error" if errored else ("warn" if check.outcome == CheckOutcome.WARN else dataset.severity)
     observed = None if check.observed_value is None else f"{check.observed_value:g}"
     return Finding(
-        dataset.name, FindingKind.CHECK, check.name, severity,
-        f"{dataset.name}: check {check.name} {'errored' if errored else 'failed'}", check.message,
-        observed=observed, expected=check.threshold,
-        details={"check_type": check.check_type, "column": check.column, "origin": check.origin,
-                 "outcome": check.outcome.value, "change_key": check.outcome.value})
+        dataset.name,
+        FindingKind.CHECK,
+        check.name,
+        severity,
+        f"{dataset.name}: check {check.name} {'errored' if errored else 'failed'}",
+        check.message,
+        observed=observed,
+        expected=check.threshold,
+        details={
+            "check_type": check.check_type,
+            "column": check.column,
+            "origin": check.origin,
+            "outcome": check.outcome.value,
+            "change_key": check.outcome.value,
+        },
+    )
 
 
 def _suppress(dataset: DatasetConfig, findings: list[Finding], notes: list[str]) -> list[Finding]:

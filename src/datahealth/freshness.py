@@ -63,8 +63,10 @@ class HolidayCalendar:
                 else:
                     dates.add(date.fromisoformat(entry))
             except ValueError as exc:
-                raise ValueError(f"holiday {entry!r} is not a date: use 2026-12-24, 12-25 (every year) "
-                                 f"or 2026-12-24..2026-12-31 ({exc})") from None
+                raise ValueError(
+                    f"holiday {entry!r} is not a date: use 2026-12-24, 12-25 (every year) "
+                    f"or 2026-12-24..2026-12-31 ({exc})"
+                ) from None
         return cls(frozenset(dates), frozenset(yearly), tuple(ranges))
 
     def __bool__(self) -> bool:
@@ -97,8 +99,13 @@ class HolidayCalendar:
 class Schedule:
     """The deadlines of an `expected_by` schedule, as UTC instants, holidays skipped."""
 
-    def __init__(self, cron: str, timezone: str = "UTC", grace: timedelta = timedelta(0),
-                 holidays: HolidayCalendar | None = None) -> None:
+    def __init__(
+        self,
+        cron: str,
+        timezone: str = "UTC",
+        grace: timedelta = timedelta(0),
+        holidays: HolidayCalendar | None = None,
+    ) -> None:
         self.cron = cron
         self.tz = ZoneInfo(timezone)
         self.grace = grace
@@ -170,16 +177,22 @@ class FreshnessVerdict:
         return ""
 
 
-def evaluate_freshness(sla: FreshnessSla | None, last_updated: datetime | None, method: str | None,
-                       as_of: datetime) -> FreshnessVerdict:
+def evaluate_freshness(
+    sla: FreshnessSla | None, last_updated: datetime | None, method: str | None, as_of: datetime
+) -> FreshnessVerdict:
     """Judge the lag at `as_of` against the SLA (no SLA or no known last update: nothing to judge)."""
     lag = None if last_updated is None else (as_of - last_updated).total_seconds()
     if sla is None:
         return FreshnessVerdict("ok", lag, last_updated, method)
     if last_updated is None or lag is None:
-        return FreshnessVerdict("unknown", None, None, method,
-                                note="freshness unknown: no timestamp_column, file times, loaded_at_query or "
-                                     "row-count change in history")
+        return FreshnessVerdict(
+            "unknown",
+            None,
+            None,
+            method,
+            note="freshness unknown: no timestamp_column, file times, loaded_at_query or "
+            "row-count change in history",
+        )
     holidays = HolidayCalendar.parse(sla.holidays)
     tz = ZoneInfo(sla.expected_by.timezone) if sla.expected_by else ZoneInfo("UTC")
     effective = lag - holidays.overlap_seconds(last_updated, as_of, tz) if lag > 0 else lag
@@ -189,25 +202,54 @@ def evaluate_freshness(sla: FreshnessSla | None, last_updated: datetime | None, 
         missed = schedule.missed_deadline(last_updated, as_of)
         upcoming = schedule.next_after(as_of)
         if missed is None:
-            return FreshnessVerdict("ok", lag, last_updated, method, effective, next_deadline=upcoming, note=note)
+            return FreshnessVerdict(
+                "ok", lag, last_updated, method, effective, next_deadline=upcoming, note=note
+            )
         error_after = sla.error_after.total_seconds() if sla.error_after else None
         if error_after is None or effective > error_after:
-            return FreshnessVerdict("error", lag, last_updated, method, effective,
-                                    "error_after" if error_after is not None else "expected_by", error_after,
-                                    missed, upcoming, note)
-        return FreshnessVerdict("warn", lag, last_updated, method, effective, "expected_by", None, missed,
-                                upcoming, note)
+            return FreshnessVerdict(
+                "error",
+                lag,
+                last_updated,
+                method,
+                effective,
+                "error_after" if error_after is not None else "expected_by",
+                error_after,
+                missed,
+                upcoming,
+                note,
+            )
+        return FreshnessVerdict(
+            "warn", lag, last_updated, method, effective, "expected_by", None, missed, upcoming, note
+        )
     if sla.error_after is not None and effective > sla.error_after.total_seconds():
-        return FreshnessVerdict("error", lag, last_updated, method, effective, "error_after",
-                                sla.error_after.total_seconds(), note=note)
+        return FreshnessVerdict(
+            "error",
+            lag,
+            last_updated,
+            method,
+            effective,
+            "error_after",
+            sla.error_after.total_seconds(),
+            note=note,
+        )
     if sla.warn_after is not None and effective > sla.warn_after.total_seconds():
-        return FreshnessVerdict("warn", lag, last_updated, method, effective, "warn_after",
-                                sla.warn_after.total_seconds(), note=note)
+        return FreshnessVerdict(
+            "warn",
+            lag,
+            last_updated,
+            method,
+            effective,
+            "warn_after",
+            sla.warn_after.total_seconds(),
+            note=note,
+        )
     return FreshnessVerdict("ok", lag, last_updated, method, effective, note=note)
 
 
-def last_change_from_history(row_count: int | None, as_of: datetime,
-                             history: Sequence[tuple[datetime, int | None]]) -> datetime | None:
+def last_change_from_history(
+    row_count: int | None, as_of: datetime, history: Sequence[tuple[datetime, int | None]]
+) -> datetime | None:
     """When the row count last changed, from earlier runs (oldest first): the fallback last-updated time.
 
     For tables with no timestamp column, file times or `loaded_at_query`. The answer is the first run
@@ -240,24 +282,44 @@ def load_due(sla: FreshnessSla | None, start: datetime, end: datetime) -> bool:
 def freshness_finding(dataset: str, verdict: FreshnessVerdict, severity: str) -> Finding:
     """The SLA-breach finding: how old the newest data is, and which part of the SLA that breaks."""
     lag = format_duration(verdict.lag_seconds)
-    newest = f"newest data {verdict.last_updated:%Y-%m-%d %H:%M} UTC" if verdict.last_updated else "newest data unknown"
+    newest = (
+        f"newest data {verdict.last_updated:%Y-%m-%d %H:%M} UTC"
+        if verdict.last_updated
+        else "newest data unknown"
+    )
     method = f" (from {verdict.method.replace('_', ' ')})" if verdict.method else ""
     if verdict.missed_deadline is not None:
-        title = f"{dataset} is late: no new data for the {verdict.missed_deadline:%a %Y-%m-%d %H:%M} UTC deadline"
+        title = (
+            f"{dataset} is late: no new data for the {verdict.missed_deadline:%a %Y-%m-%d %H:%M} UTC deadline"
+        )
     else:
         title = f"{dataset} is stale: last updated {lag} ago"
     message = f"{newest}{method}, {lag} old; SLA {verdict.limit}: {verdict.expected_text()}"
-    if verdict.effective_lag_seconds is not None and verdict.lag_seconds is not None \
-            and verdict.effective_lag_seconds < verdict.lag_seconds:
+    if (
+        verdict.effective_lag_seconds is not None
+        and verdict.lag_seconds is not None
+        and verdict.effective_lag_seconds < verdict.lag_seconds
+    ):
         message += f" (holidays not counted: {format_duration(verdict.effective_lag_seconds)})"
     details = {
-        "lag_seconds": verdict.lag_seconds, "effective_lag_seconds": verdict.effective_lag_seconds,
-        "limit": verdict.limit, "limit_seconds": verdict.limit_seconds,
+        "lag_seconds": verdict.lag_seconds,
+        "effective_lag_seconds": verdict.effective_lag_seconds,
+        "limit": verdict.limit,
+        "limit_seconds": verdict.limit_seconds,
         "last_updated": verdict.last_updated.isoformat() if verdict.last_updated else None,
         "last_updated_method": verdict.method,
         "missed_deadline": verdict.missed_deadline.isoformat() if verdict.missed_deadline else None,
         "next_deadline": verdict.next_deadline.isoformat() if verdict.next_deadline else None,
         "change_key": verdict.level,
     }
-    return Finding(dataset, FindingKind.FRESHNESS, "sla", severity, title, message, observed=lag,
-                   expected=verdict.expected_text(), details=details)
+    return Finding(
+        dataset,
+        FindingKind.FRESHNESS,
+        "sla",
+        severity,
+        title,
+        message,
+        observed=lag,
+        expected=verdict.expected_text(),
+        details=details,
+    )

@@ -33,8 +33,23 @@ from datahealth.findings import (
 )
 
 # The finding's details an incident keeps (the rest, e.g. an anomaly's history, stays with the finding).
-_KEPT_DETAILS = ("change_key", "metric", "column", "direction", "low", "high", "expected_range", "changes",
-                 "check_type", "outcome", "lag_seconds", "limit", "missed_deadline", "error_kind", "origin")
+_KEPT_DETAILS = (
+    "change_key",
+    "metric",
+    "column",
+    "direction",
+    "low",
+    "high",
+    "expected_range",
+    "changes",
+    "check_type",
+    "outcome",
+    "lag_seconds",
+    "limit",
+    "missed_deadline",
+    "error_kind",
+    "origin",
+)
 
 
 @dataclass(frozen=True)
@@ -73,10 +88,21 @@ def incident_details(finding: Finding) -> dict[str, Any]:
 def new_incident(finding: Finding, at: datetime) -> Incident:
     """An incident for a finding seen for the first time (id 0 until the store assigns one)."""
     return Incident(
-        id=0, fingerprint=finding.fingerprint, dataset=finding.dataset, kind=finding.kind.value,
-        subject=finding.subject, severity=finding.severity, status=IncidentStatus.OPEN, title=finding.title,
-        message=finding.message, opened_at=at, updated_at=at, last_seen_at=at, occurrences=1,
-        details=incident_details(finding))
+        id=0,
+        fingerprint=finding.fingerprint,
+        dataset=finding.dataset,
+        kind=finding.kind.value,
+        subject=finding.subject,
+        severity=finding.severity,
+        status=IncidentStatus.OPEN,
+        title=finding.title,
+        message=finding.message,
+        opened_at=at,
+        updated_at=at,
+        last_seen_at=at,
+        occurrences=1,
+        details=incident_details(finding),
+    )
 
 
 def continue_incident(incident: Incident, finding: Finding, at: datetime) -> IncidentChange:
@@ -90,15 +116,27 @@ def continue_incident(incident: Incident, finding: Finding, at: datetime) -> Inc
     if not reasons and old_key is not None and new_key is not None and old_key != new_key:
         reasons.append("what is wrong changed")
     status, quiet_until, acknowledged_by = incident.status, incident.quiet_until, incident.acknowledged_by
-    if status in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.SNOOZED) and quiet_until is not None \
-            and at >= quiet_until:
+    if (
+        status in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.SNOOZED)
+        and quiet_until is not None
+        and at >= quiet_until
+    ):
         reasons.append(f"{status.value} period ended, still failing")
         status, quiet_until, acknowledged_by = IncidentStatus.OPEN, None, None
     event = IncidentEvent.CHANGED if reasons else IncidentEvent.ONGOING
     updated = dataclasses.replace(
-        incident, severity=finding.severity, status=status, title=finding.title, message=finding.message,
-        updated_at=at if reasons else incident.updated_at, last_seen_at=at, occurrences=incident.occurrences + 1,
-        quiet_until=quiet_until, acknowledged_by=acknowledged_by, details=incident_details(finding))
+        incident,
+        severity=finding.severity,
+        status=status,
+        title=finding.title,
+        message=finding.message,
+        updated_at=at if reasons else incident.updated_at,
+        last_seen_at=at,
+        occurrences=incident.occurrences + 1,
+        quiet_until=quiet_until,
+        acknowledged_by=acknowledged_by,
+        details=incident_details(finding),
+    )
     return IncidentChange(updated, event, finding, previous, "; ".join(reasons))
 
 
@@ -116,8 +154,12 @@ def _worst_per_fingerprint(findings: Iterable[Finding]) -> dict[str, Finding]:
     return chosen
 
 
-def plan_changes(findings: Sequence[Finding], open_incidents: Sequence[Incident],
-                 coverage: Mapping[str, Coverage], at: datetime) -> list[IncidentChange]:
+def plan_changes(
+    findings: Sequence[Finding],
+    open_incidents: Sequence[Incident],
+    coverage: Mapping[str, Coverage],
+    at: datetime,
+) -> list[IncidentChange]:
     """What happens to every incident this run touches (see the module docstring for the rules)."""
     current: dict[str, Incident] = {}
     for incident in sorted(open_incidents, key=lambda i: i.id):
@@ -151,16 +193,22 @@ def open_after(open_incidents: Sequence[Incident], changes: Sequence[IncidentCha
     return sorted(current.values(), key=lambda i: (i.dataset, i.opened_at, i.id))
 
 
-def quiet(incident: Incident, now: datetime, *, duration: timedelta | None, by: str | None,
-          snooze: bool) -> Incident:
+def quiet(
+    incident: Incident, now: datetime, *, duration: timedelta | None, by: str | None, snooze: bool
+) -> Incident:
     """Acknowledge (someone is on it) or snooze (not now) an open incident; alerts stay quiet meanwhile."""
     if not incident.is_open:
-        raise ValueError(f"incident {incident.id} is resolved; there is nothing to {'snooze' if snooze else 'acknowledge'}")
+        raise ValueError(
+            f"incident {incident.id} is resolved; there is nothing to {'snooze' if snooze else 'acknowledge'}"
+        )
     if duration is not None and duration.total_seconds() <= 0:
         raise ValueError("--for must be longer than zero, e.g. 4h")
     if snooze and duration is None:
         raise ValueError("snooze needs --for, e.g. --for 4h")
     return dataclasses.replace(
-        incident, status=IncidentStatus.SNOOZED if snooze else IncidentStatus.ACKNOWLEDGED,
-        quiet_until=None if duration is None else now + duration, updated_at=now,
-        acknowledged_by=by if not snooze else incident.acknowledged_by)
+        incident,
+        status=IncidentStatus.SNOOZED if snooze else IncidentStatus.ACKNOWLEDGED,
+        quiet_until=None if duration is None else now + duration,
+        updated_at=now,
+        acknowledged_by=by if not snooze else incident.acknowledged_by,
+    )

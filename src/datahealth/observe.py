@@ -11,18 +11,26 @@ from datahealth.results import ErrorKind, Observation, TableMeta, utc_now
 from datahealth.sources.base import DatasetError, Source
 
 
-def error_observation(dataset: DatasetConfig, as_of: datetime, error: BaseException, duration: float = 0.0) -> Observation:
+def error_observation(
+    dataset: DatasetConfig, as_of: datetime, error: BaseException, duration: float = 0.0
+) -> Observation:
     """An observation recording why the dataset could not be observed (one line, secrets masked)."""
     kind = error.kind if isinstance(error, DatasetError) else ErrorKind.INTERNAL
     message = str(error) if isinstance(error, DatasetError) else f"{type(error).__name__}: {error}"
     return Observation(
-        dataset=dataset.name, source=dataset.source, as_of=as_of, observed_at=utc_now(),
-        duration_seconds=duration, error=redact(message.splitlines()[0] if message else type(error).__name__),
+        dataset=dataset.name,
+        source=dataset.source,
+        as_of=as_of,
+        observed_at=utc_now(),
+        duration_seconds=duration,
+        error=redact(message.splitlines()[0] if message else type(error).__name__),
         error_kind=kind,
     )
 
 
-def observe_dataset(source: Source, dataset: DatasetConfig, meta: TableMeta | DatasetError, as_of: datetime) -> Observation:
+def observe_dataset(
+    source: Source, dataset: DatasetConfig, meta: TableMeta | DatasetError, as_of: datetime
+) -> Observation:
     """Measure one dataset; any failure becomes an error observation instead of an exception."""
     started = time.perf_counter()
     if isinstance(meta, DatasetError):
@@ -38,8 +46,15 @@ def observe_dataset(source: Source, dataset: DatasetConfig, meta: TableMeta | Da
     if meta.kind != "table":
         details["kind"] = meta.kind
     return Observation(
-        dataset=dataset.name, source=dataset.source, as_of=as_of, observed_at=utc_now(),
-        duration_seconds=time.perf_counter() - started, row_count=measurement.row_count,
-        row_count_method=measurement.row_count_method, last_updated=measurement.last_updated,
-        last_updated_method=measurement.last_updated_method, columns=meta.columns, details=details,
+        dataset=dataset.name,
+        source=dataset.source,
+        as_of=as_of,
+        observed_at=utc_now(),
+        duration_seconds=time.perf_counter() - started,
+        row_count=measurement.row_count,
+        row_count_method=measurement.row_count_method,
+        last_updated=measurement.last_updated,
+        last_updated_method=measurement.last_updated_method,
+        columns=meta.columns,
+        details=details,
     )

@@ -15,7 +15,9 @@ import threading
 _MASK = "***"
 _MIN_SECRET_LENGTH = 3  # shorter values would blank out ordinary text (ports, single letters)
 _URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<secret>[^@\s/]+)@")
-_KEY_VALUE = re.compile(r"(?i)\b(?P<key>password|passwd|pwd|token|secret|api_key)(?P<sep>\s*[=:]\s*)(?P<val>[^\s&;,'\"]+)")
+_KEY_VALUE = re.compile(
+    r"(?i)\b(?P<key>password|passwd|pwd|token|secret|api_key)(?P<sep>\s*[=:]\s*)(?P<val>[^\s&;,'\"]+)"
+)
 
 _lock = threading.Lock()
 _secrets: set[str] = set()

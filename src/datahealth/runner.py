@@ -19,15 +19,15 @@ from typing import Any
 
 from datahealth.checks.runner import checks_stage
 from datahealth.config.models import DatasetConfig, Project
+from datahealth.evaluation import evaluate, load_history
+from datahealth.findings import RunEvaluation
 from datahealth.observe import error_observation, observe_dataset
 from datahealth.profiling.stage import profile_due, profile_into
+from datahealth.publish import PublishContext, publish_run
 from datahealth.results import DatasetResult, Status, TableMeta, utc_now
 from datahealth.selection import select_datasets
 from datahealth.sources import DatasetError, open_source
 from datahealth.sources.base import Source
-from datahealth.evaluation import evaluate, load_history
-from datahealth.findings import RunEvaluation
-from datahealth.publish import PublishContext, publish_run
 from datahealth.status import health_score
 from datahealth.store import HistoryStore, HistoryStoreError
 from datahealth.store.incidents import record_evaluation
@@ -101,9 +101,18 @@ class RunSummary:
 class MonitorRun:
     """The shared state of one run. Thread-safe: dataset steps run concurrently."""
 
-    def __init__(self, project: Project, datasets: Sequence[DatasetConfig], as_of: datetime, *,
-                 store: HistoryStore | None = None, options: RunOptions = RunOptions(), tier: str | None = None,
-                 flow_run_id: str | None = None, run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        datasets: Sequence[DatasetConfig],
+        as_of: datetime,
+        *,
+        store: HistoryStore | None = None,
+        options: RunOptions = RunOptions(),
+        tier: str | None = None,
+        flow_run_id: str | None = None,
+        run_id: str | None = None,
+    ) -> None:
         self.project = project
         self.datasets = list(datasets)
         self.as_of = as_of
@@ -114,8 +123,13 @@ class MonitorRun:
         self._owns_store = store is None
         self.store = store or HistoryStore.open(project.config.history.url, project.root)
         # `run_id` attaches to a run another process started (a Dask worker monitoring its datasets)
-        self.run_id = run_id or self.store.start_run(as_of, tier=tier, selection=[d.name for d in self.datasets],
-                                                     flow_run_id=flow_run_id, datasets_total=len(self.datasets))
+        self.run_id = run_id or self.store.start_run(
+            as_of,
+            tier=tier,
+            selection=[d.name for d in self.datasets],
+            flow_run_id=flow_run_id,
+            datasets_total=len(self.datasets),
+        )
         self._sources: dict[str, Source] = {}
         self._limits: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
@@ -125,8 +139,14 @@ class MonitorRun:
         self.artifacts: dict[str, str] = {}  # what publishers produced, e.g. {"report": path or URL}
 
     @classmethod
-    def plan(cls, project: Project, patterns: Sequence[str] | None = None, tier: str | None = None,
-             as_of: str | datetime | None = None, **kwargs: Any) -> MonitorRun:
+    def plan(
+        cls,
+        project: Project,
+        patterns: Sequence[str] | None = None,
+        tier: str | None = None,
+        as_of: str | datetime | None = None,
+        **kwargs: Any,
+    ) -> MonitorRun:
         return cls(project, select_datasets(project, patterns, tier), parse_as_of(as_of), tier=tier, **kwargs)
 
     # sources ------------------------------------------------------------------------------------
@@ -135,7 +155,9 @@ class MonitorRun:
         with self._lock:
             if name not in self._sources:
                 self._sources[name] = open_source(name, self.project.config.sources[name], self.project.root)
-                self._limits[name] = threading.BoundedSemaphore(self.project.config.sources[name].max_concurrency)
+                self._limits[name] = threading.BoundedSemaphore(
+                    self.project.config.sources[name].max_concurrency
+                )
             return self._sources[name]
 
     def limit(self, source_name: str) -> threading.BoundedSemaphore:
@@ -150,7 +172,9 @@ class MonitorRun:
 
     # steps --------------------------------------------------------------------------------------
 
-    def describe(self, source_name: str, datasets: Sequence[DatasetConfig]) -> dict[str, TableMeta | DatasetError]:
+    def describe(
+        self, source_name: str, datasets: Sequence[DatasetConfig]
+    ) -> dict[str, TableMeta | DatasetError]:
         """Catalog metadata for all of a source's datasets in this run (batched per schema)."""
         try:
             source = self.source(source_name)
@@ -177,7 +201,9 @@ class MonitorRun:
             listener(result)
         return result
 
-    def _run_stages(self, source: Source, dataset: DatasetConfig, meta: TableMeta, result: DatasetResult) -> None:
+    def _run_stages(
+        self, source: Source, dataset: DatasetConfig, meta: TableMeta, result: DatasetResult
+    ) -> None:
         """Profile and check stages; each stage's failure is recorded on the result, not raised."""
         # --- profile stage (issue 3) ---
         if self.options.profile and profile_due(dataset, self.store, self.as_of):
@@ -185,7 +211,9 @@ class MonitorRun:
                 profile_into(result, source, dataset, meta, self.as_of)
         # --- checks stage (issue 4) ---
         if self.options.checks:
-            with self.limit(dataset.source):  # one Soda scan per dataset, within the source's concurrency limit
+            with self.limit(
+                dataset.source
+            ):  # one Soda scan per dataset, within the source's concurrency limit
                 checks_stage(self.project, dataset, source, meta, self.as_of, self.store, result)
 
     def failed_result(self, dataset: DatasetConfig, error: BaseException) -> DatasetResult:
@@ -202,14 +230,27 @@ class MonitorRun:
         summary.health_score = evaluation.health_score  # from open incidents, like the statuses
         if self.options.publish:
             context = PublishContext(
-                project=self.project, store=self.store, run_id=self.run_id, as_of=self.as_of,
-                datasets=self.datasets, results=results, evaluation=evaluation, summary=summary,
-                options=self.options, flow_run_url=self.flow_run_url)
+                project=self.project,
+                store=self.store,
+                run_id=self.run_id,
+                as_of=self.as_of,
+                datasets=self.datasets,
+                results=results,
+                evaluation=evaluation,
+                summary=summary,
+                options=self.options,
+                flow_run_url=self.flow_run_url,
+            )
             summary.warnings.extend(publish_run(context))
             self.artifacts = dict(context.artifacts)
-        self.store.finish_run(self.run_id, status="completed", datasets_failed=len(summary.errored),
-                              duration_seconds=summary.duration_seconds, health_score=summary.health_score,
-                              summary={"counts": summary.counts, "warnings": summary.warnings})
+        self.store.finish_run(
+            self.run_id,
+            status="completed",
+            datasets_failed=len(summary.errored),
+            duration_seconds=summary.duration_seconds,
+            health_score=summary.health_score,
+            summary={"counts": summary.counts, "warnings": summary.warnings},
+        )
         try:  # history retention: a real prune at most once a day (HistoryStore.prune_expired)
             self.store.prune_expired(self.project.config.history.retention_days, self.as_of)
         except HistoryStoreError as exc:  # the run is recorded; pruning can wait for the next one
@@ -226,19 +267,31 @@ class MonitorRun:
         datasets = []
         for result in sorted(results, key=lambda r: r.dataset):
             obs = result.observation
-            datasets.append(DatasetSummary(
-                dataset=obs.dataset, status=statuses[obs.dataset].value, rows=obs.row_count,
-                last_updated=obs.last_updated.isoformat() if obs.last_updated else None,
-                freshness_lag_seconds=obs.freshness_lag_seconds, checks_failed=result.checks_failed,
-                error=obs.error, error_kind=obs.error_kind.value if obs.error_kind else None))
+            datasets.append(
+                DatasetSummary(
+                    dataset=obs.dataset,
+                    status=statuses[obs.dataset].value,
+                    rows=obs.row_count,
+                    last_updated=obs.last_updated.isoformat() if obs.last_updated else None,
+                    freshness_lag_seconds=obs.freshness_lag_seconds,
+                    checks_failed=result.checks_failed,
+                    error=obs.error,
+                    error_kind=obs.error_kind.value if obs.error_kind else None,
+                )
+            )
         counts = {s.value: 0 for s in Status}
         for status in statuses.values():
             counts[status.value] += 1
         return RunSummary(
-            run_id=self.run_id, as_of=self.as_of.isoformat(), started_at=self.started_at.isoformat(),
+            run_id=self.run_id,
+            as_of=self.as_of.isoformat(),
+            started_at=self.started_at.isoformat(),
             duration_seconds=round(time.perf_counter() - self._started, 3),
-            health_score=health_score(list(statuses.values())), counts=counts, datasets=datasets,
-            warnings=list(self.warnings))
+            health_score=health_score(list(statuses.values())),
+            counts=counts,
+            datasets=datasets,
+            warnings=list(self.warnings),
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -249,15 +302,24 @@ class MonitorRun:
             self.store.close()
 
 
-def run_monitor(project: Project, patterns: Sequence[str] | None = None, *, tier: str | None = None,
-                as_of: str | datetime | None = None, options: RunOptions = RunOptions(),
-                store: HistoryStore | None = None, max_workers: int = 8) -> RunSummary:
+def run_monitor(
+    project: Project,
+    patterns: Sequence[str] | None = None,
+    *,
+    tier: str | None = None,
+    as_of: str | datetime | None = None,
+    options: RunOptions = RunOptions(),
+    store: HistoryStore | None = None,
+    max_workers: int = 8,
+) -> RunSummary:
     """Run every step in this process with a thread pool (no Prefect): tests, benchmarks, the demo backfill."""
     run = MonitorRun.plan(project, patterns, tier, as_of, options=options, store=store)
     try:
         with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="datahealth") as pool:
             grouped = run.by_source()
-            catalogs = dict(zip(grouped, pool.map(lambda item: run.describe(*item), grouped.items()), strict=True))
+            catalogs = dict(
+                zip(grouped, pool.map(lambda item: run.describe(*item), grouped.items()), strict=True)
+            )
             results = list(pool.map(lambda d: run.monitor(d, catalogs[d.source][d.name]), run.datasets))
         return run.finish(results)
     finally:

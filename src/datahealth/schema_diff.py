@@ -68,8 +68,11 @@ def diff_columns(baseline: Sequence[ColumnInfo], current: Sequence[ColumnInfo]) 
         if normalize_type(old.data_type) != normalize_type(new.data_type):
             changes.append(SchemaChange("type_changed", name, old.data_type, new.data_type))
         if old.nullable is not None and new.nullable is not None and old.nullable != new.nullable:
-            changes.append(SchemaChange("nullability_changed", name, _nullability(old.nullable),
-                                        _nullability(new.nullable)))
+            changes.append(
+                SchemaChange(
+                    "nullability_changed", name, _nullability(old.nullable), _nullability(new.nullable)
+                )
+            )
     removed = [before[n] for n in before if n not in after]
     added = [after[n] for n in after if n not in before]
     for old_index, old in list(removed):
@@ -83,10 +86,14 @@ def diff_columns(baseline: Sequence[ColumnInfo], current: Sequence[ColumnInfo]) 
     return changes
 
 
-def _rename_partner(index: int, old: ColumnInfo, added: list[tuple[int, ColumnInfo]]) -> tuple[int, ColumnInfo] | None:
+def _rename_partner(
+    index: int, old: ColumnInfo, added: list[tuple[int, ColumnInfo]]
+) -> tuple[int, ColumnInfo] | None:
     same_type = [(i, c) for i, c in added if normalize_type(c.data_type) == normalize_type(old.data_type)]
-    scored = [(difflib.SequenceMatcher(None, old.name.lower(), c.name.lower()).ratio(), i == index, (i, c))
-              for i, c in same_type]
+    scored = [
+        (difflib.SequenceMatcher(None, old.name.lower(), c.name.lower()).ratio(), i == index, (i, c))
+        for i, c in same_type
+    ]
     good = [s for s in scored if s[0] >= RENAME_SIMILARITY or s[1]]
     if not good:
         return None
@@ -97,8 +104,9 @@ def _nullability(nullable: bool) -> str:
     return "nullable" if nullable else "not null"
 
 
-def schema_finding(dataset: str, changes: Sequence[SchemaChange], severity: str,
-                   extra: dict[str, Any] | None = None) -> Finding:
+def schema_finding(
+    dataset: str, changes: Sequence[SchemaChange], severity: str, extra: dict[str, Any] | None = None
+) -> Finding:
     """One finding for all of a dataset's schema changes, each with its before and after."""
     if changes and changes[0].kind == "table_disappeared":
         title = f"{dataset}: the table disappeared"
@@ -107,16 +115,27 @@ def schema_finding(dataset: str, changes: Sequence[SchemaChange], severity: str,
     else:
         title = f"{dataset}: schema changed in {len(changes)} ways"
     message = "; ".join(c.describe() for c in changes)
-    details: dict[str, Any] = {"changes": [c.to_dict() for c in changes],
-                               "change_key": "|".join(sorted(c.key() for c in changes))}
+    details: dict[str, Any] = {
+        "changes": [c.to_dict() for c in changes],
+        "change_key": "|".join(sorted(c.key() for c in changes)),
+    }
     if extra:
         details.update(extra)
     odd_files = [str(f) for f in details.get("files_with_other_schema") or []]
     if odd_files:  # a lake dataset: the union of all files shows the drift while any drifted file remains
         shown = ", ".join("/".join(f.replace("\\", "/").split("/")[-2:]) for f in odd_files[:3])
-        message += f" (in {len(odd_files)} file{'s' if len(odd_files) != 1 else ''} unlike the rest: {shown}" \
-                   f"{', …' if len(odd_files) > 3 else ''}; rewrite them to revert)"
-    return Finding(dataset, FindingKind.SCHEMA_CHANGE, "schema", severity, title,
-                   message + ". Revert it, or accept it as the new baseline: datahealth schema accept " + dataset,
-                   observed=f"{len(changes)} change{'s' if len(changes) != 1 else ''}",
-                   expected="the accepted schema", details=details)
+        message += (
+            f" (in {len(odd_files)} file{'s' if len(odd_files) != 1 else ''} unlike the rest: {shown}"
+            f"{', …' if len(odd_files) > 3 else ''}; rewrite them to revert)"
+        )
+    return Finding(
+        dataset,
+        FindingKind.SCHEMA_CHANGE,
+        "schema",
+        severity,
+        title,
+        message + ". Revert it, or accept it as the new baseline: datahealth schema accept " + dataset,
+        observed=f"{len(changes)} change{'s' if len(changes) != 1 else ''}",
+        expected="the accepted schema",
+        details=details,
+    )

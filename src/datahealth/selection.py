@@ -12,12 +12,16 @@ class SelectionError(ValueError):
     """The selection matched nothing: almost always a typo, so it is an error rather than an empty run."""
 
 
-def select_datasets(project: Project, patterns: Sequence[str] | None = None, tier: str | None = None) -> list[DatasetConfig]:
+def select_datasets(
+    project: Project, patterns: Sequence[str] | None = None, tier: str | None = None
+) -> list[DatasetConfig]:
     """Datasets whose name matches any of `patterns` (all when none) and that belong to `tier` (any when None).
 
     A dataset belongs to a tier when its `tier:` names it or when it matches the tier's `datasets:`
     patterns (`['*']` makes a metadata-only tier a sweep over everything)."""
-    tier_patterns = (project.config.tiers[tier].datasets or []) if tier and tier in project.config.tiers else []
+    tier_patterns = (
+        (project.config.tiers[tier].datasets or []) if tier and tier in project.config.tiers else []
+    )
     chosen = []
     for dataset in project.datasets:
         if patterns and not any(fnmatch.fnmatchcase(dataset.name, p) for p in patterns):

@@ -19,5 +19,7 @@ def parse_as_of(value: str | datetime | None) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"--as-of {value!r} is not an ISO date or datetime such as 2026-10-05 or 2026-10-05T07:00Z") from None
+        raise ValueError(
+            f"--as-of {value!r} is not an ISO date or datetime such as 2026-10-05 or 2026-10-05T07:00Z"
+        ) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

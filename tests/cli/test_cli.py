@@ -16,11 +16,18 @@ runner = CliRunner()
 
 def small_project(tmp_path: Path) -> Path:
     con = duckdb.connect(str(tmp_path / "wh.duckdb"))
-    con.execute("CREATE TABLE orders AS SELECT range AS id, TIMESTAMP '2026-10-10 05:00:00' AS updated_at FROM range(5)")
+    con.execute(
+        "CREATE TABLE orders AS SELECT range AS id, TIMESTAMP '2026-10-10 05:00:00' AS updated_at FROM range(5)"
+    )
     con.close()
-    return write_project(tmp_path, sources={"wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"}},
-                         datasets={"wh.orders": {"timestamp_column": "updated_at", "sla": {"error_after": "1d"}},
-                                   "wh.gone": {}})
+    return write_project(
+        tmp_path,
+        sources={"wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"}},
+        datasets={
+            "wh.orders": {"timestamp_column": "updated_at", "sla": {"error_after": "1d"}},
+            "wh.gone": {},
+        },
+    )
 
 
 def test_validate_ok_and_unknown_key_exit_codes(tmp_path: Path) -> None:
@@ -35,7 +42,9 @@ def test_validate_ok_and_unknown_key_exit_codes(tmp_path: Path) -> None:
 
 def test_run_then_status_json(tmp_path: Path) -> None:
     project = small_project(tmp_path)
-    result = runner.invoke(app, ["run", "-p", str(project), "--no-prefect", "--no-publish", "--as-of", "2026-10-10T07:00Z"])
+    result = runner.invoke(
+        app, ["run", "-p", str(project), "--no-prefect", "--no-publish", "--as-of", "2026-10-10T07:00Z"]
+    )
     assert result.exit_code == 0, result.output
     assert "wh.gone" in result.output and "not found" in result.output
     status = runner.invoke(app, ["status", "-p", str(project), "--format", "json"])
@@ -45,13 +54,23 @@ def test_run_then_status_json(tmp_path: Path) -> None:
     assert rows["wh.orders"]["freshness_lag_seconds"] == 7200.0
     assert rows["wh.orders"]["last_updated"].startswith("2026-10-10T05:00:00")
     assert rows["wh.gone"]["status"] == "error" and "not found" in rows["wh.gone"]["error"]
-    for key in ("dataset", "status", "rows", "last_updated", "freshness_lag_seconds", "checks_failed", "error"):
+    for key in (
+        "dataset",
+        "status",
+        "rows",
+        "last_updated",
+        "freshness_lag_seconds",
+        "checks_failed",
+        "error",
+    ):
         assert key in rows["wh.orders"]
 
 
 def test_run_fail_on_error_exits_1_and_bad_selection_exits_2(tmp_path: Path) -> None:
     project = small_project(tmp_path)
-    failing = runner.invoke(app, ["run", "-p", str(project), "--no-prefect", "--no-publish", "--fail-on", "error"])
+    failing = runner.invoke(
+        app, ["run", "-p", str(project), "--no-prefect", "--no-publish", "--fail-on", "error"]
+    )
     assert failing.exit_code == 1
     nothing = runner.invoke(app, ["run", "-p", str(project), "--no-prefect", "-d", "wh.nope*"])
     assert nothing.exit_code == 2 and "no dataset matches" in nothing.output
@@ -61,7 +80,9 @@ def test_init_scaffolds_a_valid_project(tmp_path: Path) -> None:
     target = tmp_path / "mon"
     created = runner.invoke(app, ["init", str(target)])
     assert created.exit_code == 0
-    assert (target / "sla_config" / "datasets.yaml").exists() and (target / "flows" / "data_health.py").exists()
+    assert (target / "sla_config" / "datasets.yaml").exists() and (
+        target / "flows" / "data_health.py"
+    ).exists()
     assert (target / ".gitignore").exists()
     assert "flows/data_health.py:data_health" in (target / "prefect.yaml").read_text()
     assert runner.invoke(app, ["validate", "-p", str(target)]).exit_code == 0

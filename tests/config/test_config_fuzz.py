@@ -12,14 +12,55 @@ from hypothesis import strategies as st
 
 from datahealth.config import ConfigError, load_project
 
-KEYS = ["sources", "datasets", "tiers", "history", "publish", "routing", "project", "kind", "url", "root", "sla",
-        "warn_after", "error_after", "expected_by", "cron", "timezone", "path", "table", "tier", "primary_key",
-        "profile", "sample", "checks", "severity", "wh", "wh.orders", "lake.x", "sql", "lake", "match", "owners"]
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**12), st.floats(allow_nan=True),
-                    st.text(max_size=20), st.sampled_from(["sql", "lake", "26h", "sqlite:///x.db", "${UNSET_VAR}", "* * * * *"]))
-values = st.recursive(scalars, lambda children: st.one_of(
-    st.lists(children, max_size=4), st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), children, max_size=5)),
-    max_leaves=25)
+KEYS = [
+    "sources",
+    "datasets",
+    "tiers",
+    "history",
+    "publish",
+    "routing",
+    "project",
+    "kind",
+    "url",
+    "root",
+    "sla",
+    "warn_after",
+    "error_after",
+    "expected_by",
+    "cron",
+    "timezone",
+    "path",
+    "table",
+    "tier",
+    "primary_key",
+    "profile",
+    "sample",
+    "checks",
+    "severity",
+    "wh",
+    "wh.orders",
+    "lake.x",
+    "sql",
+    "lake",
+    "match",
+    "owners",
+]
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10**12),
+    st.floats(allow_nan=True),
+    st.text(max_size=20),
+    st.sampled_from(["sql", "lake", "26h", "sqlite:///x.db", "${UNSET_VAR}", "* * * * *"]),
+)
+values = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), children, max_size=5),
+    ),
+    max_leaves=25,
+)
 documents = st.dictionaries(st.sampled_from(KEYS), values, max_size=6)
 
 

@@ -7,8 +7,15 @@ from datahealth.durations import format_duration, parse_duration
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("15m", timedelta(minutes=15)), ("26h", timedelta(hours=26)), ("1d12h", timedelta(days=1, hours=12)),
-     ("2w", timedelta(weeks=2)), (90, timedelta(seconds=90)), ("1.5h", timedelta(minutes=90)), ("250ms", timedelta(milliseconds=250))],
+    [
+        ("15m", timedelta(minutes=15)),
+        ("26h", timedelta(hours=26)),
+        ("1d12h", timedelta(days=1, hours=12)),
+        ("2w", timedelta(weeks=2)),
+        (90, timedelta(seconds=90)),
+        ("1.5h", timedelta(minutes=90)),
+        ("250ms", timedelta(milliseconds=250)),
+    ],
 )
 def test_parse_duration(text: object, expected: timedelta) -> None:
     assert parse_duration(text) == expected

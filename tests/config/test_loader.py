@@ -41,7 +41,9 @@ def test_repository_demo_project_is_valid() -> None:
 
 
 def test_unknown_key_names_file_line_key_and_suggests_the_right_one(tmp_path: Path) -> None:
-    path = write(tmp_path, "a.yaml", MINIMAL_SOURCES + "datasets:\n  wh.orders:\n    sla:\n      warn_afer: 2h\n")
+    path = write(
+        tmp_path, "a.yaml", MINIMAL_SOURCES + "datasets:\n  wh.orders:\n    sla:\n      warn_afer: 2h\n"
+    )
     [issue] = issues_of(tmp_path)
     assert issue.file == path
     assert issue.key == "datasets.wh.orders.sla.warn_afer"
@@ -51,7 +53,10 @@ def test_unknown_key_names_file_line_key_and_suggests_the_right_one(tmp_path: Pa
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
-    write(tmp_path, "a.yaml", """
+    write(
+        tmp_path,
+        "a.yaml",
+        """
 sources:
   wh:
     kind: sql
@@ -66,7 +71,8 @@ datasets:
   nowhere.table: {}
   lk.files:
     table: t
-""")
+""",
+    )
     write(tmp_path, "b.yaml", "datasets:\n  wh.orders: {}\nhistroy: {}\n")
     issues = issues_of(tmp_path)
     by_key = {i.key: i for i in issues}
@@ -95,14 +101,18 @@ def test_missing_config_directory_says_how_to_start(tmp_path: Path) -> None:
 
 
 def test_env_interpolation_with_default_and_secret_redaction(tmp_path: Path) -> None:
-    write(tmp_path, "a.yaml", """
+    write(
+        tmp_path,
+        "a.yaml",
+        """
 sources:
   wh:
     kind: sql
     url: postgresql+psycopg://monitor:${WH_PASSWORD}@${WH_HOST:-127.0.0.1}:5432/db
 datasets:
   wh.orders: {}
-""")
+""",
+    )
     project = load_project(tmp_path, environ={"WH_PASSWORD": "s3cr3t-pw-value"})
     url = project.config.sources["wh"].url  # type: ignore[union-attr]
     assert url == "postgresql+psycopg://monitor:s3cr3t-pw-value@127.0.0.1:5432/db"
@@ -110,7 +120,11 @@ datasets:
 
 
 def test_wrong_sla_order_and_bad_cron_and_timezone(tmp_path: Path) -> None:
-    write(tmp_path, "a.yaml", MINIMAL_SOURCES + """
+    write(
+        tmp_path,
+        "a.yaml",
+        MINIMAL_SOURCES
+        + """
 datasets:
   wh.a:
     sla: {warn_after: 5h, error_after: 1h}
@@ -119,7 +133,8 @@ datasets:
       expected_by: {cron: "every morning", timezone: Mars/Olympus}
   wh.c:
     sla: {warn_after: soon}
-""")
+""",
+    )
     messages = {i.key: i.message for i in issues_of(tmp_path)}
     assert "warn_after must not be longer than error_after" in messages["datasets.wh.a.sla"]
     assert "not a valid cron expression" in messages["datasets.wh.b.sla.expected_by.cron"]

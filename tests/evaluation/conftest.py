@@ -17,7 +17,15 @@ def orders_database(tmp_path: Path) -> Path:
     with sqlite3.connect(database) as conn:
         conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, updated_at TIMESTAMP)")
         conn.execute("INSERT INTO orders VALUES (1, '2026-10-01 00:00:00')")
-    write_project(tmp_path, {"warehouse": {"kind": "sql", "url": f"sqlite:///{database}"}},
-                  {"warehouse.orders": {"table": "orders", "timestamp_column": "updated_at",
-                                        "sla": {"warn_after": "30h", "error_after": "48h"}}})
+    write_project(
+        tmp_path,
+        {"warehouse": {"kind": "sql", "url": f"sqlite:///{database}"}},
+        {
+            "warehouse.orders": {
+                "table": "orders",
+                "timestamp_column": "updated_at",
+                "sla": {"warn_after": "30h", "error_after": "48h"},
+            }
+        },
+    )
     return database

@@ -31,8 +31,9 @@ START = datetime(2026, 9, 1, 7, 30, tzinfo=UTC)  # a Tuesday
 ROWS = DetectorSettings().with_floors(ROWS_FLOORS)
 
 
-def daily(days: int, value: Callable[[int, datetime, random.Random], float], seed: int = 1,
-          start: datetime = START) -> list[Point]:
+def daily(
+    days: int, value: Callable[[int, datetime, random.Random], float], seed: int = 1, start: datetime = START
+) -> list[Point]:
     rng = random.Random(seed)
     return [Point(start + timedelta(days=d), value(d, start + timedelta(days=d), rng)) for d in range(days)]
 
@@ -134,7 +135,11 @@ def test_hour_of_day_seasonality_across_dst_change_days() -> None:
         local = at.astimezone(berlin).hour
         points.append(Point(at, (900 if 8 <= local < 18 else 100) * rng.uniform(0.9, 1.1)))
     settings = DetectorSettings(timezone="Europe/Berlin", period=timedelta(hours=1)).with_floors(ROWS_FLOORS)
-    dst_days = [i for i, p in enumerate(points) if datetime(2026, 10, 24, tzinfo=UTC) <= p.at < datetime(2026, 10, 28, tzinfo=UTC)]
+    dst_days = [
+        i
+        for i, p in enumerate(points)
+        if datetime(2026, 10, 24, tzinfo=UTC) <= p.at < datetime(2026, 10, 28, tzinfo=UTC)
+    ]
     assert [i for i in dst_days if judge(points[:i], points[i], settings).is_anomaly] == []
     morning = next(i for i in dst_days if points[i].at.astimezone(berlin).hour == 10)
     quiet = judge(points[:morning], Point(points[morning].at, 120.0), settings)
@@ -151,7 +156,11 @@ def test_per_period_pairs_runs_about_one_period_apart() -> None:
     deltas = per_period(counts, timedelta(days=1))
     assert deltas[:2] == [None, None]  # no run about a day earlier yet (half a day is the minimum)
     assert deltas[4] is not None and deltas[4].value == pytest.approx(400.0)
-    assert is_accumulating([1, 2, 2, 3, 5]) and not is_accumulating([5, 5, 5]) and not is_accumulating([3, 1, 4, 1])
+    assert (
+        is_accumulating([1, 2, 2, 3, 5])
+        and not is_accumulating([5, 5, 5])
+        and not is_accumulating([3, 1, 4, 1])
+    )
 
 
 def growing_table(days: int, added: Callable[[int, datetime], float]) -> list[Point]:
@@ -210,10 +219,15 @@ def test_full_refresh_table_is_judged_on_its_row_count() -> None:
 
 
 def test_windowed_null_ratio_spike_then_back_to_normal() -> None:
-    history = [ColumnPoint(START + timedelta(days=d), 20_000, 0, 0.0, 19_000, windowed=True) for d in range(18)]
+    history = [
+        ColumnPoint(START + timedelta(days=d), 20_000, 0, 0.0, 19_000, windowed=True) for d in range(18)
+    ]
     spike = ColumnPoint(START + timedelta(days=18), 20_000, 600, 0.03, 19_000, windowed=True)
     items = {i.metric: i for i in judge_column("customer_id", history, spike, DetectorSettings())}
-    assert items["null_ratio"].judgement.is_anomaly and items["null_ratio"].subject == "column.customer_id.null_ratio"
+    assert (
+        items["null_ratio"].judgement.is_anomaly
+        and items["null_ratio"].subject == "column.customer_id.null_ratio"
+    )
     assert not items["distinct_count"].judgement.is_anomaly
     normal = ColumnPoint(START + timedelta(days=19), 20_000, 0, 0.0, 19_000, windowed=True)
     after = judge_column("customer_id", [*history, spike], normal, DetectorSettings())
@@ -222,9 +236,14 @@ def test_windowed_null_ratio_spike_then_back_to_normal() -> None:
 
 def test_whole_table_profiles_judge_the_rows_added() -> None:
     """3 % nulls in one day's rows barely move a month-old table's ratio; the added rows' ratio shows it."""
-    points = [ColumnPoint(START + timedelta(days=d), 20_000 * (d + 1), 0, 0.0, 20_000 * (d + 1)) for d in range(30)]
+    points = [
+        ColumnPoint(START + timedelta(days=d), 20_000 * (d + 1), 0, 0.0, 20_000 * (d + 1)) for d in range(30)
+    ]
     bad = ColumnPoint(START + timedelta(days=30), 20_000 * 31, 600, 600 / (20_000 * 31), 20_000 * 31)
     items = {i.metric: i for i in judge_column("customer_id", points, bad, DetectorSettings())}
     assert items["null_ratio_added"].judgement.is_anomaly
     assert items["null_ratio_added"].judgement.observed == pytest.approx(0.03)
-    assert items["distinct_added"].metric == "distinct_added" and not items["distinct_added"].judgement.is_anomaly
+    assert (
+        items["distinct_added"].metric == "distinct_added"
+        and not items["distinct_added"].judgement.is_anomaly
+    )

@@ -47,14 +47,21 @@ def test_no_sla_or_unknown_update_gives_no_breach() -> None:
 
 def test_weekday_schedule_is_not_stale_on_sunday() -> None:
     """Loads Mon–Fri by 06:00 Berlin; Friday's load is the newest data all weekend and that is fine."""
-    rule = sla(error_after="2d", expected_by={"cron": "0 6 * * 1-5", "timezone": "Europe/Berlin", "grace": "1h"})
+    rule = sla(
+        error_after="2d", expected_by={"cron": "0 6 * * 1-5", "timezone": "Europe/Berlin", "grace": "1h"}
+    )
     friday_load = datetime(2026, 10, 16, 5, 30, tzinfo=BERLIN)
     sunday_noon = datetime(2026, 10, 18, 12, 0, tzinfo=BERLIN)
     verdict = evaluate_freshness(rule, friday_load, "file_mtime", sunday_noon)
     assert verdict.level == "ok" and verdict.lag_seconds and verdict.lag_seconds > 2 * 86400
     assert verdict.next_deadline == datetime(2026, 10, 19, 6, 0, tzinfo=BERLIN)
     # Monday's load does not come: late once Monday 06:00 + 1h grace has passed, not before.
-    assert evaluate_freshness(rule, friday_load, "file_mtime", datetime(2026, 10, 19, 6, 59, tzinfo=BERLIN)).level == "ok"
+    assert (
+        evaluate_freshness(
+            rule, friday_load, "file_mtime", datetime(2026, 10, 19, 6, 59, tzinfo=BERLIN)
+        ).level
+        == "ok"
+    )
     late = evaluate_freshness(rule, friday_load, "file_mtime", datetime(2026, 10, 19, 7, 30, tzinfo=BERLIN))
     assert late.level == "error" and late.missed_deadline == datetime(2026, 10, 19, 6, 0, tzinfo=BERLIN)
 
@@ -69,10 +76,17 @@ def test_schedule_breach_is_a_warning_until_error_after() -> None:
     assert evaluate_freshness(rule, updated, "column", utc(2026, 10, 8, 7, 30)).level == "error"
 
 
-@pytest.mark.parametrize(("day", "utc_hour"), [
-    ((2026, 3, 28), 5), ((2026, 3, 29), 4), ((2026, 3, 30), 4),  # spring forward on the 29th
-    ((2026, 10, 24), 4), ((2026, 10, 25), 5), ((2026, 10, 26), 5),  # fall back on the 25th
-])
+@pytest.mark.parametrize(
+    ("day", "utc_hour"),
+    [
+        ((2026, 3, 28), 5),
+        ((2026, 3, 29), 4),
+        ((2026, 3, 30), 4),  # spring forward on the 29th
+        ((2026, 10, 24), 4),
+        ((2026, 10, 25), 5),
+        ((2026, 10, 26), 5),  # fall back on the 25th
+    ],
+)
 def test_deadlines_keep_local_time_across_dst(day: tuple[int, int, int], utc_hour: int) -> None:
     schedule = Schedule("0 6 * * *", "Europe/Berlin")
     tick = schedule.next_after(utc(*day, 0, 0))
@@ -83,11 +97,17 @@ def test_deadlines_keep_local_time_across_dst(day: tuple[int, int, int], utc_hou
 def test_a_tick_in_the_repeated_autumn_hour_counts_once() -> None:
     schedule = Schedule("30 2 * * *", "Europe/Berlin")
     ticks = list(zip(range(3), schedule.ticks_after(utc(2026, 10, 24, 12, 0)), strict=False))
-    assert [t for _, t in ticks] == [utc(2026, 10, 25, 0, 30), utc(2026, 10, 26, 1, 30), utc(2026, 10, 27, 1, 30)]
+    assert [t for _, t in ticks] == [
+        utc(2026, 10, 25, 0, 30),
+        utc(2026, 10, 26, 1, 30),
+        utc(2026, 10, 27, 1, 30),
+    ]
     # data from 02:00 CEST before the change is not "late" an hour later just because 02:30 happens twice
     rule = sla(expected_by={"cron": "30 2 * * *", "timezone": "Europe/Berlin"})
     before = datetime(2026, 10, 25, 2, 0, tzinfo=BERLIN)
-    assert evaluate_freshness(rule, before, "column", datetime(2026, 10, 25, 9, 0, tzinfo=BERLIN)).level == "ok"
+    assert (
+        evaluate_freshness(rule, before, "column", datetime(2026, 10, 25, 9, 0, tzinfo=BERLIN)).level == "ok"
+    )
 
 
 def test_a_tick_in_the_skipped_spring_hour_moves_after_the_gap() -> None:
@@ -96,19 +116,25 @@ def test_a_tick_in_the_skipped_spring_hour_moves_after_the_gap() -> None:
 
 
 def test_holidays_skip_deadlines_and_do_not_count_towards_age() -> None:
-    rule = sla(error_after="30h", expected_by={"cron": "0 6 * * 1-5", "timezone": "UTC"}, holidays=["2026-12-25"])
+    rule = sla(
+        error_after="30h", expected_by={"cron": "0 6 * * 1-5", "timezone": "UTC"}, holidays=["2026-12-25"]
+    )
     thursday_load = utc(2026, 12, 24, 5, 0)
     # Friday 25th is a holiday: no deadline, so Friday evening is fine
     assert evaluate_freshness(rule, thursday_load, "column", utc(2026, 12, 25, 20, 0)).level == "ok"
     ages = sla(error_after="30h", holidays=["12-25"])  # yearly form
     verdict = evaluate_freshness(ages, utc(2026, 12, 24, 12, 0), "column", utc(2026, 12, 26, 12, 0))
     assert verdict.level == "ok" and verdict.effective_lag_seconds == 24 * 3600
-    assert evaluate_freshness(ages, utc(2026, 12, 24, 12, 0), "column", utc(2026, 12, 27, 0, 0)).level == "error"
+    assert (
+        evaluate_freshness(ages, utc(2026, 12, 24, 12, 0), "column", utc(2026, 12, 27, 0, 0)).level == "error"
+    )
 
 
 def test_holiday_calendar_forms_and_errors() -> None:
     calendar = HolidayCalendar.parse(["2026-12-24", "01-01", "2026-12-28..2026-12-30"])
-    assert all(d in calendar for d in (utc(2026, 12, 24).date(), utc(2027, 1, 1).date(), utc(2026, 12, 29).date()))
+    assert all(
+        d in calendar for d in (utc(2026, 12, 24).date(), utc(2027, 1, 1).date(), utc(2026, 12, 29).date())
+    )
     assert utc(2026, 12, 27).date() not in calendar
     with pytest.raises(ValueError, match="'2026-13-01' is not a date"):
         HolidayCalendar.parse(["2026-13-01"])

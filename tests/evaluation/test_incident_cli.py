@@ -44,7 +44,9 @@ def test_list_show_ack_snooze(project: Path) -> None:
     code, output = invoke("incidents", "list", "-p", str(project))
     assert code == 0 and "warehouse.orders is stale" in output and "schema changed" in output
 
-    code, output = invoke("incidents", "ack", str(stale["id"]), "-p", str(project), "--for", "4h", "--by", "ana")
+    code, output = invoke(
+        "incidents", "ack", str(stale["id"]), "-p", str(project), "--for", "4h", "--by", "ana"
+    )
     assert code == 0 and "acknowledged until" in output
     code, output = invoke("incidents", "show", str(stale["id"]), "-p", str(project), "--format", "json")
     shown = json.loads(output)
@@ -71,7 +73,9 @@ def test_clear_errors(project: Path) -> None:
 
 def test_schema_show_and_accept_resolve_on_the_next_run(project: Path) -> None:
     code, output = invoke("schema", "show", "warehouse.orders", "-p", str(project))
-    assert code == 0 and "column note added" in output and "datahealth schema accept warehouse.orders" in output
+    assert (
+        code == 0 and "column note added" in output and "datahealth schema accept warehouse.orders" in output
+    )
     code, output = invoke("schema", "accept", "warehouse.orders", "-p", str(project))
     assert code == 0 and "accepted the schema seen 2026-10-03 07:30 (3 columns)" in output
     code, output = invoke("schema", "show", "warehouse.orders", "-p", str(project), "--format", "json")

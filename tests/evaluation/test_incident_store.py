@@ -58,15 +58,32 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HistorySto
 def config():  # type: ignore[no-untyped-def]
     from datahealth.config.models import DatasetConfig
 
-    return DatasetConfig.model_validate({"name": "warehouse.orders", "sla": {"warn_after": "30h", "error_after": "48h"}})
+    return DatasetConfig.model_validate(
+        {"name": "warehouse.orders", "sla": {"warn_after": "30h", "error_after": "48h"}}
+    )
 
 
 def one_run(store: HistoryStore, at: datetime, *, lag: timedelta, failing: bool, columns=COLUMNS):  # type: ignore[no-untyped-def]
     dataset = config()
-    obs = Observation(dataset.name, "warehouse", at, at, row_count=10, last_updated=at - lag,
-                      last_updated_method="column", columns=columns)
-    checks = [CheckResult(dataset.name, "id.duplicate", "duplicate", CheckOutcome.FAIL if failing else CheckOutcome.PASS,
-                          observed_value=2 if failing else 0)]
+    obs = Observation(
+        dataset.name,
+        "warehouse",
+        at,
+        at,
+        row_count=10,
+        last_updated=at - lag,
+        last_updated_method="column",
+        columns=columns,
+    )
+    checks = [
+        CheckResult(
+            dataset.name,
+            "id.duplicate",
+            "duplicate",
+            CheckOutcome.FAIL if failing else CheckOutcome.PASS,
+            observed_value=2 if failing else 0,
+        )
+    ]
     result = DatasetResult(obs, checks=checks)
     run_id = store.start_run(at)
     verdict = evaluate([dataset], [result], load_history(store, [dataset], at), as_of=at)
@@ -77,7 +94,9 @@ def one_run(store: HistoryStore, at: datetime, *, lag: timedelta, failing: bool,
 def test_lifecycle_is_stored_with_events(store: HistoryStore) -> None:
     run_id, first = one_run(store, T0, lag=timedelta(hours=31), failing=True)
     assert sorted(c.event for c in first.changes) == [IncidentEvent.OPENED, IncidentEvent.OPENED]
-    assert all(c.incident.id > 0 for c in first.changes) and first.statuses == {"warehouse.orders": Status.FAIL}
+    assert all(c.incident.id > 0 for c in first.changes) and first.statuses == {
+        "warehouse.orders": Status.FAIL
+    }
     assert sorted(r["kind"] for r in run_findings(store, run_id)) == ["check", "freshness"]
     stale_id = next(c.incident.id for c in first.changes if c.incident.kind == "freshness")
     check_id = next(c.incident.id for c in first.changes if c.incident.kind == "check")
@@ -86,7 +105,9 @@ def test_lifecycle_is_stored_with_events(store: HistoryStore) -> None:
     assert [c.event for c in second.changes] == [IncidentEvent.ONGOING, IncidentEvent.ONGOING]
     assert get_incident(store, stale_id).occurrences == 2  # type: ignore[union-attr]
 
-    acked = quiet_incident(store, stale_id, T0 + timedelta(hours=1), duration=None, by="ana", snooze=False, note="on it")
+    acked = quiet_incident(
+        store, stale_id, T0 + timedelta(hours=1), duration=None, by="ana", snooze=False, note="on it"
+    )
     assert acked.status == IncidentStatus.ACKNOWLEDGED
 
     _, third = one_run(store, T0 + DAY, lag=timedelta(hours=55), failing=True)
@@ -97,20 +118,46 @@ def test_lifecycle_is_stored_with_events(store: HistoryStore) -> None:
 
     _, fourth = one_run(store, T0 + 2 * DAY, lag=timedelta(hours=7), failing=False)
     assert sorted((c.incident.id, c.event) for c in fourth.changes) == [
-        (stale_id, IncidentEvent.RESOLVED), (check_id, IncidentEvent.RESOLVED)]
-    assert open_incidents(store) == [] and fourth.open_incidents == [] and fourth.statuses["warehouse.orders"] == Status.OK
-    events = [(e["event"], e["details"].get("reason") or e["details"].get("note") or "") for e in incident_history(store, stale_id)]
-    assert events == [("opened", ""), ("acknowledged", "on it"), ("changed", "severity warn → error"),
-                      ("resolved", "first clean run")]
-    assert [i.id for i in list_incidents(store, status="resolved")] == sorted([stale_id, check_id], reverse=True)
+        (stale_id, IncidentEvent.RESOLVED),
+        (check_id, IncidentEvent.RESOLVED),
+    ]
+    assert (
+        open_incidents(store) == []
+        and fourth.open_incidents == []
+        and fourth.statuses["warehouse.orders"] == Status.OK
+    )
+    events = [
+        (e["event"], e["details"].get("reason") or e["details"].get("note") or "")
+        for e in incident_history(store, stale_id)
+    ]
+    assert events == [
+        ("opened", ""),
+        ("acknowledged", "on it"),
+        ("changed", "severity warn → error"),
+        ("resolved", "first clean run"),
+    ]
+    assert [i.id for i in list_incidents(store, status="resolved")] == sorted(
+        [stale_id, check_id], reverse=True
+    )
     assert list_incidents(store, status="all", datasets=["lake.*"]) == []
 
 
 def test_two_runs_planned_at_once_open_one_incident(store: HistoryStore) -> None:
     dataset = config()
-    obs = Observation(dataset.name, "warehouse", T0, T0, row_count=1, last_updated=T0 - 3 * DAY,
-                      last_updated_method="column", columns=COLUMNS)
-    verdicts = [evaluate([dataset], [DatasetResult(obs)], load_history(store, [dataset], T0), as_of=T0) for _ in range(2)]
+    obs = Observation(
+        dataset.name,
+        "warehouse",
+        T0,
+        T0,
+        row_count=1,
+        last_updated=T0 - 3 * DAY,
+        last_updated_method="column",
+        columns=COLUMNS,
+    )
+    verdicts = [
+        evaluate([dataset], [DatasetResult(obs)], load_history(store, [dataset], T0), as_of=T0)
+        for _ in range(2)
+    ]
     for verdict in verdicts:  # both planned before either wrote: both say "opened"
         assert [c.event for c in verdict.changes] == [IncidentEvent.OPENED]
         record_evaluation(store, store.start_run(T0), T0, verdict)
@@ -119,19 +166,53 @@ def test_two_runs_planned_at_once_open_one_incident(store: HistoryStore) -> None
 
 def test_a_resolve_by_another_run_is_not_undone(store: HistoryStore) -> None:
     dataset = config()
-    stale = Observation(dataset.name, "warehouse", T0, T0, row_count=1, last_updated=T0 - 3 * DAY,
-                        last_updated_method="column", columns=COLUMNS)
-    record_evaluation(store, store.start_run(T0), T0,
-                      evaluate([dataset], [DatasetResult(stale)], load_history(store, [dataset], T0), as_of=T0))
+    stale = Observation(
+        dataset.name,
+        "warehouse",
+        T0,
+        T0,
+        row_count=1,
+        last_updated=T0 - 3 * DAY,
+        last_updated_method="column",
+        columns=COLUMNS,
+    )
+    record_evaluation(
+        store,
+        store.start_run(T0),
+        T0,
+        evaluate([dataset], [DatasetResult(stale)], load_history(store, [dataset], T0), as_of=T0),
+    )
     later = T0 + timedelta(hours=1)
-    still_stale = Observation(dataset.name, "warehouse", later, later, row_count=1, last_updated=T0 - 3 * DAY,
-                              last_updated_method="column", columns=COLUMNS)
-    planned = evaluate([dataset], [DatasetResult(still_stale)], load_history(store, [dataset], later), as_of=later)
+    still_stale = Observation(
+        dataset.name,
+        "warehouse",
+        later,
+        later,
+        row_count=1,
+        last_updated=T0 - 3 * DAY,
+        last_updated_method="column",
+        columns=COLUMNS,
+    )
+    planned = evaluate(
+        [dataset], [DatasetResult(still_stale)], load_history(store, [dataset], later), as_of=later
+    )
     assert [c.event for c in planned.changes] == [IncidentEvent.ONGOING]
-    fresh = Observation(dataset.name, "warehouse", later, later, row_count=2, last_updated=later,
-                        last_updated_method="column", columns=COLUMNS)
-    record_evaluation(store, store.start_run(later), later,
-                      evaluate([dataset], [DatasetResult(fresh)], load_history(store, [dataset], later), as_of=later))
+    fresh = Observation(
+        dataset.name,
+        "warehouse",
+        later,
+        later,
+        row_count=2,
+        last_updated=later,
+        last_updated_method="column",
+        columns=COLUMNS,
+    )
+    record_evaluation(
+        store,
+        store.start_run(later),
+        later,
+        evaluate([dataset], [DatasetResult(fresh)], load_history(store, [dataset], later), as_of=later),
+    )
     stored = record_evaluation(store, store.start_run(later), later, planned)  # the slower run writes last
     assert [c.event for c in stored.changes] == [IncidentEvent.OPENED]
     assert len(list_incidents(store, status="all")) == 2 and len(open_incidents(store)) == 1
@@ -139,16 +220,24 @@ def test_a_resolve_by_another_run_is_not_undone(store: HistoryStore) -> None:
 
 def test_schema_baseline_accept(store: HistoryStore) -> None:
     run_id, _ = one_run(store, T0, lag=timedelta(hours=1), failing=False)
-    store.record_dataset_result(run_id, DatasetResult(Observation("warehouse.orders", "warehouse", T0, T0, columns=COLUMNS)),
-                                Status.OK)
+    store.record_dataset_result(
+        run_id,
+        DatasetResult(Observation("warehouse.orders", "warehouse", T0, T0, columns=COLUMNS)),
+        Status.OK,
+    )
     wider = (*COLUMNS, ColumnInfo("note", "TEXT", True))
     _, changed = one_run(store, T0 + DAY, lag=timedelta(hours=1), failing=False, columns=wider)
     schema = next(c for c in changed.changes if c.incident.kind == "schema_change")
-    assert schema.event == IncidentEvent.OPENED and schema.incident.details["changes"][0]["kind"] == "column_added"
+    assert (
+        schema.event == IncidentEvent.OPENED
+        and schema.incident.details["changes"][0]["kind"] == "column_added"
+    )
     _, still = one_run(store, T0 + 2 * DAY, lag=timedelta(hours=1), failing=False, columns=wider)
     assert [c.event for c in still.changes] == [IncidentEvent.ONGOING]
     assert accepted_schemas(store, ["warehouse.orders"])["warehouse.orders"] == COLUMNS
-    accepted = accept_latest_schema(store, "warehouse.orders", utc_now())  # baselines order by acceptance time
+    accepted = accept_latest_schema(
+        store, "warehouse.orders", utc_now()
+    )  # baselines order by acceptance time
     assert accepted is not None and not accepted["already_accepted"]
     assert accepted_schemas(store, ["warehouse.orders"])["warehouse.orders"] == wider
     _, after = one_run(store, T0 + 3 * DAY, lag=timedelta(hours=1), failing=False, columns=wider)

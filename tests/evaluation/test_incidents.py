@@ -18,12 +18,19 @@ SEEN = {"warehouse.orders": Coverage(checks=True, columns=True)}
 
 
 def stale(severity: str = "warn", key: str = "warn") -> Finding:
-    return Finding("warehouse.orders", FindingKind.FRESHNESS, "sla", severity, "orders is stale",
-                   details={"change_key": key})
+    return Finding(
+        "warehouse.orders",
+        FindingKind.FRESHNESS,
+        "sla",
+        severity,
+        "orders is stale",
+        details={"change_key": key},
+    )
 
 
-def run(findings: list[Finding], open_: list[Incident], at: datetime,
-        coverage: dict[str, Coverage] | None = None) -> tuple[list, list[Incident]]:
+def run(
+    findings: list[Finding], open_: list[Incident], at: datetime, coverage: dict[str, Coverage] | None = None
+) -> tuple[list, list[Incident]]:
     changes = plan_changes(findings, open_, SEEN if coverage is None else coverage, at)
     stored = []
     for number, change in enumerate(changes, start=100):  # what the store does: give new incidents ids
@@ -41,7 +48,8 @@ def test_open_ongoing_changed_resolved() -> None:
     assert open_[0].occurrences == 2 and open_[0].updated_at == T0 and open_[0].last_seen_at == T0 + DAY
     changes, open_ = run([stale("error", "error")], open_, T0 + 2 * DAY)
     assert [(c.event, c.previous_severity, c.reason) for c in changes] == [
-        (IncidentEvent.CHANGED, "warn", "severity warn → error")]
+        (IncidentEvent.CHANGED, "warn", "severity warn → error")
+    ]
     changes, open_ = run([], open_, T0 + 3 * DAY)
     assert [c.event for c in changes] == [IncidentEvent.RESOLVED] and open_ == []
     assert changes[0].incident.resolved_at == T0 + 3 * DAY and changes[0].incident.id == 100
@@ -54,7 +62,14 @@ def test_severity_going_down_is_not_an_alert() -> None:
 
 
 def test_a_different_problem_under_the_same_fingerprint_is_a_change() -> None:
-    drop = Finding("warehouse.orders", FindingKind.ANOMALY, "volume", "warn", "drop", details={"change_key": "rows_added:drop"})
+    drop = Finding(
+        "warehouse.orders",
+        FindingKind.ANOMALY,
+        "volume",
+        "warn",
+        "drop",
+        details={"change_key": "rows_added:drop"},
+    )
     spike = dataclasses.replace(drop, title="spike", details={"change_key": "rows_added:spike"})
     _, open_ = run([drop], [], T0)
     changes, _ = run([spike], open_, T0 + DAY)

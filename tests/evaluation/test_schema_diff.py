@@ -5,8 +5,12 @@ from __future__ import annotations
 from datahealth.results import ColumnInfo
 from datahealth.schema_diff import SchemaChange, diff_columns, schema_finding
 
-BASE = (ColumnInfo("id", "BIGINT", False), ColumnInfo("email", "VARCHAR", True),
-        ColumnInfo("amount", "DECIMAL(10,2)", True), ColumnInfo("created_at", "TIMESTAMP", True))
+BASE = (
+    ColumnInfo("id", "BIGINT", False),
+    ColumnInfo("email", "VARCHAR", True),
+    ColumnInfo("amount", "DECIMAL(10,2)", True),
+    ColumnInfo("created_at", "TIMESTAMP", True),
+)
 
 
 def kinds(changes: list[SchemaChange]) -> list[tuple[str, str | None, str | None, str | None]]:
@@ -19,8 +23,12 @@ def test_same_schema_has_no_changes_whatever_the_type_spelling() -> None:
 
 
 def test_added_removed_type_and_nullability() -> None:
-    current = (ColumnInfo("id", "BIGINT", True), ColumnInfo("email", "TEXT", True),
-               ColumnInfo("created_at", "TIMESTAMP", True), ColumnInfo("segment", "VARCHAR", True))
+    current = (
+        ColumnInfo("id", "BIGINT", True),
+        ColumnInfo("email", "TEXT", True),
+        ColumnInfo("created_at", "TIMESTAMP", True),
+        ColumnInfo("segment", "VARCHAR", True),
+    )
     assert kinds(diff_columns(BASE, current)) == [
         ("nullability_changed", "id", "not null", "nullable"),
         ("type_changed", "email", "VARCHAR", "TEXT"),
@@ -36,7 +44,9 @@ def test_unknown_nullability_is_not_a_change() -> None:
 
 def test_probable_rename_by_similar_name_or_position() -> None:
     renamed = (BASE[0], ColumnInfo("email_address", "VARCHAR", True), BASE[2], BASE[3])
-    assert kinds(diff_columns(BASE, renamed)) == [("probable_rename", "email_address", "email", "email_address")]
+    assert kinds(diff_columns(BASE, renamed)) == [
+        ("probable_rename", "email_address", "email", "email_address")
+    ]
     same_place = (BASE[0], BASE[1], ColumnInfo("total", "DECIMAL(10,2)", True), BASE[3])
     assert kinds(diff_columns(BASE, same_place)) == [("probable_rename", "total", "amount", "total")]
     other_type = (BASE[0], BASE[1], ColumnInfo("total", "DOUBLE", True), BASE[3])
@@ -56,5 +66,7 @@ def test_one_finding_for_all_changes_with_a_stable_fingerprint() -> None:
 
 
 def test_table_disappeared_title() -> None:
-    finding = schema_finding("warehouse.orders", [SchemaChange("table_disappeared", None, "4 columns", None)], "error")
+    finding = schema_finding(
+        "warehouse.orders", [SchemaChange("table_disappeared", None, "4 columns", None)], "error"
+    )
     assert finding.title == "warehouse.orders: the table disappeared"

@@ -20,10 +20,19 @@ from tests.support import postgres
 AS_OF = data.WINDOW_END.replace(tzinfo=UTC)
 
 
-def run_profile(source: SqlSource | LakeSource, *, table: str | None = None, path: str | None = None,
-                as_of: datetime = AS_OF, row_hint: int | None = None, **profile: Any) -> Profile:
+def run_profile(
+    source: SqlSource | LakeSource,
+    *,
+    table: str | None = None,
+    path: str | None = None,
+    as_of: datetime = AS_OF,
+    row_hint: int | None = None,
+    **profile: Any,
+) -> Profile:
     """Describe the dataset through the source (as a run does), then profile it."""
-    dataset = DatasetConfig(name=f"{source.name}.t", table=table, path=path, timestamp_column="ts", profile=profile)
+    dataset = DatasetConfig(
+        name=f"{source.name}.t", table=table, path=path, timestamp_column="ts", profile=profile
+    )
     meta = source.describe([dataset])[dataset.name]
     assert isinstance(meta, TableMeta), meta
     return profile_dataset(source, dataset, meta, as_of, row_hint=row_hint)
@@ -54,7 +63,9 @@ def rows() -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture(scope="module")
-def duckdb_source(tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[Any, ...]]) -> Iterator[SqlSource]:
+def duckdb_source(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[Any, ...]]
+) -> Iterator[SqlSource]:
     root = tmp_path_factory.mktemp("duckdb")
     path = root / "warehouse.duckdb"
     data.load_duckdb(path, rows)
@@ -65,9 +76,11 @@ def duckdb_source(tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[Any
 
 
 @pytest.fixture(scope="module")
-def lake_source(tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[Any, ...]]) -> Iterator[LakeSource]:
+def lake_source(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[Any, ...]]
+) -> Iterator[LakeSource]:
     """Two Parquet files (the rows split in half) under a directory whose name needs quoting."""
-    root = tmp_path_factory.mktemp("lake") / "it's \"odd\" dir"
+    root = tmp_path_factory.mktemp("lake") / 'it\'s "odd" dir'
     data.write_parquet(root / "events" / "part 1.parquet", rows[:150])
     data.write_parquet(root / "events" / "part 2.parquet", rows[150:])
     data.write_parquet(root / "empty" / "none.parquet", [])

@@ -65,17 +65,23 @@ def generate(rows: int = 400, seed: int = 7, nan: bool = True) -> list[tuple[Any
         elif i == 1:
             big = 2**63 - 1
         double: float | None = rng.uniform(-1e6, 1e6) if rng.random() > 0.05 else None
-        double = {2: math.nan, 3: math.inf, 4: -math.inf, 5: 1e15, 6: -1e-300, 7: math.nan, 11: 0.0}.get(i, double)
+        double = {2: math.nan, 3: math.inf, 4: -math.inf, 5: 1e15, 6: -1e-300, 7: math.nan, 11: 0.0}.get(
+            i, double
+        )
         if not nan and double is not None and math.isnan(double):
             double = None
         text: str | None = rng.choice(TEXTS) if rng.random() > 0.1 else None
         if i == 12:
             text = LONG_TEXT
-        decimal: Decimal | None = Decimal(rng.randint(-10**18 + 1, 10**18 - 1)) / 10_000 if rng.random() > 0.1 else None
+        decimal: Decimal | None = (
+            Decimal(rng.randint(-(10**18) + 1, 10**18 - 1)) / 10_000 if rng.random() > 0.1 else None
+        )
         if i == 8:
             decimal = Decimal("99999999999999.9999")
         flag = rng.random() < 0.3 if rng.random() > 0.15 else None
-        ts: datetime | None = ANCHOR + timedelta(seconds=rng.randint(0, 3 * 86400)) if rng.random() > 0.05 else None
+        ts: datetime | None = (
+            ANCHOR + timedelta(seconds=rng.randint(0, 3 * 86400)) if rng.random() > 0.05 else None
+        )
         ts = {9: WINDOW_START, 10: WINDOW_END}.get(i, ts)
         day = date(2026, 1, 1) + timedelta(days=rng.randint(0, 400)) if rng.random() > 0.05 else None
         small = rng.randint(-32768, 32767) if rng.random() > 0.2 else None
@@ -90,6 +96,7 @@ def in_window(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 
 # --- loaders ---------------------------------------------------------------------------------------------
+
 
 def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -155,15 +162,21 @@ def load_sqlite(path: Path, rows: list[tuple[Any, ...]], table: str = TABLE) -> 
 
 # --- expected statistics, in plain Python ------------------------------------------------------------------
 
+
 def expected(rows: list[tuple[Any, ...]], column: str, engine: str) -> dict[str, Any]:
     """The stats the profile must report for `column` over `rows`; `engine` decides which keys exist."""
     spec = COLUMNS[NAMES.index(column)]
     index = NAMES.index(column)
     values = [r[index] for r in rows if r[index] is not None]
     n = len(rows)
-    stats: dict[str, Any] = {"kind": spec.kind, "non_null_count": len(values), "null_count": n - len(values),
-                             "null_ratio": (n - len(values)) / n if n else None,
-                             "distinct_count": len({_distinct_key(v) for v in values}), "distinct_method": "exact"}
+    stats: dict[str, Any] = {
+        "kind": spec.kind,
+        "non_null_count": len(values),
+        "null_count": n - len(values),
+        "null_ratio": (n - len(values)) / n if n else None,
+        "distinct_count": len({_distinct_key(v) for v in values}),
+        "distinct_method": "exact",
+    }
     if spec.kind in ("integer", "decimal", "float"):
         finite = [v for v in values if not isinstance(v, float) or math.isfinite(v)]
         stats["min"] = _number(min(finite)) if finite else None
@@ -185,20 +198,28 @@ def expected(rows: list[tuple[Any, ...]], column: str, engine: str) -> dict[str,
                 value = value[:200]
             stats[key] = value
         lengths = [len(v) for v in values]
-        stats.update(min_length=min(lengths, default=None), max_length=max(lengths, default=None),
-                     mean_length=statistics.fmean(lengths) if lengths else None,
-                     empty_count=sum(1 for v in values if v == ""))
+        stats.update(
+            min_length=min(lengths, default=None),
+            max_length=max(lengths, default=None),
+            mean_length=statistics.fmean(lengths) if lengths else None,
+            empty_count=sum(1 for v in values if v == ""),
+        )
     elif spec.kind == "boolean":
         true_count = sum(1 for v in values if v)
-        stats.update(true_count=true_count, false_count=len(values) - true_count,
-                     true_ratio=true_count / len(values) if values else None)
+        stats.update(
+            true_count=true_count,
+            false_count=len(values) - true_count,
+            true_ratio=true_count / len(values) if values else None,
+        )
     elif spec.kind == "temporal":
         if engine == "sqlite":
             shown = [v.isoformat(sep=" ") if isinstance(v, datetime) else v.isoformat() for v in values]
             stats.update(min=min(shown, default=None), max=max(shown, default=None))
         else:
-            stats.update(min=min(values).isoformat() if values else None,
-                         max=max(values).isoformat() if values else None)
+            stats.update(
+                min=min(values).isoformat() if values else None,
+                max=max(values).isoformat() if values else None,
+            )
     return stats
 
 

@@ -32,7 +32,9 @@ def direct(source: SqlSource, sql: str) -> tuple[Any, ...]:
         return tuple(conn.exec_driver_sql(sql).one())
 
 
-def assert_quantiles(stats: dict[str, dict[str, Any]], expected_row: tuple[Any, ...], of_range: float = 0.0) -> None:
+def assert_quantiles(
+    stats: dict[str, dict[str, Any]], expected_row: tuple[Any, ...], of_range: float = 0.0
+) -> None:
     """Quantiles equal DuckDB's own (to `of_range` × the column's range where digests merge in any order)."""
     for name, values in zip(numeric_names(), expected_row, strict=True):
         got = stats[name]["quantiles"]
@@ -42,13 +44,20 @@ def assert_quantiles(stats: dict[str, dict[str, Any]], expected_row: tuple[Any, 
         assert list(got) == ["p25", "p50", "p75"], name
         spread = float(stats[name]["max"]) - float(stats[name]["min"])
         for key, value in zip(("p25", "p50", "p75"), values, strict=True):
-            assert math.isclose(float(got[key]), float(value), rel_tol=1e-12, abs_tol=of_range * spread), f"{name}.{key}"
+            assert math.isclose(float(got[key]), float(value), rel_tol=1e-12, abs_tol=of_range * spread), (
+                f"{name}.{key}"
+            )
 
 
 def test_every_statistic_matches_python(duckdb_source: SqlSource, rows: list[tuple[Any, ...]]) -> None:
     profile = run_profile(duckdb_source, table=TABLE)
     assert_matches(profile, rows, "duckdb")
-    assert (profile.sampled, profile.sample, profile.window_start, profile.distinct_method) == (False, None, None, "exact")
+    assert (profile.sampled, profile.sample, profile.window_start, profile.distinct_method) == (
+        False,
+        None,
+        None,
+        "exact",
+    )
     assert profile.queries == 1 and profile.details["statements"] == 1
     assert_quantiles(stats_by_column(profile), direct(duckdb_source, quantile_sql(QUOTED)))
 
@@ -64,7 +73,10 @@ def test_window_profiles_only_the_window(duckdb_source: SqlSource, rows: list[tu
     window = data.in_window(rows)
     assert 0 < len(window) < len(rows)
     assert_matches(profile, window, "duckdb")
-    assert (profile.window_start, profile.window_end) == (data.WINDOW_START.replace(tzinfo=AS_OF.tzinfo), AS_OF)
+    assert (profile.window_start, profile.window_end) == (
+        data.WINDOW_START.replace(tzinfo=AS_OF.tzinfo),
+        AS_OF,
+    )
     where = "WHERE ts > TIMESTAMP '2026-01-02 12:00:00' AND ts <= TIMESTAMP '2026-01-03 12:00:00'"
     assert_quantiles(stats_by_column(profile), direct(duckdb_source, quantile_sql(QUOTED, where)))
 
@@ -104,15 +116,18 @@ def test_zero_row_sample_of_an_empty_table_is_a_clean_profile(duckdb_source: Sql
     assert (profile.sampled, profile.row_count, profile.queries) == (True, 0, 2)  # aggregate + probe
 
 
-def test_sample_covering_the_table_is_not_a_sample(duckdb_source: SqlSource, rows: list[tuple[Any, ...]]) -> None:
+def test_sample_covering_the_table_is_not_a_sample(
+    duckdb_source: SqlSource, rows: list[tuple[Any, ...]]
+) -> None:
     profile = run_profile(duckdb_source, table=TABLE, sample=5000, row_hint=len(rows))
     assert (profile.sampled, profile.sample) == (False, None)
     assert profile.details["sample_skipped"]
     assert_matches(profile, rows, "duckdb")
 
 
-def test_large_tables_use_approximate_distincts(duckdb_source: SqlSource, rows: list[tuple[Any, ...]],
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_large_tables_use_approximate_distincts(
+    duckdb_source: SqlSource, rows: list[tuple[Any, ...]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(profiler, "EXACT_DISTINCT_MAX_ROWS", 100)
     profile = run_profile(duckdb_source, table=TABLE, row_hint=len(rows))
     assert profile.distinct_method == "approx"
@@ -127,8 +142,9 @@ def test_large_tables_use_approximate_distincts(duckdb_source: SqlSource, rows: 
     assert_matches(exact_profile, rows, "duckdb")
 
 
-def test_quantiles_of_large_tables_come_from_a_subsample(duckdb_source: SqlSource, rows: list[tuple[Any, ...]],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quantiles_of_large_tables_come_from_a_subsample(
+    duckdb_source: SqlSource, rows: list[tuple[Any, ...]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(profiler, "QUANTILE_SAMPLE_ROWS", 100)
     profile = run_profile(duckdb_source, table=TABLE, row_hint=len(rows))
     assert profile.details["quantile_subsample_fraction"] == 0.25
@@ -138,7 +154,13 @@ def test_quantiles_of_large_tables_come_from_a_subsample(duckdb_source: SqlSourc
             continue
         quantiles = stats[name]["quantiles"]
         assert stats[name]["quantiles_method"] == "approx_subsample"
-        assert stats[name]["min"] <= quantiles["p25"] <= quantiles["p50"] <= quantiles["p75"] <= stats[name]["max"]
+        assert (
+            stats[name]["min"]
+            <= quantiles["p25"]
+            <= quantiles["p50"]
+            <= quantiles["p75"]
+            <= stats[name]["max"]
+        )
     # everything but the quantiles still covers every row
     assert profile.row_count == len(rows)
     assert stats["n_rows"]["mean"] == pytest.approx(sum(r[0] for r in rows) / len(rows))
@@ -172,10 +194,22 @@ def test_nested_and_exotic_types(tmp_path: Path, exact: bool) -> None:
     finally:
         source.close()
     stats = stats_by_column(profile)
-    assert {n for n, s in stats.items() if s["kind"] == "other"} == {"l", "s", "m", "e", "u", "bl", "iv", "un", "arr"}
+    assert {n for n, s in stats.items() if s["kind"] == "other"} == {
+        "l",
+        "s",
+        "m",
+        "e",
+        "u",
+        "bl",
+        "iv",
+        "un",
+        "arr",
+    }
     constant = {"e", "bl", "arr", "tm", "tz"}
     for name, column in stats.items():  # a sketch of 10 random UUIDs may say 9: allow it one off
         wanted = 1 if name in constant else 10
-        assert column["non_null_count"] == 10 and abs(column["distinct_count"] - wanted) <= (0 if exact else 1), name
+        assert column["non_null_count"] == 10 and abs(column["distinct_count"] - wanted) <= (
+            0 if exact else 1
+        ), name
     assert (stats["h"]["max"], stats["tz"]["min"]) == (9 * 10**20, "2024-01-01T00:00:00+00:00")
     assert profile.distinct_method == ("exact" if exact else "approx")

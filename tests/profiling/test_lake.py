@@ -51,7 +51,9 @@ def test_window(lake_source: LakeSource, rows: list[tuple[Any, ...]]) -> None:
     assert_matches(profile, data.in_window(rows), "duckdb")
     assert profile.window_end == AS_OF
     where = "WHERE ts > TIMESTAMP '2026-01-02 12:00:00' AND ts <= TIMESTAMP '2026-01-03 12:00:00'"
-    assert_quantiles(stats_by_column(profile), direct(lake_source, quantile_sql(PARQUET, where)), of_range=0.02)
+    assert_quantiles(
+        stats_by_column(profile), direct(lake_source, quantile_sql(PARQUET, where)), of_range=0.02
+    )
 
 
 def test_samples(lake_source: LakeSource) -> None:

@@ -25,7 +25,9 @@ def sqlite_rows() -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture(scope="module")
-def sqlite_source(tmp_path_factory: pytest.TempPathFactory, sqlite_rows: list[tuple[Any, ...]]) -> Iterator[SqlSource]:
+def sqlite_source(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_rows: list[tuple[Any, ...]]
+) -> Iterator[SqlSource]:
     root = tmp_path_factory.mktemp("sqlite")
     data.load_sqlite(root / "w.sqlite", sqlite_rows)
     data.load_sqlite(root / "w.sqlite", [], table="empty")
@@ -41,7 +43,9 @@ def test_sqlite_statistics_match_python(sqlite_source: SqlSource, sqlite_rows: l
     assert profile.details["timeout_enforcement"] == "interrupt"
 
 
-def test_sqlite_zero_rows_window_and_samples(sqlite_source: SqlSource, sqlite_rows: list[tuple[Any, ...]]) -> None:
+def test_sqlite_zero_rows_window_and_samples(
+    sqlite_source: SqlSource, sqlite_rows: list[tuple[Any, ...]]
+) -> None:
     assert_matches(run_profile(sqlite_source, table="empty"), [], "sqlite")
     window = run_profile(sqlite_source, table=data.TABLE, window="1d")
     assert window.row_count == len(data.in_window(sqlite_rows))
@@ -59,7 +63,9 @@ def test_ansi_fallback_runs_on_a_real_engine(tmp_path: Path, sqlite_rows: list[t
         dataset = DatasetConfig(name="w.t", table=f"main.{data.TABLE}")
         meta = source.describe([dataset])[dataset.name]
         assert isinstance(meta, TableMeta)
-        plan = build_plan("someengine", dataset, meta, datetime.now(UTC), source.table_clause(dataset), "table", None)
+        plan = build_plan(
+            "someengine", dataset, meta, datetime.now(UTC), source.table_clause(dataset), "table", None
+        )
         assert plan.dialect.name == "ansi" and len(plan.statements) == 1
         with source.engine.connect() as conn:
             row = dict(conn.execute(plan.statements[0]).mappings().one())
@@ -79,15 +85,18 @@ def test_ansi_fallback_runs_on_a_real_engine(tmp_path: Path, sqlite_rows: list[t
     assert profile.row_count == len(sqlite_rows)
 
 
-META = TableMeta((ColumnInfo('we"ird col', "double"), ColumnInfo("select", "varchar"), ColumnInfo("ok", "boolean")))
+META = TableMeta(
+    (ColumnInfo('we"ird col', "double"), ColumnInfo("select", "varchar"), ColumnInfo("ok", "boolean"))
+)
 
 
 def compiled(dialect_name: str, sa_dialect: sa.Dialect, **profile: Any) -> str:
     dataset = DatasetConfig(name="s.t", table='main.My "T"', timestamp_column="select", profile=profile)
     table = sa.table(sa.sql.elements.quoted_name('My "T"', quote=True), schema="main")
     plan = build_plan(dialect_name, dataset, META, datetime(2026, 1, 2, tzinfo=UTC), table, "table", 10)
-    return "\n".join(str(s.compile(dialect=sa_dialect, compile_kwargs={"literal_binds": True}))
-                     for s in plan.statements)
+    return "\n".join(
+        str(s.compile(dialect=sa_dialect, compile_kwargs={"literal_binds": True})) for s in plan.statements
+    )
 
 
 def test_duckdb_sql() -> None:
@@ -104,24 +113,29 @@ def test_duckdb_sql() -> None:
         'min(length("select")) AS c1_min_length, max(length("select")) AS c1_max_length, '
         'avg(length("select")) AS c1_mean_length, count(CASE WHEN ("select" = \'\') THEN 1 END) AS c1_empty_count, '
         'count("ok") AS c2_non_null_count, count(DISTINCT "ok") AS c2_distinct_count, '
-        'count(CASE WHEN "ok" THEN 1 END) AS c2_true_count \nFROM main."My ""T"""')
+        'count(CASE WHEN "ok" THEN 1 END) AS c2_true_count \nFROM main."My ""T"""'
+    )
 
 
 def test_postgres_sql_with_sample() -> None:
     sql = compiled("postgresql", postgresql.dialect(), sample="10%")
     assert 'count(DISTINCT ("select" COLLATE "C")) AS c1_distinct_count' in sql
     assert 'min("select" COLLATE "C") AS c1_min, max("select" COLLATE "C") AS c1_max' in sql
-    assert ("min(CASE WHEN (\"we\"\"ird col\" > '-Infinity' AND \"we\"\"ird col\" < 'Infinity') "
-            "THEN \"we\"\"ird col\" END) AS c0_min") in sql
-    assert "count(CASE WHEN (\"we\"\"ird col\" = 'NaN') THEN 1 END) AS c0_nan_count" in sql
+    assert (
+        'min(CASE WHEN ("we""ird col" > \'-Infinity\' AND "we""ird col" < \'Infinity\') '
+        'THEN "we""ird col" END) AS c0_min'
+    ) in sql
+    assert 'count(CASE WHEN ("we""ird col" = \'NaN\') THEN 1 END) AS c0_nan_count' in sql
     assert "quantile" not in sql
-    assert sql.endswith('FROM main."My ""T""" AS profile_sample TABLESAMPLE bernoulli(10) REPEATABLE (1733438073)')
+    assert sql.endswith(
+        'FROM main."My ""T""" AS profile_sample TABLESAMPLE bernoulli(10) REPEATABLE (1733438073)'
+    )
 
 
 def test_sqlite_and_ansi_sql() -> None:
     lite = compiled("sqlite", sqlite.dialect())
-    assert "sum(CAST(CASE WHEN (\"we\"\"ird col\" > -9e999 AND \"we\"\"ird col\" < 9e999)" in lite
+    assert 'sum(CAST(CASE WHEN ("we""ird col" > -9e999 AND "we""ird col" < 9e999)' in lite
     assert "stddev_samp" not in lite and "nan_count" not in lite and "c0_inf_count" in lite
     ansi = compiled("mysql", mysql.dialect(), window="1d")
-    assert "char_length(`select`)" in ansi and "isfinite" not in ansi and "stddev_samp(`we\"ird col`)" in ansi
+    assert "char_length(`select`)" in ansi and "isfinite" not in ansi and 'stddev_samp(`we"ird col`)' in ansi
     assert "WHERE `select` > '2026-01-01 00:00:00' AND `select` <= '2026-01-02 00:00:00'" in ansi

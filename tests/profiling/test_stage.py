@@ -44,8 +44,14 @@ def project_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "warehouse.slow": {"table": "main.big", "profile": {"timeout": "10ms", "exact_distinct": True}},
         "lake.events": {"path": "events/**/*.parquet", "timestamp_column": "ts", "profile": {"window": "1d"}},
     }
-    return write_project(root, {"warehouse": {"kind": "sql", "url": "duckdb:///warehouse.duckdb"},
-                                "lake": {"kind": "lake", "root": "lake", "hive_partitioning": True}}, datasets)
+    return write_project(
+        root,
+        {
+            "warehouse": {"kind": "sql", "url": "duckdb:///warehouse.duckdb"},
+            "lake": {"kind": "lake", "root": "lake", "hive_partitioning": True},
+        },
+        datasets,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +74,10 @@ def test_profiles_land_in_the_history_store(project_root: Path, first_run: dict[
         for row in stored:
             wanted = data.expected(rows, row["column_name"], "duckdb")
             assert (row["row_count"], row["null_count"], row["distinct_count"]) == (
-                len(rows), wanted["null_count"], wanted["distinct_count"])
+                len(rows),
+                wanted["null_count"],
+                wanted["distinct_count"],
+            )
             assert row["stats"]["non_null_count"] == wanted["non_null_count"]
             assert row["sampled"] is False and row["distinct_method"] == "exact"
         lake = store.latest_profile("lake.events")
@@ -82,8 +91,9 @@ def test_profiles_land_in_the_history_store(project_root: Path, first_run: dict[
     assert first_run["warehouse.hostile"].status == "ok"
 
 
-def test_a_timed_out_profile_is_an_error_for_that_dataset_only(project_root: Path,
-                                                               first_run: dict[str, Any]) -> None:
+def test_a_timed_out_profile_is_an_error_for_that_dataset_only(
+    project_root: Path, first_run: dict[str, Any]
+) -> None:
     slow = first_run["warehouse.slow"]
     assert (slow.status, slow.error_kind) == ("error", "timeout")
     assert "timed out after 10ms" in slow.error
@@ -104,7 +114,8 @@ def test_daily_profiles_run_once_per_utc_day(project_root: Path, first_run: dict
         try:
             with store.engine.connect() as conn:
                 query = sa.select(sa.func.count(sa.distinct(profiles.c.run_id))).where(
-                    profiles.c.dataset == "warehouse.daily")
+                    profiles.c.dataset == "warehouse.daily"
+                )
                 return int(conn.execute(query).scalar_one())
         finally:
             store.close()
@@ -115,8 +126,12 @@ def test_daily_profiles_run_once_per_utc_day(project_root: Path, first_run: dict
     assert profile_runs() == 1  # same UTC day: not due
     run_monitor(project, ["warehouse.daily"], as_of="2026-01-04T01:00:00+00:00", options=OPTIONS)
     assert profile_runs() == 2
-    run_monitor(project, ["warehouse.daily"], as_of="2026-01-05T01:00:00+00:00",
-                options=RunOptions(publish=False, checks=False, profile=False))
+    run_monitor(
+        project,
+        ["warehouse.daily"],
+        as_of="2026-01-05T01:00:00+00:00",
+        options=RunOptions(publish=False, checks=False, profile=False),
+    )
     assert profile_runs() == 2  # the run (tier) switched profiling off
 
 
@@ -130,7 +145,11 @@ def test_cli_prints_the_latest_profile(project_root: Path, first_run: dict[str, 
     assert shown.exit_code == 0, shown.output
     document = json.loads(shown.output)
     rows = data.generate()
-    assert (document["dataset"], document["row_count"], document["sampled"]) == ("warehouse.hostile", 400, False)
+    assert (document["dataset"], document["row_count"], document["sampled"]) == (
+        "warehouse.hostile",
+        400,
+        False,
+    )
     for column in document["columns"]:
         wanted = data.expected(rows, column["column"], "duckdb")
         for key in ("null_count", "distinct_count", "non_null_count"):

@@ -23,20 +23,38 @@ from datahealth.sources.base import DatasetError
 from datahealth.sources.lake import LakeSource
 
 
-@pytest.mark.parametrize(("data_type", "dialect", "kind"), [
-    ("integer", "duckdb", ColumnKind.INTEGER), ("hugeint", "duckdb", ColumnKind.INTEGER),
-    ("decimal(18,2)", "duckdb", ColumnKind.DECIMAL), ("numeric(12,2)", "postgresql", ColumnKind.DECIMAL),
-    ("double precision", "postgresql", ColumnKind.FLOAT), ("float", "duckdb", ColumnKind.FLOAT),
-    ("character varying(20)", "postgresql", ColumnKind.TEXT), ("varchar", "duckdb", ColumnKind.TEXT),
-    ("boolean", "postgresql", ColumnKind.BOOLEAN), ("timestamp with time zone", "duckdb", ColumnKind.TEMPORAL),
-    ("date", "postgresql", ColumnKind.TEMPORAL), ("time without time zone", "postgresql", ColumnKind.TEMPORAL),
-    ("interval", "postgresql", ColumnKind.OTHER), ("integer[]", "duckdb", ColumnKind.OTHER),
-    ("struct(a integer)", "duckdb", ColumnKind.OTHER), ("map(varchar, integer)", "duckdb", ColumnKind.OTHER),
-    ("uuid", "postgresql", ColumnKind.OTHER), ("jsonb", "postgresql", ColumnKind.OTHER), ("point", "postgresql", ColumnKind.OTHER),
-    ("bit(3)", "postgresql", ColumnKind.OTHER), ("", "sqlite", ColumnKind.OTHER),
-    ("BIGINT", "sqlite", ColumnKind.INTEGER), ("VARCHAR(10)", "sqlite", ColumnKind.TEXT), ("DOUBLE", "sqlite", ColumnKind.FLOAT),
-    ("DATETIME", "sqlite", ColumnKind.TEMPORAL), ("NUMERIC", "sqlite", ColumnKind.DECIMAL), ("BLOB", "sqlite", ColumnKind.OTHER),
-])
+@pytest.mark.parametrize(
+    ("data_type", "dialect", "kind"),
+    [
+        ("integer", "duckdb", ColumnKind.INTEGER),
+        ("hugeint", "duckdb", ColumnKind.INTEGER),
+        ("decimal(18,2)", "duckdb", ColumnKind.DECIMAL),
+        ("numeric(12,2)", "postgresql", ColumnKind.DECIMAL),
+        ("double precision", "postgresql", ColumnKind.FLOAT),
+        ("float", "duckdb", ColumnKind.FLOAT),
+        ("character varying(20)", "postgresql", ColumnKind.TEXT),
+        ("varchar", "duckdb", ColumnKind.TEXT),
+        ("boolean", "postgresql", ColumnKind.BOOLEAN),
+        ("timestamp with time zone", "duckdb", ColumnKind.TEMPORAL),
+        ("date", "postgresql", ColumnKind.TEMPORAL),
+        ("time without time zone", "postgresql", ColumnKind.TEMPORAL),
+        ("interval", "postgresql", ColumnKind.OTHER),
+        ("integer[]", "duckdb", ColumnKind.OTHER),
+        ("struct(a integer)", "duckdb", ColumnKind.OTHER),
+        ("map(varchar, integer)", "duckdb", ColumnKind.OTHER),
+        ("uuid", "postgresql", ColumnKind.OTHER),
+        ("jsonb", "postgresql", ColumnKind.OTHER),
+        ("point", "postgresql", ColumnKind.OTHER),
+        ("bit(3)", "postgresql", ColumnKind.OTHER),
+        ("", "sqlite", ColumnKind.OTHER),
+        ("BIGINT", "sqlite", ColumnKind.INTEGER),
+        ("VARCHAR(10)", "sqlite", ColumnKind.TEXT),
+        ("DOUBLE", "sqlite", ColumnKind.FLOAT),
+        ("DATETIME", "sqlite", ColumnKind.TEMPORAL),
+        ("NUMERIC", "sqlite", ColumnKind.DECIMAL),
+        ("BLOB", "sqlite", ColumnKind.OTHER),
+    ],
+)
 def test_column_kinds(data_type: str, dialect: str, kind: ColumnKind) -> None:
     assert column_kind(data_type, dialect) == kind
 
@@ -46,10 +64,18 @@ def test_timezone_awareness() -> None:
     assert not is_timezone_aware("timestamp without time zone") and not is_timezone_aware("timestamp")
 
 
-@pytest.mark.parametrize(("value", "spec"), [
-    ("10%", SampleSpec(percent=10.0)), (" 0.5 % ", SampleSpec(percent=0.5)), ("100%", SampleSpec(percent=100.0)),
-    (5000, SampleSpec(rows=5000)), ("5000", SampleSpec(rows=5000)), ("250 rows", SampleSpec(rows=250)), (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "spec"),
+    [
+        ("10%", SampleSpec(percent=10.0)),
+        (" 0.5 % ", SampleSpec(percent=0.5)),
+        ("100%", SampleSpec(percent=100.0)),
+        (5000, SampleSpec(rows=5000)),
+        ("5000", SampleSpec(rows=5000)),
+        ("250 rows", SampleSpec(rows=250)),
+        (None, None),
+    ],
+)
 def test_parse_sample(value: str | int | None, spec: SampleSpec | None) -> None:
     assert parse_sample(value) == spec
 
@@ -69,7 +95,10 @@ def test_profile_config_timeouts_and_windows_must_be_positive() -> None:
 
 def test_sample_labels() -> None:
     assert (SampleSpec(percent=12.5).label, SampleSpec(percent=10.0).label, SampleSpec(rows=3).label) == (
-        "12.5%", "10%", "3 rows")
+        "12.5%",
+        "10%",
+        "3 rows",
+    )
 
 
 def test_watchdog_interrupts_until_the_block_ends() -> None:
@@ -97,10 +126,14 @@ def test_watchdog_without_a_limit_never_fires() -> None:
 
 def test_lake_profile_timeout(tmp_path: Path) -> None:
     with duckdb.connect() as con:
-        con.execute(f"COPY (SELECT range AS a, range::VARCHAR AS b FROM range(3000000)) TO "  # noqa: S608
-                    f"'{tmp_path / 'big.parquet'}' (FORMAT parquet)")
+        con.execute(
+            f"COPY (SELECT range AS a, range::VARCHAR AS b FROM range(3000000)) TO "  # noqa: S608
+            f"'{tmp_path / 'big.parquet'}' (FORMAT parquet)"
+        )
     source = LakeSource("lake", LakeSourceConfig(kind="lake", root=str(tmp_path)), tmp_path)
-    dataset = DatasetConfig(name="lake.big", path="big.parquet", profile={"timeout": "10ms", "exact_distinct": True})
+    dataset = DatasetConfig(
+        name="lake.big", path="big.parquet", profile={"timeout": "10ms", "exact_distinct": True}
+    )
     try:
         meta = source.describe([dataset])[dataset.name]
         assert isinstance(meta, TableMeta)
@@ -116,12 +149,19 @@ def test_lake_profile_timeout(tmp_path: Path) -> None:
 
 
 def test_stats_conversion() -> None:
-    assert number(Decimal("12.50")) == 12.5 and number(Decimal("7.000")) == 7 and isinstance(number(Decimal("7")), int)
+    assert (
+        number(Decimal("12.50")) == 12.5
+        and number(Decimal("7.000")) == 7
+        and isinstance(number(Decimal("7")), int)
+    )
     assert number(Decimal("1e30")) == 1e30
-    assert plain(datetime(2026, 1, 2, 3, 4)) == "2026-01-02T03:04:00" and plain(date(2026, 1, 2)) == "2026-01-02"
+    assert (
+        plain(datetime(2026, 1, 2, 3, 4)) == "2026-01-02T03:04:00" and plain(date(2026, 1, 2)) == "2026-01-02"
+    )
     assert plain(b"\x00\xff") == "00ff"
     approx = column_stats(ColumnKind.INTEGER, {"non_null_count": 10, "distinct_count": 12}, 12, "approx")
     assert approx["distinct_count"] == 10  # a sketch never reports more distinct values than non-null ones
-    sqlite_like = column_stats(ColumnKind.FLOAT, {"non_null_count": 3, "_n": 3, "_sum": 6.0, "_sum_squares": 14.0},
-                               3, "exact")
+    sqlite_like = column_stats(
+        ColumnKind.FLOAT, {"non_null_count": 3, "_n": 3, "_sum": 6.0, "_sum_squares": 14.0}, 3, "exact"
+    )
     assert sqlite_like["stddev"] == pytest.approx(1.0)  # values 1, 2, 3

@@ -54,8 +54,11 @@ def _grafana_to_promql(expr: str) -> str:
 
 def dashboard_queries() -> list[tuple[str, str]]:
     dashboard = json.loads(DASHBOARD.read_text())
-    return [(f"{panel['title']} [{target['refId']}]", _grafana_to_promql(target["expr"]))
-            for panel in dashboard["panels"] for target in panel.get("targets", [])]
+    return [
+        (f"{panel['title']} [{target['refId']}]", _grafana_to_promql(target["expr"]))
+        for panel in dashboard["panels"]
+        for target in panel.get("targets", [])
+    ]
 
 
 def variable_queries() -> list[tuple[str, str, str]]:
@@ -109,13 +112,17 @@ def demo_project(root: Path) -> Path:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     tmp = tmp_path_factory.mktemp("prometheus-live")
-    with pushgateway(tmp / "pushgateway") as gateway, \
-            prometheus(tmp / "prometheus", [gateway.address], rule_files=[RULES]) as api:
+    with (
+        pushgateway(tmp / "pushgateway") as gateway,
+        prometheus(tmp / "prometheus", [gateway.address], rule_files=[RULES]) as api,
+    ):
         root = demo_project(tmp / "project")
         # before anything is pushed, only the "metrics absent" alert has data
         absent_expr = dict(alert_rules())[ABSENT_RULE]
         absent = api.wait_for("absent() before the first push", lambda: api.query(absent_expr))
-        api.wait_for("Prometheus scraping the Pushgateway", lambda: api.query('up{job="datahealth-test"} == 1'))
+        api.wait_for(
+            "Prometheus scraping the Pushgateway", lambda: api.query('up{job="datahealth-test"} == 1')
+        )
         alerts_before = {name: api.query(expr) for name, expr in alert_rules()}
         # the demo, monitored now: its data stopped on the last simulated day, weeks ago
         # the demo config pushes when DATAHEALTH_PUSHGATEWAY_URL is set, as `make demo` does
@@ -129,7 +136,9 @@ def test_the_run_published_without_warnings(demo: DemoRun) -> None:
     assert [w for w in demo.summary.warnings if w.startswith("prometheus")] == []
     assert {d.dataset for d in demo.summary.errored} == {MISSING_DATASET}
     textfile = parse_samples((demo.root / "reports" / "datahealth.prom").read_text())  # written as well
-    assert textfile[("datahealth_dataset_rows", labels(source="warehouse", dataset="warehouse.products"))] == 200
+    assert (
+        textfile[("datahealth_dataset_rows", labels(source="warehouse", dataset="warehouse.products"))] == 200
+    )
 
 
 def test_before_the_first_push_only_the_absent_alert_has_data(demo: DemoRun) -> None:
@@ -137,7 +146,9 @@ def test_before_the_first_push_only_the_absent_alert_has_data(demo: DemoRun) -> 
     assert {name for name, result in demo.alerts_before_run.items() if result} == {ABSENT_RULE}
 
 
-@pytest.mark.parametrize(("panel", "expr"), dashboard_queries(), ids=[title for title, _ in dashboard_queries()])
+@pytest.mark.parametrize(
+    ("panel", "expr"), dashboard_queries(), ids=[title for title, _ in dashboard_queries()]
+)
 def test_every_dashboard_query_returns_data(demo: DemoRun, panel: str, expr: str) -> None:
     demo.api.wait_for(f"panel {panel}: {expr}", lambda: demo.api.query(expr))
 
@@ -146,12 +157,17 @@ def test_every_dashboard_query_returns_data(demo: DemoRun, panel: str, expr: str
 def test_every_template_variable_has_values(demo: DemoRun, variable: str, selector: str, label: str) -> None:
     series = demo.api.wait_for(f"variable {variable}", lambda: demo.api.series(selector))
     values = {s[label] for s in series if label in s}
-    expected = {"source": {"warehouse", "lake"}, "dataset": {"warehouse.customers", "lake.clickstream"}}[variable]
+    expected = {"source": {"warehouse", "lake"}, "dataset": {"warehouse.customers", "lake.clickstream"}}[
+        variable
+    ]
     assert expected <= values
 
 
-@pytest.mark.parametrize(("alert", "expr"), [r for r in alert_rules() if r[0] != ABSENT_RULE],
-                         ids=[name for name, _ in alert_rules() if name != ABSENT_RULE])
+@pytest.mark.parametrize(
+    ("alert", "expr"),
+    [r for r in alert_rules() if r[0] != ABSENT_RULE],
+    ids=[name for name, _ in alert_rules() if name != ABSENT_RULE],
+)
 def test_every_alert_expression_returns_data(demo: DemoRun, alert: str, expr: str) -> None:
     demo.api.wait_for(f"alert {alert}: {expr}", lambda: demo.api.query(expr))
 
@@ -184,8 +200,12 @@ def test_what_prometheus_holds_matches_the_demo(demo: DemoRun) -> None:
     # pushed under job="datahealth" with no instance label; the clickstream stopped weeks ago: breached SLA
     series = api.series('datahealth_dataset_status{dataset="lake.clickstream"}')
     assert [(s["job"], s.get("instance")) for s in series] == [("datahealth", None)]
-    assert value('(time() - datahealth_dataset_last_updated_timestamp_seconds{dataset="lake.clickstream"}) '
-                 "/ 86400") > 20
+    assert (
+        value(
+            '(time() - datahealth_dataset_last_updated_timestamp_seconds{dataset="lake.clickstream"}) / 86400'
+        )
+        > 20
+    )
     # failing checks: the duplicated customers (day 22) and the null customer_ids (day 18)
     failing = api.wait_for("failing checks", lambda: api.query("datahealth_check_status >= 2"))
     assert {"warehouse.customers", "warehouse.email_events"} <= {r["metric"]["dataset"] for r in failing}
@@ -197,9 +217,12 @@ def exporter(demo: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     port = free_port()
     log = tmp_path_factory.mktemp("exporter") / "serve-metrics.log"
     with log.open("wb") as handle:
-        process = subprocess.Popen([sys.executable, "-m", "datahealth", "serve-metrics", "-p", str(demo.root),
-                                    "--port", str(port)], stdout=handle, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "DATAHEALTH_PUSHGATEWAY_URL": ""})
+        process = subprocess.Popen(
+            [sys.executable, "-m", "datahealth", "serve-metrics", "-p", str(demo.root), "--port", str(port)],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "DATAHEALTH_PUSHGATEWAY_URL": ""},
+        )
     try:
         wait_for_port(port, timeout=60)
         yield f"127.0.0.1:{port}"
@@ -217,16 +240,22 @@ def test_serve_metrics_passes_promtool_and_agrees_with_the_push(demo: DemoRun, e
     served = parse_samples(body)
     _, pushed_body = demo.gateway.get("/metrics")
     pushed = parse_samples(pushed_body, drop=("job", "instance"))
-    for name in ("datahealth_dataset_rows", "datahealth_dataset_status", "datahealth_check_status",
-                 "datahealth_freshness_sla_seconds", "datahealth_incidents_open"):
+    for name in (
+        "datahealth_dataset_rows",
+        "datahealth_dataset_status",
+        "datahealth_check_status",
+        "datahealth_freshness_sla_seconds",
+        "datahealth_incidents_open",
+    ):
         ours = {k: v for k, v in served.items() if k[0] == name}
         assert ours and ours == {k: v for k, v in pushed.items() if k[0] == name}, name
     key = labels(source="warehouse", dataset="warehouse.products")
     assert served[("datahealth_dataset_rows", key)] == 200
 
 
-def test_every_query_and_alert_works_when_prometheus_scrapes_the_exporter(demo: DemoRun, exporter: str,
-                                                                          tmp_path: Path) -> None:
+def test_every_query_and_alert_works_when_prometheus_scrapes_the_exporter(
+    demo: DemoRun, exporter: str, tmp_path: Path
+) -> None:
     with prometheus(tmp_path / "prometheus", [exporter], rule_files=[RULES], honor_labels=False) as api:
         for panel, expr in dashboard_queries():
             api.wait_for(f"panel {panel}: {expr}", lambda expr=expr: api.query(expr))  # type: ignore[misc]

@@ -43,25 +43,45 @@ ORDERS = {"source": "warehouse", "dataset": "warehouse.orders"}
 
 def orders(**changes: object) -> DatasetState:
     fields: dict[str, object] = dict(
-        dataset="warehouse.orders", source="warehouse", severity="error", sla_seconds={"warn": 3600.0, "error": 7200.0},
-        status=Status.FAIL, score=30.0, rows=1234, last_updated=NOW - timedelta(hours=3), last_observed=NOW,
-        schema_changes=2, checks={"orders_pk_unique": CheckOutcome.FAIL, "amount_not_null": CheckOutcome.PASS},
-        null_ratios={"amount": 0.25}, incidents_open={"error": 2})
+        dataset="warehouse.orders",
+        source="warehouse",
+        severity="error",
+        sla_seconds={"warn": 3600.0, "error": 7200.0},
+        status=Status.FAIL,
+        score=30.0,
+        rows=1234,
+        last_updated=NOW - timedelta(hours=3),
+        last_observed=NOW,
+        schema_changes=2,
+        checks={"orders_pk_unique": CheckOutcome.FAIL, "amount_not_null": CheckOutcome.PASS},
+        null_ratios={"amount": 0.25},
+        incidents_open={"error": 2},
+    )
     fields.update(changes)
     return DatasetState(**fields)  # type: ignore[arg-type]
 
 
 def run_state(observed: int = 3, failed: int = 1, last_success: datetime | None = NOW) -> RunState:
-    return RunState(finished_at=NOW, duration_seconds=12.5, datasets_observed=observed, datasets_failed=failed,
-                    health_score=55.0, last_success_at=last_success)
+    return RunState(
+        finished_at=NOW,
+        duration_seconds=12.5,
+        datasets_observed=observed,
+        datasets_failed=failed,
+        health_score=55.0,
+        last_success_at=last_success,
+    )
 
 
 def test_every_family_with_its_labels_and_values() -> None:
-    state = MetricsState([orders(), DatasetState("lake.events", "lake", "warn")], run_state(), 1800.0,
-                         column_metrics=True)
+    state = MetricsState(
+        [orders(), DatasetState("lake.events", "lake", "warn")], run_state(), 1800.0, column_metrics=True
+    )
     got = samples(render(state))
     key = labels(**ORDERS)
-    assert got[("datahealth_dataset_last_updated_timestamp_seconds", key)] == (NOW - timedelta(hours=3)).timestamp()
+    assert (
+        got[("datahealth_dataset_last_updated_timestamp_seconds", key)]
+        == (NOW - timedelta(hours=3)).timestamp()
+    )
     assert got[("datahealth_dataset_last_observed_timestamp_seconds", key)] == NOW.timestamp()
     assert got[("datahealth_freshness_sla_seconds", labels(**ORDERS, severity="warn"))] == 3600.0
     assert got[("datahealth_freshness_sla_seconds", labels(**ORDERS, severity="error"))] == 7200.0
@@ -71,7 +91,9 @@ def test_every_family_with_its_labels_and_values() -> None:
     assert got[("datahealth_dataset_schema_changes", key)] == 2
     assert got[("datahealth_check_status", labels(**ORDERS, check="orders_pk_unique", severity="error"))] == 2
     assert got[("datahealth_incidents_open", labels(**ORDERS, severity="error"))] == 2
-    assert got[("datahealth_incidents_open", labels(**ORDERS, severity="warn"))] == 0  # zero, not missing: panels show 0
+    assert (
+        got[("datahealth_incidents_open", labels(**ORDERS, severity="warn"))] == 0
+    )  # zero, not missing: panels show 0
     assert got[("datahealth_column_null_ratio", labels(**ORDERS, column="amount"))] == 0.25
     assert got[("datahealth_run_duration_seconds", ())] == 12.5
     assert got[("datahealth_run_finished_timestamp_seconds", ())] == NOW.timestamp()
@@ -83,7 +105,9 @@ def test_every_family_with_its_labels_and_values() -> None:
     # a dataset never observed still has its incidents (zero) but no status, rows or freshness
     lake = labels(source="lake", dataset="lake.events")
     assert ("datahealth_dataset_status", lake) not in got and ("datahealth_dataset_rows", lake) not in got
-    assert got[("datahealth_incidents_open", labels(source="lake", dataset="lake.events", severity="warn"))] == 0
+    assert (
+        got[("datahealth_incidents_open", labels(source="lake", dataset="lake.events", severity="warn"))] == 0
+    )
 
 
 def test_labels_are_only_the_bounded_ones() -> None:
@@ -107,7 +131,12 @@ def test_status_and_check_values() -> None:
     for status, value in [(Status.OK, 0), (Status.WARN, 1), (Status.FAIL, 2), (Status.ERROR, 3)]:
         got = samples(render(MetricsState([orders(status=status)], None, 60.0)))
         assert got[("datahealth_dataset_status", labels(**ORDERS))] == value
-    for outcome, value in [(CheckOutcome.PASS, 0), (CheckOutcome.WARN, 1), (CheckOutcome.FAIL, 2), (CheckOutcome.ERROR, 3)]:
+    for outcome, value in [
+        (CheckOutcome.PASS, 0),
+        (CheckOutcome.WARN, 1),
+        (CheckOutcome.FAIL, 2),
+        (CheckOutcome.ERROR, 3),
+    ]:
         got = samples(render(MetricsState([orders(checks={"c": outcome}, severity="warn")], None, 60.0)))
         assert got[("datahealth_check_status", labels(**ORDERS, check="c", severity="warn"))] == value
 
@@ -121,8 +150,9 @@ def test_last_success_can_be_left_out_for_a_failed_push() -> None:
 
 def test_no_run_yet_means_no_run_series() -> None:
     got = samples(render(MetricsState([orders()], None, 60.0)))
-    assert not any(name.startswith("datahealth_run_") and name != "datahealth_run_stale_after_seconds"
-                   for name, _ in got)
+    assert not any(
+        name.startswith("datahealth_run_") and name != "datahealth_run_stale_after_seconds" for name, _ in got
+    )
 
 
 def test_a_run_fails_only_when_it_observed_none_of_its_datasets() -> None:
@@ -148,8 +178,12 @@ def _project(tmp_path: Path, prometheus: dict[str, object], tiers: dict[str, obj
     sections: dict[str, object] = {"publish": {"prometheus": prometheus}}
     if tiers is not None:
         sections["tiers"] = tiers
-    return write_project(tmp_path, sources={"wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"}},
-                         datasets={"wh.orders": {}}, **sections)
+    return write_project(
+        tmp_path,
+        sources={"wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"}},
+        datasets={"wh.orders": {}},
+        **sections,
+    )
 
 
 def test_empty_pushgateway_url_and_textfile_mean_not_configured(tmp_path: Path) -> None:
@@ -166,13 +200,18 @@ def test_the_demo_project_pushes_only_when_the_variable_is_set() -> None:
     assert pushing.config.publish.prometheus.pushgateway_url == "http://127.0.0.1:9091"
 
 
-@pytest.mark.parametrize(("setting", "message"), [
-    ({"pushgateway_url": "127.0.0.1:9091"}, "http(s) URL"),
-    ({"textfile": "reports/metrics.txt"}, "must end in .prom"),
-    ({"job": "data health"}, "job"),
-    ({"stale_after": "soon"}, "not a duration"),
-])
-def test_bad_prometheus_settings_name_the_key(tmp_path: Path, setting: dict[str, object], message: str) -> None:
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"pushgateway_url": "127.0.0.1:9091"}, "http(s) URL"),
+        ({"textfile": "reports/metrics.txt"}, "must end in .prom"),
+        ({"job": "data health"}, "job"),
+        ({"stale_after": "soon"}, "not a duration"),
+    ],
+)
+def test_bad_prometheus_settings_name_the_key(
+    tmp_path: Path, setting: dict[str, object], message: str
+) -> None:
     root = _project(tmp_path, setting)
     with pytest.raises(ConfigError) as error:
         load_project(root)
@@ -183,11 +222,15 @@ def test_bad_prometheus_settings_name_the_key(tmp_path: Path, setting: dict[str,
 def test_stale_after_configured_or_from_the_most_frequent_schedule(tmp_path: Path) -> None:
     configured = load_project(_project(tmp_path / "a", {"stale_after": "90m"}))
     assert stale_after(configured) == 5400
-    frequent = load_project(_project(tmp_path / "b", {}, {"frequent": {"schedule": "*/15 * * * *"},
-                                                          "daily": {"schedule": "0 7 * * *"}}))
+    frequent = load_project(
+        _project(
+            tmp_path / "b", {}, {"frequent": {"schedule": "*/15 * * * *"}, "daily": {"schedule": "0 7 * * *"}}
+        )
+    )
     assert stale_after(frequent, NOW) == 2 * 15 * 60
-    weekdays = load_project(_project(tmp_path / "c", {}, {"daily": {"schedule": "0 6 * * 1-5",
-                                                                    "timezone": "Europe/Berlin"}}))
+    weekdays = load_project(
+        _project(tmp_path / "c", {}, {"daily": {"schedule": "0 6 * * 1-5", "timezone": "Europe/Berlin"}})
+    )
     assert stale_after(weekdays, NOW) == 2 * 3 * 86400  # Friday 06:00 to Monday 06:00 is the longest gap
     unscheduled = load_project(_project(tmp_path / "d", {}, {"daily": {}}))
     assert stale_after(unscheduled, NOW) == 2 * 86400

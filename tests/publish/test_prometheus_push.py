@@ -42,8 +42,9 @@ def run(root: Path, **kwargs: object) -> RunSummary:
     return run_monitor(load_project(root), as_of=AS_OF, options=NO_CHECKS, **kwargs)  # type: ignore[arg-type]
 
 
-def test_each_successful_run_replaces_the_group_and_removed_datasets_disappear(tmp_path: Path,
-                                                                                gateway: Service) -> None:
+def test_each_successful_run_replaces_the_group_and_removed_datasets_disappear(
+    tmp_path: Path, gateway: Service
+) -> None:
     root = metrics_project(tmp_path / "project", prometheus={"pushgateway_url": gateway.url})
     assert run(root).warnings == []
     got = pushed(gateway)
@@ -62,13 +63,16 @@ def test_each_successful_run_replaces_the_group_and_removed_datasets_disappear(t
 
 def test_a_failed_run_keeps_the_last_success_it_did_not_push(tmp_path: Path, gateway: Service) -> None:
     """A worker with an empty history store fails: its POST must not erase the success pushed before."""
-    healthy = metrics_project(tmp_path / "healthy", datasets=["wh.orders"],
-                              prometheus={"pushgateway_url": gateway.url})
+    healthy = metrics_project(
+        tmp_path / "healthy", datasets=["wh.orders"], prometheus={"pushgateway_url": gateway.url}
+    )
     run(healthy)
     success = pushed(gateway)[("datahealth_run_last_success_timestamp_seconds", labels(**GROUP))]
     first_finish = pushed(gateway)[("datahealth_run_finished_timestamp_seconds", labels(**GROUP))]
 
-    broken = metrics_project(tmp_path / "broken", datasets=["wh.missing"], prometheus={"pushgateway_url": gateway.url})
+    broken = metrics_project(
+        tmp_path / "broken", datasets=["wh.missing"], prometheus={"pushgateway_url": gateway.url}
+    )
     summary = run(broken)
     assert [d.dataset for d in summary.errored] == ["wh.missing"] and summary.warnings == []
     got = pushed(gateway)
@@ -86,8 +90,10 @@ def test_an_unreachable_pushgateway_is_a_short_secret_free_warning(tmp_path: Pat
     summary = run(root)
     assert summary.counts["ok"] + summary.counts["warn"] == 2  # the run itself is fine
     [warning] = [w for w in summary.warnings if w.startswith("prometheus:")]
-    assert warning == (f"prometheus: MetricsPublishError: cannot push metrics to the Pushgateway at "
-                       f"http://127.0.0.1:{url.rsplit(':', 1)[1]}: connection refused")
+    assert warning == (
+        f"prometheus: MetricsPublishError: cannot push metrics to the Pushgateway at "
+        f"http://127.0.0.1:{url.rsplit(':', 1)[1]}: connection refused"
+    )
     assert "s3cret-push-pw" not in json.dumps(summary.to_dict())
     # the textfile does not depend on the Pushgateway
     assert (root / "reports" / "datahealth.prom").read_text().count("datahealth_dataset_rows{") == 2
@@ -96,13 +102,22 @@ def test_an_unreachable_pushgateway_is_a_short_secret_free_warning(tmp_path: Pat
 def test_basic_auth_from_the_url(tmp_path: Path) -> None:
     with pushgateway(tmp_path / "pushgateway", basic_auth=("pusher", "right-pw")) as gateway:
         port = gateway.url.rsplit(":", 1)[1]
-        good = metrics_project(tmp_path / "good", datasets=["wh.orders"],
-                               prometheus={"pushgateway_url": f"http://pusher:right-pw@127.0.0.1:{port}"})
+        good = metrics_project(
+            tmp_path / "good",
+            datasets=["wh.orders"],
+            prometheus={"pushgateway_url": f"http://pusher:right-pw@127.0.0.1:{port}"},
+        )
         assert run(good).warnings == []
-        assert pushed(gateway)[("datahealth_dataset_rows", labels(**GROUP, source="wh", dataset="wh.orders"))] == 50
+        assert (
+            pushed(gateway)[("datahealth_dataset_rows", labels(**GROUP, source="wh", dataset="wh.orders"))]
+            == 50
+        )
 
-        bad = metrics_project(tmp_path / "bad", datasets=["wh.orders"],
-                              prometheus={"pushgateway_url": f"http://pusher:wrong-pw@127.0.0.1:{port}/"})
+        bad = metrics_project(
+            tmp_path / "bad",
+            datasets=["wh.orders"],
+            prometheus={"pushgateway_url": f"http://pusher:wrong-pw@127.0.0.1:{port}/"},
+        )
         summary = run(bad)
         [warning] = [w for w in summary.warnings if w.startswith("prometheus:")]
         assert f"at http://127.0.0.1:{port}: HTTP 401 Unauthorized" in warning

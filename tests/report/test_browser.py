@@ -31,7 +31,9 @@ def _plotted(page: Any, selector: str) -> list[str]:
     return page.evaluate(
         """(sel) => { const node = document.querySelector(sel);
                       if (!node || !node.querySelector('.main-svg') || !node.data) return [];
-                      return node.data.map(t => t.name || t.type); }""", selector)
+                      return node.data.map(t => t.name || t.type); }""",
+        selector,
+    )
 
 
 def _not_injected(page: Any) -> None:
@@ -56,7 +58,7 @@ def test_loads_offline_without_errors_and_draws_the_overview(report: Path, chrom
         assert page.locator("#detail").is_hidden()
         _not_injected(page)
         rendered = page.locator("#dataset-table").inner_text()
-        assert HOSTILE_DATASET in rendered and "<i class=\"dh-injected\">team</i>" in rendered
+        assert HOSTILE_DATASET in rendered and '<i class="dh-injected">team</i>' in rendered
 
 
 def test_opening_a_dataset_draws_its_charts_and_shared_samples(report: Path, chromium: Any) -> None:
@@ -82,7 +84,9 @@ def test_hostile_dataset_and_withheld_samples(report: Path, chromium: Any) -> No
         page.wait_for_selector("#detail[data-ready]")
         assert page.locator("#detail .dataset-name").inner_text() == HOSTILE_DATASET
         null_labels = page.evaluate("document.getElementById('chart-nulls').data[0].y")
-        assert any(label.startswith("&lt;img src=x") for label in null_labels)  # escaped for plotly's label markup
+        assert any(
+            label.startswith("&lt;img src=x") for label in null_labels
+        )  # escaped for plotly's label markup
         detail = page.locator("#detail").inner_text()
         assert PII_EMAIL not in detail and "withheld" in detail and HOSTILE_COLUMN in detail
         page.evaluate("(name) => { location.hash = '#ds=' + encodeURIComponent(name); }", CUSTOMERS)

@@ -39,7 +39,9 @@ def test_report_command_writes_the_report(history: History) -> None:
 
 def test_report_command_output_and_as_of(history: History, tmp_path: Path) -> None:
     target = tmp_path / "out" / "health.html"
-    result = runner.invoke(app, ["report", "-p", str(history.project.root), "-o", str(target), "--as-of", "2026-10-03T08:00Z"])
+    result = runner.invoke(
+        app, ["report", "-p", str(history.project.root), "-o", str(target), "--as-of", "2026-10-03T08:00Z"]
+    )
     assert result.exit_code == 0, result.output
     html = target.read_text()
     assert "as of <strong>2026-10-03 08:00 UTC</strong>" in html
@@ -68,7 +70,15 @@ def test_the_demo_writes_and_prints_its_report(tmp_path: Path, chromium: Any) ->
     for folder in ("sla_config", "checks"):
         if (REPO_ROOT / folder).is_dir():
             shutil.copytree(REPO_ROOT / folder, tmp_path / folder)
-    command = [str(Path(sys.executable).with_name("datahealth")), "demo", "--no-prefect", "--days", "5", "-p", str(tmp_path)]
+    command = [
+        str(Path(sys.executable).with_name("datahealth")),
+        "demo",
+        "--no-prefect",
+        "--days",
+        "5",
+        "-p",
+        str(tmp_path),
+    ]
     env = {**os.environ, "COLUMNS": "200", "DATAHEALTH_SMTP_HOST": ""}
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -81,4 +91,6 @@ def test_the_demo_writes_and_prints_its_report(tmp_path: Path, chromium: Any) ->
         assert page.locator("#health-chart .main-svg").count() >= 1
         assert page.locator("#chart-rows .main-svg").count() >= 1
         assert page.locator("#dataset-table tbody tr").count() == 6
-        assert page.evaluate("document.getElementById('health-chart').data[0].x.length") == 5  # five simulated days
+        assert (
+            page.evaluate("document.getElementById('health-chart').data[0].x.length") == 5
+        )  # five simulated days

@@ -67,8 +67,9 @@ def test_gathers_statuses_counts_and_history(history: History) -> None:
     assert orders.statuses[:8] == ["ok"] * 8 and orders.statuses[8:] == ["fail", "fail"]
     assert orders.null_columns == ["id", "email", HOSTILE_COLUMN, "coupon"]
     assert orders.null_ratios[1][9] == 0.25 and orders.null_ratios[3][:6] == [None] * 6
-    assert dict((name, "".join(o[0] if o else "-" for o in outcomes)) for name, _, outcomes in orders.checks) == {
-        "missing email": "ppppppppff", "row count": "pppppppppp"}
+    assert dict(
+        (name, "".join(o[0] if o else "-" for o in outcomes)) for name, _, outcomes in orders.checks
+    ) == {"missing email": "ppppppppff", "row count": "pppppppppp"}
     assert data.health_counts[0] == {"ok": 4, "warn": 0, "fail": 0, "error": 0}
     assert data.health_counts[-1] == {"ok": 0, "warn": 0, "fail": 3, "error": 1}
     fail, error = STATUS_SCORE[Status.FAIL], STATUS_SCORE[Status.ERROR]
@@ -115,7 +116,9 @@ def test_findings_anomalies_incidents_and_schema_log(history: History) -> None:
     assert customers.anomalies == {9} and customers.bands == {9: (1085.0, 1100.0)}
     assert [f.title for f in orders.findings] == [f"{ORDERS}: check missing email failed"]  # latest run only
     assert [(c.change, c.column, c.before, c.after) for c in orders.schema_changes] == [
-        ("type_changed", "id", "INTEGER", "BIGINT"), ("added", "coupon", None, "VARCHAR")]
+        ("type_changed", "id", "INTEGER", "BIGINT"),
+        ("added", "coupon", None, "VARCHAR"),
+    ]
     assert orders.last_schema_change == START + timedelta(days=6)
     assert [i.dataset for i in data.open_incidents] == [ORDERS, CUSTOMERS, HOSTILE_DATASET]
     assert [i.status for i in data.incidents if not i.is_open] == ["resolved"]
@@ -126,8 +129,9 @@ def test_findings_anomalies_incidents_and_schema_log(history: History) -> None:
 def test_a_later_metadata_only_run_keeps_the_latest_checks(history: History) -> None:
     later = AS_OF + timedelta(hours=1)
     run_id = history.store.start_run(later, tier="frequent")
-    history.store.record_dataset_result(run_id, DatasetResult(Observation(ORDERS, "warehouse", later, later, row_count=5)),
-                                        Status.OK)
+    history.store.record_dataset_result(
+        run_id, DatasetResult(Observation(ORDERS, "warehouse", later, later, row_count=5)), Status.OK
+    )
     history.store.finish_run(run_id, status="completed", datasets_failed=0, duration_seconds=1.0)
     views = {d.name: d for d in gather_report_data(history.project, history.store).datasets}
     assert views[ORDERS].rows == 5
@@ -138,10 +142,23 @@ def test_a_later_metadata_only_run_keeps_the_latest_checks(history: History) -> 
 def test_the_runs_evaluation_supplies_current_findings_and_incidents(history: History) -> None:
     finding = Finding(CUSTOMERS, FindingKind.FRESHNESS, "sla", "error", "customers is 4 days old")
     now = AS_OF
-    incident = Incident(99, finding.fingerprint, CUSTOMERS, "freshness", "sla", "error", IncidentStatus.OPEN,
-                        "customers is 4 days old", "", now, now, now)
-    evaluation = RunEvaluation(statuses={CUSTOMERS: Status.FAIL}, scores={}, findings=[finding],
-                               open_incidents=[incident])
+    incident = Incident(
+        99,
+        finding.fingerprint,
+        CUSTOMERS,
+        "freshness",
+        "sla",
+        "error",
+        IncidentStatus.OPEN,
+        "customers is 4 days old",
+        "",
+        now,
+        now,
+        now,
+    )
+    evaluation = RunEvaluation(
+        statuses={CUSTOMERS: Status.FAIL}, scores={}, findings=[finding], open_incidents=[incident]
+    )
     data = gather_report_data(history.project, history.store, evaluation=evaluation)
     views = {d.name: d for d in data.datasets}
     assert [f.title for f in views[CUSTOMERS].findings] == ["customers is 4 days old"]
@@ -162,11 +179,16 @@ def test_an_empty_store_gives_an_empty_report(tmp_path: Path) -> None:
 
 def test_schema_diff_reports_nullability_and_removal() -> None:
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    before = [{"name": "a", "data_type": "INT", "nullable": True}, {"name": "b", "data_type": "TEXT", "nullable": True}]
+    before = [
+        {"name": "a", "data_type": "INT", "nullable": True},
+        {"name": "b", "data_type": "TEXT", "nullable": True},
+    ]
     after = [{"name": "a", "data_type": "INT", "nullable": False}]
     changes = diff_snapshots([(at, before, True), (at + timedelta(days=1), after, False)])
     assert [(c.change, c.column, c.before, c.after) for c in changes] == [
-        ("nullability_changed", "a", "nullable", "not null"), ("removed", "b", "TEXT", None)]
+        ("nullability_changed", "a", "nullable", "not null"),
+        ("removed", "b", "TEXT", None),
+    ]
 
 
 @pytest.mark.integration
@@ -191,10 +213,12 @@ def test_many_runs_are_bucketed_and_each_bucket_shows_its_newest_value(history: 
         at = AS_OF + timedelta(hours=2 * step) - timedelta(days=1)
         run_id = history.store.start_run(at, tier="frequent")
         history.store.record_dataset_result(
-            run_id, DatasetResult(Observation(ORDERS, "warehouse", at, at, row_count=5000 + step)), Status.OK)
+            run_id, DatasetResult(Observation(ORDERS, "warehouse", at, at, row_count=5000 + step)), Status.OK
+        )
     report = history.project.config.publish.report.model_copy(update={"max_points": 10})
     config = history.project.config.model_copy(
-        update={"publish": history.project.config.publish.model_copy(update={"report": report})})
+        update={"publish": history.project.config.publish.model_copy(update={"report": report})}
+    )
     project = history.project.model_copy(update={"config": config})
     data = gather_report_data(project, history.store, as_of=AS_OF + timedelta(hours=2))
     views = {d.name: d for d in data.datasets}

@@ -42,7 +42,9 @@ def test_the_email_arrives_with_body_alternative_and_report(history: History) ->
         outcome = send_report_email(project, history.store, built)
         assert (outcome.sent, outcome.pending, outcome.warnings) == (1, 0, [])
         [received] = server.received
-    assert set(received.rcpt_tos) == EXPECTED_RECIPIENTS  # defaults + crm route + revenue route (error severity)
+    assert (
+        set(received.rcpt_tos) == EXPECTED_RECIPIENTS
+    )  # defaults + crm route + revenue route (error severity)
     message = received.message
     assert message["From"] == "datahealth@localhost"
     assert "3 fail" in message["Subject"] and "1 error" in message["Subject"]
@@ -57,13 +59,23 @@ def test_the_email_arrives_with_body_alternative_and_report(history: History) ->
     assert deliveries.counts(history.store) == {"sent": 1}
 
 
-def test_starttls_with_login_and_a_password_from_the_environment(history: History, tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_starttls_with_login_and_a_password_from_the_environment(
+    history: History, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     certificates = make_certificates(tmp_path / "tls")
     monkeypatch.setenv("DH_TEST_SMTP_PASSWORD", SECRET)
-    with smtp_server(security="starttls", certificates=certificates, user="reporter", password=SECRET) as server:
-        project = _with_email(history.project, smtp_host=server.host, smtp_port=server.port, security="starttls",
-                              ca_file=str(certificates.ca_file), username="reporter", password_env="DH_TEST_SMTP_PASSWORD")
+    with smtp_server(
+        security="starttls", certificates=certificates, user="reporter", password=SECRET
+    ) as server:
+        project = _with_email(
+            history.project,
+            smtp_host=server.host,
+            smtp_port=server.port,
+            security="starttls",
+            ca_file=str(certificates.ca_file),
+            username="reporter",
+            password_env="DH_TEST_SMTP_PASSWORD",
+        )
         built = render_project_report(project, history.store)
         outcome = send_report_email(project, history.store, built)
         assert outcome.sent == 1 and outcome.warnings == []
@@ -73,15 +85,22 @@ def test_starttls_with_login_and_a_password_from_the_environment(history: Histor
 def test_implicit_tls(history: History, tmp_path: Path) -> None:
     certificates = make_certificates(tmp_path / "tls")
     with smtp_server(security="ssl", certificates=certificates) as server:
-        project = _with_email(history.project, smtp_host=server.host, smtp_port=server.port, security="ssl",
-                              ca_file=str(certificates.ca_file))
+        project = _with_email(
+            history.project,
+            smtp_host=server.host,
+            smtp_port=server.port,
+            security="ssl",
+            ca_file=str(certificates.ca_file),
+        )
         outcome = send_report_email(project, history.store, render_project_report(project, history.store))
         assert outcome.sent == 1 and len(server.received) == 1
 
 
 def test_an_smtp_outage_keeps_the_email_pending_until_the_next_attempt(history: History) -> None:
     port = free_port()  # nothing listens here yet
-    project = _with_email(history.project, smtp_host="127.0.0.1", smtp_port=port, security="none", timeout_seconds=60)
+    project = _with_email(
+        history.project, smtp_host="127.0.0.1", smtp_port=port, security="none", timeout_seconds=60
+    )
     built = render_project_report(project, history.store)
     outcome = send_report_email(project, history.store, built)
     assert outcome.sent == 0 and outcome.pending == 1
@@ -97,14 +116,24 @@ def test_an_smtp_outage_keeps_the_email_pending_until_the_next_attempt(history: 
     assert deliveries.pending(history.store, "email") == []
 
 
-def test_a_wrong_password_is_kept_pending_and_never_shown(history: History, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_wrong_password_is_kept_pending_and_never_shown(
+    history: History, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     certificates = make_certificates(tmp_path / "tls")
     wrong = "wrong-password-4711"
     monkeypatch.setenv("DH_TEST_SMTP_PASSWORD", wrong)
-    with smtp_server(security="starttls", certificates=certificates, user="reporter", password=SECRET) as server:
-        project = _with_email(history.project, smtp_host=server.host, smtp_port=server.port, security="starttls",
-                              ca_file=str(certificates.ca_file), username="reporter", password_env="DH_TEST_SMTP_PASSWORD")
+    with smtp_server(
+        security="starttls", certificates=certificates, user="reporter", password=SECRET
+    ) as server:
+        project = _with_email(
+            history.project,
+            smtp_host=server.host,
+            smtp_port=server.port,
+            security="starttls",
+            ca_file=str(certificates.ca_file),
+            username="reporter",
+            password_env="DH_TEST_SMTP_PASSWORD",
+        )
         outcome = send_report_email(project, history.store, render_project_report(project, history.store))
         assert outcome.pending == 1 and server.received == []
     assert "535" in outcome.warnings[0] and wrong not in outcome.warnings[0]
@@ -134,7 +163,9 @@ def test_configuration_problems_are_clear(history: History, monkeypatch: pytest.
         send_report_email(history.project, history.store, built)
     assert deliveries.counts(history.store) == {}
     monkeypatch.delenv("DH_TEST_UNSET_PASSWORD", raising=False)
-    config = EmailConfig(smtp_host="127.0.0.1", smtp_port=free_port(), username="u", password_env="DH_TEST_UNSET_PASSWORD")
+    config = EmailConfig(
+        smtp_host="127.0.0.1", smtp_port=free_port(), username="u", password_env="DH_TEST_UNSET_PASSWORD"
+    )
     project = _with_email(history.project, **config.model_dump())
     outcome = send_report_email(project, history.store, built)
     assert outcome.pending == 1 and "DH_TEST_UNSET_PASSWORD, which is not set" in outcome.warnings[0]
@@ -142,7 +173,9 @@ def test_configuration_problems_are_clear(history: History, monkeypatch: pytest.
 
 def test_an_email_another_run_is_sending_is_not_sent_twice(history: History) -> None:
     port = free_port()
-    project = _with_email(history.project, smtp_host="127.0.0.1", smtp_port=port, security="none", timeout_seconds=60)
+    project = _with_email(
+        history.project, smtp_host="127.0.0.1", smtp_port=port, security="none", timeout_seconds=60
+    )
     send_report_email(project, history.store, render_project_report(project, history.store))
     [waiting] = deliveries.pending(history.store, "email")
     assert deliveries.claim(history.store, waiting.id)  # an overlapping run took it

@@ -28,16 +28,26 @@ def _project(root: Path, smtp_port: int | None = None, **report: Any) -> Project
     database = root / "warehouse.db"
     with sqlite3.connect(database) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, updated_at TIMESTAMP)")
-        conn.execute("INSERT INTO orders (updated_at) VALUES ('2026-10-05 05:00:00'), ('2026-10-05 06:00:00')")
+        conn.execute(
+            "INSERT INTO orders (updated_at) VALUES ('2026-10-05 05:00:00'), ('2026-10-05 06:00:00')"
+        )
     email: dict[str, Any] = {"recipients": ["data@example.com"], "security": "none", "timeout_seconds": 60}
     if smtp_port is not None:
         email.update(smtp_host="127.0.0.1", smtp_port=smtp_port)
     write_project(
-        root, {"warehouse": {"kind": "sql", "url": f"sqlite:///{database}"}},
-        {"warehouse.orders": {"table": "orders", "timestamp_column": "updated_at", "sla": {"error_after": "1d"}},
-         "warehouse.orders_sweep": {"table": "orders", "tier": "frequent"}},
+        root,
+        {"warehouse": {"kind": "sql", "url": f"sqlite:///{database}"}},
+        {
+            "warehouse.orders": {
+                "table": "orders",
+                "timestamp_column": "updated_at",
+                "sla": {"error_after": "1d"},
+            },
+            "warehouse.orders_sweep": {"table": "orders", "tier": "frequent"},
+        },
         tiers={"daily": {"report": True}, "frequent": {"profile": False, "checks": False}},
-        publish={"email": email, "report": report, "prometheus": {"textfile": None}})
+        publish={"email": email, "report": report, "prometheus": {"textfile": None}},
+    )
     return load_project(root)
 
 
@@ -73,12 +83,17 @@ def test_an_email_that_failed_in_one_run_goes_out_with_the_next(tmp_path: Path) 
     assert "SMTP delivery failed" in warning and "kept pending" in warning
     [waiting] = _pending(project)
     with smtp_server(port=port) as server:
-        second = run_monitor(project, as_of=AS_OF.replace(hour=8), options=RunOptions(report=True, email=True))
+        second = run_monitor(
+            project, as_of=AS_OF.replace(hour=8), options=RunOptions(report=True, email=True)
+        )
         assert _report_warnings(second.warnings) == []
         received = server.received
     assert len(received) == 2
     assert received[0].message["Message-ID"] == waiting.payload["message_id"]  # oldest first
-    assert "05 Oct 2026 07:00" not in received[1].message["Subject"] and "08:00" in received[1].message["Subject"]
+    assert (
+        "05 Oct 2026 07:00" not in received[1].message["Subject"]
+        and "08:00" in received[1].message["Subject"]
+    )
 
 
 def _pending(project: Project) -> list[deliveries.Delivery]:
@@ -99,15 +114,25 @@ def test_the_publisher_records_the_report_as_an_artifact(tmp_path: Path) -> None
         results = [run.monitor(d, catalogs[d.source][d.name]) for d in run.datasets]
         summary = run.finish(results)
         assert run.evaluation is not None
-        context = PublishContext(project=project, store=run.store, run_id=run.run_id, as_of=run.as_of,
-                                 datasets=run.datasets, results=results, evaluation=run.evaluation, summary=summary,
-                                 options=RunOptions(report=True))
+        context = PublishContext(
+            project=project,
+            store=run.store,
+            run_id=run.run_id,
+            as_of=run.as_of,
+            datasets=run.datasets,
+            results=results,
+            evaluation=run.evaluation,
+            summary=summary,
+            options=RunOptions(report=True),
+        )
         publish_report(context)
     finally:
         run.close()
     name = "data-health-20261005T070000Z.html"
     assert context.artifacts == {
-        "report": str(tmp_path / "reports" / name), "report_latest": str(tmp_path / "reports" / "latest.html"),
-        "report_url": f"https://health.example.com/reports/{name}"}
+        "report": str(tmp_path / "reports" / name),
+        "report_latest": str(tmp_path / "reports" / "latest.html"),
+        "report_url": f"https://health.example.com/reports/{name}",
+    }
     html = Path(context.artifacts["report"]).read_text()
     assert f"<code>{run.run_id}</code>" in html and "warehouse.orders" in html

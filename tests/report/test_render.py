@@ -59,7 +59,14 @@ def test_the_page_is_self_contained_with_plotly_inlined_once(history: History) -
 
 def test_every_data_value_and_column_name_is_escaped(history: History) -> None:
     html, _ = _page(history)
-    for hostile in (HOSTILE_COLUMN, HOSTILE_VALUE, HOSTILE_DATASET, HOSTILE_OWNER, "<b>loaded</b>", "<health>"):
+    for hostile in (
+        HOSTILE_COLUMN,
+        HOSTILE_VALUE,
+        HOSTILE_DATASET,
+        HOSTILE_OWNER,
+        "<b>loaded</b>",
+        "<health>",
+    ):
         assert hostile not in html, hostile
     assert "warehouse.&lt;svg/onload=window.__pwned=3&gt;" in html
     assert "&lt;i class=&#34;dh-injected&#34;&gt;team&lt;/i&gt;" in html
@@ -77,7 +84,11 @@ def test_embedded_json_cannot_close_its_script_element(history: History) -> None
     assert payload["ds"][HOSTILE_DATASET]["d"] == HOSTILE_VALUE
     assert HOSTILE_COLUMN in payload["ds"][ORDERS]["nc"]
     encoded = script_json({"x": "</script><!-- \u2028 & >"})
-    assert json.loads(encoded) == {"x": "</script><!-- \u2028 & >"} and "<" not in encoded and "\u2028" not in encoded
+    assert (
+        json.loads(encoded) == {"x": "</script><!-- \u2028 & >"}
+        and "<" not in encoded
+        and "\u2028" not in encoded
+    )
 
 
 def test_failing_row_samples_only_for_datasets_that_opt_in(history: History) -> None:
@@ -100,7 +111,8 @@ def test_project_templates_override_the_shipped_ones(history: History) -> None:
     templates.mkdir(parents=True)
     (templates / "report.html").write_text(
         '{% extends "report_base.html" %}{% block extra_head %}<meta name="dh-custom" content="{{ data.title }}">'
-        "{% endblock %}")
+        "{% endblock %}"
+    )
     html, _ = _page(history)
     assert '<meta name="dh-custom" content="Test &lt;health&gt; report">' in html  # still autoescaped
 
@@ -131,11 +143,35 @@ def test_email_body_stays_small_with_a_thousand_failing_datasets(history: Histor
     project = load_project(history.project.root)
     config = project.datasets[0]
     now = datetime(2026, 10, 10, tzinfo=UTC)
-    views = [DatasetView(config.model_copy(update={"name": f"warehouse.t{i:04d}"}), "fail", DatasetHistory([], [], []),
-                         error="x" * 5000) for i in range(1000)]
-    incidents = [Incident(i, f"fp{i}", f"warehouse.t{i:04d}", "check", "c", "error", IncidentStatus.OPEN, "t" * 5000, "",
-                          now, now, now) for i in range(1000)]
-    data = ReportData("big", "p", now, now, now - timedelta(days=30), TimeAxis(), views, incidents, None, [], [])
+    views = [
+        DatasetView(
+            config.model_copy(update={"name": f"warehouse.t{i:04d}"}),
+            "fail",
+            DatasetHistory([], [], []),
+            error="x" * 5000,
+        )
+        for i in range(1000)
+    ]
+    incidents = [
+        Incident(
+            i,
+            f"fp{i}",
+            f"warehouse.t{i:04d}",
+            "check",
+            "c",
+            "error",
+            IncidentStatus.OPEN,
+            "t" * 5000,
+            "",
+            now,
+            now,
+            now,
+        )
+        for i in range(1000)
+    ]
+    data = ReportData(
+        "big", "p", now, now, now - timedelta(days=30), TimeAxis(), views, incidents, None, [], []
+    )
     html, text = render_email(data)
     assert len(html.encode()) < 100_000 and len(text.encode()) < 100_000
     assert "and 990 more" in html

@@ -21,8 +21,10 @@ def write_partitions(root: Path) -> None:
     for day, rows in (("2026-10-08", 10), ("2026-10-09", 20)):
         target = root / "events" / f"event_date={day}"
         target.mkdir(parents=True)
-        con.execute(f"COPY (SELECT range AS id, TIMESTAMP '{day} 01:00:00' + INTERVAL (range) MINUTE AS ts FROM range({rows})) "
-                    f"TO '{target / 'part-0.parquet'}' (FORMAT parquet)")
+        con.execute(
+            f"COPY (SELECT range AS id, TIMESTAMP '{day} 01:00:00' + INTERVAL (range) MINUTE AS ts FROM range({rows})) "
+            f"TO '{target / 'part-0.parquet'}' (FORMAT parquet)"
+        )
         mtime = datetime.fromisoformat(f"{day}T05:30:00+00:00").timestamp()
         os.utime(target / "part-0.parquet", (mtime, mtime))
     con.close()
@@ -70,7 +72,9 @@ def test_drifted_partition_is_named(tmp_path: Path) -> None:
     drifted = tmp_path / "events" / "event_date=2026-10-10"
     drifted.mkdir()
     con = duckdb.connect()
-    con.execute(f"COPY (SELECT 'x' AS id, TIMESTAMP '2026-10-10 01:00:00' AS ts, 1 AS extra) TO '{drifted / 'part-0.parquet'}' (FORMAT parquet)")
+    con.execute(
+        f"COPY (SELECT 'x' AS id, TIMESTAMP '2026-10-10 01:00:00' AS ts, 1 AS extra) TO '{drifted / 'part-0.parquet'}' (FORMAT parquet)"
+    )
     con.close()
     lake = source(tmp_path)
     meta = lake.describe([dataset(path="events/**/*.parquet")])["lake.events"]

@@ -33,12 +33,18 @@ def capture_statements(engine: sa.Engine) -> list[str]:
 def build_duckdb(path: Path) -> str:
     con = duckdb.connect(str(path))
     con.execute("CREATE SCHEMA sales")
-    con.execute("CREATE TABLE main.customers AS SELECT range AS id, TIMESTAMP '2026-10-10 06:00:00' - INTERVAL (range) MINUTE AS updated_at FROM range(100)")
+    con.execute(
+        "CREATE TABLE main.customers AS SELECT range AS id, TIMESTAMP '2026-10-10 06:00:00' - INTERVAL (range) MINUTE AS updated_at FROM range(100)"
+    )
     con.execute("CREATE TABLE main.products (id INTEGER NOT NULL, name VARCHAR)")
     con.execute("INSERT INTO main.products VALUES (1, 'a'), (2, NULL)")
     con.execute("CREATE TABLE sales.orders AS SELECT range AS id FROM range(7)")
-    con.execute(f'CREATE TABLE main."{HOSTILE_TABLE.replace(chr(34), chr(34) * 2)}" ("{HOSTILE_COLUMN.replace(chr(34), chr(34) * 2)}" TIMESTAMP)')
-    con.execute(f'INSERT INTO main."{HOSTILE_TABLE.replace(chr(34), chr(34) * 2)}" VALUES (TIMESTAMP \'2026-10-09 00:00:00\')')
+    con.execute(
+        f'CREATE TABLE main."{HOSTILE_TABLE.replace(chr(34), chr(34) * 2)}" ("{HOSTILE_COLUMN.replace(chr(34), chr(34) * 2)}" TIMESTAMP)'
+    )
+    con.execute(
+        f"INSERT INTO main.\"{HOSTILE_TABLE.replace(chr(34), chr(34) * 2)}\" VALUES (TIMESTAMP '2026-10-09 00:00:00')"
+    )
     con.close()
     return f"duckdb:///{path}"
 
@@ -47,7 +53,9 @@ def build_sqlite(path: Path) -> str:
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE customers (id INTEGER NOT NULL, updated_at TIMESTAMP)")
-        conn.exec_driver_sql("INSERT INTO customers VALUES (1, '2026-10-10 06:00:00'), (2, '2026-10-09 06:00:00')")
+        conn.exec_driver_sql(
+            "INSERT INTO customers VALUES (1, '2026-10-10 06:00:00'), (2, '2026-10-09 06:00:00')"
+        )
         conn.exec_driver_sql("CREATE TABLE products (id INTEGER NOT NULL, name TEXT)")
         conn.exec_driver_sql("INSERT INTO products VALUES (1, 'a'), (2, NULL)")
         quoted_table = HOSTILE_TABLE.replace('"', '""')
@@ -83,23 +91,38 @@ def source_for(url: str, tmp_path: Path) -> SqlSource:
 def test_duckdb_describe_batches_one_catalog_query_per_schema(tmp_path: Path) -> None:
     source = source_for(build_duckdb(tmp_path / "wh.duckdb"), tmp_path)
     statements = capture_statements(source.engine)
-    datasets = [dataset("wh.customers", table="main.customers"), dataset("wh.products", table="main.products"),
-                dataset("wh.orders", table="sales.orders"), dataset("wh.gone", table="main.gone")]
+    datasets = [
+        dataset("wh.customers", table="main.customers"),
+        dataset("wh.products", table="main.products"),
+        dataset("wh.orders", table="sales.orders"),
+        dataset("wh.gone", table="main.gone"),
+    ]
     catalog = source.describe(datasets)
     catalog_queries = [s for s in statements if "information_schema" in s]
     assert len(catalog_queries) == 2  # main and sales, not one per table
     products = catalog["wh.products"]
     assert isinstance(products, TableMeta)
-    assert [(c.name, c.data_type, c.nullable) for c in products.columns] == [("id", "integer", False), ("name", "varchar", True)]
+    assert [(c.name, c.data_type, c.nullable) for c in products.columns] == [
+        ("id", "integer", False),
+        ("name", "varchar", True),
+    ]
     missing = catalog["wh.gone"]
     assert isinstance(missing, DatasetError) and missing.kind == ErrorKind.MISSING
     source.close()
 
 
-@pytest.mark.parametrize("engine_kind", ["duckdb", "sqlite", pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres])])
-def test_measure_counts_rows_and_reads_newest_timestamp_in_one_query(engine_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    url = {"duckdb": lambda: build_duckdb(tmp_path / "wh.duckdb"), "sqlite": lambda: build_sqlite(tmp_path / "wh.sqlite"),
-           "postgres": lambda: request.getfixturevalue("pg_url")}[engine_kind]()
+@pytest.mark.parametrize(
+    "engine_kind",
+    ["duckdb", "sqlite", pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres])],
+)
+def test_measure_counts_rows_and_reads_newest_timestamp_in_one_query(
+    engine_kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = {
+        "duckdb": lambda: build_duckdb(tmp_path / "wh.duckdb"),
+        "sqlite": lambda: build_sqlite(tmp_path / "wh.sqlite"),
+        "postgres": lambda: request.getfixturevalue("pg_url"),
+    }[engine_kind]()
     source = source_for(url, tmp_path)
     ds = dataset("wh.customers", timestamp_column="updated_at")
     meta = source.describe([ds])["wh.customers"]
@@ -114,10 +137,18 @@ def test_measure_counts_rows_and_reads_newest_timestamp_in_one_query(engine_kind
     source.close()
 
 
-@pytest.mark.parametrize("engine_kind", ["duckdb", "sqlite", pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres])])
-def test_hostile_identifiers_are_quoted_not_executed(engine_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    url = {"duckdb": lambda: build_duckdb(tmp_path / "wh.duckdb"), "sqlite": lambda: build_sqlite(tmp_path / "wh.sqlite"),
-           "postgres": lambda: request.getfixturevalue("pg_url")}[engine_kind]()
+@pytest.mark.parametrize(
+    "engine_kind",
+    ["duckdb", "sqlite", pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres])],
+)
+def test_hostile_identifiers_are_quoted_not_executed(
+    engine_kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = {
+        "duckdb": lambda: build_duckdb(tmp_path / "wh.duckdb"),
+        "sqlite": lambda: build_sqlite(tmp_path / "wh.sqlite"),
+        "postgres": lambda: request.getfixturevalue("pg_url"),
+    }[engine_kind]()
     source = source_for(url, tmp_path)
     ds = dataset("wh.hostile", table=HOSTILE_TABLE, timestamp_column=HOSTILE_COLUMN)
     meta = source.describe([ds])["wh.hostile"]

@@ -8,9 +8,18 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from datahealth.results import CheckOutcome, CheckResult, ColumnInfo, ColumnProfile, DatasetResult, ErrorKind, Observation, Profile, Status
-from datahealth.store import HistoryStore, HistoryStoreError
-from datahealth.store import migrate
+from datahealth.results import (
+    CheckOutcome,
+    CheckResult,
+    ColumnInfo,
+    ColumnProfile,
+    DatasetResult,
+    ErrorKind,
+    Observation,
+    Profile,
+    Status,
+)
+from datahealth.store import HistoryStore, HistoryStoreError, migrate
 from datahealth.store.tables import metadata
 from tests.support import postgres
 
@@ -18,7 +27,9 @@ T0 = datetime(2026, 10, 1, 7, tzinfo=UTC)
 COLUMNS = (ColumnInfo("id", "integer", False), ColumnInfo("email", "varchar", True))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres])])
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres])]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> HistoryStore:
     if request.param == "sqlite":
         url = "sqlite:///history/h.db"
@@ -29,10 +40,21 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> HistoryStore:
     return opened
 
 
-def observation(as_of: datetime, rows: int, columns: tuple[ColumnInfo, ...] = COLUMNS, error: str | None = None) -> Observation:
-    return Observation(dataset="wh.customers", source="wh", as_of=as_of, observed_at=as_of, row_count=None if error else rows,
-                       row_count_method="exact", last_updated=as_of - timedelta(hours=2), columns=() if error else columns,
-                       error=error, error_kind=ErrorKind.UNREACHABLE if error else None)
+def observation(
+    as_of: datetime, rows: int, columns: tuple[ColumnInfo, ...] = COLUMNS, error: str | None = None
+) -> Observation:
+    return Observation(
+        dataset="wh.customers",
+        source="wh",
+        as_of=as_of,
+        observed_at=as_of,
+        row_count=None if error else rows,
+        row_count_method="exact",
+        last_updated=as_of - timedelta(hours=2),
+        columns=() if error else columns,
+        error=error,
+        error_kind=ErrorKind.UNREACHABLE if error else None,
+    )
 
 
 def test_migrations_create_every_table_and_match_the_models(store: HistoryStore) -> None:
@@ -46,17 +68,50 @@ def test_migrations_create_every_table_and_match_the_models(store: HistoryStore)
 
 def test_a_result_is_written_once_and_read_back(store: HistoryStore) -> None:
     run_id = store.start_run(T0, selection=["wh.customers"], datasets_total=1)
-    profile = Profile("wh.customers", (ColumnProfile("email", "varchar", {"null_count": 3, "null_ratio": 0.3, "distinct_count": 7,
-                                                                          "min": "a", "max": "z", "mean": float("nan")}),), row_count=10)
-    check = CheckResult("wh.customers", "missing email", "missing", CheckOutcome.FAIL, column="email", observed_value=3.0,
-                        threshold="must be 0")
+    profile = Profile(
+        "wh.customers",
+        (
+            ColumnProfile(
+                "email",
+                "varchar",
+                {
+                    "null_count": 3,
+                    "null_ratio": 0.3,
+                    "distinct_count": 7,
+                    "min": "a",
+                    "max": "z",
+                    "mean": float("nan"),
+                },
+            ),
+        ),
+        row_count=10,
+    )
+    check = CheckResult(
+        "wh.customers",
+        "missing email",
+        "missing",
+        CheckOutcome.FAIL,
+        column="email",
+        observed_value=3.0,
+        threshold="must be 0",
+    )
     store.record_dataset_result(run_id, DatasetResult(observation(T0, 10), profile, [check]), Status.FAIL)
     store.finish_run(run_id, status="completed", datasets_failed=0, duration_seconds=1.5, health_score=30.0)
     latest = store.latest_observations()["wh.customers"]
-    assert (latest.row_count, latest.status, latest.checks_failed, latest.columns) == (10, Status.FAIL, 1, COLUMNS)
+    assert (latest.row_count, latest.status, latest.checks_failed, latest.columns) == (
+        10,
+        Status.FAIL,
+        1,
+        COLUMNS,
+    )
     assert latest.freshness_lag_seconds == 7200.0 and latest.as_of == T0
     [row] = store.latest_profile("wh.customers")
-    assert (row["null_count"], row["distinct_count"], row["mean"], row["stats"]["mean"]) == (3, 7, None, "nan")
+    assert (row["null_count"], row["distinct_count"], row["mean"], row["stats"]["mean"]) == (
+        3,
+        7,
+        None,
+        "nan",
+    )
     assert store.check_results_for([latest.id])[latest.id][0]["outcome"] == "fail"
     assert store.latest_run()["health_score"] == 30.0  # type: ignore[index]
 
@@ -65,9 +120,13 @@ def test_history_is_ordered_and_schema_snapshots_only_on_change(store: HistorySt
     for day in range(3):
         columns = COLUMNS if day < 2 else (*COLUMNS, ColumnInfo("segment", "varchar", True))
         run_id = store.start_run(T0 + timedelta(days=day))
-        store.record_dataset_result(run_id, DatasetResult(observation(T0 + timedelta(days=day), 10 + day, columns)), Status.OK)
+        store.record_dataset_result(
+            run_id, DatasetResult(observation(T0 + timedelta(days=day), 10 + day, columns)), Status.OK
+        )
     run_id = store.start_run(T0 + timedelta(days=3))
-    store.record_dataset_result(run_id, DatasetResult(observation(T0 + timedelta(days=3), 0, error="cannot reach wh")), Status.ERROR)
+    store.record_dataset_result(
+        run_id, DatasetResult(observation(T0 + timedelta(days=3), 0, error="cannot reach wh")), Status.ERROR
+    )
     history = store.observation_history(["wh.customers"], since=T0 + timedelta(days=1))["wh.customers"]
     assert [h.row_count for h in history] == [11, 12, None]
     assert history[-1].error == "cannot reach wh" and history[-1].status == Status.ERROR
@@ -80,7 +139,9 @@ def test_history_is_ordered_and_schema_snapshots_only_on_change(store: HistorySt
 def test_prune_removes_runs_older_than_retention(store: HistoryStore) -> None:
     for day in range(5):
         run_id = store.start_run(T0 + timedelta(days=day))
-        store.record_dataset_result(run_id, DatasetResult(observation(T0 + timedelta(days=day), day)), Status.OK)
+        store.record_dataset_result(
+            run_id, DatasetResult(observation(T0 + timedelta(days=day), day)), Status.OK
+        )
     removed = store.prune(retention_days=2, now=T0 + timedelta(days=4, hours=1))
     assert removed == 3  # as-of days 0, 1 and 2 are more than two days before day 4 01:00
     assert [h.row_count for h in store.observation_history(["wh.customers"])["wh.customers"]] == [3, 4]
@@ -90,6 +151,8 @@ def test_unopenable_store_is_a_clear_secret_free_error(tmp_path: Path) -> None:
     from tests.support.ports import free_port
 
     with pytest.raises(HistoryStoreError) as caught:
-        HistoryStore.open(f"postgresql+psycopg://dh:store-secret-pw@127.0.0.1:{free_port()}/history", tmp_path)
+        HistoryStore.open(
+            f"postgresql+psycopg://dh:store-secret-pw@127.0.0.1:{free_port()}/history", tmp_path
+        )
     assert "cannot open the history store" in str(caught.value)
     assert "store-secret-pw" not in str(caught.value)

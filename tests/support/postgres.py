@@ -22,8 +22,9 @@ def admin_dsn(dbname: str = "postgres", port: int = PG_PORT, host: str = PG_HOST
     return f"host={host} port={port} user={PG_USER} dbname={dbname}"
 
 
-def sqlalchemy_url(dbname: str, port: int = PG_PORT, host: str = PG_HOST, user: str = PG_USER,
-                   password: str | None = None) -> str:
+def sqlalchemy_url(
+    dbname: str, port: int = PG_PORT, host: str = PG_HOST, user: str = PG_USER, password: str | None = None
+) -> str:
     auth = f"{user}:{password}" if password else user
     return f"postgresql+psycopg://{auth}@{host}:{port}/{dbname}"
 

@@ -34,8 +34,10 @@ def binary(name: str) -> str:
     """The path of a Debian binary; `make test` installs the packages (failing, not skipping, keeps tests honest)."""
     path = shutil.which(name) or shutil.which(name, path="/usr/bin:/usr/sbin")
     if path is None:
-        raise RuntimeError(f"{name} is not installed; run `make system-deps` (Debian packages prometheus, "
-                           "prometheus-pushgateway)")
+        raise RuntimeError(
+            f"{name} is not installed; run `make system-deps` (Debian packages prometheus, "
+            "prometheus-pushgateway)"
+        )
     return path
 
 
@@ -85,7 +87,9 @@ def _wait_ready(service: Service, path: str, timeout: float = START_TIMEOUT) -> 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if service.process.poll() is not None:
-            raise RuntimeError(f"{service.name} exited with {service.process.returncode}:\n{service.log_tail()}")
+            raise RuntimeError(
+                f"{service.name} exited with {service.process.returncode}:\n{service.log_tail()}"
+            )
         try:
             status, _ = http_get(service.url + path, timeout=1.0, auth=service.auth)
             if status == 200:
@@ -94,11 +98,14 @@ def _wait_ready(service: Service, path: str, timeout: float = START_TIMEOUT) -> 
             pass
         time.sleep(0.05)
     service.stop()
-    raise TimeoutError(f"{service.name} not ready at {service.url}{path} after {timeout}s:\n{service.log_tail()}")
+    raise TimeoutError(
+        f"{service.name} not ready at {service.url}{path} after {timeout}s:\n{service.log_tail()}"
+    )
 
 
-def _start(name: str, argv: list[str], workdir: Path, port: int, ready_path: str,
-           auth: tuple[str, str] | None = None) -> Service:
+def _start(
+    name: str, argv: list[str], workdir: Path, port: int, ready_path: str, auth: tuple[str, str] | None = None
+) -> Service:
     log = workdir / f"{name}.log"
     with log.open("wb") as handle:
         process = subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT, cwd=workdir)
@@ -108,19 +115,26 @@ def _start(name: str, argv: list[str], workdir: Path, port: int, ready_path: str
 
 
 @contextmanager
-def pushgateway(workdir: Path, *, basic_auth: tuple[str, str] | None = None,
-                port: int | None = None) -> Iterator[Service]:
+def pushgateway(
+    workdir: Path, *, basic_auth: tuple[str, str] | None = None, port: int | None = None
+) -> Iterator[Service]:
     """A Pushgateway persisting to a file of its own (Debian's default file is shared), optionally with basic auth.
 
     `port` brings one back at the address a project already points at (an outage test's recovery).
     """
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
-    argv = [binary(PUSHGATEWAY), f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
-            f"--persistence.file={workdir / 'pushgateway.data'}"]
+    argv = [
+        binary(PUSHGATEWAY),
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--log.level=warn",
+        f"--persistence.file={workdir / 'pushgateway.data'}",
+    ]
     if basic_auth is not None:
         web_config = workdir / "web.yml"
-        web_config.write_text(yaml.safe_dump({"basic_auth_users": {basic_auth[0]: bcrypt_hash(basic_auth[1])}}))
+        web_config.write_text(
+            yaml.safe_dump({"basic_auth_users": {basic_auth[0]: bcrypt_hash(basic_auth[1])}})
+        )
         argv.append(f"--web.config.file={web_config}")
     service = _start("pushgateway", argv, workdir, port, "/-/ready", basic_auth)
     try:
@@ -130,21 +144,37 @@ def pushgateway(workdir: Path, *, basic_auth: tuple[str, str] | None = None,
 
 
 @contextmanager
-def prometheus(workdir: Path, targets: list[str], *, rule_files: Sequence[Path] = (), honor_labels: bool = True,
-               interval: str = "1s") -> Iterator[PrometheusApi]:
+def prometheus(
+    workdir: Path,
+    targets: list[str],
+    *,
+    rule_files: Sequence[Path] = (),
+    honor_labels: bool = True,
+    interval: str = "1s",
+) -> Iterator[PrometheusApi]:
     """Prometheus scraping `targets` (host:port) every `interval`, evaluating `rule_files`."""
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     config = {
         "global": {"scrape_interval": interval, "evaluation_interval": interval, "scrape_timeout": interval},
         "rule_files": [str(p) for p in rule_files],
-        "scrape_configs": [{"job_name": "datahealth-test", "honor_labels": honor_labels,
-                            "static_configs": [{"targets": targets}]}],
+        "scrape_configs": [
+            {
+                "job_name": "datahealth-test",
+                "honor_labels": honor_labels,
+                "static_configs": [{"targets": targets}],
+            }
+        ],
     }
     config_file = workdir / "prometheus.yml"
     config_file.write_text(yaml.safe_dump(config, sort_keys=False))
-    argv = [binary(PROMETHEUS), f"--config.file={config_file}", f"--storage.tsdb.path={workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]
+    argv = [
+        binary(PROMETHEUS),
+        f"--config.file={config_file}",
+        f"--storage.tsdb.path={workdir / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--log.level=warn",
+    ]
     service = _start("prometheus", argv, workdir, port, "/-/ready")
     try:
         yield PrometheusApi(service)
@@ -202,9 +232,12 @@ class PrometheusApi:
         raise AssertionError(f"timed out after {timeout}s waiting for {description}; last answer: {last!r}")
 
 
-def promtool(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([binary(PROMTOOL), *args], input=stdin, cwd=cwd, capture_output=True, timeout=120,
-                          check=False)
+def promtool(
+    *args: str, stdin: bytes | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [binary(PROMTOOL), *args], input=stdin, cwd=cwd, capture_output=True, timeout=120, check=False
+    )
 
 
 # small monitoring projects and reading exposition text ----------------------------------------
@@ -230,9 +263,14 @@ def parse_samples(text: str | bytes, *, drop: tuple[str, ...] = ()) -> dict[tupl
     return result
 
 
-def metrics_project(root: Path, *, datasets: Sequence[str] = ("wh.orders", "wh.customers"),
-                    prometheus: dict[str, Any] | None = None, history_url: str | None = None,
-                    source_url: str = "duckdb:///wh.duckdb") -> Path:
+def metrics_project(
+    root: Path,
+    *,
+    datasets: Sequence[str] = ("wh.orders", "wh.customers"),
+    prometheus: dict[str, Any] | None = None,
+    history_url: str | None = None,
+    source_url: str = "duckdb:///wh.duckdb",
+) -> Path:
     """A DuckDB warehouse with `orders` (50 rows) and `customers` (5 rows) and a project monitoring `datasets`."""
     import duckdb
 
@@ -242,19 +280,29 @@ def metrics_project(root: Path, *, datasets: Sequence[str] = ("wh.orders", "wh.c
     if not database.exists():
         root.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(database))
-        con.execute("CREATE TABLE orders AS SELECT range AS id, TIMESTAMP '2026-10-10 05:00:00' AS updated_at "
-                    "FROM range(50)")
-        con.execute("CREATE TABLE customers AS SELECT range AS id, TIMESTAMP '2026-10-09 05:00:00' AS updated_at "
-                    "FROM range(5)")
+        con.execute(
+            "CREATE TABLE orders AS SELECT range AS id, TIMESTAMP '2026-10-10 05:00:00' AS updated_at "
+            "FROM range(50)"
+        )
+        con.execute(
+            "CREATE TABLE customers AS SELECT range AS id, TIMESTAMP '2026-10-09 05:00:00' AS updated_at "
+            "FROM range(5)"
+        )
         con.close()
     known = {
         "wh.orders": {"timestamp_column": "updated_at", "sla": {"warn_after": "2h", "error_after": "4h"}},
         "wh.customers": {"timestamp_column": "updated_at", "severity": "warn", "sla": {"error_after": "1d"}},
         "wh.missing": {},
     }
-    sections: dict[str, Any] = {"publish": {"prometheus": {"textfile": "reports/datahealth.prom", **(prometheus or {})}}}
-    write_project(root, sources={"wh": {"kind": "sql", "url": source_url}},
-                  datasets={name: known[name] for name in datasets}, **sections)
+    sections: dict[str, Any] = {
+        "publish": {"prometheus": {"textfile": "reports/datahealth.prom", **(prometheus or {})}}
+    }
+    write_project(
+        root,
+        sources={"wh": {"kind": "sql", "url": source_url}},
+        datasets={name: known[name] for name in datasets},
+        **sections,
+    )
     if history_url is not None:
         project_file = root / "sla_config" / "project.yaml"
         config = yaml.safe_load(project_file.read_text())

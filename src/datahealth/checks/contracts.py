@@ -151,7 +151,9 @@ def build_contract(
             contract.notes.append("the user contract is invalid: only generated checks run until it is fixed")
     contract.warnings.extend(_unknown_keys(document, display))
     _set_dataset(document, target.qualified_name, display, contract.notes)
-    if document.get("columns") is None:  # absent, or `columns:` left empty (found by tests/reliability fuzzing)
+    if (
+        document.get("columns") is None
+    ):  # absent, or `columns:` left empty (found by tests/reliability fuzzing)
         document["columns"] = CommentedSeq()
     if document.get("checks") == []:  # Soda rejects the whole contract for an empty dataset-level list
         del document["checks"]

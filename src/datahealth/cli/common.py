@@ -17,6 +17,7 @@ from datahealth.redaction import redact
 from datahealth.selection import SelectionError
 from datahealth.store import HistoryStore, HistoryStoreError
 
+
 def _console(stderr: bool = False) -> Console:
     """Rich consoles; when output is piped or captured, use a wide fixed width instead of 80 columns."""
     stream = sys.stderr if stderr else sys.stdout
@@ -33,8 +34,13 @@ EXIT_INVALID = 2
 
 ProjectOption = Annotated[
     Path,
-    typer.Option("--project", "-p", envvar="DATAHEALTH_PROJECT", help="Monitoring project directory (holds sla_config/).",
-                 show_default=True),
+    typer.Option(
+        "--project",
+        "-p",
+        envvar="DATAHEALTH_PROJECT",
+        help="Monitoring project directory (holds sla_config/).",
+        show_default=True,
+    ),
 ]
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="Output format: table or json.")]
 

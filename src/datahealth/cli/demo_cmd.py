@@ -25,7 +25,9 @@ MONITOR_DELAY = timedelta(hours=2)  # each simulated day's monitor runs this lon
 def demo(
     project: ProjectOption = Path("."),
     days: Annotated[int, typer.Option(min=2, max=30, help="Days to simulate.")] = 30,
-    prefect: Annotated[bool, typer.Option("--prefect/--no-prefect", help="Run the last day through the Prefect flow.")] = True,
+    prefect: Annotated[
+        bool, typer.Option("--prefect/--no-prefect", help="Run the last day through the Prefect flow.")
+    ] = True,
 ) -> None:
     """Build a demo email-personalisation platform under demo/ and monitor 30 simulated days of it.
 
@@ -54,7 +56,9 @@ def demo(
         console.print(f"Simulated {days} days in {time.perf_counter() - started:.0f}s. Faults injected:")
         for fault in DEMO_FAULTS:
             if fault.day < days:
-                console.print(f"  day {fault.day + 1:>2} {fault.dataset}: {fault.description}", highlight=False)
+                console.print(
+                    f"  day {fault.day + 1:>2} {fault.dataset}: {fault.description}", highlight=False
+                )
         store = HistoryStore.open(loaded.config.history.url, loaded.root)
         try:
             console.print(status_table(status_rows(loaded, store), title="Data health after the demo"))
@@ -64,7 +68,9 @@ def demo(
         finally:
             store.close()
         console.print(f"Report: {report.files.latest or report.files.path}", highlight=False)
-        console.print("Next: `datahealth status`, `datahealth status --format json`, or open the report in reports/.")
+        console.print(
+            "Next: `datahealth status`, `datahealth status --format json`, or open the report in reports/."
+        )
 
 
 def _as_of(load_time: datetime) -> datetime:

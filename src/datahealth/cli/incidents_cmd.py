@@ -33,12 +33,15 @@ from datahealth.findings import Incident, IncidentStatus
 from datahealth.results import utc_now
 from datahealth.store import HistoryStore
 
-incidents_app = typer.Typer(help="Incidents: open problems, their history, acknowledging and snoozing them.",
-                            no_args_is_help=True)
+incidents_app = typer.Typer(
+    help="Incidents: open problems, their history, acknowledging and snoozing them.", no_args_is_help=True
+)
 app.add_typer(incidents_app, name="incidents")
 
-ForOption = Annotated[str | None, typer.Option("--for", help="How long to stay quiet, e.g. 4h, 1d (ack: default "
-                                                             "until resolved).")]
+ForOption = Annotated[
+    str | None,
+    typer.Option("--for", help="How long to stay quiet, e.g. 4h, 1d (ack: default until resolved)."),
+]
 SEVERITY_STYLE = {"error": STATUS_STYLE["fail"], "warn": STATUS_STYLE["warn"]}
 
 
@@ -56,13 +59,22 @@ def project_store(path: Path) -> Iterator[tuple[Project, HistoryStore]]:
 
 def incident_json(incident: Incident) -> dict[str, Any]:
     return {
-        "id": incident.id, "dataset": incident.dataset, "kind": incident.kind, "subject": incident.subject,
-        "severity": incident.severity, "status": incident.status.value, "title": incident.title,
-        "message": incident.message, "opened_at": incident.opened_at.isoformat(),
-        "updated_at": incident.updated_at.isoformat(), "last_seen_at": incident.last_seen_at.isoformat(),
+        "id": incident.id,
+        "dataset": incident.dataset,
+        "kind": incident.kind,
+        "subject": incident.subject,
+        "severity": incident.severity,
+        "status": incident.status.value,
+        "title": incident.title,
+        "message": incident.message,
+        "opened_at": incident.opened_at.isoformat(),
+        "updated_at": incident.updated_at.isoformat(),
+        "last_seen_at": incident.last_seen_at.isoformat(),
         "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
-        "occurrences": incident.occurrences, "quiet_until": incident.quiet_until.isoformat() if incident.quiet_until
-        else None, "acknowledged_by": incident.acknowledged_by, "fingerprint": incident.fingerprint,
+        "occurrences": incident.occurrences,
+        "quiet_until": incident.quiet_until.isoformat() if incident.quiet_until else None,
+        "acknowledged_by": incident.acknowledged_by,
+        "fingerprint": incident.fingerprint,
         "details": incident.details,
     }
 
@@ -80,7 +92,9 @@ def _state(incident: Incident) -> str:
 def list_incidents(
     project: ProjectOption = Path("."),
     status: Annotated[str, typer.Option(help="open, resolved or all.")] = "open",
-    dataset: Annotated[list[str] | None, typer.Option("--dataset", "-d", help="Glob on <source>.<dataset>; repeatable.")] = None,
+    dataset: Annotated[
+        list[str] | None, typer.Option("--dataset", "-d", help="Glob on <source>.<dataset>; repeatable.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
     output: FormatOption = "table",
 ) -> None:
@@ -96,15 +110,30 @@ def list_incidents(
         console.print(f"No {'' if status == 'all' else status + ' '}incidents.")
         return
     table = Table(title=f"Incidents ({status})", title_justify="left", header_style="bold")
-    for name, justify in (("id", "right"), ("dataset", "left"), ("severity", "left"), ("state", "left"),
-                          ("opened", "left"), ("for", "right"), ("runs", "right"), ("what", "left")):
+    for name, justify in (
+        ("id", "right"),
+        ("dataset", "left"),
+        ("severity", "left"),
+        ("state", "left"),
+        ("opened", "left"),
+        ("for", "right"),
+        ("runs", "right"),
+        ("what", "left"),
+    ):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for incident in rows:
         end = incident.resolved_at or incident.last_seen_at
         style = SEVERITY_STYLE.get(incident.severity, "")
-        table.add_row(str(incident.id), incident.dataset, f"[{style}]{incident.severity}[/]", _state(incident),
-                      f"{incident.opened_at:%Y-%m-%d %H:%M}", format_duration(end - incident.opened_at),
-                      str(incident.occurrences), escape(incident.title))
+        table.add_row(
+            str(incident.id),
+            incident.dataset,
+            f"[{style}]{incident.severity}[/]",
+            _state(incident),
+            f"{incident.opened_at:%Y-%m-%d %H:%M}",
+            format_duration(end - incident.opened_at),
+            str(incident.occurrences),
+            escape(incident.title),
+        )
     console.print(table)
 
 
@@ -126,30 +155,46 @@ def show(
         print(json.dumps({**incident_json(incident), "events": events}, indent=2, default=str))
         return
     style = SEVERITY_STYLE.get(incident.severity, "")
-    console.print(f"[bold]#{incident.id}[/] [{style}]{incident.severity}[/] {escape(incident.title)}", highlight=False)
-    lines = [("dataset", incident.dataset), ("kind", f"{incident.kind} ({incident.subject})"),
-             ("state", _state(incident)), ("observed", incident.details.get("observed") or "-"),
-             ("expected", incident.details.get("expected") or "-"), ("detail", incident.message or "-"),
-             ("opened", f"{incident.opened_at:%Y-%m-%d %H:%M} UTC"),
-             ("last seen", f"{incident.last_seen_at:%Y-%m-%d %H:%M} UTC ({incident.occurrences} runs)")]
+    console.print(
+        f"[bold]#{incident.id}[/] [{style}]{incident.severity}[/] {escape(incident.title)}", highlight=False
+    )
+    lines = [
+        ("dataset", incident.dataset),
+        ("kind", f"{incident.kind} ({incident.subject})"),
+        ("state", _state(incident)),
+        ("observed", incident.details.get("observed") or "-"),
+        ("expected", incident.details.get("expected") or "-"),
+        ("detail", incident.message or "-"),
+        ("opened", f"{incident.opened_at:%Y-%m-%d %H:%M} UTC"),
+        ("last seen", f"{incident.last_seen_at:%Y-%m-%d %H:%M} UTC ({incident.occurrences} runs)"),
+    ]
     if incident.resolved_at:
         lines.append(("resolved", f"{incident.resolved_at:%Y-%m-%d %H:%M} UTC"))
     for label, value in lines:
         console.print(f"  {label:<10} {escape(str(value))}", highlight=False)
     for change in incident.details.get("changes", []) or []:
-        console.print(f"    - {escape(str(change.get('kind')))} {escape(str(change.get('column') or ''))}: "
-                      f"{escape(str(change.get('before')))} → {escape(str(change.get('after')))}", highlight=False)
+        console.print(
+            f"    - {escape(str(change.get('kind')))} {escape(str(change.get('column') or ''))}: "
+            f"{escape(str(change.get('before')))} → {escape(str(change.get('after')))}",
+            highlight=False,
+        )
     console.print("  history")
     for event in events:
         details = event["details"]
         extra = details.get("reason") or details.get("note") or ""
         if event["event"] in ("acknowledged", "snoozed"):
             who = f" by {details['by']}" if details.get("by") else ""
-            extra = f"{who} until {details['until'] or 'resolved'}" + (f" ({details['note']})" if details.get("note") else "")
-        console.print(f"    {event['at']:%Y-%m-%d %H:%M}  {event['event']:<12} {escape(str(extra))}", highlight=False)
+            extra = f"{who} until {details['until'] or 'resolved'}" + (
+                f" ({details['note']})" if details.get("note") else ""
+            )
+        console.print(
+            f"    {event['at']:%Y-%m-%d %H:%M}  {event['event']:<12} {escape(str(extra))}", highlight=False
+        )
 
 
-def _quiet(incident_id: int, project: Path, duration: str | None, by: str | None, note: str, snooze: bool) -> None:
+def _quiet(
+    incident_id: int, project: Path, duration: str | None, by: str | None, note: str, snooze: bool
+) -> None:
     from datahealth.store.incidents import quiet_incident
 
     with project_store(project) as (_, store):
@@ -157,10 +202,17 @@ def _quiet(incident_id: int, project: Path, duration: str | None, by: str | None
             length = parse_duration(duration) if duration is not None else None
         except ValueError as exc:
             raise ValueError(f"--for: {exc}") from None
-        incident = quiet_incident(store, incident_id, utc_now(), duration=length, by=by, snooze=snooze, note=note)
-    until = f"until {incident.quiet_until:%Y-%m-%d %H:%M} UTC" if incident.quiet_until else "until it resolves"
-    console.print(f"#{incident.id} {incident.dataset}: {'snoozed' if snooze else 'acknowledged'} {until}; "
-                  "alerts stay quiet meanwhile, the incident still resolves on the first clean run.", highlight=False)
+        incident = quiet_incident(
+            store, incident_id, utc_now(), duration=length, by=by, snooze=snooze, note=note
+        )
+    until = (
+        f"until {incident.quiet_until:%Y-%m-%d %H:%M} UTC" if incident.quiet_until else "until it resolves"
+    )
+    console.print(
+        f"#{incident.id} {incident.dataset}: {'snoozed' if snooze else 'acknowledged'} {until}; "
+        "alerts stay quiet meanwhile, the incident still resolves on the first clean run.",
+        highlight=False,
+    )
 
 
 @incidents_app.command()

@@ -20,8 +20,12 @@ from datahealth.cli.common import ProjectOption, err_console, fail, handled_erro
 @app.command("serve-metrics")
 def serve_metrics(
     project: ProjectOption = Path("."),
-    host: Annotated[str, typer.Option(help="Address to bind; loopback unless you mean to expose it.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (9108 is datahealth's customary port).")] = 9108,
+    host: Annotated[
+        str, typer.Option(help="Address to bind; loopback unless you mean to expose it.")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="TCP port (9108 is datahealth's customary port).")
+    ] = 9108,
 ) -> None:
     """Serve Prometheus metrics at http://HOST:PORT/metrics, read from the history store on every scrape.
 
@@ -45,8 +49,11 @@ def serve_metrics(
 
             signal.signal(signal.SIGTERM, _stop)
             signal.signal(signal.SIGINT, _stop)
-            err_console.print(f"Serving metrics of {loaded.config.project.name} on "
-                              f"http://{host}:{server.server_port}/metrics (Ctrl-C to stop)", highlight=False)
+            err_console.print(
+                f"Serving metrics of {loaded.config.project.name} on "
+                f"http://{host}:{server.server_port}/metrics (Ctrl-C to stop)",
+                highlight=False,
+            )
             stop.wait()
     finally:
         store.close()

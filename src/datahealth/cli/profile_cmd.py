@@ -41,7 +41,9 @@ def profile(
         finally:
             store.close()
     if not rows:
-        raise fail(f"no profile stored for {dataset} yet; run `datahealth run -d {dataset}` with profiling enabled")
+        raise fail(
+            f"no profile stored for {dataset} yet; run `datahealth run -d {dataset}` with profiling enabled"
+        )
     document = profile_document(dataset, rows)
     if output == "json":
         console.print_json(json.dumps(document, default=str))
@@ -66,13 +68,17 @@ def profile_document(dataset: str, rows: list[dict[str, Any]]) -> dict[str, Any]
         "window_start": iso(first["window_start"]),
         "window_end": iso(first["window_end"]),
         "distinct_method": first["distinct_method"],
-        "columns": [{"column": r["column_name"], "type": r["column_type"], "stats": r["stats"] or {}} for r in rows],
+        "columns": [
+            {"column": r["column_name"], "type": r["column_type"], "stats": r["stats"] or {}} for r in rows
+        ],
     }
 
 
 def _headline(document: dict[str, Any]) -> str:
-    parts = [f"[bold]{document['dataset']}[/] as of {str(document['as_of'])[:19].replace('T', ' ')} UTC",
-             f"{document['row_count']:,} rows profiled"]
+    parts = [
+        f"[bold]{document['dataset']}[/] as of {str(document['as_of'])[:19].replace('T', ' ')} UTC",
+        f"{document['row_count']:,} rows profiled",
+    ]
     if document["sampled"]:
         parts.append(f"[yellow]sampled ({document['sample']})[/]")
     if document["window_start"]:
@@ -84,9 +90,17 @@ def _headline(document: dict[str, Any]) -> str:
 
 def profile_table(document: dict[str, Any]) -> Table:
     table = Table(header_style="bold", expand=False)
-    for name, justify in (("column", "left"), ("type", "left"), ("nulls", "right"), ("distinct", "right"),
-                          ("min", "left"), ("max", "left"), ("mean", "right"), ("stddev", "right"),
-                          ("more", "left")):
+    for name, justify in (
+        ("column", "left"),
+        ("type", "left"),
+        ("nulls", "right"),
+        ("distinct", "right"),
+        ("min", "left"),
+        ("max", "left"),
+        ("mean", "right"),
+        ("stddev", "right"),
+        ("more", "left"),
+    ):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for column in document["columns"]:
         stats = column["stats"]
@@ -95,10 +109,20 @@ def profile_table(document: dict[str, Any]) -> Table:
             nulls += f" ({stats['null_ratio']:.1%})"
         distinct = "-"
         if stats.get("distinct_count") is not None:
-            distinct = ("≈" if stats.get("distinct_method") == "approx" else "") + f"{stats['distinct_count']:,}"
-        table.add_row(column["column"], column["type"] or "", nulls, distinct, _cell(stats.get("min")),
-                      _cell(stats.get("max")), _number(stats.get("mean")), _number(stats.get("stddev")),
-                      _more(stats))
+            distinct = (
+                "≈" if stats.get("distinct_method") == "approx" else ""
+            ) + f"{stats['distinct_count']:,}"
+        table.add_row(
+            column["column"],
+            column["type"] or "",
+            nulls,
+            distinct,
+            _cell(stats.get("min")),
+            _cell(stats.get("max")),
+            _number(stats.get("mean")),
+            _number(stats.get("stddev")),
+            _more(stats),
+        )
     return table
 
 
@@ -112,7 +136,9 @@ def _more(stats: dict[str, Any]) -> str:
         if stats.get(key):
             parts.append(f"{label} {stats[key]:,}")
     if stats.get("max_length") is not None:
-        parts.append(f"len {stats['min_length']}–{stats['max_length']} (avg {_number(stats.get('mean_length'))})")
+        parts.append(
+            f"len {stats['min_length']}–{stats['max_length']} (avg {_number(stats.get('mean_length'))})"
+        )
     if stats.get("true_ratio") is not None:
         parts.append(f"true {stats['true_ratio']:.1%}")
     return " · ".join(parts)

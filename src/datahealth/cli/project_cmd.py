@@ -10,7 +10,14 @@ from typing import Annotated
 import typer
 
 from datahealth.cli.app import app
-from datahealth.cli.common import EXIT_INVALID, ProjectOption, console, err_console, handled_errors, open_project
+from datahealth.cli.common import (
+    EXIT_INVALID,
+    ProjectOption,
+    console,
+    err_console,
+    handled_errors,
+    open_project,
+)
 from datahealth.config import ConfigError
 from datahealth.redaction import redact
 
@@ -47,8 +54,10 @@ def init(
         console.print(f"[green]created[/] {path}")
     for path in skipped:
         console.print(f"[yellow]kept[/]    {path} (exists; --force overwrites)")
-    console.print(f"\nNext: edit {directory / 'sla_config'}, then `datahealth validate -p {directory}` and "
-                  f"`datahealth run -p {directory}`.")
+    console.print(
+        f"\nNext: edit {directory / 'sla_config'}, then `datahealth validate -p {directory}` and "
+        f"`datahealth run -p {directory}`."
+    )
 
 
 @app.command()
@@ -61,5 +70,7 @@ def validate(project: ProjectOption = Path(".")) -> None:
         raise typer.Exit(EXIT_INVALID) from None
     with handled_errors():
         config = loaded.config
-        console.print(f"[green]valid[/]: {len(config.sources)} sources, {len(config.datasets)} datasets, "
-                      f"{len(config.tiers)} tiers, {len(config.routing)} routes ({loaded.root / 'sla_config'})")
+        console.print(
+            f"[green]valid[/]: {len(config.sources)} sources, {len(config.datasets)} datasets, "
+            f"{len(config.tiers)} tiers, {len(config.routing)} routes ({loaded.root / 'sla_config'})"
+        )

@@ -44,16 +44,39 @@ def status_rows(project: Project, store: HistoryStore) -> list[StatusRow]:
     rows = []
     for dataset in project.datasets:
         obs = latest.get(dataset.name)
-        sla_seconds = dataset.sla.error_after.total_seconds() if dataset.sla and dataset.sla.error_after else None
+        sla_seconds = (
+            dataset.sla.error_after.total_seconds() if dataset.sla and dataset.sla.error_after else None
+        )
         if obs is None:
-            rows.append(StatusRow(dataset.name, "unknown", None, None, None, sla_seconds, 0,
-                                  "never observed: run `datahealth run`", None, dataset.owners))
+            rows.append(
+                StatusRow(
+                    dataset.name,
+                    "unknown",
+                    None,
+                    None,
+                    None,
+                    sla_seconds,
+                    0,
+                    "never observed: run `datahealth run`",
+                    None,
+                    dataset.owners,
+                )
+            )
             continue
-        rows.append(StatusRow(
-            dataset=dataset.name, status=obs.status.value, rows=obs.row_count,
-            last_updated=obs.last_updated.isoformat() if obs.last_updated else None,
-            freshness_lag_seconds=obs.freshness_lag_seconds, sla_error_after_seconds=sla_seconds,
-            checks_failed=obs.checks_failed, error=obs.error, as_of=obs.as_of.isoformat(), owners=dataset.owners))
+        rows.append(
+            StatusRow(
+                dataset=dataset.name,
+                status=obs.status.value,
+                rows=obs.row_count,
+                last_updated=obs.last_updated.isoformat() if obs.last_updated else None,
+                freshness_lag_seconds=obs.freshness_lag_seconds,
+                sla_error_after_seconds=sla_seconds,
+                checks_failed=obs.checks_failed,
+                error=obs.error,
+                as_of=obs.as_of.isoformat(),
+                owners=dataset.owners,
+            )
+        )
         mine = sorted(incidents.get(dataset.name, []), key=lambda i: -SEVERITY_RANK.get(i.severity, 0))
         rows[-1].open_incidents, rows[-1].problem = len(mine), mine[0].title if mine else None
     return rows
@@ -65,18 +88,30 @@ def rows_as_json(rows: list[StatusRow]) -> list[dict[str, Any]]:
 
 def status_table(rows: list[StatusRow], title: str = "Data health") -> Table:
     table = Table(title=title, title_justify="left", header_style="bold", expand=False)
-    for name, justify in (("dataset", "left"), ("status", "left"), ("rows", "right"), ("last updated", "left"),
-                          ("lag / SLA", "right"), ("checks failed", "right"), ("incidents", "right"),
-                          ("problem", "left")):
+    for name, justify in (
+        ("dataset", "left"),
+        ("status", "left"),
+        ("rows", "right"),
+        ("last updated", "left"),
+        ("lag / SLA", "right"),
+        ("checks failed", "right"),
+        ("incidents", "right"),
+        ("problem", "left"),
+    ):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for row in sorted(rows, key=lambda r: (-_rank(r.status), r.dataset)):
         style = STATUS_STYLE.get(row.status, "")
         lag = format_duration(row.freshness_lag_seconds)
         sla = format_duration(row.sla_error_after_seconds) if row.sla_error_after_seconds else "-"
         table.add_row(
-            escape(row.dataset), f"[{style}]{row.status}[/]", f"{row.rows:,}" if row.rows is not None else "-",
-            (row.last_updated or "-")[:16].replace("T", " "), f"{lag} / {sla}", str(row.checks_failed or "-"),
-            str(row.open_incidents or "-"), escape(row.error or row.problem or ""),
+            escape(row.dataset),
+            f"[{style}]{row.status}[/]",
+            f"{row.rows:,}" if row.rows is not None else "-",
+            (row.last_updated or "-")[:16].replace("T", " "),
+            f"{lag} / {sla}",
+            str(row.checks_failed or "-"),
+            str(row.open_incidents or "-"),
+            escape(row.error or row.problem or ""),
         )
     return table
 

@@ -24,9 +24,15 @@ from datahealth.timeparse import parse_as_of
 @app.command()
 def report(
     project: ProjectOption = Path("."),
-    email: Annotated[bool, typer.Option("--email", help="Also email it (SMTP settings in publish.email).")] = False,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (or directory) instead of "
-                                                "the report directory.")] = None,
+    email: Annotated[
+        bool, typer.Option("--email", help="Also email it (SMTP settings in publish.email).")
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this file (or directory) instead of the report directory."
+        ),
+    ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Show the state as of this ISO time.")] = None,
 ) -> None:
     """Render the data-health report (reports/data-health-<time>.html and reports/latest.html) from the
@@ -39,10 +45,14 @@ def report(
         loaded = open_project(project)
         store = open_store(loaded)
         try:
-            built = render_project_report(loaded, store, as_of=parse_as_of(as_of) if as_of else None, output=output)
+            built = render_project_report(
+                loaded, store, as_of=parse_as_of(as_of) if as_of else None, output=output
+            )
             shown = built.files.latest or built.files.path
-            console.print(f"Report: {shown} ({built.files.size / 1e6:.1f} MB, {len(built.data.datasets)} datasets)",
-                          highlight=False)
+            console.print(
+                f"Report: {shown} ({built.files.size / 1e6:.1f} MB, {len(built.data.datasets)} datasets)",
+                highlight=False,
+            )
             if email:
                 try:
                     outcome = send_report_email(loaded, store, built)

@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 import datahealth.envdefaults  # noqa: F401
 from datahealth.cli.app import app
@@ -33,12 +40,26 @@ FAIL_LEVELS = {"never": None, "error": Status.ERROR, "fail": Status.FAIL, "warn"
 @app.command()
 def run(
     project: ProjectOption = Path("."),
-    dataset: Annotated[list[str] | None, typer.Option("--dataset", "-d", help="Glob on <source>.<dataset>; repeatable.")] = None,
+    dataset: Annotated[
+        list[str] | None, typer.Option("--dataset", "-d", help="Glob on <source>.<dataset>; repeatable.")
+    ] = None,
     tier: Annotated[str | None, typer.Option(help="Only datasets of this tier (and its stages).")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Evaluate as of this ISO time (backfills, tests).")] = None,
-    prefect: Annotated[bool, typer.Option("--prefect/--no-prefect", help="Run as a Prefect flow (ephemeral server when PREFECT_API_URL is unset).")] = True,
-    publish: Annotated[bool, typer.Option("--publish/--no-publish", help="Push metrics, alerts and reports.")] = True,
-    fail_on: Annotated[str, typer.Option(help="Exit 1 when any dataset is at least: never, error, fail or warn.")] = "never",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Evaluate as of this ISO time (backfills, tests).")
+    ] = None,
+    prefect: Annotated[
+        bool,
+        typer.Option(
+            "--prefect/--no-prefect",
+            help="Run as a Prefect flow (ephemeral server when PREFECT_API_URL is unset).",
+        ),
+    ] = True,
+    publish: Annotated[
+        bool, typer.Option("--publish/--no-publish", help="Push metrics, alerts and reports.")
+    ] = True,
+    fail_on: Annotated[
+        str, typer.Option(help="Exit 1 when any dataset is at least: never, error, fail or warn.")
+    ] = "never",
     output: FormatOption = "table",
 ) -> None:
     """Observe, profile and check the datasets now (or --as-of a time), store and publish the results."""
@@ -47,8 +68,9 @@ def run(
             raise ValueError(f"--fail-on must be one of {', '.join(FAIL_LEVELS)}")
         loaded = open_project(project)
         selected = select_for_run(loaded, dataset, tier)
-        summary = _run_with_progress(loaded.root, dataset, tier, as_of, prefect, publish, len(selected),
-                                     quiet=output == "json")
+        summary = _run_with_progress(
+            loaded.root, dataset, tier, as_of, prefect, publish, len(selected), quiet=output == "json"
+        )
     if output == "json":
         console.print_json(json.dumps(summary.to_dict(), default=str))
     else:
@@ -58,17 +80,35 @@ def run(
                 rows = [r for r in status_rows(loaded, store) if r.dataset in {d.name for d in selected}]
             finally:
                 store.close()
-        console.print(status_table(rows, title=f"Data health as of {summary.as_of[:16].replace('T', ' ')} UTC"))
+        console.print(
+            status_table(rows, title=f"Data health as of {summary.as_of[:16].replace('T', ' ')} UTC")
+        )
         _print_summary(summary)
     threshold = FAIL_LEVELS[fail_on]
     if threshold is not None and any(Status(d.status).rank >= threshold.rank for d in summary.datasets):
         raise typer.Exit(EXIT_FAILED)
 
 
-def _run_with_progress(root: Path, patterns: list[str] | None, tier: str | None, as_of: str | None, prefect: bool,
-                       publish: bool, total: int, quiet: bool) -> RunSummary:
-    progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=err_console, transient=True, disable=quiet)
+def _run_with_progress(
+    root: Path,
+    patterns: list[str] | None,
+    tier: str | None,
+    as_of: str | None,
+    prefect: bool,
+    publish: bool,
+    total: int,
+    quiet: bool,
+) -> RunSummary:
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=quiet,
+    )
     task_id = progress.add_task("starting" + (" Prefect" if prefect else ""), total=total)
 
     def advance(result: DatasetResult) -> None:
@@ -80,25 +120,37 @@ def _run_with_progress(root: Path, patterns: list[str] | None, tier: str | None,
             if prefect:
                 from datahealth.orchestration.flow import data_health
 
-                state = data_health(project_dir=str(root), datasets=patterns, tier=tier, as_of=as_of,
-                                    publish=publish, return_state=True)
+                state = data_health(
+                    project_dir=str(root),
+                    datasets=patterns,
+                    tier=tier,
+                    as_of=as_of,
+                    publish=publish,
+                    return_state=True,
+                )
                 if not state.is_completed():
                     state.result()  # re-raises the flow's exception (config, history store)
                 return RunSummary.from_dict(state.result())
             from datahealth.orchestration.planning import run_options
 
             project = open_project(root)
-            return run_monitor(project, patterns, tier=tier, as_of=as_of, options=run_options(project, tier, publish))
+            return run_monitor(
+                project, patterns, tier=tier, as_of=as_of, options=run_options(project, tier, publish)
+            )
     finally:
         remove_progress_listener(advance)
 
 
 def _print_summary(summary: RunSummary) -> None:
     counts = ", ".join(f"{v} {k}" for k, v in summary.counts.items() if v)
-    console.print(f"Run {summary.run_id[:8]}: {len(summary.datasets)} datasets in {summary.duration_seconds:.1f}s; "
-                  f"{counts}; health score {summary.health_score:.0f}/100")
+    console.print(
+        f"Run {summary.run_id[:8]}: {len(summary.datasets)} datasets in {summary.duration_seconds:.1f}s; "
+        f"{counts}; health score {summary.health_score:.0f}/100"
+    )
     for item in summary.errored:
-        console.print(f"  [bold red]error[/] {escape(item.dataset)}: {escape(item.error or '')}", highlight=False)
+        console.print(
+            f"  [bold red]error[/] {escape(item.dataset)}: {escape(item.error or '')}", highlight=False
+        )
     for warning in summary.warnings:
         console.print(f"  [yellow]warning[/] {escape(warning)}", highlight=False)
 

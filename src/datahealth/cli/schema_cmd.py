@@ -19,15 +19,18 @@ from datahealth.cli.incidents_cmd import project_store
 from datahealth.results import utc_now
 from datahealth.schema_diff import diff_columns
 
-schema_app = typer.Typer(help="Schema baselines: show how a dataset's schema differs, accept a change.",
-                         no_args_is_help=True)
+schema_app = typer.Typer(
+    help="Schema baselines: show how a dataset's schema differs, accept a change.", no_args_is_help=True
+)
 app.add_typer(schema_app, name="schema")
 
 DatasetArgument = Annotated[str, typer.Argument(help="The dataset, named <source>.<dataset>.")]
 
 
 @schema_app.command()
-def show(dataset: DatasetArgument, project: ProjectOption = Path("."), output: FormatOption = "table") -> None:
+def show(
+    dataset: DatasetArgument, project: ProjectOption = Path("."), output: FormatOption = "table"
+) -> None:
     """The accepted baseline of DATASET and how the latest observed schema differs from it."""
     from datahealth.store.incidents import accepted_schemas
 
@@ -38,15 +41,26 @@ def show(dataset: DatasetArgument, project: ProjectOption = Path("."), output: F
     current = latest.columns if latest is not None else ()
     changes = diff_columns(baseline, current) if baseline and current else []
     if output == "json":
-        print(json.dumps({"dataset": name, "baseline": [c.to_dict() for c in baseline or ()],
-                          "latest": [c.to_dict() for c in current], "changes": [c.to_dict() for c in changes]},
-                         indent=2))
+        print(
+            json.dumps(
+                {
+                    "dataset": name,
+                    "baseline": [c.to_dict() for c in baseline or ()],
+                    "latest": [c.to_dict() for c in current],
+                    "changes": [c.to_dict() for c in changes],
+                },
+                indent=2,
+            )
+        )
         return
     if not baseline:
         console.print(f"{name}: no accepted schema yet (the first run records one).")
         return
-    console.print(f"{name}: baseline of {len(baseline)} columns; latest run "
-                  f"{'saw ' + str(len(current)) + ' columns' if current else 'saw no columns'}.", highlight=False)
+    console.print(
+        f"{name}: baseline of {len(baseline)} columns; latest run "
+        f"{'saw ' + str(len(current)) + ' columns' if current else 'saw no columns'}.",
+        highlight=False,
+    )
     for change in changes:
         console.print(f"  - {escape(change.describe())}", highlight=False)
     if changes:
@@ -67,8 +81,14 @@ def accept(dataset: DatasetArgument, project: ProjectOption = Path(".")) -> None
             raise ValueError(f"{name} has no schema snapshot yet; run `datahealth run -d {name}` first")
     columns = len(snapshot["columns"] or [])
     if snapshot["already_accepted"]:
-        console.print(f"{name}: the newest schema ({columns} columns, seen {snapshot['as_of']:%Y-%m-%d %H:%M}) "
-                      "already is the baseline.", highlight=False)
+        console.print(
+            f"{name}: the newest schema ({columns} columns, seen {snapshot['as_of']:%Y-%m-%d %H:%M}) "
+            "already is the baseline.",
+            highlight=False,
+        )
     else:
-        console.print(f"{name}: accepted the schema seen {snapshot['as_of']:%Y-%m-%d %H:%M} ({columns} columns) as "
-                      "the baseline; the schema-change incident resolves on the next run.", highlight=False)
+        console.print(
+            f"{name}: accepted the schema seen {snapshot['as_of']:%Y-%m-%d %H:%M} ({columns} columns) as "
+            "the baseline; the schema-change incident resolves on the next run.",
+            highlight=False,
+        )

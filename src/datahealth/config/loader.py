@@ -49,8 +49,15 @@ class _Merger:
         if doc.data is None:
             return
         if not isinstance(doc.data, dict):
-            self.issues.append(ConfigIssue(doc.path, "", "the file must be a mapping of sections",
-                                           f"start with one of: {', '.join(_SECTIONS)}", line=1))
+            self.issues.append(
+                ConfigIssue(
+                    doc.path,
+                    "",
+                    "the file must be a mapping of sections",
+                    f"start with one of: {', '.join(_SECTIONS)}",
+                    line=1,
+                )
+            )
             return
         for section, value in doc.data.items():
             if section not in _SECTIONS:
@@ -65,21 +72,37 @@ class _Merger:
     def _unknown_section(self, doc: YamlDocument, section: str) -> None:
         close = difflib.get_close_matches(section, _SECTIONS, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"top-level sections are: {', '.join(_SECTIONS)}"
-        self.issues.append(ConfigIssue(doc.path, section, "unknown section", hint, line=doc.line_of((section,))))
+        self.issues.append(
+            ConfigIssue(doc.path, section, "unknown section", hint, line=doc.line_of((section,)))
+        )
 
     def _add_map(self, doc: YamlDocument, section: str, value: Any) -> None:
         if value is None:
             return
         if not isinstance(value, dict):
-            self.issues.append(ConfigIssue(doc.path, section, f"'{section}' must be a mapping of names to settings",
-                                           f"write {section}:\\n  <name>:\\n    key: value", line=doc.line_of((section,))))
+            self.issues.append(
+                ConfigIssue(
+                    doc.path,
+                    section,
+                    f"'{section}' must be a mapping of names to settings",
+                    f"write {section}:\\n  <name>:\\n    key: value",
+                    line=doc.line_of((section,)),
+                )
+            )
             return
         merged = self.data.setdefault(section, {})
         for key, item in value.items():
             previous = self.origins.get((section, key))
             if previous is not None:
-                self.issues.append(ConfigIssue(doc.path, f"{section}.{key}", f"defined again (first in {previous.doc.path})",
-                                               "keep a single definition", line=doc.line_of((section, key))))
+                self.issues.append(
+                    ConfigIssue(
+                        doc.path,
+                        f"{section}.{key}",
+                        f"defined again (first in {previous.doc.path})",
+                        "keep a single definition",
+                        line=doc.line_of((section, key)),
+                    )
+                )
                 continue
             if section == "datasets" and isinstance(item, dict):
                 item = {"name": key, **item}
@@ -92,8 +115,15 @@ class _Merger:
         if value is None:
             return
         if not isinstance(value, list):
-            self.issues.append(ConfigIssue(doc.path, section, f"'{section}' must be a list", "start each entry with '- '",
-                                           line=doc.line_of((section,))))
+            self.issues.append(
+                ConfigIssue(
+                    doc.path,
+                    section,
+                    f"'{section}' must be a list",
+                    "start each entry with '- '",
+                    line=doc.line_of((section,)),
+                )
+            )
             return
         merged = self.data.setdefault(section, [])
         for index, item in enumerate(value):
@@ -103,8 +133,15 @@ class _Merger:
     def _add_single(self, doc: YamlDocument, section: str, value: Any) -> None:
         previous = self.origins.get((section,))
         if previous is not None:
-            self.issues.append(ConfigIssue(doc.path, section, f"section defined again (first in {previous.doc.path})",
-                                           "keep the section in one file", line=doc.line_of((section,))))
+            self.issues.append(
+                ConfigIssue(
+                    doc.path,
+                    section,
+                    f"section defined again (first in {previous.doc.path})",
+                    "keep the section in one file",
+                    line=doc.line_of((section,)),
+                )
+            )
             return
         self.data[section] = value
         self.origins[(section,)] = _Origin(doc, (section,))
@@ -125,8 +162,16 @@ def load_project(root: Path | str = ".", environ: dict[str, str] | None = None) 
     config_dir = root / CONFIG_DIR
     files = sorted([*config_dir.glob("*.yaml"), *config_dir.glob("*.yml")])
     if not files:
-        raise ConfigError([ConfigIssue(config_dir, "", "no configuration files found",
-                                       "run `datahealth init .` to scaffold sla_config/, or cd into your project")])
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    config_dir,
+                    "",
+                    "no configuration files found",
+                    "run `datahealth init .` to scaffold sla_config/, or cd into your project",
+                )
+            ]
+        )
     merger = _Merger()
     docs = [read_yaml(path, environ) for path in files]
     for doc in docs:
@@ -163,8 +208,13 @@ def _clean_loc(loc: tuple[Any, ...], data: dict[str, Any]) -> KeyPath:
         if isinstance(node, dict) and part not in node and part in ("sql", "lake"):
             continue
         cleaned.append(part)
-        node = node.get(part) if isinstance(node, dict) else (
-            node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
+        node = (
+            node.get(part)
+            if isinstance(node, dict)
+            else (
+                node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None
+            )
+        )
     return tuple(cleaned)
 
 
@@ -178,7 +228,10 @@ def _explain(error: Any, loc: KeyPath, data: dict[str, Any]) -> tuple[str, str]:
     if kind == "missing":
         return "required key is missing", f"add '{loc[-1]}:'"
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
-        return "unknown or missing source kind", "set kind: sql (SQLAlchemy URL) or kind: lake (files read by DuckDB)"
+        return (
+            "unknown or missing source kind",
+            "set kind: sql (SQLAlchemy URL) or kind: lake (files read by DuckDB)",
+        )
     if kind == "literal_error":
         return msg.replace("Input should be", "must be"), "use one of the listed values"
     text = msg.removeprefix("Value error, ")
@@ -221,8 +274,13 @@ def _allowed_keys(loc: KeyPath, data: dict[str, Any]) -> set[str]:
                 annotation = args[0]
             else:
                 return set()
-        node = node.get(part) if isinstance(node, dict) else (
-            node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
+        node = (
+            node.get(part)
+            if isinstance(node, dict)
+            else (
+                node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None
+            )
+        )
     annotation = _unwrap(annotation, node)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return {name for name in annotation.model_fields if name != "name"}
@@ -238,7 +296,10 @@ def _unwrap(annotation: Any, node: Any) -> Any:
             continue
         if origin in (typing.Union, types.UnionType):
             members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if members == [SqlSourceConfig, LakeSourceConfig] or set(members) == {SqlSourceConfig, LakeSourceConfig}:
+            if members == [SqlSourceConfig, LakeSourceConfig] or set(members) == {
+                SqlSourceConfig,
+                LakeSourceConfig,
+            }:
                 kind = node.get("kind") if isinstance(node, dict) else None
                 annotation = LakeSourceConfig if kind == "lake" else SqlSourceConfig
                 continue
@@ -265,8 +326,11 @@ def _cross_check(data: dict[str, Any], merger: _Merger, config_dir: Path) -> lis
             try:
                 url = make_url(source["url"])
             except ArgumentError:
-                issue(("sources", name, "url"), "not a valid SQLAlchemy URL",
-                      "write dialect+driver://user:${PASSWORD}@host:port/database, e.g. postgresql+psycopg://...")
+                issue(
+                    ("sources", name, "url"),
+                    "not a valid SQLAlchemy URL",
+                    "write dialect+driver://user:${PASSWORD}@host:port/database, e.g. postgresql+psycopg://...",
+                )
                 continue
             register_secret(url.password if isinstance(url.password, str) else None)
     known_sources = ", ".join(sorted(sources)) or "none defined"
@@ -277,23 +341,43 @@ def _cross_check(data: dict[str, Any], merger: _Merger, config_dir: Path) -> lis
         source_name = str(name).split(".", 1)[0]
         source = sources.get(source_name)
         if source is None:
-            issue(("datasets", name), f"unknown source '{source_name}'",
-                  f"define it under sources:, or name the dataset <source>.<name> with a known source ({known_sources})")
+            issue(
+                ("datasets", name),
+                f"unknown source '{source_name}'",
+                f"define it under sources:, or name the dataset <source>.<name> with a known source ({known_sources})",
+            )
         elif isinstance(source, dict) and source.get("kind") == "lake":
             if not dataset.get("path"):
-                issue(("datasets", name), "lake datasets need a path",
-                      "add path: a glob relative to the source root, e.g. clickstream/**/*.parquet")
+                issue(
+                    ("datasets", name),
+                    "lake datasets need a path",
+                    "add path: a glob relative to the source root, e.g. clickstream/**/*.parquet",
+                )
             if dataset.get("table"):
-                issue(("datasets", name, "table"), "lake datasets are read from files, not tables", "use path: instead")
+                issue(
+                    ("datasets", name, "table"),
+                    "lake datasets are read from files, not tables",
+                    "use path: instead",
+                )
             if dataset.get("row_count") == "estimate":
-                issue(("datasets", name, "row_count"), "lake datasets always count rows from file metadata",
-                      "remove row_count: estimate")
+                issue(
+                    ("datasets", name, "row_count"),
+                    "lake datasets always count rows from file metadata",
+                    "remove row_count: estimate",
+                )
         elif isinstance(source, dict) and dataset.get("path"):
-            issue(("datasets", name, "path"), "SQL datasets are tables, not files", "use table: schema.table instead")
+            issue(
+                ("datasets", name, "path"),
+                "SQL datasets are tables, not files",
+                "use table: schema.table instead",
+            )
         tier = dataset.get("tier", "daily")
         if isinstance(tier, str) and tier not in tiers:
-            issue(("datasets", name, "tier"), f"unknown tier '{tier}'",
-                  f"define it under tiers:, or use one of: {', '.join(sorted(tiers))}")
+            issue(
+                ("datasets", name, "tier"),
+                f"unknown tier '{tier}'",
+                f"define it under tiers:, or use one of: {', '.join(sorted(tiers))}",
+            )
     return issues
 
 

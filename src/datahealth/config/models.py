@@ -68,7 +68,9 @@ class ExpectedBy(StrictModel):
         from croniter import croniter
 
         if not croniter.is_valid(value):
-            raise ValueError(f"{value!r} is not a valid cron expression (five fields: minute hour day month weekday)")
+            raise ValueError(
+                f"{value!r} is not a valid cron expression (five fields: minute hour day month weekday)"
+            )
         return value
 
     @field_validator("timezone")
@@ -87,8 +89,11 @@ class FreshnessSla(StrictModel):
     warn_after: Duration | None = None
     error_after: Duration | None = None
     expected_by: ExpectedBy | None = None
-    holidays: list[str] = Field(default_factory=list, description="dates on which no load is expected: "
-                                "ISO dates (2026-12-24), yearly month-days (12-25) or ranges (2026-12-24..2026-12-31)")
+    holidays: list[str] = Field(
+        default_factory=list,
+        description="dates on which no load is expected: "
+        "ISO dates (2026-12-24), yearly month-days (12-25) or ranges (2026-12-24..2026-12-31)",
+    )
 
     @field_validator("holidays")
     @classmethod
@@ -110,11 +115,15 @@ class ProfileConfig(StrictModel):
 
     enabled: bool = True
     sample: str | int | None = Field(default=None, description="'10%' or a row count")
-    window: Duration | None = Field(default=None, description="profile only rows of the last window (append-only tables)")
+    window: Duration | None = Field(
+        default=None, description="profile only rows of the last window (append-only tables)"
+    )
     every: Literal["run", "daily"] = "run"
     exact_distinct: bool = False
-    timeout: Duration | None = Field(default=None, description="cancel the profile query after this long "
-                                     "(default: the source's statement_timeout)")
+    timeout: Duration | None = Field(
+        default=None,
+        description="cancel the profile query after this long (default: the source's statement_timeout)",
+    )
 
     @field_validator("sample", mode="before")
     @classmethod
@@ -141,8 +150,9 @@ class GeneratedChecks(StrictModel):
     required_columns_missing: bool = True
     schema_check: bool = Field(default=True, alias="schema")
     row_count_bounds: bool = True
-    row_count_min_days: int = Field(default=7, ge=2, le=28,
-                                    description="days of history needed before row_count bounds are generated")
+    row_count_min_days: int = Field(
+        default=7, ge=2, le=28, description="days of history needed before row_count bounds are generated"
+    )
 
 
 class AnomalyConfig(StrictModel):
@@ -188,9 +198,14 @@ class DatasetConfig(StrictModel):
     profile: ProfileConfig = ProfileConfig()
     checks: GeneratedChecks = GeneratedChecks()
     anomaly: AnomalyConfig = AnomalyConfig()
-    share_samples: bool = Field(default=False, description="opt in to failing-row samples in alerts and reports")
-    suppress: list[str] = Field(default_factory=list, description="findings never to raise incidents for, as "
-                                "globs over kind:subject, e.g. 'anomaly:column.referrer.*' or 'check:*'")
+    share_samples: bool = Field(
+        default=False, description="opt in to failing-row samples in alerts and reports"
+    )
+    suppress: list[str] = Field(
+        default_factory=list,
+        description="findings never to raise incidents for, as "
+        "globs over kind:subject, e.g. 'anomaly:column.referrer.*' or 'check:*'",
+    )
 
     @field_validator("name")
     @classmethod
@@ -225,11 +240,20 @@ class TierConfig(StrictModel):
     profile: bool = True
     checks: bool = True
     report: bool = False
-    email: bool = Field(default=False, description="require emailing the report (it is emailed anyway when an SMTP host is set)")
+    email: bool = Field(
+        default=False,
+        description="require emailing the report (it is emailed anyway when an SMTP host is set)",
+    )
     datasets: list[str] | None = Field(
-        default=None, description="glob patterns this tier covers besides datasets whose `tier:` names it; ['*'] = all")
-    shards: int = Field(default=1, ge=1, le=64, description="split the datasets over this many deployments/workers")
-    work_pool: str | None = Field(default=None, description="work pool for this tier's deployments (default: project's)")
+        default=None,
+        description="glob patterns this tier covers besides datasets whose `tier:` names it; ['*'] = all",
+    )
+    shards: int = Field(
+        default=1, ge=1, le=64, description="split the datasets over this many deployments/workers"
+    )
+    work_pool: str | None = Field(
+        default=None, description="work pool for this tier's deployments (default: project's)"
+    )
 
     @field_validator("schedule")
     @classmethod
@@ -237,7 +261,9 @@ class TierConfig(StrictModel):
         from croniter import croniter
 
         if value is not None and not croniter.is_valid(value):
-            raise ValueError(f"{value!r} is not a valid cron expression (five fields: minute hour day month weekday)")
+            raise ValueError(
+                f"{value!r} is not a valid cron expression (five fields: minute hour day month weekday)"
+            )
         return value
 
     @field_validator("timezone")
@@ -258,16 +284,27 @@ class PrometheusConfig(StrictModel):
     "not configured", so one project file serves laptops without a Pushgateway and servers with one.
     """
 
-    pushgateway_url: str | None = Field(default=None, description="e.g. http://127.0.0.1:9091; empty: no push")
-    job: str = Field(default="datahealth", pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$",
-                     description="the Pushgateway group's job label")
-    textfile: str | None = Field(default="reports/datahealth.prom",
-                                 description="file for node_exporter's textfile collector; empty: none")
-    column_metrics: bool = Field(default=False, description="opt in to per-column null ratios (one series per column)")
+    pushgateway_url: str | None = Field(
+        default=None, description="e.g. http://127.0.0.1:9091; empty: no push"
+    )
+    job: str = Field(
+        default="datahealth",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$",
+        description="the Pushgateway group's job label",
+    )
+    textfile: str | None = Field(
+        default="reports/datahealth.prom",
+        description="file for node_exporter's textfile collector; empty: none",
+    )
+    column_metrics: bool = Field(
+        default=False, description="opt in to per-column null ratios (one series per column)"
+    )
     push_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     stale_after: Duration | None = Field(
-        default=None, description="the monitor counts as stale this long after its last successful run; "
-                                  "default: twice the longest gap of the most frequent tier's schedule")
+        default=None,
+        description="the monitor counts as stale this long after its last successful run; "
+        "default: twice the longest gap of the most frequent tier's schedule",
+    )
 
     @field_validator("pushgateway_url", "textfile", mode="before")
     @classmethod
@@ -285,7 +322,9 @@ class PrometheusConfig(StrictModel):
     @classmethod
     def _prom_suffix(cls, value: str | None) -> str | None:
         if value is not None and not value.endswith(".prom"):
-            raise ValueError(f"{value!r} must end in .prom (node_exporter's textfile collector reads only *.prom)")
+            raise ValueError(
+                f"{value!r} must end in .prom (node_exporter's textfile collector reads only *.prom)"
+            )
         return value
 
 
@@ -294,19 +333,24 @@ class SlackConfig(StrictModel):
 
     token_env: str | None = Field(default=None, description="env var holding the bot token")
     webhook_url_env: str | None = Field(default=None, description="env var holding an incoming-webhook URL")
-    webhooks: dict[str, str] = Field(default_factory=dict,
-                                     description="channel → env var of that channel's incoming webhook")
-    base_url: str | None = Field(default=None, description="Slack API base URL (tests point it at a local server)")
+    webhooks: dict[str, str] = Field(
+        default_factory=dict, description="channel → env var of that channel's incoming webhook"
+    )
+    base_url: str | None = Field(
+        default=None, description="Slack API base URL (tests point it at a local server)"
+    )
     default_channel: str = "#data-alerts"
     digest_threshold: int = Field(default=5, ge=1)
     suppress_for: Duration = timedelta(0)
     preview_file: str = "reports/slack-preview.json"
     mention_owners: bool = True
-    owner_mentions: dict[str, str] = Field(default_factory=dict,
-                                           description="owner → Slack mention, e.g. crm-team: '<!subteam^S0123>'")
+    owner_mentions: dict[str, str] = Field(
+        default_factory=dict, description="owner → Slack mention, e.g. crm-team: '<!subteam^S0123>'"
+    )
     timeout_seconds: float = Field(default=10.0, gt=0, le=300)
-    retry_budget: Duration = Field(default=timedelta(seconds=30),
-                                   description="total time a run may spend retrying Slack before queueing")
+    retry_budget: Duration = Field(
+        default=timedelta(seconds=30), description="total time a run may spend retrying Slack before queueing"
+    )
 
 
 class EmailConfig(StrictModel):
@@ -317,7 +361,9 @@ class EmailConfig(StrictModel):
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str | None = None
     password_env: str | None = Field(default=None, description="env var holding the SMTP password")
-    ca_file: str | None = Field(default=None, description="CA bundle that signs the SMTP server's certificate")
+    ca_file: str | None = Field(
+        default=None, description="CA bundle that signs the SMTP server's certificate"
+    )
     sender: str = "datahealth@localhost"
     recipients: list[str] = Field(default_factory=list)
     timeout_seconds: float = Field(default=30.0, gt=0)
@@ -331,7 +377,9 @@ class ReportConfig(StrictModel):
     base_url: str | None = Field(default=None, description="URL under which the report directory is served")
     title: str = "Data health"
     history_days: int = Field(default=30, ge=1, le=366)
-    max_points: int = Field(default=120, ge=10, le=2000, description="history points per chart (runs are bucketed)")
+    max_points: int = Field(
+        default=120, ge=10, le=2000, description="history points per chart (runs are bucketed)"
+    )
 
 
 class PublishConfig(StrictModel):
@@ -366,16 +414,24 @@ class ProjectSettings(StrictModel):
     name: str = "datahealth"
     default_tier: str = "daily"
     fail_run_on_monitor_error: bool = Field(
-        default=False, description="fail the flow run when the monitor itself erred (internal error, publisher down)")
+        default=False,
+        description="fail the flow run when the monitor itself erred (internal error, publisher down)",
+    )
     work_pool: str = Field(default="datahealth", description="Prefect work pool the deployments run on")
     task_runner: Literal["threads", "dask"] = "threads"
-    dask_address: str | None = Field(default=None, description="scheduler of an existing Dask cluster (tcp://host:8786)")
+    dask_address: str | None = Field(
+        default=None, description="scheduler of an existing Dask cluster (tcp://host:8786)"
+    )
     max_workers: int = Field(default=8, ge=1, le=256, description="threads per flow run (thread runner)")
     task_retries: int = Field(default=2, ge=0, le=10, description="retries when a source cannot be reached")
-    task_retry_delay: Duration = Field(default=timedelta(seconds=5), description="first retry delay; doubles per retry")
+    task_retry_delay: Duration = Field(
+        default=timedelta(seconds=5), description="first retry delay; doubles per retry"
+    )
     task_timeout: Duration = Field(default=timedelta(minutes=15), description="per dataset task")
     source_concurrency_limits: bool = Field(
-        default=True, description="Prefect tag limits `source:<name>` = max_concurrency, shared by all workers")
+        default=True,
+        description="Prefect tag limits `source:<name>` = max_concurrency, shared by all workers",
+    )
 
 
 class ProjectConfig(StrictModel):

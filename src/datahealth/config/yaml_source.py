@@ -56,7 +56,9 @@ def read_yaml(path: Path, environ: dict[str, str] | None = None) -> YamlDocument
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        doc.issues.append(ConfigIssue(path, "", f"cannot read the file ({exc.strerror})", "check the path and permissions"))
+        doc.issues.append(
+            ConfigIssue(path, "", f"cannot read the file ({exc.strerror})", "check the path and permissions")
+        )
         return doc
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -64,8 +66,13 @@ def read_yaml(path: Path, environ: dict[str, str] | None = None) -> YamlDocument
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         doc.issues.append(
-            ConfigIssue(path, "", f"invalid YAML: {problem}", "fix the YAML syntax (indentation, colons, quotes)",
-                        line=mark.line + 1 if mark else None)
+            ConfigIssue(
+                path,
+                "",
+                f"invalid YAML: {problem}",
+                "fix the YAML syntax (indentation, colons, quotes)",
+                line=mark.line + 1 if mark else None,
+            )
         )
         return doc
     if node is None:
@@ -76,8 +83,15 @@ def read_yaml(path: Path, environ: dict[str, str] | None = None) -> YamlDocument
     except yaml.YAMLError as exc:  # a scalar no safe constructor accepts (e.g. a bare `=` or `!!python/...`)
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        doc.issues.append(ConfigIssue(path, "", f"invalid YAML value: {problem}",
-                                      "quote the value, e.g. key: \"=\"", line=mark.line + 1 if mark else None))
+        doc.issues.append(
+            ConfigIssue(
+                path,
+                "",
+                f"invalid YAML value: {problem}",
+                'quote the value, e.g. key: "="',
+                line=mark.line + 1 if mark else None,
+            )
+        )
         doc.data = None
     return doc
 
@@ -90,8 +104,15 @@ def _build(node: yaml.Node, key_path: KeyPath, doc: YamlDocument, env: Any) -> A
             child = (*key_path, key)
             doc.lines[child] = key_node.start_mark.line + 1
             if key in result:
-                doc.issues.append(ConfigIssue(doc.path, dotted(child), "duplicate key", "keep one of the two entries",
-                                              line=key_node.start_mark.line + 1))
+                doc.issues.append(
+                    ConfigIssue(
+                        doc.path,
+                        dotted(child),
+                        "duplicate key",
+                        "keep one of the two entries",
+                        line=key_node.start_mark.line + 1,
+                    )
+                )
             result[key] = _build(value_node, child, doc, env)
         return result
     if isinstance(node, yaml.SequenceNode):
@@ -124,8 +145,13 @@ def _expand_env(value: str, key_path: KeyPath, line: int, doc: YamlDocument, env
         if default is not None:
             return default
         doc.issues.append(
-            ConfigIssue(doc.path, dotted(key_path), f"environment variable {name} is not set",
-                        f"export {name}=... before running, or write ${{{name}:-default}} to give a default", line=line)
+            ConfigIssue(
+                doc.path,
+                dotted(key_path),
+                f"environment variable {name} is not set",
+                f"export {name}=... before running, or write ${{{name}:-default}} to give a default",
+                line=line,
+            )
         )
         return ""
 

@@ -33,7 +33,9 @@ Expr = ColumnElement[Any]
 
 def column_ref(name: str, kind: ColumnKind) -> sa.ColumnClause[Any]:
     """A quoted column reference; booleans are typed so `CASE WHEN col` renders right on every dialect."""
-    return sa.column(quoted_name(name, quote=True), type_=sa.Boolean() if kind == ColumnKind.BOOLEAN else None)
+    return sa.column(
+        quoted_name(name, quote=True), type_=sa.Boolean() if kind == ColumnKind.BOOLEAN else None
+    )
 
 
 def count_if(condition: Expr) -> Expr:
@@ -81,8 +83,9 @@ class ProfileDialect:
     def stddev(self, value: Expr) -> list[tuple[str, Expr]]:
         return [("stddev", sa.func.stddev_samp(value))]
 
-    def column_expressions(self, col: Expr, kind: ColumnKind, data_type: str, approx: bool,
-                           subsample: Expr | None = None) -> list[tuple[str, Expr]]:
+    def column_expressions(
+        self, col: Expr, kind: ColumnKind, data_type: str, approx: bool, subsample: Expr | None = None
+    ) -> list[tuple[str, Expr]]:
         """(stat, expression) pairs for one column; `stats.column_stats` turns their values into the stats dict."""
         exprs: list[tuple[str, Expr]] = [("non_null_count", sa.func.count(col))]
         if self.can_distinct(kind, data_type):
@@ -91,9 +94,14 @@ class ProfileDialect:
             exprs.extend(self._numeric(col, kind, subsample))
         elif kind == ColumnKind.TEXT:
             length, ordered = self.length(col), self.byte_order(col, data_type)
-            exprs += [("min", sa.func.min(ordered)), ("max", sa.func.max(ordered)),
-                      ("min_length", sa.func.min(length)), ("max_length", sa.func.max(length)),
-                      ("mean_length", sa.func.avg(length)), ("empty_count", count_if(col == EMPTY_STRING))]
+            exprs += [
+                ("min", sa.func.min(ordered)),
+                ("max", sa.func.max(ordered)),
+                ("min_length", sa.func.min(length)),
+                ("max_length", sa.func.max(length)),
+                ("mean_length", sa.func.avg(length)),
+                ("empty_count", count_if(col == EMPTY_STRING)),
+            ]
         elif kind == ColumnKind.BOOLEAN:
             exprs.append(("true_count", sa.func.count(sa.case((col, ONE)))))
         elif kind == ColumnKind.TEMPORAL:
@@ -103,14 +111,20 @@ class ProfileDialect:
     def _numeric(self, col: Expr, kind: ColumnKind, subsample: Expr | None) -> list[tuple[str, Expr]]:
         finite = self.finite_condition(col) if kind in self.special_float_kinds else None
         value: Expr = sa.case((finite, col)) if finite is not None else col
-        exprs: list[tuple[str, Expr]] = [("min", sa.func.min(value)), ("max", sa.func.max(value)),
-                                         ("mean", sa.func.avg(value))]
+        exprs: list[tuple[str, Expr]] = [
+            ("min", sa.func.min(value)),
+            ("max", sa.func.max(value)),
+            ("mean", sa.func.avg(value)),
+        ]
         exprs += self.stddev(value)
         quantiles = self.quantiles_expr(value, subsample) if self.quantiles else None
         if quantiles is not None:
             exprs.append(("quantiles", quantiles))
         if kind in self.special_float_kinds:
-            for stat, condition in (("nan_count", self.nan_condition(col)), ("inf_count", self.inf_condition(col))):
+            for stat, condition in (
+                ("nan_count", self.nan_condition(col)),
+                ("inf_count", self.inf_condition(col)),
+            ):
                 if condition is not None:
                     exprs.append((stat, count_if(condition)))
         return exprs
@@ -148,7 +162,9 @@ class DuckDBDialect(ProfileDialect):
     def quantiles_expr(self, value: Expr, subsample: Expr | None) -> Expr | None:
         """t-digest quantiles; on large tables over a Bernoulli subsample (`subsample` is its row flag),
         since feeding every row into a digest costs more than all other statistics together."""
-        quantiles = sa.func.approx_quantile(value, sa.literal_column("[" + ", ".join(map(str, QUANTILES)) + "]"))
+        quantiles = sa.func.approx_quantile(
+            value, sa.literal_column("[" + ", ".join(map(str, QUANTILES)) + "]")
+        )
         return quantiles.filter(subsample) if subsample is not None else quantiles
 
 
@@ -218,16 +234,20 @@ class SQLiteDialect(ProfileDialect):
 
     def stddev(self, value: Expr) -> list[tuple[str, Expr]]:
         as_real = sa.cast(value, sa.Float)
-        return [("_n", sa.func.count(value)), ("_sum", sa.func.sum(as_real)),
-                ("_sum_squares", sa.func.sum(as_real * as_real))]
+        return [
+            ("_n", sa.func.count(value)),
+            ("_sum", sa.func.sum(as_real)),
+            ("_sum_squares", sa.func.sum(as_real * as_real)),
+        ]
 
 
 _DIALECTS: dict[str, Callable[[], ProfileDialect]] = {
-    "duckdb": DuckDBDialect, "postgresql": PostgresDialect, "sqlite": SQLiteDialect,
+    "duckdb": DuckDBDialect,
+    "postgresql": PostgresDialect,
+    "sqlite": SQLiteDialect,
 }
 
 
 def dialect_for(name: str) -> ProfileDialect:
     """The profile dialect for a SQLAlchemy backend name; unknown backends get ANSI aggregates."""
     return _DIALECTS.get(name, ProfileDialect)()
-

@@ -26,13 +26,58 @@ class ColumnKind(StrEnum):
 
 
 _NESTED = re.compile(r"\[|\barray\b|^(struct|map|union|list)\b")
-_INTEGER = {"integer", "int", "int2", "int4", "int8", "int16", "int32", "int64", "int128", "bigint", "smallint",
-            "tinyint", "hugeint", "uhugeint", "ubigint", "uinteger", "usmallint", "utinyint", "mediumint",
-            "serial", "bigserial", "smallserial", "long", "short", "signed", "unsigned", "byteint"}
+_INTEGER = {
+    "integer",
+    "int",
+    "int2",
+    "int4",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "int128",
+    "bigint",
+    "smallint",
+    "tinyint",
+    "hugeint",
+    "uhugeint",
+    "ubigint",
+    "uinteger",
+    "usmallint",
+    "utinyint",
+    "mediumint",
+    "serial",
+    "bigserial",
+    "smallserial",
+    "long",
+    "short",
+    "signed",
+    "unsigned",
+    "byteint",
+}
 _DECIMAL = {"decimal", "numeric", "number", "dec", "bignum", "varint"}
 _FLOAT = {"double", "float", "float4", "float8", "real", "double precision", "binary_float", "binary_double"}
-_TEXT = {"varchar", "character varying", "text", "char", "character", "bpchar", "string", "nvarchar", "nchar",
-         "clob", "nclob", "tinytext", "mediumtext", "longtext", "citext", "name", "varchar2", "nvarchar2", "str"}
+_TEXT = {
+    "varchar",
+    "character varying",
+    "text",
+    "char",
+    "character",
+    "bpchar",
+    "string",
+    "nvarchar",
+    "nchar",
+    "clob",
+    "nclob",
+    "tinytext",
+    "mediumtext",
+    "longtext",
+    "citext",
+    "name",
+    "varchar2",
+    "nvarchar2",
+    "str",
+}
 _BOOLEAN = {"boolean", "bool", "logical"}
 _TEMPORAL_PREFIXES = ("timestamp", "datetime", "date", "time", "smalldatetime", "datetime2", "datetimeoffset")
 

@@ -80,8 +80,9 @@ class ProfilePlan:
     quantile_fraction: float | None = None
 
 
-def profile_dataset(source: Source, dataset: DatasetConfig, meta: TableMeta, as_of: datetime, *,
-                    row_hint: int | None = None) -> Profile:
+def profile_dataset(
+    source: Source, dataset: DatasetConfig, meta: TableMeta, as_of: datetime, *, row_hint: int | None = None
+) -> Profile:
     """Profile every column of `dataset` in one scan; raise DatasetError (kind TIMEOUT on timeout).
 
     `row_hint` is the row count the observation just measured (when known): it decides whether exact
@@ -89,8 +90,9 @@ def profile_dataset(source: Source, dataset: DatasetConfig, meta: TableMeta, as_
     """
     started = time.perf_counter()
     if isinstance(source, LakeSource):
-        relation: FromClause | TextClause = sa.text(source.relation_sql(dataset).replace("$files", ":files")).bindparams(
-            files=[str(f) for f in source.files(dataset)])
+        relation: FromClause | TextClause = sa.text(
+            source.relation_sql(dataset).replace("$files", ":files")
+        ).bindparams(files=[str(f) for f in source.files(dataset)])
         timeout = timeout_seconds(dataset, source.config.statement_timeout.total_seconds())
         executor: _Executor = _LakeExecutor(source, dataset, timeout)
         dialect_name, relation_kind = "duckdb", "files"
@@ -100,8 +102,9 @@ def profile_dataset(source: Source, dataset: DatasetConfig, meta: TableMeta, as_
         dialect_name, relation_kind = source.dialect, meta.kind
         executor = _SqlExecutor(source, dataset, dialect_for(dialect_name).timeout_method, timeout)
     else:
-        raise DatasetError(f"cannot profile {dataset.name}: unsupported source {type(source).__name__}",
-                           ErrorKind.CONFIG)
+        raise DatasetError(
+            f"cannot profile {dataset.name}: unsupported source {type(source).__name__}", ErrorKind.CONFIG
+        )
     plan = build_plan(dialect_name, dataset, meta, as_of, relation, relation_kind, row_hint)
     rows = executor.run(plan.statements)
     values: Row = {}
@@ -111,14 +114,25 @@ def profile_dataset(source: Source, dataset: DatasetConfig, meta: TableMeta, as_
     queries = len(plan.statements)
     if plan.sample is not None and row_count == 0:
         queries += _reject_empty_sample(plan, dataset, row_hint, executor)
-    return _profile(plan, dataset, values, row_count, queries, time.perf_counter() - started, timeout, row_hint)
+    return _profile(
+        plan, dataset, values, row_count, queries, time.perf_counter() - started, timeout, row_hint
+    )
 
 
-def build_plan(dialect_name: str, dataset: DatasetConfig, meta: TableMeta, as_of: datetime,
-               relation: FromClause | TextClause, relation_kind: str, row_hint: int | None) -> ProfilePlan:
+def build_plan(
+    dialect_name: str,
+    dataset: DatasetConfig,
+    meta: TableMeta,
+    as_of: datetime,
+    relation: FromClause | TextClause,
+    relation_kind: str,
+    row_hint: int | None,
+) -> ProfilePlan:
     """The profile's statements for `relation` (a table clause or a lake table function)."""
     dialect = dialect_for(dialect_name)
-    columns = [ProfiledColumn(i, c, column_kind(c.data_type, dialect_name)) for i, c in enumerate(meta.columns)]
+    columns = [
+        ProfiledColumn(i, c, column_kind(c.data_type, dialect_name)) for i, c in enumerate(meta.columns)
+    ]
     config = dataset.profile
     sample = parse_sample(config.sample)
     window = _window(dataset, as_of)
@@ -130,8 +144,14 @@ def build_plan(dialect_name: str, dataset: DatasetConfig, meta: TableMeta, as_of
     sampled = None
     from_clause, statement_where = relation, where
     if sample is not None:
-        sampled = sampled_relation(dialect.name, relation, sample, where, relation_kind=relation_kind,
-                                   seed=sample_seed(dataset.name, as_of))
+        sampled = sampled_relation(
+            dialect.name,
+            relation,
+            sample,
+            where,
+            relation_kind=relation_kind,
+            seed=sample_seed(dataset.name, as_of),
+        )
         from_clause, statement_where = sampled.from_clause, sampled.where
     # a window's size is unknown up front (the table's count would overstate it): digest all its rows
     fraction = None if window else _quantile_fraction(dialect, columns, population, sample)
@@ -148,13 +168,26 @@ def build_plan(dialect_name: str, dataset: DatasetConfig, meta: TableMeta, as_of
         raise DatasetError(
             f"{dataset.name} has too many columns for one {dialect.name} statement, and its '{sample.label}' sample "
             f"({sampled.method}) cannot be repeated across statements; use a percentage sample on a table",
-            ErrorKind.CONFIG)
-    return ProfilePlan(dialect, columns, statements, stats_by_column, approx, sample, sampled, window,
-                       relation, where, fraction)
+            ErrorKind.CONFIG,
+        )
+    return ProfilePlan(
+        dialect,
+        columns,
+        statements,
+        stats_by_column,
+        approx,
+        sample,
+        sampled,
+        window,
+        relation,
+        where,
+        fraction,
+    )
 
 
-def _select_list(dialect: ProfileDialect, columns: list[ProfiledColumn], approx: bool,
-                 subsample: ColumnElement[Any] | None) -> tuple[dict[int, list[str]], list[ColumnElement[Any]]]:
+def _select_list(
+    dialect: ProfileDialect, columns: list[ProfiledColumn], approx: bool, subsample: ColumnElement[Any] | None
+) -> tuple[dict[int, list[str]], list[ColumnElement[Any]]]:
     """`count(*)` then every column's labelled aggregates, and which stats each column got."""
     entries: list[ColumnElement[Any]] = [sa.func.count().label(ROW_COUNT)]
     stats_by_column: dict[int, list[str]] = {}
@@ -166,24 +199,35 @@ def _select_list(dialect: ProfileDialect, columns: list[ProfiledColumn], approx:
     return stats_by_column, entries
 
 
-def _with_subsample_flag(from_clause: FromClause | TextClause, where: ColumnElement[Any] | None, fraction: float,
-                         columns: list[ProfiledColumn]) -> tuple[FromClause, ColumnElement[Any]]:
+def _with_subsample_flag(
+    from_clause: FromClause | TextClause,
+    where: ColumnElement[Any] | None,
+    fraction: float,
+    columns: list[ProfiledColumn],
+) -> tuple[FromClause, ColumnElement[Any]]:
     """Wrap the relation to add one `random() < fraction` flag per row, shared by every quantile digest."""
     flag = _unused_name(_SUBSAMPLE_FLAG, {c.info.name for c in columns})
-    query = sa.select(STAR, (sa.func.random() < sa.literal_column(repr(fraction))).label(flag)).select_from(from_clause)
+    query = sa.select(STAR, (sa.func.random() < sa.literal_column(repr(fraction))).label(flag)).select_from(
+        from_clause
+    )
     if where is not None:
         query = query.where(where)
     return query.subquery("profile_source"), sa.column(quoted_name(flag, quote=True), type_=sa.Boolean())
 
 
-def _quantile_fraction(dialect: ProfileDialect, columns: list[ProfiledColumn], population: int | None,
-                       sample: SampleSpec | None) -> float | None:
+def _quantile_fraction(
+    dialect: ProfileDialect, columns: list[ProfiledColumn], population: int | None, sample: SampleSpec | None
+) -> float | None:
     """The share of rows the quantile digests see, or None for all rows (small or unknown tables)."""
     if not dialect.quantiles or population is None or not any(c.kind.numeric for c in columns):
         return None
     expected = float(population)
     if sample is not None:
-        expected = min(expected, sample.rows) if sample.rows is not None else expected * (sample.percent or 100) / 100
+        expected = (
+            min(expected, sample.rows)
+            if sample.rows is not None
+            else expected * (sample.percent or 100) / 100
+        )
     if expected <= QUANTILE_SAMPLE_ROWS * 2:
         return None
     return round(QUANTILE_SAMPLE_ROWS / expected, 8)
@@ -199,7 +243,7 @@ def _chunks(entries: list[Any], size: int | None) -> list[list[Any]]:
     """Split the select list only when the dialect limits it; the row count stays in the first statement."""
     if size is None or len(entries) <= size:
         return [entries]
-    return [entries[i:i + size] for i in range(0, len(entries), size)]
+    return [entries[i : i + size] for i in range(0, len(entries), size)]
 
 
 def _large(population: int | None, sample: SampleSpec | None) -> bool:
@@ -214,7 +258,8 @@ def _large(population: int | None, sample: SampleSpec | None) -> bool:
 
 def _covers_everything(sample: SampleSpec, population: int) -> bool:
     return (sample.percent is not None and sample.percent >= 100) or (
-        sample.rows is not None and population > 0 and sample.rows >= population)
+        sample.rows is not None and population > 0 and sample.rows >= population
+    )
 
 
 def _window(dataset: DatasetConfig, as_of: datetime) -> tuple[datetime, datetime] | None:
@@ -225,13 +270,17 @@ def _window(dataset: DatasetConfig, as_of: datetime) -> tuple[datetime, datetime
     return end - window, end
 
 
-def _window_condition(dataset: DatasetConfig, meta: TableMeta,
-                      window: tuple[datetime, datetime]) -> ColumnElement[Any]:
+def _window_condition(
+    dataset: DatasetConfig, meta: TableMeta, window: tuple[datetime, datetime]
+) -> ColumnElement[Any]:
     """`start < ts <= end`, bound as aware datetimes for instants and naive UTC for wall-clock types."""
     ts = dataset.timestamp_column
     if not ts:
-        raise DatasetError(f"profile.window on {dataset.name} needs timestamp_column (the column that says "
-                           "when a row arrived)", ErrorKind.CONFIG)
+        raise DatasetError(
+            f"profile.window on {dataset.name} needs timestamp_column (the column that says "
+            "when a row arrived)",
+            ErrorKind.CONFIG,
+        )
     info = next((c for c in meta.columns if c.name == ts), None)
     if info is None:
         raise DatasetError(f"timestamp_column '{ts}' is not a column of {dataset.name}", ErrorKind.CONFIG)
@@ -239,12 +288,15 @@ def _window_condition(dataset: DatasetConfig, meta: TableMeta,
     start, end = (value if aware else value.replace(tzinfo=None) for value in window)
     column = column_ref(ts, ColumnKind.TEMPORAL)
     kind = sa.DateTime(timezone=aware)
-    return sa.and_(column > sa.bindparam("window_start", start, type_=kind),
-                   column <= sa.bindparam("window_end", end, type_=kind))
+    return sa.and_(
+        column > sa.bindparam("window_start", start, type_=kind),
+        column <= sa.bindparam("window_end", end, type_=kind),
+    )
 
 
-def _reject_empty_sample(plan: ProfilePlan, dataset: DatasetConfig, row_hint: int | None,
-                         executor: _Executor) -> int:
+def _reject_empty_sample(
+    plan: ProfilePlan, dataset: DatasetConfig, row_hint: int | None, executor: _Executor
+) -> int:
     """A sample of zero rows from a non-empty table (or window) is an error, never a clean profile."""
     queries = 0
     if plan.window is None and row_hint is not None and row_hint > 0:
@@ -259,21 +311,41 @@ def _reject_empty_sample(plan: ProfilePlan, dataset: DatasetConfig, row_hint: in
     if non_empty:
         what = "window" if plan.window else "table"
         label = plan.sample.label if plan.sample else ""
-        raise DatasetError(f"the {label} sample of {dataset.name} returned zero rows although the {what} has rows; "
-                           "raise profile.sample", ErrorKind.QUERY)
+        raise DatasetError(
+            f"the {label} sample of {dataset.name} returned zero rows although the {what} has rows; "
+            "raise profile.sample",
+            ErrorKind.QUERY,
+        )
     return queries
 
 
-def _profile(plan: ProfilePlan, dataset: DatasetConfig, values: Row, row_count: int, queries: int,
-             duration: float, timeout: float | None, row_hint: int | None) -> Profile:
+def _profile(
+    plan: ProfilePlan,
+    dataset: DatasetConfig,
+    values: Row,
+    row_count: int,
+    queries: int,
+    duration: float,
+    timeout: float | None,
+    row_hint: int | None,
+) -> Profile:
     method = "approx" if plan.approx else "exact"
     columns = []
     for column in plan.columns:
         raw = {stat: values.get(column.label(stat)) for stat in plan.stats_by_column[column.index]}
-        columns.append(ColumnProfile(column.info.name, column.info.data_type,
-                                     column_stats(column.kind, raw, row_count, method, plan.quantile_fraction)))
-    details: dict[str, Any] = {"dialect": plan.dialect.name, "statements": len(plan.statements),
-                               "timeout_seconds": timeout, "timeout_enforcement": plan.dialect.timeout_method}
+        columns.append(
+            ColumnProfile(
+                column.info.name,
+                column.info.data_type,
+                column_stats(column.kind, raw, row_count, method, plan.quantile_fraction),
+            )
+        )
+    details: dict[str, Any] = {
+        "dialect": plan.dialect.name,
+        "statements": len(plan.statements),
+        "timeout_seconds": timeout,
+        "timeout_enforcement": plan.dialect.timeout_method,
+    }
     if row_hint is not None:
         details["table_rows"] = row_hint
     if plan.sampled is not None:
@@ -283,10 +355,17 @@ def _profile(plan: ProfilePlan, dataset: DatasetConfig, values: Row, row_count: 
     elif dataset.profile.sample is not None:
         details["sample_skipped"] = "the sample would cover every row"
     return Profile(
-        dataset=dataset.name, columns=tuple(columns), row_count=row_count, duration_seconds=duration,
-        sampled=plan.sample is not None, sample=plan.sample.label if plan.sample else None,
-        window_start=plan.window[0] if plan.window else None, window_end=plan.window[1] if plan.window else None,
-        distinct_method=method, queries=queries, details=details,
+        dataset=dataset.name,
+        columns=tuple(columns),
+        row_count=row_count,
+        duration_seconds=duration,
+        sampled=plan.sample is not None,
+        sample=plan.sample.label if plan.sample else None,
+        window_start=plan.window[0] if plan.window else None,
+        window_end=plan.window[1] if plan.window else None,
+        distinct_method=method,
+        queries=queries,
+        details=details,
     )
 
 
@@ -346,7 +425,9 @@ class _LakeExecutor:
             con.close()
 
 
-def _error(exc: BaseException, dataset: DatasetConfig, watch: Watch | None, timeout: float | None) -> DatasetError:
+def _error(
+    exc: BaseException, dataset: DatasetConfig, watch: Watch | None, timeout: float | None
+) -> DatasetError:
     error = classify(exc, f"profiling {dataset.name} failed")
     if (watch is not None and watch.fired) or error.kind == ErrorKind.TIMEOUT:
         return timeout_error(dataset, timeout)

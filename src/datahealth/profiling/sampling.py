@@ -45,7 +45,9 @@ def parse_sample(value: str | int | None) -> SampleSpec | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError(f"sample must be a percentage such as '10%' or a row count such as 100000, not {value!r}")
+        raise ValueError(
+            f"sample must be a percentage such as '10%' or a row count such as 100000, not {value!r}"
+        )
     if isinstance(value, int):
         if value < 1:
             raise ValueError(f"sample must be at least 1 row, got {value}")
@@ -77,8 +79,15 @@ class SampledRelation:
     repeatable: bool
 
 
-def sampled_relation(dialect: str, relation: FromClause | TextClause, spec: SampleSpec,
-                     where: ColumnElement[Any] | None, *, relation_kind: str, seed: int) -> SampledRelation:
+def sampled_relation(
+    dialect: str,
+    relation: FromClause | TextClause,
+    spec: SampleSpec,
+    where: ColumnElement[Any] | None,
+    *,
+    relation_kind: str,
+    seed: int,
+) -> SampledRelation:
     """Apply `spec` to `relation` the dialect's native way; `where` (the window) stays applied exactly once."""
     if dialect == "duckdb":
         return _duckdb(relation, spec, where, seed)
@@ -87,43 +96,66 @@ def sampled_relation(dialect: str, relation: FromClause | TextClause, spec: Samp
     if dialect == "sqlite":
         return _random_emulation(relation, spec, where, "abs(random()) % 1000000", 1_000_000)
     if spec.rows is not None:
-        raise DatasetError(f"row-count samples are not supported on {dialect}; use a percentage such as '10%'",
-                           ErrorKind.CONFIG)
-    sampled = sa.tablesample(_from(relation), sa.func.bernoulli(_literal(spec.percent)), name="profile_sample")
+        raise DatasetError(
+            f"row-count samples are not supported on {dialect}; use a percentage such as '10%'",
+            ErrorKind.CONFIG,
+        )
+    sampled = sa.tablesample(
+        _from(relation), sa.func.bernoulli(_literal(spec.percent)), name="profile_sample"
+    )
     return SampledRelation(sampled, where, "tablesample bernoulli", True)
 
 
-def _duckdb(relation: FromClause | TextClause, spec: SampleSpec, where: ColumnElement[Any] | None,
-            seed: int) -> SampledRelation:
+def _duckdb(
+    relation: FromClause | TextClause, spec: SampleSpec, where: ColumnElement[Any] | None, seed: int
+) -> SampledRelation:
     seed_clause: ColumnElement[Any] = sa.literal_column(str(seed))
     if spec.percent is not None:
         method = sa.func.bernoulli(sa.literal_column(f"{_decimal(spec.percent)} PERCENT"))
-        return SampledRelation(sa.tablesample(_from(relation), method, name="profile_sample", seed=seed_clause),
-                               where, "bernoulli", True)
+        return SampledRelation(
+            sa.tablesample(_from(relation), method, name="profile_sample", seed=seed_clause),
+            where,
+            "bernoulli",
+            True,
+        )
     # A reservoir sample must be drawn after the window filter, or it would mostly miss the window.
     base = _filtered(relation, where) if where is not None else _from(relation)
     method = sa.func.reservoir(sa.literal_column(f"{spec.rows} ROWS"))
-    return SampledRelation(sa.tablesample(base, method, name="profile_sample", seed=seed_clause),
-                           None, "reservoir", True)
+    return SampledRelation(
+        sa.tablesample(base, method, name="profile_sample", seed=seed_clause), None, "reservoir", True
+    )
 
 
-def _postgres(relation: FromClause | TextClause, spec: SampleSpec, where: ColumnElement[Any] | None,
-              relation_kind: str, seed: int) -> SampledRelation:
+def _postgres(
+    relation: FromClause | TextClause,
+    spec: SampleSpec,
+    where: ColumnElement[Any] | None,
+    relation_kind: str,
+    seed: int,
+) -> SampledRelation:
     if spec.percent is not None and relation_kind in _SAMPLEABLE_PG_KINDS:
         method = sa.func.bernoulli(_literal(spec.percent))
-        sampled = sa.tablesample(_from(relation), method, name="profile_sample", seed=sa.literal_column(str(seed)))
+        sampled = sa.tablesample(
+            _from(relation), method, name="profile_sample", seed=sa.literal_column(str(seed))
+        )
         return SampledRelation(sampled, where, "tablesample bernoulli", True)
     return _random_emulation(relation, spec, where, "random()", 1)
 
 
-def _random_emulation(relation: FromClause | TextClause, spec: SampleSpec, where: ColumnElement[Any] | None,
-                      draw: str, scale: int) -> SampledRelation:
+def _random_emulation(
+    relation: FromClause | TextClause,
+    spec: SampleSpec,
+    where: ColumnElement[Any] | None,
+    draw: str,
+    scale: int,
+) -> SampledRelation:
     """Bernoulli by a per-row random draw, or `ORDER BY random() LIMIT n` (neither repeatable)."""
     if spec.percent is not None:
         threshold = spec.percent / 100 * scale
         keep = sa.literal_column(draw) < _literal(threshold)
-        return SampledRelation(_from(relation), keep if where is None else sa.and_(where, keep),
-                               "random filter", False)
+        return SampledRelation(
+            _from(relation), keep if where is None else sa.and_(where, keep), "random filter", False
+        )
     query = sa.select(STAR).select_from(relation)
     if where is not None:
         query = query.where(where)

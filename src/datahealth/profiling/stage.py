@@ -30,21 +30,36 @@ def profile_due(dataset: DatasetConfig, store: HistoryStore, as_of: datetime) ->
         return True
     moment = as_of.astimezone(UTC) if as_of.tzinfo else as_of.replace(tzinfo=UTC)
     day_start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    query = (sa.select(profiles.c.id).where(profiles.c.dataset == dataset.name, profiles.c.as_of >= day_start,
-                                            profiles.c.as_of < day_start + timedelta(days=1)).limit(1))
+    query = (
+        sa.select(profiles.c.id)
+        .where(
+            profiles.c.dataset == dataset.name,
+            profiles.c.as_of >= day_start,
+            profiles.c.as_of < day_start + timedelta(days=1),
+        )
+        .limit(1)
+    )
     with store.engine.connect() as conn:
         return conn.execute(query).first() is None
 
 
-def profile_into(result: DatasetResult, source: Source, dataset: DatasetConfig, meta: TableMeta,
-                 as_of: datetime) -> None:
+def profile_into(
+    result: DatasetResult, source: Source, dataset: DatasetConfig, meta: TableMeta, as_of: datetime
+) -> None:
     """Profile the dataset onto `result`; a failure lands in `result.stage_errors['profile']`."""
     try:
         result.profile = profile_dataset(source, dataset, meta, as_of, row_hint=result.observation.row_count)
     except Exception as exc:  # one dataset's profile must never take the run down
-        error = exc if isinstance(exc, DatasetError) else DatasetError(
-            f"profiling {dataset.name} failed: {type(exc).__name__}: {exc}", ErrorKind.INTERNAL)
+        error = (
+            exc
+            if isinstance(exc, DatasetError)
+            else DatasetError(
+                f"profiling {dataset.name} failed: {type(exc).__name__}: {exc}", ErrorKind.INTERNAL
+            )
+        )
         message = redact(str(error).splitlines()[0] if str(error) else type(error).__name__)
         result.stage_errors["profile"] = message
         if error.kind == ErrorKind.TIMEOUT:
-            result.observation = dataclasses.replace(result.observation, error=message, error_kind=ErrorKind.TIMEOUT)
+            result.observation = dataclasses.replace(
+                result.observation, error=message, error_kind=ErrorKind.TIMEOUT
+            )

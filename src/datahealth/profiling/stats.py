@@ -18,8 +18,13 @@ from datahealth.profiling.kinds import ColumnKind
 MAX_TEXT_VALUE = 200  # longer min/max strings are cut, and the stats say so
 
 
-def column_stats(kind: ColumnKind, raw: dict[str, Any], row_count: int, distinct_method: str,
-                 quantile_fraction: float | None = None) -> dict[str, Any]:
+def column_stats(
+    kind: ColumnKind,
+    raw: dict[str, Any],
+    row_count: int,
+    distinct_method: str,
+    quantile_fraction: float | None = None,
+) -> dict[str, Any]:
     """The stats of one column from its raw aggregate values (keys as built by `ProfileDialect`)."""
     non_null = int(raw.get("non_null_count") or 0)
     nulls = row_count - non_null
@@ -40,21 +45,30 @@ def column_stats(kind: ColumnKind, raw: dict[str, Any], row_count: int, distinct
         stats.update(_text(raw))
     elif kind == ColumnKind.BOOLEAN:
         true_count = int(raw.get("true_count") or 0)
-        stats.update(true_count=true_count, false_count=non_null - true_count,
-                     true_ratio=true_count / non_null if non_null else None)
+        stats.update(
+            true_count=true_count,
+            false_count=non_null - true_count,
+            true_ratio=true_count / non_null if non_null else None,
+        )
     elif kind == ColumnKind.TEMPORAL:
         stats.update(min=plain(raw.get("min")), max=plain(raw.get("max")))
     return stats
 
 
 def _numeric(raw: dict[str, Any], quantile_fraction: float | None) -> dict[str, Any]:
-    stats: dict[str, Any] = {"min": number(raw.get("min")), "max": number(raw.get("max")),
-                             "mean": as_float(raw.get("mean"))}
+    stats: dict[str, Any] = {
+        "min": number(raw.get("min")),
+        "max": number(raw.get("max")),
+        "mean": as_float(raw.get("mean")),
+    }
     stats["stddev"] = as_float(raw["stddev"]) if "stddev" in raw else _stddev_from_sums(raw)
     if "quantiles" in raw:
         values = raw["quantiles"]
-        stats["quantiles"] = ({key: number(v) for key, v in zip(QUANTILE_KEYS, values, strict=True)}
-                              if values is not None else None)
+        stats["quantiles"] = (
+            {key: number(v) for key, v in zip(QUANTILE_KEYS, values, strict=True)}
+            if values is not None
+            else None
+        )
         stats["quantiles_method"] = "approx" if quantile_fraction is None else "approx_subsample"
     for key in ("nan_count", "inf_count"):
         if key in raw:
@@ -80,8 +94,12 @@ def _text(raw: dict[str, Any]) -> dict[str, Any]:
             value = value[:MAX_TEXT_VALUE]
             stats[f"{key}_truncated"] = True
         stats[key] = plain(value)
-    stats.update(min_length=_int(raw.get("min_length")), max_length=_int(raw.get("max_length")),
-                 mean_length=as_float(raw.get("mean_length")), empty_count=int(raw.get("empty_count") or 0))
+    stats.update(
+        min_length=_int(raw.get("min_length")),
+        max_length=_int(raw.get("max_length")),
+        mean_length=as_float(raw.get("mean_length")),
+        empty_count=int(raw.get("empty_count") or 0),
+    )
     return stats
 
 

@@ -97,5 +97,8 @@ def timeout_error(dataset: DatasetConfig, seconds: float | None) -> DatasetError
         limit = "its time limit"
     else:
         limit = f"{seconds * 1000:.0f}ms" if seconds < 1 else format_duration(seconds)
-    return DatasetError(f"profiling {dataset.name} timed out after {limit} (profile.timeout or the source's "
-                        "statement_timeout); the query was cancelled", ErrorKind.TIMEOUT)
+    return DatasetError(
+        f"profiling {dataset.name} timed out after {limit} (profile.timeout or the source's "
+        "statement_timeout); the query was cancelled",
+        ErrorKind.TIMEOUT,
+    )

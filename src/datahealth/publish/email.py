@@ -71,14 +71,24 @@ def build_payload(project: Project, built: BuiltReport, recipients: Sequence[str
     """Everything needed to (re)send the email later; stored as the pending delivery's payload."""
     config = project.config.publish.email
     attach = config.attach_report
-    html, text = render_email(built.data, templates_dir(project), report_name=built.files.path.name, attached=attach)
+    html, text = render_email(
+        built.data, templates_dir(project), report_name=built.files.path.name, attached=attach
+    )
     size = len(html.encode("utf-8"))
     if size > BODY_LIMIT_BYTES:  # only a user's template override can get here; say so rather than be clipped
-        text = text + f"\n(note: the HTML body is {size:,} bytes, over the {BODY_LIMIT_BYTES:,} some clients show)\n"
+        text = (
+            text
+            + f"\n(note: the HTML body is {size:,} bytes, over the {BODY_LIMIT_BYTES:,} some clients show)\n"
+        )
     domain = config.sender.rpartition("@")[2] or "localhost"
     return {
-        "subject": subject_line(built.data), "from": config.sender, "to": list(recipients), "html": html,
-        "text": text, "attachment": str(built.files.path) if attach else None, "message_id": make_msgid(domain=domain),
+        "subject": subject_line(built.data),
+        "from": config.sender,
+        "to": list(recipients),
+        "html": html,
+        "text": text,
+        "attachment": str(built.files.path) if attach else None,
+        "message_id": make_msgid(domain=domain),
         "date": formatdate(built.data.generated_at.timestamp(), usegmt=True),
     }
 
@@ -101,8 +111,9 @@ def compose(payload: dict[str, Any]) -> EmailMessage:
     return message
 
 
-def send_report_email(project: Project, store: HistoryStore, built: BuiltReport, *,
-                      run_id: str | None = None) -> EmailOutcome:
+def send_report_email(
+    project: Project, store: HistoryStore, built: BuiltReport, *, run_id: str | None = None
+) -> EmailOutcome:
     """Queue this report's email, then deliver everything pending (this email included)."""
     config = project.config.publish.email
     if not config.smtp_host:
@@ -111,8 +122,9 @@ def send_report_email(project: Project, store: HistoryStore, built: BuiltReport,
     if not recipients:
         raise EmailError("no recipients: set publish.email.recipients or an `email:` list in a routing rule")
     payload = build_payload(project, built, recipients)
-    deliveries.enqueue(store, channel=CHANNEL, target=", ".join(recipients)[:512], kind=KIND, payload=payload,
-                       run_id=run_id)
+    deliveries.enqueue(
+        store, channel=CHANNEL, target=", ".join(recipients)[:512], kind=KIND, payload=payload, run_id=run_id
+    )
     return deliver_pending(store, config)
 
 
@@ -136,15 +148,21 @@ def deliver_pending(store: HistoryStore, config: EmailConfig) -> EmailOutcome:
         for item in waiting:
             deliveries.mark_attempt_failed(store, item.id, reason)
         outcome.pending = len(waiting)
-        outcome.warnings.append(f"email: SMTP delivery failed ({reason}); {len(waiting)} report email(s) kept "
-                                "pending and retried on the next run")
+        outcome.warnings.append(
+            f"email: SMTP delivery failed ({reason}); {len(waiting)} report email(s) kept "
+            "pending and retried on the next run"
+        )
     return outcome
 
 
-def _send_one(client: smtplib.SMTP, store: HistoryStore, item: deliveries.Delivery, outcome: EmailOutcome) -> None:
+def _send_one(
+    client: smtplib.SMTP, store: HistoryStore, item: deliveries.Delivery, outcome: EmailOutcome
+) -> None:
     message = compose(item.payload)
     try:
-        refused = client.send_message(message, from_addr=item.payload["from"], to_addrs=list(item.payload["to"]))
+        refused = client.send_message(
+            message, from_addr=item.payload["from"], to_addrs=list(item.payload["to"])
+        )
     except smtplib.SMTPRecipientsRefused as exc:
         if not _permanent(code for code, _ in exc.recipients.values()):
             raise
@@ -164,7 +182,9 @@ def _send_one(client: smtplib.SMTP, store: HistoryStore, item: deliveries.Delive
 def _give_up(store: HistoryStore, item: deliveries.Delivery, reason: str, outcome: EmailOutcome) -> None:
     deliveries.mark_attempt_failed(store, item.id, reason, give_up=True)
     outcome.given_up += 1
-    outcome.warnings.append(f"email: the SMTP server rejected the report email for good ({reason}); not retried")
+    outcome.warnings.append(
+        f"email: the SMTP server rejected the report email for good ({reason}); not retried"
+    )
 
 
 @contextlib.contextmanager
@@ -176,7 +196,9 @@ def smtp_connection(config: EmailConfig) -> Iterator[smtplib.SMTP]:
     context = ssl.create_default_context(cafile=config.ca_file) if config.security != "none" else None
     client: smtplib.SMTP
     if config.security == "ssl":
-        client = smtplib.SMTP_SSL(config.smtp_host, config.smtp_port, timeout=config.timeout_seconds, context=context)
+        client = smtplib.SMTP_SSL(
+            config.smtp_host, config.smtp_port, timeout=config.timeout_seconds, context=context
+        )
     else:
         client = smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.timeout_seconds)
     try:
@@ -197,12 +219,16 @@ def smtp_password(config: EmailConfig) -> str | None:
     """The SMTP password from the environment variable the config names (registered for redaction)."""
     if not config.password_env:
         if config.username:
-            raise EmailError("publish.email.username is set but publish.email.password_env (the variable "
-                             "holding the password) is not")
+            raise EmailError(
+                "publish.email.username is set but publish.email.password_env (the variable "
+                "holding the password) is not"
+            )
         return None
     value = os.environ.get(config.password_env)
     if not value:
-        raise EmailError(f"publish.email.password_env names {config.password_env}, which is not set in the environment")
+        raise EmailError(
+            f"publish.email.password_env names {config.password_env}, which is not set in the environment"
+        )
     register_secret(value)
     return value
 
@@ -218,6 +244,10 @@ def _refusals(refused: dict[str, tuple[int, bytes]]) -> str:
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
-        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        text = (
+            exc.smtp_error.decode("utf-8", "replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
         return redact(f"{exc.smtp_code} {text}".splitlines()[0])
     return redact(f"{type(exc).__name__}: {exc}".splitlines()[0])

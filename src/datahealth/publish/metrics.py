@@ -35,45 +35,89 @@ class MetricSpec:
     labels: tuple[str, ...] = ()
 
 
-LAST_UPDATED = MetricSpec("datahealth_dataset_last_updated_timestamp_seconds",
-                          "Unix time of the newest data in the dataset (newest known when the last observation failed).",
-                          DATASET_LABELS)
-LAST_OBSERVED = MetricSpec("datahealth_dataset_last_observed_timestamp_seconds",
-                           "Unix time the monitor last observed the dataset (successfully or not).", DATASET_LABELS)
-FRESHNESS_SLA = MetricSpec("datahealth_freshness_sla_seconds",
-                           "Freshness SLA: age of the newest data after which the dataset is warn or error.",
-                           (*DATASET_LABELS, "severity"))
+LAST_UPDATED = MetricSpec(
+    "datahealth_dataset_last_updated_timestamp_seconds",
+    "Unix time of the newest data in the dataset (newest known when the last observation failed).",
+    DATASET_LABELS,
+)
+LAST_OBSERVED = MetricSpec(
+    "datahealth_dataset_last_observed_timestamp_seconds",
+    "Unix time the monitor last observed the dataset (successfully or not).",
+    DATASET_LABELS,
+)
+FRESHNESS_SLA = MetricSpec(
+    "datahealth_freshness_sla_seconds",
+    "Freshness SLA: age of the newest data after which the dataset is warn or error.",
+    (*DATASET_LABELS, "severity"),
+)
 ROWS = MetricSpec("datahealth_dataset_rows", "Rows in the dataset at its latest observation.", DATASET_LABELS)
-DATASET_STATUS = MetricSpec("datahealth_dataset_status",
-                            "Dataset status at its latest observation: 0 ok, 1 warn, 2 fail, 3 error.", DATASET_LABELS)
-HEALTH_SCORE = MetricSpec("datahealth_dataset_health_score",
-                          "Dataset health score, 0-100 (ok 100, warn 70, fail 30, error 0).", DATASET_LABELS)
-SCHEMA_CHANGES = MetricSpec("datahealth_dataset_schema_changes",
-                            "Schema changes found in the dataset's latest run.", DATASET_LABELS)
-CHECK_STATUS = MetricSpec("datahealth_check_status",
-                          "Latest outcome of a check: 0 pass, 1 warn, 2 fail, 3 error; severity is what a failure means.",
-                          (*DATASET_LABELS, "check", "severity"))
-INCIDENTS_OPEN = MetricSpec("datahealth_incidents_open",
-                            "Open (unresolved, including acknowledged and snoozed) incidents.",
-                            (*DATASET_LABELS, "severity"))
-NULL_RATIO = MetricSpec("datahealth_column_null_ratio",
-                        "Share of NULLs in a column at its latest profile (opt-in: publish.prometheus.column_metrics).",
-                        (*DATASET_LABELS, "column"))
+DATASET_STATUS = MetricSpec(
+    "datahealth_dataset_status",
+    "Dataset status at its latest observation: 0 ok, 1 warn, 2 fail, 3 error.",
+    DATASET_LABELS,
+)
+HEALTH_SCORE = MetricSpec(
+    "datahealth_dataset_health_score",
+    "Dataset health score, 0-100 (ok 100, warn 70, fail 30, error 0).",
+    DATASET_LABELS,
+)
+SCHEMA_CHANGES = MetricSpec(
+    "datahealth_dataset_schema_changes", "Schema changes found in the dataset's latest run.", DATASET_LABELS
+)
+CHECK_STATUS = MetricSpec(
+    "datahealth_check_status",
+    "Latest outcome of a check: 0 pass, 1 warn, 2 fail, 3 error; severity is what a failure means.",
+    (*DATASET_LABELS, "check", "severity"),
+)
+INCIDENTS_OPEN = MetricSpec(
+    "datahealth_incidents_open",
+    "Open (unresolved, including acknowledged and snoozed) incidents.",
+    (*DATASET_LABELS, "severity"),
+)
+NULL_RATIO = MetricSpec(
+    "datahealth_column_null_ratio",
+    "Share of NULLs in a column at its latest profile (opt-in: publish.prometheus.column_metrics).",
+    (*DATASET_LABELS, "column"),
+)
 RUN_DURATION = MetricSpec("datahealth_run_duration_seconds", "Wall time of the latest monitoring run.")
-RUN_FINISHED = MetricSpec("datahealth_run_finished_timestamp_seconds",
-                          "Unix time the latest monitoring run finished, successful or not.")
-RUN_LAST_SUCCESS = MetricSpec("datahealth_run_last_success_timestamp_seconds",
-                              "Unix time the latest successful monitoring run finished.")
+RUN_FINISHED = MetricSpec(
+    "datahealth_run_finished_timestamp_seconds",
+    "Unix time the latest monitoring run finished, successful or not.",
+)
+RUN_LAST_SUCCESS = MetricSpec(
+    "datahealth_run_last_success_timestamp_seconds",
+    "Unix time the latest successful monitoring run finished.",
+)
 RUN_OBSERVED = MetricSpec("datahealth_run_datasets_observed", "Datasets the latest monitoring run looked at.")
-RUN_FAILED = MetricSpec("datahealth_run_datasets_failed",
-                        "Datasets the latest monitoring run could not observe or check (status error).")
+RUN_FAILED = MetricSpec(
+    "datahealth_run_datasets_failed",
+    "Datasets the latest monitoring run could not observe or check (status error).",
+)
 RUN_HEALTH = MetricSpec("datahealth_run_health_score", "Health score of the latest monitoring run, 0-100.")
-STALE_AFTER = MetricSpec("datahealth_run_stale_after_seconds",
-                         "Age of the last successful run after which the monitor itself counts as stale.")
+STALE_AFTER = MetricSpec(
+    "datahealth_run_stale_after_seconds",
+    "Age of the last successful run after which the monitor itself counts as stale.",
+)
 
-ALL_METRICS = (LAST_UPDATED, LAST_OBSERVED, FRESHNESS_SLA, ROWS, DATASET_STATUS, HEALTH_SCORE, SCHEMA_CHANGES,
-               CHECK_STATUS, INCIDENTS_OPEN, NULL_RATIO, RUN_DURATION, RUN_FINISHED, RUN_LAST_SUCCESS, RUN_OBSERVED,
-               RUN_FAILED, RUN_HEALTH, STALE_AFTER)
+ALL_METRICS = (
+    LAST_UPDATED,
+    LAST_OBSERVED,
+    FRESHNESS_SLA,
+    ROWS,
+    DATASET_STATUS,
+    HEALTH_SCORE,
+    SCHEMA_CHANGES,
+    CHECK_STATUS,
+    INCIDENTS_OPEN,
+    NULL_RATIO,
+    RUN_DURATION,
+    RUN_FINISHED,
+    RUN_LAST_SUCCESS,
+    RUN_OBSERVED,
+    RUN_FAILED,
+    RUN_HEALTH,
+    STALE_AFTER,
+)
 
 
 @dataclass(frozen=True)
@@ -126,7 +170,9 @@ def run_succeeded(datasets_observed: int, datasets_failed: int) -> bool:
 
 def metric_families(state: MetricsState, *, last_success: bool = True) -> list[Metric]:
     """Every family for `state`; `last_success=False` leaves that family out (see `prometheus.push_metrics`)."""
-    families = {spec.name: GaugeMetricFamily(spec.name, spec.help, labels=list(spec.labels)) for spec in ALL_METRICS}
+    families = {
+        spec.name: GaugeMetricFamily(spec.name, spec.help, labels=list(spec.labels)) for spec in ALL_METRICS
+    }
 
     def add(spec: MetricSpec, labels: Iterable[str], value: float | None) -> None:
         if value is not None:

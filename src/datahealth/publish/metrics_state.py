@@ -51,14 +51,18 @@ class Reading:
     checks: dict[str, dict[str, CheckOutcome]] = field(default_factory=dict)
     null_ratios: dict[str, dict[str, float]] = field(default_factory=dict)
     schema_changes: dict[str, int] = field(default_factory=dict)
-    open_incidents: dict[str, tuple[str, str]] = field(default_factory=dict)  # fingerprint → (dataset, severity)
+    open_incidents: dict[str, tuple[str, str]] = field(
+        default_factory=dict
+    )  # fingerprint → (dataset, severity)
     run: RunState | None = None
 
 
 # entry points ---------------------------------------------------------------------------------
 
 
-def state_from_store(project: Project, store: HistoryStore, *, stale_after_seconds: float | None = None) -> MetricsState:
+def state_from_store(
+    project: Project, store: HistoryStore, *, stale_after_seconds: float | None = None
+) -> MetricsState:
     """The state `serve-metrics` exposes: the history store's latest word on every configured dataset."""
     config = project.config.publish.prometheus
     reading = read_store(store, column_metrics=config.column_metrics)
@@ -96,9 +100,14 @@ def read_store(store: HistoryStore, *, column_metrics: bool) -> Reading:
 def _latest_observations(conn: sa.Connection, reading: Reading) -> dict[str, str]:
     """Fill in each dataset's latest observation; return the run id it came from per dataset."""
     newest = sa.select(sa.func.max(observations.c.id).label("id")).group_by(observations.c.dataset).subquery()
-    query = (sa.select(observations.c.dataset, observations.c.run_id, observations.c.status,
-                       observations.c.row_count, observations.c.last_updated, observations.c.observed_at)
-             .join(newest, observations.c.id == newest.c.id))
+    query = sa.select(
+        observations.c.dataset,
+        observations.c.run_id,
+        observations.c.status,
+        observations.c.row_count,
+        observations.c.last_updated,
+        observations.c.observed_at,
+    ).join(newest, observations.c.id == newest.c.id)
     latest_runs = {}
     for row in conn.execute(query):
         reading.seen[row.dataset] = Seen(row.row_count, as_utc(row.last_updated), as_utc(row.observed_at))
@@ -117,9 +126,11 @@ def _newest_data(conn: sa.Connection, datasets: list[str]) -> dict[str, datetime
     keeps `time() - last_updated` growing while a dataset cannot be observed, instead of the series vanishing."""
     if not datasets:
         return {}
-    query = (sa.select(observations.c.dataset, sa.func.max(observations.c.last_updated))
-             .where(observations.c.dataset.in_(datasets), observations.c.last_updated.is_not(None))
-             .group_by(observations.c.dataset))
+    query = (
+        sa.select(observations.c.dataset, sa.func.max(observations.c.last_updated))
+        .where(observations.c.dataset.in_(datasets), observations.c.last_updated.is_not(None))
+        .group_by(observations.c.dataset)
+    )
     result = {}
     for dataset, newest in conn.execute(query):
         value = as_utc(_as_datetime(newest))
@@ -130,10 +141,14 @@ def _newest_data(conn: sa.Connection, datasets: list[str]) -> dict[str, datetime
 
 def _latest_checks(conn: sa.Connection) -> dict[str, dict[str, CheckOutcome]]:
     """Each dataset's check outcomes from the newest observation that ran checks (a metadata-only tier keeps them)."""
-    newest = (sa.select(check_results.c.dataset, sa.func.max(check_results.c.observation_id).label("oid"))
-              .group_by(check_results.c.dataset).subquery())
-    query = (sa.select(check_results.c.dataset, check_results.c.name, check_results.c.outcome)
-             .join(newest, check_results.c.observation_id == newest.c.oid))
+    newest = (
+        sa.select(check_results.c.dataset, sa.func.max(check_results.c.observation_id).label("oid"))
+        .group_by(check_results.c.dataset)
+        .subquery()
+    )
+    query = sa.select(check_results.c.dataset, check_results.c.name, check_results.c.outcome).join(
+        newest, check_results.c.observation_id == newest.c.oid
+    )
     grouped: dict[str, list[tuple[str, str]]] = {}
     for dataset, name, outcome in conn.execute(query):
         grouped.setdefault(dataset, []).append((name, outcome))
@@ -141,10 +156,16 @@ def _latest_checks(conn: sa.Connection) -> dict[str, dict[str, CheckOutcome]]:
 
 
 def _latest_null_ratios(conn: sa.Connection) -> dict[str, dict[str, float]]:
-    newest = (sa.select(profiles.c.dataset, sa.func.max(profiles.c.observation_id).label("oid"))
-              .group_by(profiles.c.dataset).subquery())
-    query = (sa.select(profiles.c.dataset, profiles.c.column_name, profiles.c.null_ratio)
-             .join(newest, profiles.c.observation_id == newest.c.oid).where(profiles.c.null_ratio.is_not(None)))
+    newest = (
+        sa.select(profiles.c.dataset, sa.func.max(profiles.c.observation_id).label("oid"))
+        .group_by(profiles.c.dataset)
+        .subquery()
+    )
+    query = (
+        sa.select(profiles.c.dataset, profiles.c.column_name, profiles.c.null_ratio)
+        .join(newest, profiles.c.observation_id == newest.c.oid)
+        .where(profiles.c.null_ratio.is_not(None))
+    )
     result: dict[str, dict[str, float]] = {}
     for dataset, column, ratio in conn.execute(query):
         result.setdefault(dataset, {})[column] = float(ratio)
@@ -157,9 +178,11 @@ def _schema_changes(conn: sa.Connection, latest_runs: dict[str, str]) -> dict[st
     counts = dict.fromkeys(latest_runs, 0)
     if not run_ids:
         return counts
-    query = (sa.select(findings.c.run_id, findings.c.dataset, sa.func.count())
-             .where(findings.c.kind == FindingKind.SCHEMA_CHANGE.value, findings.c.run_id.in_(run_ids))
-             .group_by(findings.c.run_id, findings.c.dataset))
+    query = (
+        sa.select(findings.c.run_id, findings.c.dataset, sa.func.count())
+        .where(findings.c.kind == FindingKind.SCHEMA_CHANGE.value, findings.c.run_id.in_(run_ids))
+        .group_by(findings.c.run_id, findings.c.dataset)
+    )
     for run_id, dataset, count in conn.execute(query):
         if latest_runs.get(dataset) == run_id:
             counts[dataset] = int(count)
@@ -167,25 +190,40 @@ def _schema_changes(conn: sa.Connection, latest_runs: dict[str, str]) -> dict[st
 
 
 def _open_incidents(conn: sa.Connection) -> dict[str, tuple[str, str]]:
-    query = (sa.select(incidents.c.fingerprint, incidents.c.dataset, incidents.c.severity)
-             .where(incidents.c.status != IncidentStatus.RESOLVED.value))
+    query = sa.select(incidents.c.fingerprint, incidents.c.dataset, incidents.c.severity).where(
+        incidents.c.status != IncidentStatus.RESOLVED.value
+    )
     return {fingerprint: (dataset, severity) for fingerprint, dataset, severity in conn.execute(query)}
 
 
 def _latest_run(conn: sa.Connection) -> RunState | None:
-    latest = conn.execute(sa.select(runs).where(runs.c.finished_at.is_not(None))
-                          .order_by(runs.c.finished_at.desc()).limit(1)).mappings().first()
+    latest = (
+        conn.execute(
+            sa.select(runs)
+            .where(runs.c.finished_at.is_not(None))
+            .order_by(runs.c.finished_at.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
     if latest is None:
         return None
     # the SQL form of metrics.run_succeeded: a run that observed none of its datasets failed
     succeeded = sa.or_(runs.c.datasets_total == 0, runs.c.datasets_failed < runs.c.datasets_total)
-    last_success = conn.execute(sa.select(sa.func.max(runs.c.finished_at))
-                                .where(runs.c.finished_at.is_not(None), runs.c.status == "completed", succeeded)).scalar()
+    last_success = conn.execute(
+        sa.select(sa.func.max(runs.c.finished_at)).where(
+            runs.c.finished_at.is_not(None), runs.c.status == "completed", succeeded
+        )
+    ).scalar()
     return RunState(
         finished_at=as_utc(_as_datetime(latest["finished_at"])) or utc_now(),
         duration_seconds=float(latest["duration_seconds"] or 0.0),
-        datasets_observed=int(latest["datasets_total"]), datasets_failed=int(latest["datasets_failed"]),
-        health_score=latest["health_score"], last_success_at=as_utc(_as_datetime(last_success)))
+        datasets_observed=int(latest["datasets_total"]),
+        datasets_failed=int(latest["datasets_failed"]),
+        health_score=latest["health_score"],
+        last_success_at=as_utc(_as_datetime(last_success)),
+    )
 
 
 def _as_datetime(value: Any) -> datetime | None:
@@ -222,13 +260,17 @@ def overlay_run(reading: Reading, context: PublishContext, now: datetime) -> Non
             reading.statuses[name] = evaluation.statuses[name]
         if name in evaluation.scores:
             reading.scores[name] = evaluation.scores[name]
-        reading.schema_changes[name] = sum(1 for f in evaluation.findings_for(name)
-                                           if f.kind == FindingKind.SCHEMA_CHANGE)
+        reading.schema_changes[name] = sum(
+            1 for f in evaluation.findings_for(name) if f.kind == FindingKind.SCHEMA_CHANGE
+        )
         if result.checks:
             reading.checks[name] = _check_outcomes(result.checks)
         if result.profile is not None:
-            ratios = {c.column: float(c.stats["null_ratio"]) for c in result.profile.columns
-                      if c.stats.get("null_ratio") is not None}
+            ratios = {
+                c.column: float(c.stats["null_ratio"])
+                for c in result.profile.columns
+                if c.stats.get("null_ratio") is not None
+            }
             reading.null_ratios[name] = ratios
     for change in evaluation.changes:
         incident = change.incident
@@ -241,16 +283,23 @@ def overlay_run(reading: Reading, context: PublishContext, now: datetime) -> Non
     summary = context.summary
     observed, failed = len(summary.datasets), len(summary.errored)
     previous_success = reading.run.last_success_at if reading.run else None
-    reading.run = RunState(finished_at=now, duration_seconds=summary.duration_seconds, datasets_observed=observed,
-                           datasets_failed=failed, health_score=summary.health_score,
-                           last_success_at=now if run_succeeded(observed, failed) else previous_success)
+    reading.run = RunState(
+        finished_at=now,
+        duration_seconds=summary.duration_seconds,
+        datasets_observed=observed,
+        datasets_failed=failed,
+        health_score=summary.health_score,
+        last_success_at=now if run_succeeded(observed, failed) else previous_success,
+    )
 
 
 def _overlay_observation(reading: Reading, obs: Observation) -> None:
     reading.seen[obs.dataset] = Seen(obs.row_count, obs.last_updated, obs.observed_at)
     if obs.last_updated is not None:
         newest = reading.newest_data.get(obs.dataset)
-        reading.newest_data[obs.dataset] = obs.last_updated if newest is None else max(newest, obs.last_updated)
+        reading.newest_data[obs.dataset] = (
+            obs.last_updated if newest is None else max(newest, obs.last_updated)
+        )
 
 
 def _check_outcomes(checks: list[CheckResult]) -> dict[str, CheckOutcome]:
@@ -275,15 +324,29 @@ def build_state(project: Project, reading: Reading, stale_after_seconds: float) 
         if ds.sla is not None and ds.sla.error_after is not None:
             sla["error"] = ds.sla.error_after.total_seconds()
         last_updated = seen.last_updated if seen and seen.last_updated else reading.newest_data.get(ds.name)
-        states.append(DatasetState(
-            dataset=ds.name, source=ds.source, severity=ds.severity, sla_seconds=sla,
-            status=reading.statuses.get(ds.name), score=reading.scores.get(ds.name),
-            rows=seen.rows if seen else None, last_updated=last_updated,
-            last_observed=seen.observed_at if seen else None,
-            schema_changes=reading.schema_changes.get(ds.name, 0), checks=reading.checks.get(ds.name, {}),
-            null_ratios=reading.null_ratios.get(ds.name, {}), incidents_open=incident_counts.get(ds.name, {})))
-    return MetricsState(datasets=states, run=reading.run, stale_after_seconds=stale_after_seconds,
-                        column_metrics=project.config.publish.prometheus.column_metrics)
+        states.append(
+            DatasetState(
+                dataset=ds.name,
+                source=ds.source,
+                severity=ds.severity,
+                sla_seconds=sla,
+                status=reading.statuses.get(ds.name),
+                score=reading.scores.get(ds.name),
+                rows=seen.rows if seen else None,
+                last_updated=last_updated,
+                last_observed=seen.observed_at if seen else None,
+                schema_changes=reading.schema_changes.get(ds.name, 0),
+                checks=reading.checks.get(ds.name, {}),
+                null_ratios=reading.null_ratios.get(ds.name, {}),
+                incidents_open=incident_counts.get(ds.name, {}),
+            )
+        )
+    return MetricsState(
+        datasets=states,
+        run=reading.run,
+        stale_after_seconds=stale_after_seconds,
+        column_metrics=project.config.publish.prometheus.column_metrics,
+    )
 
 
 def stale_after(project: Project, now: datetime | None = None) -> float:
@@ -295,8 +358,13 @@ def stale_after(project: Project, now: datetime | None = None) -> float:
     configured = project.config.publish.prometheus.stale_after
     if configured is not None:
         return configured.total_seconds()
-    gaps = [gap for tier in project.config.tiers.values() if tier.schedule
-            for gap in [_longest_gap(tier.schedule, tier.timezone, now or utc_now())] if gap is not None]
+    gaps = [
+        gap
+        for tier in project.config.tiers.values()
+        if tier.schedule
+        for gap in [_longest_gap(tier.schedule, tier.timezone, now or utc_now())]
+        if gap is not None
+    ]
     return 2 * (min(gaps) if gaps else DEFAULT_RUN_INTERVAL).total_seconds()
 
 

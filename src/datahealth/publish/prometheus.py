@@ -92,9 +92,13 @@ def push_metrics(config: PrometheusConfig, state: MetricsState) -> None:
     registry = registry_for(lambda: metric_families(state, last_success=succeeded))
     method = push_to_gateway if succeeded else pushadd_to_gateway
     try:
-        method(gateway, job=config.job, registry=registry, timeout=config.push_timeout_seconds, handler=handler)
+        method(
+            gateway, job=config.job, registry=registry, timeout=config.push_timeout_seconds, handler=handler
+        )
     except Exception as exc:  # urllib raises URLError, HTTPError, TimeoutError, OSError ...
-        raise MetricsPublishError(f"cannot push metrics to the Pushgateway at {gateway}: {_reason(exc)}") from None
+        raise MetricsPublishError(
+            f"cannot push metrics to the Pushgateway at {gateway}: {_reason(exc)}"
+        ) from None
 
 
 Handler = Callable[..., Callable[[], None]]
@@ -113,8 +117,9 @@ def _gateway(url: str) -> tuple[str, Handler]:
     username, password = unquote(parts.username), unquote(parts.password or "")
     register_secret(password)
 
-    def handler(url: str, method: str, timeout: float | None, headers: list[tuple[str, str]],
-                data: bytes) -> Callable[[], None]:
+    def handler(
+        url: str, method: str, timeout: float | None, headers: list[tuple[str, str]], data: bytes
+    ) -> Callable[[], None]:
         return basic_auth_handler(url, method, timeout, headers, data, username, password)
 
     return clean, handler

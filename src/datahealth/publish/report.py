@@ -32,8 +32,13 @@ def publish_report(context: PublishContext) -> None:
     wants_report = context.options.report or bool(tier_config and tier_config.report)
     built: BuiltReport | None = None
     if wants_report or context.options.email:
-        built = render_project_report(context.project, context.store, as_of=context.as_of,
-                                      evaluation=context.evaluation, run=_run_info(context, tier))
+        built = render_project_report(
+            context.project,
+            context.store,
+            as_of=context.as_of,
+            evaluation=context.evaluation,
+            run=_run_info(context, tier),
+        )
         context.artifacts["report"] = str(built.files.path)
         if built.files.latest is not None:
             context.artifacts["report_latest"] = str(built.files.latest)
@@ -61,9 +66,16 @@ def _tier(context: PublishContext) -> str | None:
 def _run_info(context: PublishContext, tier: str | None) -> RunInfo:
     summary = context.summary
     return RunInfo(
-        run_id=context.run_id, as_of=context.as_of, started_at=_parse(summary.started_at),
-        duration_seconds=summary.duration_seconds, tier=tier, status="publishing",
-        datasets_total=len(summary.datasets), datasets_failed=len(summary.errored), warnings=tuple(summary.warnings))
+        run_id=context.run_id,
+        as_of=context.as_of,
+        started_at=_parse(summary.started_at),
+        duration_seconds=summary.duration_seconds,
+        tier=tier,
+        status="publishing",
+        datasets_total=len(summary.datasets),
+        datasets_failed=len(summary.errored),
+        warnings=tuple(summary.warnings),
+    )
 
 
 def _parse(value: str | None) -> datetime | None:

@@ -14,5 +14,13 @@ from datahealth.report.render import (
     report_url,
 )
 
-__all__ = ["BuiltReport", "ReportData", "ReportFiles", "gather_report_data", "render_email", "render_project_report",
-           "render_report_html", "report_url"]
+__all__ = [
+    "BuiltReport",
+    "ReportData",
+    "ReportFiles",
+    "gather_report_data",
+    "render_email",
+    "render_project_report",
+    "render_report_html",
+    "report_url",
+]

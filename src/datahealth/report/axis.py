@@ -28,15 +28,19 @@ class TimeAxis:
         return None if run_id is None else self.run_index.get(run_id)
 
 
-def build_axis(runs: Sequence[tuple[str, datetime, str | None]], start: datetime, end: datetime,
-               max_points: int) -> TimeAxis:
+def build_axis(
+    runs: Sequence[tuple[str, datetime, str | None]], start: datetime, end: datetime, max_points: int
+) -> TimeAxis:
     """Place the window's runs, given as (run id, as-of, tier), on at most `max_points` points."""
     ordered = sorted(runs, key=lambda r: (r[1], r[0]))
     distinct = sorted({as_of for _, as_of, _ in ordered})
     if len(distinct) <= max_points:
         position = {as_of: i for i, as_of in enumerate(distinct)}
-        return TimeAxis(distinct, {run_id: position[as_of] for run_id, as_of, _ in ordered},
-                        [run_id for run_id, _, _ in ordered])
+        return TimeAxis(
+            distinct,
+            {run_id: position[as_of] for run_id, as_of, _ in ordered},
+            [run_id for run_id, _, _ in ordered],
+        )
     span = max((end - start).total_seconds(), 1.0) / max_points
     buckets: dict[int, datetime] = {}
     keyed: list[tuple[str, int]] = []
@@ -52,4 +56,8 @@ def build_axis(runs: Sequence[tuple[str, datetime, str | None]], start: datetime
             newest[(key, tier)] = run_id
     keys = sorted(buckets)
     slot = {key: i for i, key in enumerate(keys)}
-    return TimeAxis([buckets[k] for k in keys], {run_id: slot[key] for run_id, key in keyed}, shown + list(newest.values()))
+    return TimeAxis(
+        [buckets[k] for k in keys],
+        {run_id: slot[key] for run_id, key in keyed},
+        shown + list(newest.values()),
+    )

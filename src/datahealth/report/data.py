@@ -168,7 +168,9 @@ class DatasetView:
             return worst.title.removeprefix(f"{self.name}: ")
         failing = [c.name for c in self.checks if c.failing]
         if failing:
-            return f"failing checks: {', '.join(failing[:5])}" + (f" and {len(failing) - 5} more" if len(failing) > 5 else "")
+            return f"failing checks: {', '.join(failing[:5])}" + (
+                f" and {len(failing) - 5} more" if len(failing) > 5 else ""
+            )
         if self.lag_level != "ok":
             return "stale against its freshness SLA"
         return ""
@@ -223,8 +225,10 @@ class ReportData:
 
     @property
     def open_incidents(self) -> list[Incident]:
-        return sorted((i for i in self.incidents if i.is_open),
-                      key=lambda i: (-SEVERITY_RANK.get(i.severity, 0), -i.opened_at.timestamp(), i.id))
+        return sorted(
+            (i for i in self.incidents if i.is_open),
+            key=lambda i: (-SEVERITY_RANK.get(i.severity, 0), -i.opened_at.timestamp(), i.id),
+        )
 
     @property
     def errored(self) -> list[DatasetView]:
@@ -244,15 +248,27 @@ def _worst_first(dataset: DatasetView) -> tuple[int, int, float, str]:
     return (-dataset.rank, -dataset.checks_failed, -(dataset.lag_ratio or 0.0), dataset.name)
 
 
-def gather_report_data(project: Project, store: HistoryStore, *, as_of: datetime | None = None,
-                       evaluation: RunEvaluation | None = None, run: RunInfo | None = None) -> ReportData:
+def gather_report_data(
+    project: Project,
+    store: HistoryStore,
+    *,
+    as_of: datetime | None = None,
+    evaluation: RunEvaluation | None = None,
+    run: RunInfo | None = None,
+) -> ReportData:
     """Read the report's data for `project` from `store`, as of `as_of` (default: the newest run)."""
     config = project.config
     with _gc_paused(), store.engine.connect() as conn:
         end = as_utc(as_of) or _newest_as_of(conn) or utc_now()
         start = end - timedelta(days=config.publish.report.history_days)
-        window_runs = [(r.id, as_utc(r.as_of) or end, r.tier) for r in conn.execute(
-            sa.select(runs.c.id, runs.c.as_of, runs.c.tier).where(runs.c.as_of >= start, runs.c.as_of <= end))]
+        window_runs = [
+            (r.id, as_utc(r.as_of) or end, r.tier)
+            for r in conn.execute(
+                sa.select(runs.c.id, runs.c.as_of, runs.c.tier).where(
+                    runs.c.as_of >= start, runs.c.as_of <= end
+                )
+            )
+        ]
         axis = build_axis(window_runs, start, end, config.publish.report.max_points)
         if run is None:
             run = _latest_run(conn, end)
@@ -270,9 +286,20 @@ def gather_report_data(project: Project, store: HistoryStore, *, as_of: datetime
     datasets = [views[n] for n in names]
     counts, scores = _health_over_time(datasets, len(axis))
     return ReportData(
-        title=config.publish.report.title, project_name=config.project.name, as_of=end, generated_at=utc_now(),
-        window_start=start, axis=axis, datasets=datasets, incidents=incident_list, run=run,
-        health_counts=counts, health_scores=scores, base_url=config.publish.report.base_url, incident_events=events)
+        title=config.publish.report.title,
+        project_name=config.project.name,
+        as_of=end,
+        generated_at=utc_now(),
+        window_start=start,
+        axis=axis,
+        datasets=datasets,
+        incidents=incident_list,
+        run=run,
+        health_counts=counts,
+        health_scores=scores,
+        base_url=config.publish.report.base_url,
+        incident_events=events,
+    )
 
 
 @contextlib.contextmanager
@@ -296,28 +323,53 @@ def _newest_as_of(conn: sa.Connection) -> datetime | None:
 
 
 def _latest_run(conn: sa.Connection, end: datetime) -> RunInfo | None:
-    row = conn.execute(sa.select(runs).where(runs.c.as_of <= end)
-                       .order_by(runs.c.finished_at.is_(None), runs.c.as_of.desc(), runs.c.started_at.desc())
-                       .limit(1)).mappings().first()
+    row = (
+        conn.execute(
+            sa.select(runs)
+            .where(runs.c.as_of <= end)
+            .order_by(runs.c.finished_at.is_(None), runs.c.as_of.desc(), runs.c.started_at.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         return None
     summary = row["summary"] or {}
     return RunInfo(
-        run_id=row["id"], as_of=as_utc(row["as_of"]), started_at=as_utc(row["started_at"]),
-        finished_at=as_utc(row["finished_at"]), duration_seconds=row["duration_seconds"], tier=row["tier"],
-        status=row["status"], datasets_total=row["datasets_total"] or 0, datasets_failed=row["datasets_failed"] or 0,
-        warnings=tuple(redact(w) for w in summary.get("warnings", []) if isinstance(w, str)))
+        run_id=row["id"],
+        as_of=as_utc(row["as_of"]),
+        started_at=as_utc(row["started_at"]),
+        finished_at=as_utc(row["finished_at"]),
+        duration_seconds=row["duration_seconds"],
+        tier=row["tier"],
+        status=row["status"],
+        datasets_total=row["datasets_total"] or 0,
+        datasets_failed=row["datasets_failed"] or 0,
+        warnings=tuple(redact(w) for w in summary.get("warnings", []) if isinstance(w, str)),
+    )
 
 
 # --- observations ---------------------------------------------------------------------------------
 
 
 def _apply_latest_observations(conn: sa.Connection, views: dict[str, DatasetView], end: datetime) -> None:
-    newest = (sa.select(sa.func.max(observations.c.id).label("id"))
-              .where(observations.c.as_of <= end).group_by(observations.c.dataset).subquery())
-    query = sa.select(observations.c.dataset, observations.c.status, observations.c.as_of, observations.c.row_count,
-                      observations.c.last_updated, observations.c.freshness_lag_seconds, observations.c.error,
-                      observations.c.error_kind).join(newest, observations.c.id == newest.c.id)
+    newest = (
+        sa.select(sa.func.max(observations.c.id).label("id"))
+        .where(observations.c.as_of <= end)
+        .group_by(observations.c.dataset)
+        .subquery()
+    )
+    query = sa.select(
+        observations.c.dataset,
+        observations.c.status,
+        observations.c.as_of,
+        observations.c.row_count,
+        observations.c.last_updated,
+        observations.c.freshness_lag_seconds,
+        observations.c.error,
+        observations.c.error_kind,
+    ).join(newest, observations.c.id == newest.c.id)
     for row in conn.execute(query):
         view = views.get(row.dataset)
         if view is None:
@@ -357,11 +409,21 @@ def _tuples(conn: sa.Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]
         result.close()
 
 
-def _apply_observation_history(conn: sa.Connection, views: dict[str, DatasetView], axis: TimeAxis,
-                               start: datetime, end: datetime) -> Placed:
-    query = (sa.select(observations.c.id, observations.c.run_id, observations.c.dataset, observations.c.status,
-                       observations.c.row_count, observations.c.freshness_lag_seconds)
-             .where(_in_window(observations, axis, start, end)).order_by(observations.c.as_of, observations.c.id))
+def _apply_observation_history(
+    conn: sa.Connection, views: dict[str, DatasetView], axis: TimeAxis, start: datetime, end: datetime
+) -> Placed:
+    query = (
+        sa.select(
+            observations.c.id,
+            observations.c.run_id,
+            observations.c.dataset,
+            observations.c.status,
+            observations.c.row_count,
+            observations.c.freshness_lag_seconds,
+        )
+        .where(_in_window(observations, axis, start, end))
+        .order_by(observations.c.as_of, observations.c.id)
+    )
     placed: Placed = {}
     run_index = axis.run_index
     for observation_id, run_id, dataset, status, row_count, lag in _tuples(conn, query):
@@ -374,10 +436,14 @@ def _apply_observation_history(conn: sa.Connection, views: dict[str, DatasetView
     return placed
 
 
-def _apply_null_ratios(conn: sa.Connection, placed: Placed, axis: TimeAxis, start: datetime, end: datetime) -> None:
-    query = (sa.select(profiles.c.observation_id, profiles.c.column_name, profiles.c.null_ratio)
-             .where(_in_window(profiles, axis, start, end))
-             .order_by(profiles.c.as_of, profiles.c.observation_id, profiles.c.id))
+def _apply_null_ratios(
+    conn: sa.Connection, placed: Placed, axis: TimeAxis, start: datetime, end: datetime
+) -> None:
+    query = (
+        sa.select(profiles.c.observation_id, profiles.c.column_name, profiles.c.null_ratio)
+        .where(_in_window(profiles, axis, start, end))
+        .order_by(profiles.c.as_of, profiles.c.observation_id, profiles.c.id)
+    )
     per_view: dict[int, tuple[DatasetView, dict[str, list[float | None]]]] = {}
     current, spot, columns = None, None, {}  # rows come grouped by observation: look each up once
     for observation_id, column, ratio in _tuples(conn, query):
@@ -396,11 +462,19 @@ def _apply_null_ratios(conn: sa.Connection, placed: Placed, axis: TimeAxis, star
         view.history.null_ratios = list(found.values())
 
 
-def _apply_check_history(conn: sa.Connection, placed: Placed, axis: TimeAxis, start: datetime,
-                         end: datetime) -> None:
-    query = (sa.select(check_results.c.observation_id, check_results.c.name, check_results.c.column_name,
-                       check_results.c.outcome)
-             .where(_in_window(check_results, axis, start, end)).order_by(check_results.c.as_of, check_results.c.id))
+def _apply_check_history(
+    conn: sa.Connection, placed: Placed, axis: TimeAxis, start: datetime, end: datetime
+) -> None:
+    query = (
+        sa.select(
+            check_results.c.observation_id,
+            check_results.c.name,
+            check_results.c.column_name,
+            check_results.c.outcome,
+        )
+        .where(_in_window(check_results, axis, start, end))
+        .order_by(check_results.c.as_of, check_results.c.id)
+    )
     per_view: dict[int, tuple[DatasetView, dict[str, tuple[str, str | None, list[str | None]]]]] = {}
     for observation_id, name, column, outcome in _tuples(conn, query):
         spot = placed.get(observation_id)
@@ -420,14 +494,35 @@ def _apply_check_history(conn: sa.Connection, placed: Placed, axis: TimeAxis, st
 
 def _apply_latest_checks(conn: sa.Connection, views: dict[str, DatasetView], end: datetime) -> None:
     """Each dataset's newest set of check results (a metadata-only run after it does not hide them)."""
-    newest = (sa.select(check_results.c.dataset, sa.func.max(check_results.c.observation_id).label("observation_id"))
-              .where(check_results.c.as_of <= end).group_by(check_results.c.dataset).subquery())
-    query = (sa.select(check_results.c.dataset, check_results.c.name, check_results.c.check_type,
-                       check_results.c.column_name, check_results.c.outcome, check_results.c.observed_value,
-                       check_results.c.threshold, check_results.c.message, check_results.c.details)
-             .join(newest, sa.and_(check_results.c.dataset == newest.c.dataset,  # lets the dataset index narrow it
-                                   check_results.c.observation_id == newest.c.observation_id))
-             .order_by(check_results.c.id))
+    newest = (
+        sa.select(
+            check_results.c.dataset, sa.func.max(check_results.c.observation_id).label("observation_id")
+        )
+        .where(check_results.c.as_of <= end)
+        .group_by(check_results.c.dataset)
+        .subquery()
+    )
+    query = (
+        sa.select(
+            check_results.c.dataset,
+            check_results.c.name,
+            check_results.c.check_type,
+            check_results.c.column_name,
+            check_results.c.outcome,
+            check_results.c.observed_value,
+            check_results.c.threshold,
+            check_results.c.message,
+            check_results.c.details,
+        )
+        .join(
+            newest,
+            sa.and_(
+                check_results.c.dataset == newest.c.dataset,  # lets the dataset index narrow it
+                check_results.c.observation_id == newest.c.observation_id,
+            ),
+        )
+        .order_by(check_results.c.id)
+    )
     for row in conn.execute(query):
         view = views.get(row.dataset)
         if view is not None:
@@ -446,13 +541,23 @@ def _check_detail(row: Any, share_samples: bool) -> CheckDetail:
     if share_samples and samples:
         shown = [[_sample_value(sample.get(c)) for c in columns] for sample in samples[:SAMPLE_ROWS_SHOWN]]
     failing = details.get("failed_rows_count")
-    if not isinstance(failing, int) or isinstance(failing, bool):  # the observed value counts rows only for these
+    if not isinstance(failing, int) or isinstance(
+        failing, bool
+    ):  # the observed value counts rows only for these
         counts_rows = row.check_type in ROW_COUNTING_CHECKS and row.observed_value is not None
         failing = int(row.observed_value) if row.outcome in FAILING and counts_rows else None
     return CheckDetail(
-        name=row.name, check_type=row.check_type, column=row.column_name, outcome=row.outcome,
-        observed_value=row.observed_value, threshold=row.threshold, message=redact(row.message or ""),
-        failing_rows=failing, sample_columns=columns, sample_rows=shown)
+        name=row.name,
+        check_type=row.check_type,
+        column=row.column_name,
+        outcome=row.outcome,
+        observed_value=row.observed_value,
+        threshold=row.threshold,
+        message=redact(row.message or ""),
+        failing_rows=failing,
+        sample_columns=columns,
+        sample_rows=shown,
+    )
 
 
 def _sample_value(value: Any) -> str:
@@ -461,14 +566,22 @@ def _sample_value(value: Any) -> str:
 
 
 def _apply_schema_log(conn: sa.Connection, views: dict[str, DatasetView], end: datetime) -> None:
-    query = (sa.select(schema_snapshots.c.dataset, schema_snapshots.c.as_of, schema_snapshots.c.columns,
-                       schema_snapshots.c.accepted)
-             .where(schema_snapshots.c.as_of <= end)
-             .order_by(schema_snapshots.c.dataset, schema_snapshots.c.as_of, schema_snapshots.c.id))
+    query = (
+        sa.select(
+            schema_snapshots.c.dataset,
+            schema_snapshots.c.as_of,
+            schema_snapshots.c.columns,
+            schema_snapshots.c.accepted,
+        )
+        .where(schema_snapshots.c.as_of <= end)
+        .order_by(schema_snapshots.c.dataset, schema_snapshots.c.as_of, schema_snapshots.c.id)
+    )
     grouped: dict[str, list[tuple[datetime, list[dict[str, Any]], bool]]] = defaultdict(list)
     for dataset, at, columns, accepted in conn.execute(query):
         if dataset in views:
-            grouped[dataset].append((as_utc(at) or end, columns if isinstance(columns, list) else [], bool(accepted)))
+            grouped[dataset].append(
+                (as_utc(at) or end, columns if isinstance(columns, list) else [], bool(accepted))
+            )
     for dataset, snapshots in grouped.items():
         if len(snapshots) > 1:
             views[dataset].schema_changes = diff_snapshots(snapshots)
@@ -477,15 +590,31 @@ def _apply_schema_log(conn: sa.Connection, views: dict[str, DatasetView], end: d
 # --- findings and incidents -----------------------------------------------------------------------
 
 
-def _apply_findings(conn: sa.Connection, views: dict[str, DatasetView], axis: TimeAxis, start: datetime,
-                    end: datetime, evaluation: RunEvaluation | None, current_run: str | None) -> None:
+def _apply_findings(
+    conn: sa.Connection,
+    views: dict[str, DatasetView],
+    axis: TimeAxis,
+    start: datetime,
+    end: datetime,
+    evaluation: RunEvaluation | None,
+    current_run: str | None,
+) -> None:
     """Current findings per dataset (this run's evaluation, else the stored findings of its latest run),
     and the row-count anomalies to mark on its history."""
     latest_run: dict[str, str] = {}
-    query = (sa.select(findings.c.run_id, findings.c.dataset, findings.c.kind, findings.c.subject,
-                       findings.c.severity, findings.c.message, findings.c.details)
-             .where(findings.c.dataset.in_(list(views)), findings.c.as_of >= start, findings.c.as_of <= end)
-             .order_by(findings.c.id))  # dataset first: served by ix_findings_dataset_as_of, not a table scan
+    query = (
+        sa.select(
+            findings.c.run_id,
+            findings.c.dataset,
+            findings.c.kind,
+            findings.c.subject,
+            findings.c.severity,
+            findings.c.message,
+            findings.c.details,
+        )
+        .where(findings.c.dataset.in_(list(views)), findings.c.as_of >= start, findings.c.as_of <= end)
+        .order_by(findings.c.id)
+    )  # dataset first: served by ix_findings_dataset_as_of, not a table scan
     stored: dict[str, list[tuple[str, FindingView]]] = defaultdict(list)
     for row in conn.execute(query):
         view = views.get(row.dataset)
@@ -494,9 +623,15 @@ def _apply_findings(conn: sa.Connection, views: dict[str, DatasetView], axis: Ti
         details = row.details if isinstance(row.details, dict) else {}
         _mark_anomaly(view.history, axis.index(row.run_id), row.kind, row.subject or "", details)
         finding = FindingView(
-            dataset=row.dataset, kind=row.kind, subject=row.subject or "", severity=row.severity,
-            title=redact(details.get("title") or row.message), message=redact(row.message),
-            observed=_text(details.get("observed")), expected=_text(details.get("expected")))
+            dataset=row.dataset,
+            kind=row.kind,
+            subject=row.subject or "",
+            severity=row.severity,
+            title=redact(details.get("title") or row.message),
+            message=redact(row.message),
+            observed=_text(details.get("observed")),
+            expected=_text(details.get("expected")),
+        )
         stored[row.dataset].append((row.run_id, finding))
         latest_run[row.dataset] = row.run_id
     evaluated = set(evaluation.statuses) if evaluation else set()
@@ -512,17 +647,27 @@ def _apply_findings(conn: sa.Connection, views: dict[str, DatasetView], axis: Ti
         view = views.get(item.dataset)
         if view is None:
             continue
-        view.findings.append(FindingView(
-            dataset=item.dataset, kind=item.kind.value, subject=item.subject, severity=item.severity,
-            title=redact(item.title), message=redact(item.message), observed=item.observed, expected=item.expected))
+        view.findings.append(
+            FindingView(
+                dataset=item.dataset,
+                kind=item.kind.value,
+                subject=item.subject,
+                severity=item.severity,
+                title=redact(item.title),
+                message=redact(item.message),
+                observed=item.observed,
+                expected=item.expected,
+            )
+        )
         _mark_anomaly(view.history, index, item.kind.value, item.subject, item.details)
 
 
 _VOLUME_METRICS = ("row_count", "rows_added")
 
 
-def _mark_anomaly(history: DatasetHistory, index: int | None, kind: str, subject: str,
-                  details: dict[str, Any]) -> None:
+def _mark_anomaly(
+    history: DatasetHistory, index: int | None, kind: str, subject: str, details: dict[str, Any]
+) -> None:
     """Volume anomalies become markers on the row-count chart, with the detector's expected range where it
     gave one (a range of rows added is moved onto the row-count scale: it starts at the count the
     detector compared against)."""
@@ -544,16 +689,22 @@ def _mark_anomaly(history: DatasetHistory, index: int | None, kind: str, subject
     history.bands[index] = (float(low), float(high))
 
 
-def _read_incidents(conn: sa.Connection, start: datetime, end: datetime, datasets: set[str],
-                    evaluation: RunEvaluation | None) -> tuple[list[Incident], dict[int, tuple[tuple[datetime, str], ...]]]:
+def _read_incidents(
+    conn: sa.Connection, start: datetime, end: datetime, datasets: set[str], evaluation: RunEvaluation | None
+) -> tuple[list[Incident], dict[int, tuple[tuple[datetime, str], ...]]]:
     """Incidents open now or active during the window, and their events; the run's own open incidents
     are added when the store does not have them yet."""
-    active = sa.and_(incidents.c.opened_at <= end,
-                     sa.or_(incidents.c.status != "resolved", incidents.c.resolved_at >= start))
+    active = sa.and_(
+        incidents.c.opened_at <= end,
+        sa.or_(incidents.c.status != "resolved", incidents.c.resolved_at >= start),
+    )
     events: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-    event_query = (sa.select(incident_events.c.incident_id, incident_events.c.at, incident_events.c.event)
-                   .join(incidents, incidents.c.id == incident_events.c.incident_id).where(active)
-                   .order_by(incident_events.c.at, incident_events.c.id))
+    event_query = (
+        sa.select(incident_events.c.incident_id, incident_events.c.at, incident_events.c.event)
+        .join(incidents, incidents.c.id == incident_events.c.incident_id)
+        .where(active)
+        .order_by(incident_events.c.at, incident_events.c.id)
+    )
     for incident_id, at, event in conn.execute(event_query):
         events[incident_id].append((as_utc(at) or end, event))
     found: dict[int, Incident] = {}
@@ -563,23 +714,39 @@ def _read_incidents(conn: sa.Connection, start: datetime, end: datetime, dataset
         opened = as_utc(row["opened_at"]) or end
         status = row["status"] if row["status"] in IncidentStatus._value2member_map_ else IncidentStatus.OPEN
         found[row["id"]] = Incident(
-            id=row["id"], fingerprint=row["fingerprint"], dataset=row["dataset"], kind=row["kind"],
-            subject=row["subject"] or "", severity=row["severity"], status=IncidentStatus(status),
-            title=redact(row["title"]), message=redact(row["message"] or ""), opened_at=opened,
-            updated_at=as_utc(row["updated_at"]) or opened, last_seen_at=as_utc(row["last_seen_at"]) or opened,
-            resolved_at=as_utc(row["resolved_at"]), occurrences=row["occurrences"] or 1,
-            quiet_until=as_utc(row["quiet_until"]), acknowledged_by=row["acknowledged_by"],
-            details=row["details"] if isinstance(row["details"], dict) else {})
+            id=row["id"],
+            fingerprint=row["fingerprint"],
+            dataset=row["dataset"],
+            kind=row["kind"],
+            subject=row["subject"] or "",
+            severity=row["severity"],
+            status=IncidentStatus(status),
+            title=redact(row["title"]),
+            message=redact(row["message"] or ""),
+            opened_at=opened,
+            updated_at=as_utc(row["updated_at"]) or opened,
+            last_seen_at=as_utc(row["last_seen_at"]) or opened,
+            resolved_at=as_utc(row["resolved_at"]),
+            occurrences=row["occurrences"] or 1,
+            quiet_until=as_utc(row["quiet_until"]),
+            acknowledged_by=row["acknowledged_by"],
+            details=row["details"] if isinstance(row["details"], dict) else {},
+        )
     for incident in evaluation.open_incidents if evaluation else ():
         if incident.id not in found and incident.dataset in datasets:
-            found[incident.id] = replace(incident, title=redact(incident.title), message=redact(incident.message),
-                                         opened_at=as_utc(incident.opened_at) or end)
+            found[incident.id] = replace(
+                incident,
+                title=redact(incident.title),
+                message=redact(incident.message),
+                opened_at=as_utc(incident.opened_at) or end,
+            )
     ordered = sorted(found.values(), key=lambda i: (i.opened_at, i.id))
     return ordered, {i: tuple(e) for i, e in events.items() if i in found}
 
 
-def _apply_scores(views: dict[str, DatasetView], incident_list: Sequence[Incident],
-                  evaluation: RunEvaluation | None) -> None:
+def _apply_scores(
+    views: dict[str, DatasetView], incident_list: Sequence[Incident], evaluation: RunEvaluation | None
+) -> None:
     """Each dataset's score: the run's own where it evaluated the dataset, else from its open incidents
     (as evaluation scores them), else from its status alone (no incident history)."""
     open_by_dataset: dict[str, list[Incident]] = defaultdict(list)
@@ -606,7 +773,9 @@ def _empty_history(size: int) -> DatasetHistory:
     return DatasetHistory(rows=[None] * size, lags=[None] * size, statuses=[None] * size)
 
 
-def _health_over_time(datasets: Sequence[DatasetView], size: int) -> tuple[list[dict[str, int]], list[float | None]]:
+def _health_over_time(
+    datasets: Sequence[DatasetView], size: int
+) -> tuple[list[dict[str, int]], list[float | None]]:
     """Status counts and score at each axis point, carrying each dataset's last known status forward
     (a metadata tier that observes a subset must not make the others vanish from the chart)."""
     counts = [dict.fromkeys(STATUS_NAMES[:-1], 0) for _ in range(size)]
@@ -619,7 +788,9 @@ def _health_over_time(datasets: Sequence[DatasetView], size: int) -> tuple[list[
     scores: list[float | None] = []
     for point in counts:
         total = sum(point.values())
-        scores.append(round(sum(STATUS_SCORE[Status(s)] * n for s, n in point.items()) / total, 1) if total else None)
+        scores.append(
+            round(sum(STATUS_SCORE[Status(s)] * n for s, n in point.items()) / total, 1) if total else None
+        )
     return counts, scores
 
 

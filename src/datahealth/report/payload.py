@@ -20,13 +20,16 @@ STATUS_CODE: dict[str | None, str] = {"ok": "o", "warn": "w", "fail": "f", "erro
 OUTCOME_CODE: dict[str | None, str] = {"pass": "p", "warn": "w", "fail": "f", "error": "e"}
 TIMELINE_INCIDENTS = 300
 status_code, outcome_code = STATUS_CODE.get, OUTCOME_CODE.get  # bound once: called per point
-_SCRIPT_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
-                                 "\u2028": "\\u2028", "\u2029": "\\u2029"})
+_SCRIPT_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
 
 
 def script_json(value: Any) -> str:
     """JSON that is safe inside an HTML `<script>` element (no `</script>`, `<!--` or line separators)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).translate(_SCRIPT_ESCAPES)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).translate(
+        _SCRIPT_ESCAPES
+    )
 
 
 def browser_payload(data: ReportData) -> dict[str, Any]:
@@ -34,11 +37,24 @@ def browser_payload(data: ReportData) -> dict[str, Any]:
     return {
         "t": [_iso(t) for t in data.axis.points],
         "asOf": _iso(data.as_of),
-        "health": {**{status: [c[status] for c in data.health_counts] for status in ("ok", "warn", "fail", "error")},
-                   "score": data.health_scores},
-        "incidents": [[i.id, i.dataset, i.kind, i.severity, i.status, i.title, _iso(i.opened_at),
-                       _iso(i.resolved_at), [[_iso(at), event] for at, event in data.incident_events.get(i.id, ())]]
-                      for i in sorted(recent, key=lambda i: (i.opened_at, i.id))],
+        "health": {
+            **{status: [c[status] for c in data.health_counts] for status in ("ok", "warn", "fail", "error")},
+            "score": data.health_scores,
+        },
+        "incidents": [
+            [
+                i.id,
+                i.dataset,
+                i.kind,
+                i.severity,
+                i.status,
+                i.title,
+                _iso(i.opened_at),
+                _iso(i.resolved_at),
+                [[_iso(at), event] for at, event in data.incident_events.get(i.id, ())],
+            ]
+            for i in sorted(recent, key=lambda i: (i.opened_at, i.id))
+        ],
         "incidentsTotal": len(data.incidents),
         "ds": {d.name: dataset_payload(d) for d in data.datasets},
     }
@@ -60,16 +76,34 @@ def dataset_payload(view: DatasetView) -> dict[str, Any]:
         "err": view.error,
         "ek": view.error_kind,
         "sla": [_hours(view.sla_warn_seconds), _hours(view.sla_error_seconds)]
-        if view.sla_warn_seconds or view.sla_error_seconds else None,
+        if view.sla_warn_seconds or view.sla_error_seconds
+        else None,
         "an": [config.anomaly.sensitivity, config.anomaly.min_training_runs, config.anomaly.direction]
-        if config.anomaly.enabled else None,
+        if config.anomaly.enabled
+        else None,
         "ax": sorted(history.anomalies),
         "bd": {str(i): list(b) for i, b in sorted(history.bands.items())},
         "nc": history.null_columns,
         "nz": [_ppm(series) for series in history.null_ratios],
-        "ck": [[name, column, "".join([outcome_code(o, "-") for o in outcomes])] for name, column, outcomes in history.checks],
-        "cl": [[c.name, c.check_type, c.column, c.outcome, _number(c.observed_value), c.threshold, c.message,
-                c.failing_rows, c.sample_columns, c.sample_rows] for c in view.checks],
+        "ck": [
+            [name, column, "".join([outcome_code(o, "-") for o in outcomes])]
+            for name, column, outcomes in history.checks
+        ],
+        "cl": [
+            [
+                c.name,
+                c.check_type,
+                c.column,
+                c.outcome,
+                _number(c.observed_value),
+                c.threshold,
+                c.message,
+                c.failing_rows,
+                c.sample_columns,
+                c.sample_rows,
+            ]
+            for c in view.checks
+        ],
         "sc": [[_iso(c.at), c.change, c.column, c.before, c.after, c.accepted] for c in view.schema_changes],
         "f": [[f.severity, f.kind, f.title, f.message, f.observed, f.expected] for f in view.findings],
     }

@@ -31,8 +31,20 @@ from datahealth.report.payload import browser_payload, script_json
 from datahealth.store import HistoryStore
 
 LATEST = "latest.html"
-STATUS_COLORS = {"ok": "#2e7d32", "warn": "#e08600", "fail": "#c62828", "error": "#6a1b9a", "unknown": "#8a8f98"}
-STATUS_BACKGROUNDS = {"ok": "#e8f5e9", "warn": "#fff4e0", "fail": "#fdecea", "error": "#f3e5f5", "unknown": "#f1f3f4"}
+STATUS_COLORS = {
+    "ok": "#2e7d32",
+    "warn": "#e08600",
+    "fail": "#c62828",
+    "error": "#6a1b9a",
+    "unknown": "#8a8f98",
+}
+STATUS_BACKGROUNDS = {
+    "ok": "#e8f5e9",
+    "warn": "#fff4e0",
+    "fail": "#fdecea",
+    "error": "#f3e5f5",
+    "unknown": "#f1f3f4",
+}
 SEVERITY_COLORS = {"warn": STATUS_COLORS["warn"], "error": STATUS_COLORS["fail"]}
 
 
@@ -71,13 +83,26 @@ def environment(override_dir: str | None = None) -> jinja2.Environment:
     loaders.append(jinja2.PackageLoader("datahealth.report", "templates"))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml"), disabled_extensions=("txt",),
-                                            default_for_string=True, default=True),
-        trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-    env.filters.update(duration=format_duration, number=_number, when=_when, day=_day, epoch=_epoch,
-                       untitled=_untitled)
-    env.globals.update(status_colors=STATUS_COLORS, status_backgrounds=STATUS_BACKGROUNDS,
-                       severity_colors=SEVERITY_COLORS, statuses=STATUS_NAMES, version=datahealth.__version__)
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "htm", "xml"),
+            disabled_extensions=("txt",),
+            default_for_string=True,
+            default=True,
+        ),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(
+        duration=format_duration, number=_number, when=_when, day=_day, epoch=_epoch, untitled=_untitled
+    )
+    env.globals.update(
+        status_colors=STATUS_COLORS,
+        status_backgrounds=STATUS_BACKGROUNDS,
+        severity_colors=SEVERITY_COLORS,
+        statuses=STATUS_NAMES,
+        version=datahealth.__version__,
+    )
     return env
 
 
@@ -97,18 +122,29 @@ def _static(name: str) -> str:
 def render_report_html(data: ReportData, override_dir: Path | None = None) -> str:
     template = environment(_dir(override_dir)).get_template("report.html")
     return template.render(
-        data=data, datasets=data.sorted_datasets(), history_days=(data.as_of - data.window_start).days,
-        data_json=Markup(script_json(browser_payload(data))), plotly_js=Markup(plotly_js()),
-        report_js=Markup(_static("report.js")), report_css=Markup(_static("report.css")),
+        data=data,
+        datasets=data.sorted_datasets(),
+        history_days=(data.as_of - data.window_start).days,
+        data_json=Markup(script_json(browser_payload(data))),
+        plotly_js=Markup(plotly_js()),
+        report_js=Markup(_static("report.js")),
+        report_css=Markup(_static("report.css")),
     )
 
 
-def render_email(data: ReportData, override_dir: Path | None = None, *, report_name: str | None = None,
-                 attached: bool = True) -> tuple[str, str]:
+def render_email(
+    data: ReportData,
+    override_dir: Path | None = None,
+    *,
+    report_name: str | None = None,
+    attached: bool = True,
+) -> tuple[str, str]:
     """The email's HTML body (no JavaScript, inline CSS) and its plain-text alternative."""
     env = environment(_dir(override_dir))
     context: dict[str, Any] = {
-        "data": data, "report_name": report_name, "attached": attached,
+        "data": data,
+        "report_name": report_name,
+        "attached": attached,
         "report_link": _email_link(data, report_name),
     }
     return env.get_template("email.html").render(context), env.get_template("email.txt").render(context)
@@ -179,9 +215,15 @@ class BuiltReport:
     files: ReportFiles
 
 
-def render_project_report(project: Project, store: HistoryStore, *, as_of: datetime | None = None,
-                          evaluation: RunEvaluation | None = None, run: RunInfo | None = None,
-                          output: Path | None = None) -> BuiltReport:
+def render_project_report(
+    project: Project,
+    store: HistoryStore,
+    *,
+    as_of: datetime | None = None,
+    evaluation: RunEvaluation | None = None,
+    run: RunInfo | None = None,
+    output: Path | None = None,
+) -> BuiltReport:
     """Gather, render and write the project's report: what `datahealth report`, the demo and the run's
     publisher all call."""
     data = gather_report_data(project, store, as_of=as_of, evaluation=evaluation, run=run)

@@ -34,8 +34,9 @@ def diff_snapshots(snapshots: Sequence[tuple[datetime, list[dict[str, Any]], boo
     return changes
 
 
-def _diff(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]], at: datetime,
-          accepted: bool) -> list[SchemaChange]:
+def _diff(
+    before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]], at: datetime, accepted: bool
+) -> list[SchemaChange]:
     found: list[SchemaChange] = []
     for name, column in after.items():
         old = before.get(name)
@@ -44,9 +45,14 @@ def _diff(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]], a
         elif _type(old) != _type(column):
             found.append(SchemaChange(at, "type_changed", name, _type(old), _type(column), accepted))
         elif old.get("nullable") != column.get("nullable"):
-            found.append(SchemaChange(at, "nullability_changed", name, _nullable(old), _nullable(column), accepted))
-    found.extend(SchemaChange(at, "removed", name, _type(old), None, accepted)
-                 for name, old in before.items() if name not in after)
+            found.append(
+                SchemaChange(at, "nullability_changed", name, _nullable(old), _nullable(column), accepted)
+            )
+    found.extend(
+        SchemaChange(at, "removed", name, _type(old), None, accepted)
+        for name, old in before.items()
+        if name not in after
+    )
     return found
 
 

@@ -19,4 +19,12 @@ def open_source(name: str, config: SourceConfig, project_root: Path) -> SqlSourc
     raise TypeError(f"unsupported source config {type(config).__name__}")
 
 
-__all__ = ["DatasetError", "LakeSource", "Measurement", "Source", "SourceUnavailable", "SqlSource", "open_source"]
+__all__ = [
+    "DatasetError",
+    "LakeSource",
+    "Measurement",
+    "Source",
+    "SourceUnavailable",
+    "SqlSource",
+    "open_source",
+]

@@ -7,13 +7,34 @@ from datahealth.results import ErrorKind
 from datahealth.sources.base import DatasetError
 
 _PATTERNS: tuple[tuple[ErrorKind, tuple[str, ...]], ...] = (
-    (ErrorKind.TIMEOUT, ("statement timeout", "canceling statement", "interrupted", "timed out", "timeout expired")),
-    (ErrorKind.PERMISSION, ("permission denied", "access denied", "insufficient privilege", "not authorized")),
+    (
+        ErrorKind.TIMEOUT,
+        ("statement timeout", "canceling statement", "interrupted", "timed out", "timeout expired"),
+    ),
+    (
+        ErrorKind.PERMISSION,
+        ("permission denied", "access denied", "insufficient privilege", "not authorized"),
+    ),
     (ErrorKind.MISSING, ("does not exist", "no such table", "not found", "no files found", "no such file")),
-    (ErrorKind.CORRUPT, ("invalid parquet", "not a parquet", "corrupt", "magic bytes", "invalid input error", "truncated")),
-    (ErrorKind.UNREACHABLE, ("could not connect", "connection refused", "connection failed", "server closed",
-                             "terminating connection", "could not translate host", "no route to host",
-                             "connection to server", "could not set lock", "unable to open database")),
+    (
+        ErrorKind.CORRUPT,
+        ("invalid parquet", "not a parquet", "corrupt", "magic bytes", "invalid input error", "truncated"),
+    ),
+    (
+        ErrorKind.UNREACHABLE,
+        (
+            "could not connect",
+            "connection refused",
+            "connection failed",
+            "server closed",
+            "terminating connection",
+            "could not translate host",
+            "no route to host",
+            "connection to server",
+            "could not set lock",
+            "unable to open database",
+        ),
+    ),
 )
 
 

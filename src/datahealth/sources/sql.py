@@ -135,7 +135,9 @@ class SqlSource:
             except DatasetError:
                 raise
             except Exception as exc:  # bad driver name, missing driver package
-                raise SourceUnavailable(f"cannot create engine for {safe_url(self.url)}: {first_line(exc)}") from None
+                raise SourceUnavailable(
+                    f"cannot create engine for {safe_url(self.url)}: {first_line(exc)}"
+                ) from None
         return self._engine
 
     def default_schema(self) -> str:
@@ -190,18 +192,33 @@ class SqlSource:
         for row in conn.execute(query, params).mappings():
             table = row["table_name"]
             nullable = row["nullable"]
-            columns[table].append(ColumnInfo(row["column_name"], str(row["data_type"]).lower(),
-                                             None if nullable is None else bool(nullable)))
+            columns[table].append(
+                ColumnInfo(
+                    row["column_name"],
+                    str(row["data_type"]).lower(),
+                    None if nullable is None else bool(nullable),
+                )
+            )
             estimate = row["estimated_rows"]
             estimates[table] = int(estimate) if estimate is not None and int(estimate) >= 0 else None
-            kinds[table] = {"r": "table", "p": "table", "t": "table", "v": "view", "m": "materialized view",
-                            "f": "foreign table"}.get(str(row["kind"]), "table")
-        return {t: TableMeta(tuple(cols), estimates.get(t), kinds.get(t, "table")) for t, cols in columns.items()}
+            kinds[table] = {
+                "r": "table",
+                "p": "table",
+                "t": "table",
+                "v": "view",
+                "m": "materialized view",
+                "f": "foreign table",
+            }.get(str(row["kind"]), "table")
+        return {
+            t: TableMeta(tuple(cols), estimates.get(t), kinds.get(t, "table")) for t, cols in columns.items()
+        }
 
     def table_clause(self, dataset: DatasetConfig) -> sa.TableClause:
         """The dataset's table as a quoted SQLAlchemy clause (for profile and check queries too)."""
         schema, table = dataset.schema_and_table
-        return sa.table(quoted_name(table, quote=True), schema=quoted_name(schema, quote=True) if schema else None)
+        return sa.table(
+            quoted_name(table, quote=True), schema=quoted_name(schema, quote=True) if schema else None
+        )
 
     def measure(self, dataset: DatasetConfig, meta: TableMeta, as_of: datetime) -> Measurement:
         """`count(*)` and `max(timestamp_column)` in one statement (only the max when estimating rows)."""
@@ -210,7 +227,9 @@ class SqlSource:
         if ts and ts not in column_names:
             raise DatasetError(
                 f"timestamp_column '{ts}' is not a column of {dataset.name} "
-                f"(columns: {', '.join(sorted(column_names))})", ErrorKind.CONFIG)
+                f"(columns: {', '.join(sorted(column_names))})",
+                ErrorKind.CONFIG,
+            )
         use_estimate = dataset.row_count == "estimate" and meta.estimated_rows is not None
         selected: list[Any] = []
         if not use_estimate:
@@ -222,7 +241,11 @@ class SqlSource:
         try:
             with self.engine.connect() as conn:
                 if selected:
-                    row = dict(conn.execute(sa.select(*selected).select_from(self.table_clause(dataset))).mappings().one())
+                    row = dict(
+                        conn.execute(sa.select(*selected).select_from(self.table_clause(dataset)))
+                        .mappings()
+                        .one()
+                    )
                     queries += 1
                 if dataset.loaded_at_query:
                     row["last_updated"] = conn.execute(sa.text(dataset.loaded_at_query)).scalar()

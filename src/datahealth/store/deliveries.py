@@ -37,36 +37,69 @@ class Delivery:
     external_ref: str | None
 
 
-def enqueue(store: HistoryStore, *, channel: str, target: str, kind: str, payload: dict[str, Any],
-            incident_id: int | None = None, run_id: str | None = None) -> int:
+def enqueue(
+    store: HistoryStore,
+    *,
+    channel: str,
+    target: str,
+    kind: str,
+    payload: dict[str, Any],
+    incident_id: int | None = None,
+    run_id: str | None = None,
+) -> int:
     with store.engine.begin() as conn:
-        key = conn.execute(deliveries.insert().values(
-            channel=channel, target=target, kind=kind, payload=payload, incident_id=incident_id, run_id=run_id,
-            status=PENDING, attempts=0, created_at=utc_now())).inserted_primary_key
+        key = conn.execute(
+            deliveries.insert().values(
+                channel=channel,
+                target=target,
+                kind=kind,
+                payload=payload,
+                incident_id=incident_id,
+                run_id=run_id,
+                status=PENDING,
+                attempts=0,
+                created_at=utc_now(),
+            )
+        ).inserted_primary_key
         assert key is not None  # an INSERT always has one
         return int(key[0])
 
 
 def pending(store: HistoryStore, channel: str, limit: int = 500) -> list[Delivery]:
     """Undelivered items of a channel, oldest first (delivery order is creation order)."""
-    query = (sa.select(deliveries).where(deliveries.c.channel == channel, deliveries.c.status == PENDING)
-             .order_by(deliveries.c.created_at, deliveries.c.id).limit(limit))
+    query = (
+        sa.select(deliveries)
+        .where(deliveries.c.channel == channel, deliveries.c.status == PENDING)
+        .order_by(deliveries.c.created_at, deliveries.c.id)
+        .limit(limit)
+    )
     with store.engine.connect() as conn:
         return [_delivery(row) for row in conn.execute(query).mappings()]
 
 
 def mark_sent(store: HistoryStore, delivery_id: int, external_ref: str | None = None) -> None:
     with store.engine.begin() as conn:
-        conn.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(
-            status=SENT, sent_at=utc_now(), external_ref=external_ref, attempts=deliveries.c.attempts + 1))
+        conn.execute(
+            deliveries.update()
+            .where(deliveries.c.id == delivery_id)
+            .values(
+                status=SENT, sent_at=utc_now(), external_ref=external_ref, attempts=deliveries.c.attempts + 1
+            )
+        )
 
 
 def mark_attempt_failed(store: HistoryStore, delivery_id: int, error: str, *, give_up: bool = False) -> None:
     """Record a failed attempt; the item stays pending (retried next run) unless `give_up`."""
     with store.engine.begin() as conn:
-        conn.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(
-            status=FAILED if give_up else PENDING, last_error=redact(error)[:2000],
-            attempts=deliveries.c.attempts + 1))
+        conn.execute(
+            deliveries.update()
+            .where(deliveries.c.id == delivery_id)
+            .values(
+                status=FAILED if give_up else PENDING,
+                last_error=redact(error)[:2000],
+                attempts=deliveries.c.attempts + 1,
+            )
+        )
 
 
 def claim(store: HistoryStore, delivery_id: int, hold: timedelta = timedelta(minutes=10)) -> bool:
@@ -78,25 +111,36 @@ def claim(store: HistoryStore, delivery_id: int, hold: timedelta = timedelta(min
     """
     now = utc_now()
     with store.engine.begin() as conn:
-        result = conn.execute(deliveries.update().where(
-            deliveries.c.id == delivery_id, deliveries.c.status == PENDING).values(
-            status=SENDING, next_attempt_at=now + hold))
+        result = conn.execute(
+            deliveries.update()
+            .where(deliveries.c.id == delivery_id, deliveries.c.status == PENDING)
+            .values(status=SENDING, next_attempt_at=now + hold)
+        )
         return result.rowcount == 1
 
 
 def release_expired(store: HistoryStore, channel: str) -> int:
     """Put deliveries whose sender's claim ran out back in the queue; returns how many."""
     with store.engine.begin() as conn:
-        result = conn.execute(deliveries.update().where(
-            deliveries.c.channel == channel, deliveries.c.status == SENDING,
-            deliveries.c.next_attempt_at < utc_now()).values(status=PENDING))
+        result = conn.execute(
+            deliveries.update()
+            .where(
+                deliveries.c.channel == channel,
+                deliveries.c.status == SENDING,
+                deliveries.c.next_attempt_at < utc_now(),
+            )
+            .values(status=PENDING)
+        )
         return int(result.rowcount or 0)
 
 
 def claimed_targets(store: HistoryStore, channel: str) -> set[str]:
     """Targets another run is sending to right now (their later messages must wait to keep the order)."""
-    query = sa.select(deliveries.c.target).where(deliveries.c.channel == channel,
-                                                 deliveries.c.status == SENDING).distinct()
+    query = (
+        sa.select(deliveries.c.target)
+        .where(deliveries.c.channel == channel, deliveries.c.status == SENDING)
+        .distinct()
+    )
     with store.engine.connect() as conn:
         return {str(target) for target in conn.execute(query).scalars()}
 
@@ -109,7 +153,16 @@ def counts(store: HistoryStore) -> dict[str, int]:
 
 def _delivery(row: Any) -> Delivery:
     return Delivery(
-        id=row["id"], channel=row["channel"], target=row["target"], kind=row["kind"],
-        incident_id=row["incident_id"], run_id=row["run_id"], payload=row["payload"] or {}, status=row["status"],
-        attempts=row["attempts"], last_error=row["last_error"], created_at=as_utc(row["created_at"]) or utc_now(),
-        external_ref=row["external_ref"])
+        id=row["id"],
+        channel=row["channel"],
+        target=row["target"],
+        kind=row["kind"],
+        incident_id=row["incident_id"],
+        run_id=row["run_id"],
+        payload=row["payload"] or {},
+        status=row["status"],
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        created_at=as_utc(row["created_at"]) or utc_now(),
+        external_ref=row["external_ref"],
+    )

@@ -81,8 +81,11 @@ class HistoryStore:
             migrate.upgrade(engine)
         except Exception as exc:  # any driver, filesystem or migration failure
             shown = redact(resolved.render_as_string(hide_password=True))
-            reason = exc.reason if isinstance(exc, HistoryStoreError) else redact(
-                str(getattr(exc, "orig", None) or exc).splitlines()[0])
+            reason = (
+                exc.reason
+                if isinstance(exc, HistoryStoreError)
+                else redact(str(getattr(exc, "orig", None) or exc).splitlines()[0])
+            )
             raise HistoryStoreError(f"cannot open the history store {shown}: {reason}") from None
         return cls(engine)
 
@@ -91,21 +94,54 @@ class HistoryStore:
 
     # runs ---------------------------------------------------------------------------------------
 
-    def start_run(self, as_of: datetime, *, tier: str | None = None, selection: Sequence[str] = (),
-                  flow_run_id: str | None = None, datasets_total: int = 0) -> str:
+    def start_run(
+        self,
+        as_of: datetime,
+        *,
+        tier: str | None = None,
+        selection: Sequence[str] = (),
+        flow_run_id: str | None = None,
+        datasets_total: int = 0,
+    ) -> str:
         run_id = str(uuid.uuid4())
         with self.engine.begin() as conn:
-            conn.execute(runs.insert().values(
-                id=run_id, started_at=utc_now(), as_of=as_of, status="running", tier=tier,
-                flow_run_id=flow_run_id, selection=list(selection), datasets_total=datasets_total))
+            conn.execute(
+                runs.insert().values(
+                    id=run_id,
+                    started_at=utc_now(),
+                    as_of=as_of,
+                    status="running",
+                    tier=tier,
+                    flow_run_id=flow_run_id,
+                    selection=list(selection),
+                    datasets_total=datasets_total,
+                )
+            )
         return run_id
 
-    def finish_run(self, run_id: str, *, status: str, datasets_failed: int, duration_seconds: float,
-                   health_score: float | None = None, summary: dict[str, Any] | None = None) -> None:
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        status: str,
+        datasets_failed: int,
+        duration_seconds: float,
+        health_score: float | None = None,
+        summary: dict[str, Any] | None = None,
+    ) -> None:
         with self.engine.begin() as conn:
-            conn.execute(runs.update().where(runs.c.id == run_id).values(
-                finished_at=utc_now(), status=status, datasets_failed=datasets_failed,
-                duration_seconds=duration_seconds, health_score=health_score, summary=summary))
+            conn.execute(
+                runs.update()
+                .where(runs.c.id == run_id)
+                .values(
+                    finished_at=utc_now(),
+                    status=status,
+                    datasets_failed=datasets_failed,
+                    duration_seconds=duration_seconds,
+                    health_score=health_score,
+                    summary=summary,
+                )
+            )
 
     def latest_run(self, *, finished_only: bool = True) -> dict[str, Any] | None:
         query = sa.select(runs).order_by(runs.c.started_at.desc()).limit(1)
@@ -121,29 +157,59 @@ class HistoryStore:
         """Write the observation, its profile and its check results in one transaction; returns the observation id."""
         obs = result.observation
         with self.engine.begin() as conn:
-            key = conn.execute(observations.insert().values(
-                run_id=run_id, dataset=obs.dataset, source=obs.source, as_of=obs.as_of,
-                observed_at=obs.observed_at, duration_seconds=obs.duration_seconds, status=status.value,
-                row_count=obs.row_count, row_count_method=obs.row_count_method, last_updated=obs.last_updated,
-                last_updated_method=obs.last_updated_method, freshness_lag_seconds=obs.freshness_lag_seconds,
-                columns=[c.to_dict() for c in obs.columns], checks_failed=result.checks_failed,
-                error=redact(obs.error) if obs.error else None,
-                error_kind=obs.error_kind.value if obs.error_kind else None,
-                details=_json_safe({**obs.details, "stage_errors": result.stage_errors} if result.stage_errors
-                                   else obs.details),
-            )).inserted_primary_key
+            key = conn.execute(
+                observations.insert().values(
+                    run_id=run_id,
+                    dataset=obs.dataset,
+                    source=obs.source,
+                    as_of=obs.as_of,
+                    observed_at=obs.observed_at,
+                    duration_seconds=obs.duration_seconds,
+                    status=status.value,
+                    row_count=obs.row_count,
+                    row_count_method=obs.row_count_method,
+                    last_updated=obs.last_updated,
+                    last_updated_method=obs.last_updated_method,
+                    freshness_lag_seconds=obs.freshness_lag_seconds,
+                    columns=[c.to_dict() for c in obs.columns],
+                    checks_failed=result.checks_failed,
+                    error=redact(obs.error) if obs.error else None,
+                    error_kind=obs.error_kind.value if obs.error_kind else None,
+                    details=_json_safe(
+                        {**obs.details, "stage_errors": result.stage_errors}
+                        if result.stage_errors
+                        else obs.details
+                    ),
+                )
+            ).inserted_primary_key
             assert key is not None  # an INSERT always has one
             observation_id = key[0]
             if result.profile is not None:
                 conn.execute(profiles.insert(), _profile_rows(run_id, observation_id, result))
             if result.checks:
-                conn.execute(check_results.insert(), [
-                    {"run_id": run_id, "observation_id": observation_id, "dataset": c.dataset, "as_of": obs.as_of,
-                     "name": c.name, "check_type": c.check_type, "column_name": c.column, "outcome": c.outcome.value,
-                     "observed_value": c.observed_value, "threshold": c.threshold, "origin": c.origin,
-                     "message": redact(c.message) if c.message else c.message,
-                     "details": _json_safe({**c.details, "sample_rows": c.sample_rows} if c.sample_rows else c.details)}
-                    for c in result.checks])
+                conn.execute(
+                    check_results.insert(),
+                    [
+                        {
+                            "run_id": run_id,
+                            "observation_id": observation_id,
+                            "dataset": c.dataset,
+                            "as_of": obs.as_of,
+                            "name": c.name,
+                            "check_type": c.check_type,
+                            "column_name": c.column,
+                            "outcome": c.outcome.value,
+                            "observed_value": c.observed_value,
+                            "threshold": c.threshold,
+                            "origin": c.origin,
+                            "message": redact(c.message) if c.message else c.message,
+                            "details": _json_safe(
+                                {**c.details, "sample_rows": c.sample_rows} if c.sample_rows else c.details
+                            ),
+                        }
+                        for c in result.checks
+                    ],
+                )
             if obs.ok and obs.columns:
                 self._snapshot_schema(conn, run_id, obs)
         return int(observation_id)
@@ -152,22 +218,35 @@ class HistoryStore:
         """Store a snapshot only when the schema differs from the dataset's latest one (keeps the table small)."""
         fingerprint = schema_fingerprint(obs.columns)
         latest = conn.execute(
-            sa.select(schema_snapshots.c.fingerprint).where(schema_snapshots.c.dataset == obs.dataset)
-            .order_by(schema_snapshots.c.as_of.desc(), schema_snapshots.c.id.desc()).limit(1)).scalar()
+            sa.select(schema_snapshots.c.fingerprint)
+            .where(schema_snapshots.c.dataset == obs.dataset)
+            .order_by(schema_snapshots.c.as_of.desc(), schema_snapshots.c.id.desc())
+            .limit(1)
+        ).scalar()
         if latest == fingerprint:
             return
-        conn.execute(schema_snapshots.insert().values(
-            dataset=obs.dataset, run_id=run_id, as_of=obs.as_of, fingerprint=fingerprint,
-            columns=[c.to_dict() for c in obs.columns], accepted=latest is None,
-            accepted_at=utc_now() if latest is None else None))
+        conn.execute(
+            schema_snapshots.insert().values(
+                dataset=obs.dataset,
+                run_id=run_id,
+                as_of=obs.as_of,
+                fingerprint=fingerprint,
+                columns=[c.to_dict() for c in obs.columns],
+                accepted=latest is None,
+                accepted_at=utc_now() if latest is None else None,
+            )
+        )
 
     # schema baselines ------------------------------------------------------------------------------
 
     def accepted_schema(self, dataset: str) -> tuple[ColumnInfo, ...] | None:
         """The dataset's baseline schema: the newest accepted snapshot (the first one is accepted on sight)."""
-        query = (sa.select(schema_snapshots.c.columns)
-                 .where(schema_snapshots.c.dataset == dataset, schema_snapshots.c.accepted.is_(True))
-                 .order_by(schema_snapshots.c.as_of.desc(), schema_snapshots.c.id.desc()).limit(1))
+        query = (
+            sa.select(schema_snapshots.c.columns)
+            .where(schema_snapshots.c.dataset == dataset, schema_snapshots.c.accepted.is_(True))
+            .order_by(schema_snapshots.c.as_of.desc(), schema_snapshots.c.id.desc())
+            .limit(1)
+        )
         with self.engine.connect() as conn:
             columns = conn.execute(query).scalar()
         return None if columns is None else tuple(ColumnInfo.from_dict(c) for c in columns)
@@ -175,31 +254,40 @@ class HistoryStore:
     def accept_latest_schema(self, dataset: str) -> tuple[ColumnInfo, ...] | None:
         """Make the dataset's newest snapshot its baseline (`datahealth schema accept`)."""
         with self.engine.begin() as conn:
-            row = conn.execute(sa.select(schema_snapshots.c.id, schema_snapshots.c.columns)
-                               .where(schema_snapshots.c.dataset == dataset)
-                               .order_by(schema_snapshots.c.as_of.desc(), schema_snapshots.c.id.desc())
-                               .limit(1)).first()
+            row = conn.execute(
+                sa.select(schema_snapshots.c.id, schema_snapshots.c.columns)
+                .where(schema_snapshots.c.dataset == dataset)
+                .order_by(schema_snapshots.c.as_of.desc(), schema_snapshots.c.id.desc())
+                .limit(1)
+            ).first()
             if row is None:
                 return None
-            conn.execute(schema_snapshots.update().where(schema_snapshots.c.id == row.id)
-                         .values(accepted=True, accepted_at=utc_now()))
+            conn.execute(
+                schema_snapshots.update()
+                .where(schema_snapshots.c.id == row.id)
+                .values(accepted=True, accepted_at=utc_now())
+            )
         return tuple(ColumnInfo.from_dict(c) for c in row.columns)
 
     # reads --------------------------------------------------------------------------------------
 
     def latest_observations(self, datasets: Sequence[str] | None = None) -> dict[str, StoredObservation]:
         """Each dataset's newest observation (by as-of time), in one query."""
-        newest = (sa.select(observations.c.dataset, sa.func.max(observations.c.id).label("id"))
-                  .group_by(observations.c.dataset))
+        newest = sa.select(observations.c.dataset, sa.func.max(observations.c.id).label("id")).group_by(
+            observations.c.dataset
+        )
         if datasets is not None:
             newest = newest.where(observations.c.dataset.in_(list(datasets)))
         sub = newest.subquery()
-        query = sa.select(observations).join(sub, observations.c.id == sub.c.id).order_by(observations.c.dataset)
+        query = (
+            sa.select(observations).join(sub, observations.c.id == sub.c.id).order_by(observations.c.dataset)
+        )
         with self.engine.connect() as conn:
             return {row.dataset: _stored(row) for row in conn.execute(query).mappings()}
 
-    def observation_history(self, datasets: Sequence[str], since: datetime | None = None,
-                            until: datetime | None = None) -> dict[str, list[StoredObservation]]:
+    def observation_history(
+        self, datasets: Sequence[str], since: datetime | None = None, until: datetime | None = None
+    ) -> dict[str, list[StoredObservation]]:
         """Observations per dataset, oldest first, in one query for all of `datasets`."""
         query = sa.select(observations).where(observations.c.dataset.in_(list(datasets)))
         if since is not None:
@@ -224,12 +312,14 @@ class HistoryStore:
     def latest_profile(self, dataset: str) -> list[dict[str, Any]]:
         """The column rows of the dataset's newest profile."""
         with self.engine.connect() as conn:
-            newest = conn.execute(sa.select(sa.func.max(profiles.c.observation_id))
-                                  .where(profiles.c.dataset == dataset)).scalar()
+            newest = conn.execute(
+                sa.select(sa.func.max(profiles.c.observation_id)).where(profiles.c.dataset == dataset)
+            ).scalar()
             if newest is None:
                 return []
-            rows = conn.execute(sa.select(profiles).where(profiles.c.observation_id == newest)
-                                .order_by(profiles.c.id)).mappings()
+            rows = conn.execute(
+                sa.select(profiles).where(profiles.c.observation_id == newest).order_by(profiles.c.id)
+            ).mappings()
             return [dict(r) for r in rows]
 
     def prune(self, retention_days: int, now: datetime | None = None) -> int:
@@ -241,9 +331,14 @@ class HistoryStore:
         """
         cutoff = (now or utc_now()) - timedelta(days=retention_days)
         with self.engine.begin() as conn:
-            conn.execute(deliveries.delete().where(deliveries.c.status.in_(("sent", "failed")),
-                                                   deliveries.c.created_at < cutoff))
-            conn.execute(incidents.delete().where(incidents.c.status == "resolved", incidents.c.resolved_at < cutoff))
+            conn.execute(
+                deliveries.delete().where(
+                    deliveries.c.status.in_(("sent", "failed")), deliveries.c.created_at < cutoff
+                )
+            )
+            conn.execute(
+                incidents.delete().where(incidents.c.status == "resolved", incidents.c.resolved_at < cutoff)
+            )
             old = [r[0] for r in conn.execute(sa.select(runs.c.id).where(runs.c.as_of < cutoff))]
             if not old:
                 return 0
@@ -273,19 +368,30 @@ def _profile_rows(run_id: str, observation_id: int, result: DatasetResult) -> li
     rows = []
     for column in profile.columns:
         stats = column.stats
-        rows.append({
-            "run_id": run_id, "observation_id": observation_id, "dataset": profile.dataset,
-            "as_of": result.observation.as_of, "column_name": column.column, "column_type": column.data_type,
-            "row_count": profile.row_count, "null_count": stats.get("null_count"),
-            "null_ratio": stats.get("null_ratio"), "distinct_count": stats.get("distinct_count"),
-            "distinct_method": profile.distinct_method,
-            "min_value": None if stats.get("min") is None else str(stats.get("min")),
-            "max_value": None if stats.get("max") is None else str(stats.get("max")),
-            "mean": _finite(stats.get("mean")), "stddev": _finite(stats.get("stddev")),
-            "sampled": profile.sampled, "sample": profile.sample,
-            "window_start": profile.window_start, "window_end": profile.window_end,
-            "stats": _json_safe(stats),
-        })
+        rows.append(
+            {
+                "run_id": run_id,
+                "observation_id": observation_id,
+                "dataset": profile.dataset,
+                "as_of": result.observation.as_of,
+                "column_name": column.column,
+                "column_type": column.data_type,
+                "row_count": profile.row_count,
+                "null_count": stats.get("null_count"),
+                "null_ratio": stats.get("null_ratio"),
+                "distinct_count": stats.get("distinct_count"),
+                "distinct_method": profile.distinct_method,
+                "min_value": None if stats.get("min") is None else str(stats.get("min")),
+                "max_value": None if stats.get("max") is None else str(stats.get("max")),
+                "mean": _finite(stats.get("mean")),
+                "stddev": _finite(stats.get("stddev")),
+                "sampled": profile.sampled,
+                "sample": profile.sample,
+                "window_start": profile.window_start,
+                "window_end": profile.window_end,
+                "stats": _json_safe(stats),
+            }
+        )
     return rows
 
 
@@ -314,10 +420,18 @@ def _json_safe(value: Any) -> Any:
 
 def _stored(row: Any) -> StoredObservation:
     return StoredObservation(
-        id=row["id"], run_id=row["run_id"], dataset=row["dataset"], source=row["source"],
-        as_of=as_utc(row["as_of"]) or row["as_of"], status=Status(row["status"]), row_count=row["row_count"],
-        last_updated=as_utc(row["last_updated"]), freshness_lag_seconds=row["freshness_lag_seconds"],
+        id=row["id"],
+        run_id=row["run_id"],
+        dataset=row["dataset"],
+        source=row["source"],
+        as_of=as_utc(row["as_of"]) or row["as_of"],
+        status=Status(row["status"]),
+        row_count=row["row_count"],
+        last_updated=as_utc(row["last_updated"]),
+        freshness_lag_seconds=row["freshness_lag_seconds"],
         columns=tuple(ColumnInfo.from_dict(c) for c in (row["columns"] or [])),
-        checks_failed=row["checks_failed"], error=row["error"], error_kind=row["error_kind"],
+        checks_failed=row["checks_failed"],
+        error=row["error"],
+        error_kind=row["error_kind"],
         details=row["details"] or {},
     )

@@ -13,7 +13,8 @@ metadata = sa.MetaData()
 TS = sa.DateTime(timezone=True)
 
 runs = sa.Table(
-    "runs", metadata,
+    "runs",
+    metadata,
     sa.Column("id", sa.String(36), primary_key=True),
     sa.Column("started_at", TS, nullable=False),
     sa.Column("finished_at", TS),
@@ -31,7 +32,8 @@ runs = sa.Table(
 )
 
 observations = sa.Table(
-    "observations", metadata,
+    "observations",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("run_id", sa.String(36), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
     sa.Column("dataset", sa.String(255), nullable=False),
@@ -55,10 +57,13 @@ observations = sa.Table(
 )
 
 profiles = sa.Table(
-    "profiles", metadata,
+    "profiles",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("run_id", sa.String(36), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("observation_id", sa.Integer, sa.ForeignKey("observations.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "observation_id", sa.Integer, sa.ForeignKey("observations.id", ondelete="CASCADE"), nullable=False
+    ),
     sa.Column("dataset", sa.String(255), nullable=False),
     sa.Column("as_of", TS, nullable=False),
     sa.Column("column_name", sa.String(255), nullable=False),
@@ -82,10 +87,13 @@ profiles = sa.Table(
 )
 
 check_results = sa.Table(
-    "check_results", metadata,
+    "check_results",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("run_id", sa.String(36), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("observation_id", sa.Integer, sa.ForeignKey("observations.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "observation_id", sa.Integer, sa.ForeignKey("observations.id", ondelete="CASCADE"), nullable=False
+    ),
     sa.Column("dataset", sa.String(255), nullable=False),
     sa.Column("as_of", TS, nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
@@ -102,7 +110,8 @@ check_results = sa.Table(
 )
 
 schema_snapshots = sa.Table(
-    "schema_snapshots", metadata,
+    "schema_snapshots",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("dataset", sa.String(255), nullable=False),
     sa.Column("run_id", sa.String(36)),
@@ -116,7 +125,8 @@ schema_snapshots = sa.Table(
 )
 
 findings = sa.Table(
-    "findings", metadata,
+    "findings",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("run_id", sa.String(36), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
     sa.Column("dataset", sa.String(255), nullable=False),
@@ -132,7 +142,8 @@ findings = sa.Table(
 )
 
 incidents = sa.Table(
-    "incidents", metadata,
+    "incidents",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("fingerprint", sa.String(512), nullable=False),
     sa.Column("dataset", sa.String(255), nullable=False),
@@ -157,7 +168,8 @@ incidents = sa.Table(
 )
 
 incident_events = sa.Table(
-    "incident_events", metadata,
+    "incident_events",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("incident_id", sa.Integer, sa.ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
     sa.Column("at", TS, nullable=False),
@@ -168,7 +180,8 @@ incident_events = sa.Table(
 )
 
 deliveries = sa.Table(
-    "deliveries", metadata,
+    "deliveries",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("channel", sa.String(16), nullable=False),
     sa.Column("target", sa.String(512), nullable=False),
@@ -189,7 +202,8 @@ deliveries = sa.Table(
 )
 
 alert_threads = sa.Table(
-    "alert_threads", metadata,
+    "alert_threads",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("incident_id", sa.Integer, sa.ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
     sa.Column("channel", sa.String(255), nullable=False),
