@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from datahealth.checks.runner import run_checks
@@ -106,6 +106,7 @@ def project_root() -> Any:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(contracts)
+@example("variables:\n  columns: true\n")  # crashed Soda's parser with an AttributeError (found by this test)
 def test_any_check_file_gives_results_never_a_traceback(project_root: Path, text: str) -> None:
     (project_root / CHECK_FILE).parent.mkdir(parents=True, exist_ok=True)
     (project_root / CHECK_FILE).write_text(text)

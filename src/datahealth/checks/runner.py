@@ -127,6 +127,10 @@ def scan_contract(
         outcome.errors.append(str(exc))
     except (SodaCoreException, ValueError) as exc:  # Soda raises for contracts it cannot parse at all
         outcome.errors.append(str(exc))
+    except (AttributeError, TypeError, KeyError, IndexError) as exc:
+        # Soda's parser assumes well-formed sections (e.g. `variables: {x: true}` reaches an attribute
+        # lookup on a bool); treat such a crash as the contract being rejected, not as a dataset failure.
+        outcome.errors.append(f"the contract could not be read ({type(exc).__name__}: {exc})")
     else:
         outcome.errors.extend(session.get_errors())
         for verification in session.contract_verification_results:
@@ -152,6 +156,8 @@ def validate_contract(contract: EffectiveContract) -> list[str]:
         )
     except (SodaCoreException, ValueError) as exc:
         return [str(exc)]
+    except (AttributeError, TypeError, KeyError, IndexError) as exc:  # see scan_contract
+        return [f"the contract could not be read ({type(exc).__name__}: {exc})"]
     return list(session.get_errors())
 
 
