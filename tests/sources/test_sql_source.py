@@ -111,19 +111,26 @@ def test_duckdb_describe_batches_one_catalog_query_per_schema(tmp_path: Path) ->
     source.close()
 
 
-@pytest.mark.parametrize(
+ENGINES = pytest.mark.parametrize(
     "engine_kind",
     ["duckdb", "sqlite", pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres])],
 )
+
+
+def warehouse_url(engine_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """The same small warehouse built in the engine under test."""
+    if engine_kind == "duckdb":
+        return build_duckdb(tmp_path / "wh.duckdb")
+    if engine_kind == "sqlite":
+        return build_sqlite(tmp_path / "wh.sqlite")
+    return str(request.getfixturevalue("pg_url"))
+
+
+@ENGINES
 def test_measure_counts_rows_and_reads_newest_timestamp_in_one_query(
     engine_kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    url = {
-        "duckdb": lambda: build_duckdb(tmp_path / "wh.duckdb"),
-        "sqlite": lambda: build_sqlite(tmp_path / "wh.sqlite"),
-        "postgres": lambda: request.getfixturevalue("pg_url"),
-    }[engine_kind]()
-    source = source_for(url, tmp_path)
+    source = source_for(warehouse_url(engine_kind, tmp_path, request), tmp_path)
     ds = dataset("wh.customers", timestamp_column="updated_at")
     meta = source.describe([ds])["wh.customers"]
     assert isinstance(meta, TableMeta)
@@ -137,19 +144,11 @@ def test_measure_counts_rows_and_reads_newest_timestamp_in_one_query(
     source.close()
 
 
-@pytest.mark.parametrize(
-    "engine_kind",
-    ["duckdb", "sqlite", pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres])],
-)
+@ENGINES
 def test_hostile_identifiers_are_quoted_not_executed(
     engine_kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    url = {
-        "duckdb": lambda: build_duckdb(tmp_path / "wh.duckdb"),
-        "sqlite": lambda: build_sqlite(tmp_path / "wh.sqlite"),
-        "postgres": lambda: request.getfixturevalue("pg_url"),
-    }[engine_kind]()
-    source = source_for(url, tmp_path)
+    source = source_for(warehouse_url(engine_kind, tmp_path, request), tmp_path)
     ds = dataset("wh.hostile", table=HOSTILE_TABLE, timestamp_column=HOSTILE_COLUMN)
     meta = source.describe([ds])["wh.hostile"]
     assert isinstance(meta, TableMeta), meta
