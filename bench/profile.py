@@ -256,10 +256,14 @@ def interleaved_medians(variants: dict[str, Callable[[], Any]], repeat: int, war
         for fn in variants.values():
             fn()
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
+    names = list(variants)
     for round_number in range(repeat):
-        for name, fn in variants.items():
+        # rotate the order: whichever variant runs right after Soda's big hash tables are freed pays for
+        # the allocator's page faults, so each variant takes that slot equally often
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
             wall, cpu = time.perf_counter(), time.process_time()
-            fn()
+            variants[name]()
             samples[name].append((time.perf_counter() - wall, time.process_time() - cpu))
         print(
             f"  round {round_number + 1}/{repeat}: "
