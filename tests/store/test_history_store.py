@@ -18,8 +18,10 @@ from datahealth.results import (
     Observation,
     Profile,
     Status,
+    utc_now,
 )
 from datahealth.store import HistoryStore, HistoryStoreError, migrate
+from datahealth.store.incidents import accept_latest_schema, accepted_schemas
 from datahealth.store.tables import metadata
 from tests.support import postgres
 
@@ -130,10 +132,10 @@ def test_history_is_ordered_and_schema_snapshots_only_on_change(store: HistorySt
     history = store.observation_history(["wh.customers"], since=T0 + timedelta(days=1))["wh.customers"]
     assert [h.row_count for h in history] == [11, 12, None]
     assert history[-1].error == "cannot reach wh" and history[-1].status == Status.ERROR
-    assert store.accepted_schema("wh.customers") == COLUMNS  # the first snapshot is the baseline
-    accepted = store.accept_latest_schema("wh.customers")
-    assert accepted is not None and accepted[-1].name == "segment"
-    assert store.accepted_schema("wh.customers") == accepted
+    assert accepted_schemas(store, ["wh.customers"])["wh.customers"] == COLUMNS  # first snapshot = baseline
+    snapshot = accept_latest_schema(store, "wh.customers", utc_now())  # wall clock, as the CLI does
+    assert snapshot is not None and snapshot["columns"][-1]["name"] == "segment"
+    assert accepted_schemas(store, ["wh.customers"])["wh.customers"][-1].name == "segment"
 
 
 def test_prune_removes_runs_older_than_retention(store: HistoryStore) -> None:

@@ -237,38 +237,6 @@ class HistoryStore:
             )
         )
 
-    # schema baselines ------------------------------------------------------------------------------
-
-    def accepted_schema(self, dataset: str) -> tuple[ColumnInfo, ...] | None:
-        """The dataset's baseline schema: the newest accepted snapshot (the first one is accepted on sight)."""
-        query = (
-            sa.select(schema_snapshots.c.columns)
-            .where(schema_snapshots.c.dataset == dataset, schema_snapshots.c.accepted.is_(True))
-            .order_by(schema_snapshots.c.as_of.desc(), schema_snapshots.c.id.desc())
-            .limit(1)
-        )
-        with self.engine.connect() as conn:
-            columns = conn.execute(query).scalar()
-        return None if columns is None else tuple(ColumnInfo.from_dict(c) for c in columns)
-
-    def accept_latest_schema(self, dataset: str) -> tuple[ColumnInfo, ...] | None:
-        """Make the dataset's newest snapshot its baseline (`datahealth schema accept`)."""
-        with self.engine.begin() as conn:
-            row = conn.execute(
-                sa.select(schema_snapshots.c.id, schema_snapshots.c.columns)
-                .where(schema_snapshots.c.dataset == dataset)
-                .order_by(schema_snapshots.c.as_of.desc(), schema_snapshots.c.id.desc())
-                .limit(1)
-            ).first()
-            if row is None:
-                return None
-            conn.execute(
-                schema_snapshots.update()
-                .where(schema_snapshots.c.id == row.id)
-                .values(accepted=True, accepted_at=utc_now())
-            )
-        return tuple(ColumnInfo.from_dict(c) for c in row.columns)
-
     # reads --------------------------------------------------------------------------------------
 
     def latest_observations(self, datasets: Sequence[str] | None = None) -> dict[str, StoredObservation]:
