@@ -454,8 +454,10 @@ def main() -> int:
             rows.append(
                 [engine, label, seconds, f"{seconds / variants['floor']['median_seconds']:.3f}x", "-"]
             )
-    size = (f"12 columns; DuckDB {DUCKDB_ROWS:,} rows, median of {DUCKDB_REPEAT} rounds; "
-            f"PostgreSQL {PG_ROWS:,} rows, median of {PG_REPEAT}")
+    size = (
+        f"12 columns; DuckDB {DUCKDB_ROWS:,} rows, median of {DUCKDB_REPEAT} rounds; "
+        f"PostgreSQL {PG_ROWS:,} rows, median of {PG_REPEAT}"
+    )
     print_table(f"Profile ({size})", ["engine", "variant", "median s", "vs floor", "CPU s (vs floor)"], rows)
     for engine, variants in results.items():
         ratio = variants["datahealth"]["ratio_to_floor"]
