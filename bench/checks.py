@@ -52,7 +52,7 @@ from datahealth.checks.runner import scan_contract  # noqa: E402
 from datahealth.checks.soda_env import prepare_soda  # noqa: E402
 from datahealth.config import load_project  # noqa: E402
 from datahealth.config.models import Project  # noqa: E402
-from datahealth.results import TableMeta  # noqa: E402
+from datahealth.core.results import TableMeta  # noqa: E402
 from datahealth.sources import SqlSource, open_source  # noqa: E402
 
 REPEAT = int(os.environ.get("BENCH_CHECKS_REPEAT", "3"))

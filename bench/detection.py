@@ -40,9 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import print_table, write_results  # noqa: E402
 from datahealth.config import load_project  # noqa: E402
+from datahealth.core.results import utc_now  # noqa: E402
+from datahealth.core.run import RunOptions
 from datahealth.demo import platform as demo  # noqa: E402
-from datahealth.results import utc_now  # noqa: E402
-from datahealth.runner import RunOptions, run_monitor  # noqa: E402
+from datahealth.monitor.runner import run_monitor  # noqa: E402
 from datahealth.store import HistoryStore  # noqa: E402
 from datahealth.store.incidents import accept_latest_schema, run_events  # noqa: E402
 

@@ -88,8 +88,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, prefect_test_harness(server_startup_timeout=180):
         logging.getLogger("prefect").setLevel(logging.WARNING)
         from datahealth.config import load_project
+        from datahealth.core.run import RunOptions
+        from datahealth.monitor.runner import run_monitor
         from datahealth.orchestration.flow import data_health
-        from datahealth.runner import RunOptions, run_monitor
 
         servers = _server_processes()
         variants: dict[str, dict[str, Any]] = {}

@@ -42,8 +42,8 @@ import psycopg  # noqa: E402
 
 from bench.common import print_table, write_results  # noqa: E402
 from datahealth.config.models import DatasetConfig, SqlSourceConfig  # noqa: E402
+from datahealth.core.results import TableMeta  # noqa: E402
 from datahealth.profiling.profiler import EXACT_DISTINCT_MAX_ROWS, QUANTILE_SAMPLE_ROWS, profile_dataset  # noqa: E402
-from datahealth.results import TableMeta  # noqa: E402
 from datahealth.sources.sql import SqlSource  # noqa: E402
 
 # DuckDB rounds are cheap (seconds) and its wall times the noisiest, so it gets more of them

@@ -28,8 +28,8 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench.common import print_table, write_results  # noqa: E402
 from datahealth.config.models import Project, ProjectConfig  # noqa: E402
+from datahealth.core.results import ColumnInfo  # noqa: E402
 from datahealth.report import render_project_report  # noqa: E402
-from datahealth.results import ColumnInfo  # noqa: E402
 from datahealth.store import HistoryStore, schema_fingerprint  # noqa: E402
 from datahealth.store.tables import (  # noqa: E402
     check_results,

@@ -22,7 +22,8 @@ from tests.support.projects import write_project  # noqa: E402
 
 from bench.common import print_table, write_results  # noqa: E402
 from datahealth.config import load_project  # noqa: E402
-from datahealth.runner import RunOptions, run_monitor  # noqa: E402
+from datahealth.core.run import RunOptions
+from datahealth.monitor.runner import run_monitor  # noqa: E402
 
 DATABASE = "dh_bench_scale"
 SCHEMAS = 20

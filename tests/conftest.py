@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="datahealth-test-prefect-"))
 
 from tests.support import postgres  # noqa: E402
+from tests.support.projects import write_project  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,3 +48,24 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+@pytest.fixture
+def orders_database(tmp_path: Path) -> Path:
+    """`warehouse.orders` (one row, updated 2026-10-01 00:00) with a 30h/48h SLA; the project lives in tmp_path."""
+    database = tmp_path / "shop.db"
+    with sqlite3.connect(database) as conn:
+        conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, updated_at TIMESTAMP)")
+        conn.execute("INSERT INTO orders VALUES (1, '2026-10-01 00:00:00')")
+    write_project(
+        tmp_path,
+        {"warehouse": {"kind": "sql", "url": f"sqlite:///{database}"}},
+        {
+            "warehouse.orders": {
+                "table": "orders",
+                "timestamp_column": "updated_at",
+                "sla": {"warn_after": "30h", "error_after": "48h"},
+            }
+        },
+    )
+    return database

@@ -13,7 +13,7 @@ import pytest
 from datahealth.checks import run_checks
 from datahealth.config import load_project
 from datahealth.config.models import Project
-from datahealth.results import CheckResult, TableMeta
+from datahealth.core.results import CheckResult, TableMeta
 from datahealth.sources import open_source
 from datahealth.store import HistoryStore
 from tests.support.projects import write_project

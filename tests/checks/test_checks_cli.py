@@ -8,7 +8,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from datahealth.cli import app
-from datahealth.runner import RunOptions, run_monitor
+from datahealth.core.run import RunOptions
+from datahealth.monitor.runner import run_monitor
 from tests.checks.conftest import ORDERS_SQL, duck_project, make_warehouse
 from tests.support.projects import write_checks
 

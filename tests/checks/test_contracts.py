@@ -13,8 +13,7 @@ from datahealth.checks.contracts import GENERATED, USER, EffectiveContract, buil
 from datahealth.checks.data_sources import ChecksNotSupported, soda_target
 from datahealth.config import load_project
 from datahealth.config.models import Project
-from datahealth.results import ColumnInfo, Status
-from datahealth.store import StoredObservation
+from datahealth.core.results import ColumnInfo, Status, StoredObservation
 from tests.support.projects import write_checks, write_project
 
 AS_OF = datetime(2026, 10, 20, 7, 30, tzinfo=UTC)

@@ -12,8 +12,9 @@ import duckdb
 import pytest
 
 from datahealth.config import load_project
+from datahealth.core.run import RunOptions
 from datahealth.demo.platform import DEMO_FAULTS, DemoPlatform
-from datahealth.runner import RunOptions, run_monitor
+from datahealth.monitor.runner import run_monitor
 from datahealth.store import HistoryStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -8,7 +8,7 @@ import pytest
 
 from datahealth.checks import checks_stage
 from datahealth.config.models import Project
-from datahealth.results import CheckOutcome, DatasetResult, Observation, TableMeta
+from datahealth.core.results import CheckOutcome, DatasetResult, Observation, TableMeta
 from datahealth.sources import open_source
 from tests.checks.conftest import AS_OF, check_dataset
 from tests.support.projects import write_checks

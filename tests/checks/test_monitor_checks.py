@@ -8,8 +8,9 @@ import duckdb
 import pytest
 
 from datahealth.config.models import Project
-from datahealth.results import CheckOutcome
-from datahealth.runner import RunOptions, run_monitor
+from datahealth.core.results import CheckOutcome
+from datahealth.core.run import RunOptions
+from datahealth.monitor.runner import run_monitor
 from datahealth.store import HistoryStore
 from tests.checks.conftest import ORDERS_SQL, check_dataset, duck_project, make_warehouse
 from tests.support.projects import write_checks

@@ -8,8 +8,9 @@ import pytest
 
 from datahealth.config import load_project
 from datahealth.config.models import Project
-from datahealth.results import CheckOutcome
-from datahealth.runner import RunOptions, run_monitor
+from datahealth.core.results import CheckOutcome
+from datahealth.core.run import RunOptions
+from datahealth.monitor.runner import run_monitor
 from datahealth.store import HistoryStore
 from tests.checks.conftest import AS_OF, check_dataset
 from tests.support import postgres

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from datahealth.durations import format_duration, parse_duration
+from datahealth.core.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

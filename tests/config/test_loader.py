@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from datahealth.config import ConfigError, load_project
-from datahealth.redaction import redact
+from datahealth.core.redaction import redact
 from tests.conftest import REPO_ROOT
 
 

@@ -1,6 +1,6 @@
 import logging
 
-from datahealth.redaction import RedactingFilter, redact, register_secret
+from datahealth.core.redaction import RedactingFilter, redact, register_secret
 
 
 def test_registered_secret_and_url_password_and_key_value_are_masked() -> None:

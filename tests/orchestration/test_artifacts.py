@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from datahealth.config import load_project
-from datahealth.findings import Incident, IncidentChange, IncidentEvent, IncidentStatus, RunEvaluation
+from datahealth.core.results import Status
+from datahealth.core.run import DatasetSummary, RunSummary
 from datahealth.orchestration.artifacts import artifact_key, report_link, status_table, summary_markdown
-from datahealth.results import Status
-from datahealth.runner import DatasetSummary, RunSummary
+from datahealth.rules.findings import Incident, IncidentChange, IncidentEvent, IncidentStatus, RunEvaluation
 from tests.orchestration.projects import sqlite_project
 
 NOW = datetime(2026, 10, 5, 7, tzinfo=UTC)

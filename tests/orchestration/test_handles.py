@@ -8,11 +8,12 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from datahealth.config import load_project
+from datahealth.core.results import TableMeta
+from datahealth.core.run import RunOptions
+from datahealth.core.timeparse import parse_as_of
+from datahealth.monitor.runner import MonitorRun
 from datahealth.orchestration import handles
-from datahealth.results import TableMeta
-from datahealth.runner import MonitorRun, RunOptions
 from datahealth.store.tables import runs
-from datahealth.timeparse import parse_as_of
 from tests.orchestration.projects import AS_OF, sqlite_project
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from datahealth.config import load_project
+from datahealth.monitor.selection import SelectionError
 from datahealth.orchestration.planning import run_options, select_for_run, shard_datasets
-from datahealth.selection import SelectionError
 from tests.orchestration.projects import sqlite_project
 
 TABLES = ["a", "b", "c", "d", "e"]

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from datahealth.config.models import DatasetConfig, LakeSourceConfig, SqlSourceConfig
+from datahealth.core.results import Profile, TableMeta
 from datahealth.profiling.profiler import profile_dataset
-from datahealth.results import Profile, TableMeta
 from datahealth.sources.lake import LakeSource
 from datahealth.sources.sql import SqlSource
 from tests.profiling import data

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from datahealth.config.models import DatasetConfig, SqlSourceConfig
+from datahealth.core.results import ColumnInfo, TableMeta
 from datahealth.profiling.profiler import build_plan
-from datahealth.results import ColumnInfo, TableMeta
 from datahealth.sources.sql import SqlSource
 from tests.profiling import data
 from tests.profiling.conftest import assert_matches, run_profile, stats_by_column

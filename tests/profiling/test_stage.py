@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from datahealth.cli import app
 from datahealth.config import load_project
-from datahealth.runner import RunOptions, run_monitor
+from datahealth.core.run import RunOptions
+from datahealth.monitor.runner import run_monitor
 from datahealth.store import HistoryStore
 from datahealth.store.tables import profiles
 from tests.profiling import data

@@ -13,12 +13,12 @@ import pytest
 from pydantic import ValidationError
 
 from datahealth.config.models import DatasetConfig, LakeSourceConfig
+from datahealth.config.values import SampleSpec, parse_sample
+from datahealth.core.results import TableMeta
 from datahealth.profiling.kinds import ColumnKind, column_kind, is_timezone_aware
 from datahealth.profiling.profiler import profile_dataset
-from datahealth.profiling.sampling import SampleSpec, parse_sample
 from datahealth.profiling.stats import column_stats, number, plain
 from datahealth.profiling.timeouts import watchdog
-from datahealth.results import TableMeta
 from datahealth.sources.base import DatasetError
 from datahealth.sources.lake import LakeSource
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from markupsafe import escape
 
-from datahealth.runner import RunSummary
+from datahealth.core.run import RunSummary
 from tests.reliability.world import by_dataset, incidents, report_html, slack_headers, textfile_statuses
 from tests.support.fake_slack import FakeSlack
 

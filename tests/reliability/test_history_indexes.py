@@ -18,8 +18,9 @@ import pytest
 import sqlalchemy as sa
 
 from datahealth.config import load_project
-from datahealth.publish.metrics_state import state_from_store
-from datahealth.runner import RunOptions, run_monitor
+from datahealth.core.run import RunOptions
+from datahealth.monitor.runner import run_monitor
+from datahealth.publish.prometheus.state import state_from_store
 from tests.reliability.world import DUCKDB_WAREHOUSE, keyed_table, open_store, write_monitoring_project
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 from datahealth.cli import app
 from datahealth.config import load_project
-from datahealth.runner import RunOptions, RunSummary, run_monitor
+from datahealth.core.run import RunOptions, RunSummary
+from datahealth.monitor.runner import run_monitor
 from datahealth.store import HistoryStoreError
 from datahealth.store.tables import deliveries, incident_events, incidents, observations, runs
 from tests.reliability.cluster import PrivateCluster

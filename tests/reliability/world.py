@@ -17,16 +17,11 @@ from typing import Any
 import yaml
 
 from datahealth.config import load_project
-from datahealth.findings import Incident
-from datahealth.results import DatasetResult
-from datahealth.runner import (
-    RunOptions,
-    RunSummary,
-    add_progress_listener,
-    remove_progress_listener,
-    run_monitor,
-)
-from datahealth.store import HistoryStore, StoredObservation
+from datahealth.core.results import DatasetResult, StoredObservation
+from datahealth.core.run import RunOptions, RunSummary
+from datahealth.monitor.runner import add_progress_listener, remove_progress_listener, run_monitor
+from datahealth.rules.findings import Incident
+from datahealth.store import HistoryStore
 from datahealth.store.incidents import list_incidents
 from tests.support.fake_slack import FakeSlack
 from tests.support.projects import write_project

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from datahealth.config import Project, load_project
-from datahealth.results import (
+from datahealth.core.results import (
     CheckOutcome,
     CheckResult,
     ColumnInfo,

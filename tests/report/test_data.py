@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from datahealth.findings import Finding, FindingKind, Incident, IncidentStatus, RunEvaluation
+from datahealth.core.results import DatasetResult, Observation, Status
 from datahealth.report.axis import build_axis
 from datahealth.report.data import gather_report_data
 from datahealth.report.schema_log import diff_snapshots
-from datahealth.results import DatasetResult, Observation, Status
-from datahealth.status import STATUS_SCORE
+from datahealth.rules.findings import Finding, FindingKind, Incident, IncidentStatus, RunEvaluation
+from datahealth.rules.status import STATUS_SCORE
 from datahealth.store import HistoryStore
 from tests.report.history import (
     AS_OF,

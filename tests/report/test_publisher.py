@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from datahealth.config import Project, load_project
-from datahealth.publish import PublishContext
+from datahealth.core.run import RunOptions
+from datahealth.monitor.runner import MonitorRun, run_monitor
+from datahealth.publish.context import PublishContext
 from datahealth.publish.report import publish_report
-from datahealth.runner import MonitorRun, RunOptions, run_monitor
 from datahealth.store import deliveries
 from tests.support.ports import free_port
 from tests.support.projects import write_project

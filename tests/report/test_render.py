@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from datahealth.config import load_project
-from datahealth.findings import Incident, IncidentStatus
 from datahealth.report import render_email, render_project_report
 from datahealth.report.axis import TimeAxis
 from datahealth.report.data import DatasetHistory, DatasetView, ReportData
 from datahealth.report.payload import script_json
 from datahealth.report.render import LATEST, report_filename, report_url
+from datahealth.rules.findings import Incident, IncidentStatus
 from tests.report.history import (
     AS_OF,
     CUSTOMERS,

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from datahealth.config.models import DatasetConfig, LakeSourceConfig
-from datahealth.results import ErrorKind, TableMeta
+from datahealth.core.results import ErrorKind, TableMeta
 from datahealth.sources import DatasetError, LakeSource
 
 AS_OF = datetime(2026, 10, 10, 12, tzinfo=UTC)

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from datahealth.config.models import DatasetConfig, SqlSourceConfig
-from datahealth.results import ErrorKind, TableMeta
+from datahealth.core.results import ErrorKind, TableMeta
 from datahealth.sources import DatasetError, SqlSource
 from tests.support import postgres
 

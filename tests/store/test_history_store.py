@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from datahealth.results import (
+from datahealth.core.results import (
     CheckOutcome,
     CheckResult,
     ColumnInfo,

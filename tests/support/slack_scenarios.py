@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from datahealth.config.models import Project, ProjectConfig
-from datahealth.findings import (
+from datahealth.core.results import DatasetResult, Observation
+from datahealth.core.run import RunOptions, RunSummary
+from datahealth.publish.context import PublishContext
+from datahealth.rules.findings import (
     Finding,
     FindingKind,
     Incident,
@@ -21,9 +24,6 @@ from datahealth.findings import (
     IncidentStatus,
     RunEvaluation,
 )
-from datahealth.publish import PublishContext
-from datahealth.results import DatasetResult, Observation
-from datahealth.runner import RunOptions, RunSummary
 from datahealth.store import HistoryStore
 from datahealth.store.tables import incidents
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from datahealth.config.models import DatasetConfig
-from datahealth.results import ColumnInfo, Status
-from datahealth.store import HistoryStore, StoredObservation
+from datahealth.core.results import ColumnInfo, Status, StoredObservation
+from datahealth.store import HistoryStore
 from datahealth.store.incidents import accepted_schemas
 
 TRAINING_WINDOW = timedelta(days=28)

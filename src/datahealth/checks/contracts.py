@@ -32,7 +32,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from datahealth.checks.baselines import HistoryBaselines
 from datahealth.checks.data_sources import SodaTarget
 from datahealth.config.models import DatasetConfig, Project
-from datahealth.results import ColumnInfo
+from datahealth.core.results import ColumnInfo
 
 USER = "user"
 GENERATED = "generated"

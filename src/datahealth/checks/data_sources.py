@@ -24,8 +24,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from datahealth.checks.soda_env import prepare_soda
 from datahealth.config.models import DatasetConfig, LakeSourceConfig, Project, SourceConfig, SqlSourceConfig
-from datahealth.results import ErrorKind
+from datahealth.core.results import ErrorKind
 from datahealth.sources import LakeSource, SqlSource
 from datahealth.sources.base import DatasetError, Source
 from datahealth.sources.errors import classify
@@ -97,7 +98,6 @@ def target_for(
 @contextmanager
 def open_data_source(source: Source, dataset: DatasetConfig, target: SodaTarget) -> Iterator[DataSourceImpl]:
     """A ready Soda data source for one scan of `dataset`; everything it opened is closed afterwards."""
-    from datahealth.checks.soda_env import prepare_soda
 
     prepare_soda()
     if target.kind == "lake":

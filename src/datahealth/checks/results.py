@@ -1,4 +1,4 @@
-"""Soda's check results in our own terms (`datahealth.results.CheckResult`), with messages people can act on.
+"""Soda's check results in our own terms (`datahealth.core.results.CheckResult`), with messages people can act on.
 
 Soda's `is_ok` is True when checks were NOT_EVALUATED (a broken query, an ambiguous threshold), so every
 outcome is mapped one by one and NOT_EVALUATED becomes an error, never a pass. Soda's error texts carry
@@ -13,8 +13,8 @@ from numbers import Number
 from typing import Any
 
 from datahealth.checks.contracts import USER, ContractCheck, EffectiveContract
-from datahealth.redaction import redact
-from datahealth.results import CheckOutcome, CheckResult
+from datahealth.core.redaction import redact
+from datahealth.core.results import CheckOutcome, CheckResult
 
 _OUTCOMES = {"PASSED": CheckOutcome.PASS, "WARN": CheckOutcome.WARN, "FAILED": CheckOutcome.FAIL}
 _PREFIXES = (

@@ -21,9 +21,10 @@ from datahealth.checks.baselines import HistoryBaselines, load_baselines
 from datahealth.checks.contracts import GENERATED, USER, EffectiveContract, build_contract
 from datahealth.checks.data_sources import ChecksNotSupported, open_data_source, soda_target
 from datahealth.checks.results import error_result, map_check_results, planned_error, readable_error
+from datahealth.checks.soda_env import prepare_soda
 from datahealth.config.models import DatasetConfig, Project
-from datahealth.redaction import redact
-from datahealth.results import CheckOutcome, CheckResult, DatasetResult, TableMeta
+from datahealth.core.redaction import redact
+from datahealth.core.results import CheckOutcome, CheckResult, DatasetResult, TableMeta
 from datahealth.sources.base import DatasetError, Source
 from datahealth.store import HistoryStore
 
@@ -102,7 +103,6 @@ def scan_contract(
     contract: EffectiveContract, source: Source, dataset: DatasetConfig, as_of: datetime
 ) -> ScanOutcome:
     """Verify the effective contract with Soda (one scan: metadata query if a schema check, one aggregate query)."""
-    from datahealth.checks.soda_env import prepare_soda
 
     prepare_soda()
     from soda_core.common.exceptions import SodaCoreException

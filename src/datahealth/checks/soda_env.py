@@ -2,14 +2,13 @@
 
 Four things must happen before the first contract is verified, and exactly once per process:
 
-* telemetry off (`SODA_CORE_TELEMETRY_ENABLED=false`, via `datahealth.envdefaults`): Soda reads it at
+* telemetry off (`SODA_CORE_TELEMETRY_ENABLED=false`, via `datahealth.core.envdefaults`): Soda reads it at
   import time and would otherwise call home from every scan, waiting on the network;
 * `soda_core` imported before `soda_duckdb` (the other order logs a harmless but alarming
   "circular import" error from Soda's plugin loader);
 * soda-core 4.28 parses every YAML document with ONE class-level ruamel parser, which is not
   thread-safe: concurrent scans crash with `IndexError` or report bogus YAML syntax errors. We give
-  each thread its own parser (verified: 0 parse errors in 200 concurrent scans, see
-  /work/shared/notes/soda-v4-and-prefect.md);
+  each thread its own parser (verified: 0 parse errors in 200 concurrent scans; tests/reliability);
 * soda-core 4.28 quotes identifiers as `"` + name + `"` without doubling a `"` inside the name, so one
   column named `a"b` in a contract broke the dataset's whole aggregate query (every check NOT_EVALUATED)
   and a crafted name could change the SQL. We quote the standard way (tests/reliability).
@@ -20,8 +19,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import datahealth.envdefaults  # noqa: F401  (telemetry off before soda_core is imported)
-from datahealth.redaction import install_log_redaction
+import datahealth.core.envdefaults  # noqa: F401  (telemetry off before soda_core is imported)
+from datahealth.core.redaction import install_log_redaction
 
 _lock = threading.Lock()
 _ready = False

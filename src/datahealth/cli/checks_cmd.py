@@ -45,7 +45,7 @@ def show(
     from datahealth.checks.baselines import load_baselines
     from datahealth.checks.contracts import build_contract
     from datahealth.checks.data_sources import ChecksNotSupported, soda_target
-    from datahealth.timeparse import parse_as_of
+    from datahealth.core.timeparse import parse_as_of
 
     with handled_errors():
         if output not in ("yaml", "json"):

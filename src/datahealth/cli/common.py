@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from datahealth.config import ConfigError, Project, load_project
-from datahealth.redaction import redact
-from datahealth.selection import SelectionError
+from datahealth.core.redaction import redact
+from datahealth.monitor.selection import SelectionError
 from datahealth.store import HistoryStore, HistoryStoreError
 
 

@@ -9,12 +9,12 @@ from typing import Annotated
 
 import typer
 
-import datahealth.envdefaults  # noqa: F401
+import datahealth.core.envdefaults  # noqa: F401
 from datahealth.cli.app import app
 from datahealth.cli.common import ProjectOption, console, err_console, handled_errors, open_project
 from datahealth.cli.render import status_rows, status_table
 from datahealth.config import Project
-from datahealth.runner import run_monitor
+from datahealth.monitor.runner import run_monitor
 from datahealth.store import HistoryStore
 
 DEMO_DIR = "demo"

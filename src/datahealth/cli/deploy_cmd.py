@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-import datahealth.envdefaults  # noqa: F401
+import datahealth.core.envdefaults  # noqa: F401
 from datahealth.cli.app import app
 from datahealth.cli.common import EXIT_INVALID, ProjectOption, console, fail, handled_errors, open_project
 

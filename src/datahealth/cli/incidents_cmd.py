@@ -28,9 +28,9 @@ from datahealth.cli.common import (
 )
 from datahealth.cli.render import STATUS_STYLE
 from datahealth.config import Project
-from datahealth.durations import format_duration, parse_duration
-from datahealth.findings import Incident, IncidentStatus
-from datahealth.results import utc_now
+from datahealth.core.durations import format_duration, parse_duration
+from datahealth.core.results import utc_now
+from datahealth.rules.findings import Incident, IncidentStatus
 from datahealth.store import HistoryStore
 
 incidents_app = typer.Typer(

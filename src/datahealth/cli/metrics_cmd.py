@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-import datahealth.envdefaults  # noqa: F401
+import datahealth.core.envdefaults  # noqa: F401
 from datahealth.cli.app import app
 from datahealth.cli.common import ProjectOption, err_console, fail, handled_errors, open_project, open_store
 
@@ -31,7 +31,7 @@ def serve_metrics(
 
     Point a Prometheus scrape job at it instead of (not as well as) a Pushgateway; see docs/metrics.md.
     """
-    from datahealth.publish.exporter import serve_metrics as start
+    from datahealth.publish.prometheus.exporter import serve_metrics as start
 
     with handled_errors():
         loaded = open_project(project)
@@ -62,8 +62,8 @@ def serve_metrics(
 @app.command("metrics")
 def metrics(project: ProjectOption = Path(".")) -> None:
     """Print the metrics `serve-metrics` would serve right now (text exposition format)."""
-    from datahealth.publish.metrics_state import state_from_store
-    from datahealth.publish.prometheus import render
+    from datahealth.publish.prometheus.publisher import render
+    from datahealth.publish.prometheus.state import state_from_store
 
     with handled_errors():
         loaded = open_project(project)

@@ -19,7 +19,7 @@ from datahealth.cli.common import (
     open_project,
 )
 from datahealth.config import ConfigError
-from datahealth.redaction import redact
+from datahealth.core.redaction import redact
 
 
 @app.command()

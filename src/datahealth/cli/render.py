@@ -9,8 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from datahealth.config import Project
-from datahealth.durations import format_duration
-from datahealth.results import Status
+from datahealth.core.durations import format_duration
+from datahealth.core.results import Status
 from datahealth.store import HistoryStore
 
 STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "red", "error": "bold red", "unknown": "dim"}
@@ -34,7 +34,7 @@ class StatusRow:
 
 def status_rows(project: Project, store: HistoryStore) -> list[StatusRow]:
     """One row per configured dataset, from its newest observation (or 'unknown' when never observed)."""
-    from datahealth.findings import SEVERITY_RANK
+    from datahealth.rules.findings import SEVERITY_RANK
     from datahealth.store.incidents import open_incidents
 
     latest = store.latest_observations([d.name for d in project.datasets])

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-import datahealth.envdefaults  # noqa: F401
+import datahealth.core.envdefaults  # noqa: F401
 from datahealth.cli.app import app
 from datahealth.cli.common import (
     EXIT_FAILED,
@@ -18,7 +18,7 @@ from datahealth.cli.common import (
     open_project,
     open_store,
 )
-from datahealth.timeparse import parse_as_of
+from datahealth.core.timeparse import parse_as_of
 
 
 @app.command()

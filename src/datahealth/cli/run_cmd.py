@@ -17,7 +17,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-import datahealth.envdefaults  # noqa: F401
+import datahealth.core.envdefaults  # noqa: F401
 from datahealth.cli.app import app
 from datahealth.cli.common import (
     EXIT_FAILED,
@@ -30,9 +30,10 @@ from datahealth.cli.common import (
     open_store,
 )
 from datahealth.cli.render import rows_as_json, status_rows, status_table
+from datahealth.core.results import DatasetResult, Status
+from datahealth.core.run import RunSummary
+from datahealth.monitor.runner import add_progress_listener, remove_progress_listener, run_monitor
 from datahealth.orchestration.planning import select_for_run
-from datahealth.results import DatasetResult, Status
-from datahealth.runner import RunSummary, add_progress_listener, remove_progress_listener, run_monitor
 
 FAIL_LEVELS = {"never": None, "error": Status.ERROR, "fail": Status.FAIL, "warn": Status.WARN}
 

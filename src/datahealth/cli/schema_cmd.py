@@ -16,8 +16,8 @@ from rich.markup import escape
 from datahealth.cli.app import app
 from datahealth.cli.common import FormatOption, ProjectOption, console
 from datahealth.cli.incidents_cmd import project_store
-from datahealth.results import utc_now
-from datahealth.schema_diff import diff_columns
+from datahealth.core.results import utc_now
+from datahealth.rules.schema_diff import diff_columns
 
 schema_app = typer.Typer(
     help="Schema baselines: show how a dataset's schema differs, accept a change.", no_args_is_help=True

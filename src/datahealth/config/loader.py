@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError
 from datahealth.config.errors import ConfigError, ConfigIssue
 from datahealth.config.models import LakeSourceConfig, Project, ProjectConfig, SqlSourceConfig
 from datahealth.config.yaml_source import KeyPath, YamlDocument, dotted, read_yaml
-from datahealth.redaction import register_secret
+from datahealth.core.redaction import register_secret
 
 CONFIG_DIR = "sla_config"
 _MAP_SECTIONS = ("sources", "datasets", "tiers")

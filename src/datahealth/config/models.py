@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from datahealth.durations import parse_duration
+from datahealth.config.values import HolidayCalendar, parse_sample
+from datahealth.core.durations import parse_duration
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Severity = Literal["warn", "error"]
@@ -98,8 +99,6 @@ class FreshnessSla(StrictModel):
     @field_validator("holidays")
     @classmethod
     def _valid_holidays(cls, value: list[str]) -> list[str]:
-        from datahealth.freshness import HolidayCalendar
-
         HolidayCalendar.parse(value)  # raises ValueError naming the entry and the accepted forms
         return value
 
@@ -128,8 +127,6 @@ class ProfileConfig(StrictModel):
     @field_validator("sample", mode="before")
     @classmethod
     def _valid_sample(cls, value: str | int | None) -> str | int | None:
-        from datahealth.profiling.sampling import parse_sample
-
         parse_sample(value)  # raises ValueError naming the accepted forms
         return value
 

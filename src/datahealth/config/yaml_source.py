@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from datahealth.config.errors import ConfigIssue
-from datahealth.redaction import register_secret
+from datahealth.core.redaction import register_secret
 
 _ENV_REF = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 KeyPath = tuple[str | int, ...]

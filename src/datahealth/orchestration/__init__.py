@@ -2,7 +2,7 @@
 
 import os
 
-import datahealth.envdefaults  # noqa: F401  (must run before prefect is imported)
+import datahealth.core.envdefaults  # noqa: F401  (must run before prefect is imported)
 
 # datahealth's own log lines (publisher warnings, ...) land in the flow run's log in the UI
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "datahealth")

@@ -14,10 +14,10 @@ from typing import Any
 from urllib.parse import urljoin
 
 from datahealth.config.models import Project
-from datahealth.durations import format_duration
-from datahealth.findings import IncidentChange, IncidentEvent, RunEvaluation
-from datahealth.redaction import redact
-from datahealth.runner import RunSummary
+from datahealth.core.durations import format_duration
+from datahealth.core.redaction import redact
+from datahealth.core.run import RunSummary
+from datahealth.rules.findings import IncidentChange, IncidentEvent, RunEvaluation
 
 _STATUS_ICON = {"ok": "✅", "warn": "⚠️", "fail": "❌", "error": "🛑"}
 _EVENT_HEADINGS = (

@@ -18,8 +18,9 @@ from typing import Any
 import yaml
 
 from datahealth.config.models import Project
+from datahealth.monitor.selection import SelectionError
 from datahealth.orchestration.planning import select_for_run
-from datahealth.selection import SelectionError
+from datahealth.orchestration.scaling import ensure_concurrency_limits, source_limits
 
 ENTRYPOINT = "flows/data_health.py:data_health"
 FLOW_NAME = "data-health"
@@ -210,7 +211,6 @@ def deploy(
     project: Project, names: list[str] | None = None, echo: Callable[[str], None] = print
 ) -> list[str]:
     """Create work pools and source limits, then `prefect deploy` (all, or the named deployments)."""
-    from datahealth.orchestration.scaling import ensure_concurrency_limits, source_limits
 
     errors, warnings = check_prefect_yaml(project)
     if errors:

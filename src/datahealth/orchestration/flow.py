@@ -19,14 +19,15 @@ from prefect.task_runners import TaskRunner
 
 from datahealth.config import load_project
 from datahealth.config.models import DatasetConfig, Project, ProjectSettings
+from datahealth.core.results import DatasetResult, ErrorKind, TableMeta
+from datahealth.core.run import RunSummary
+from datahealth.core.timeparse import parse_as_of
+from datahealth.monitor.runner import MonitorRun
 from datahealth.orchestration import handles, planning, scaling
 from datahealth.orchestration.artifacts import publish_artifacts
 from datahealth.orchestration.dispatch import SourceWindows
 from datahealth.orchestration.tasks import describe_source, monitor_dataset
-from datahealth.results import DatasetResult, ErrorKind, TableMeta
-from datahealth.runner import MonitorRun, RunSummary
 from datahealth.sources import DatasetError
-from datahealth.timeparse import parse_as_of
 
 
 class MonitorError(RuntimeError):

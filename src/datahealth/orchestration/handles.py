@@ -16,7 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 from datahealth.config import load_project
-from datahealth.runner import MonitorRun, RunOptions
+from datahealth.core.run import RunOptions
+from datahealth.monitor.runner import MonitorRun
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import fnmatch
 from collections.abc import Sequence
 
 from datahealth.config.models import DatasetConfig, Project, TierConfig
-from datahealth.runner import RunOptions
-from datahealth.selection import SelectionError, select_datasets
+from datahealth.core.run import RunOptions
+from datahealth.monitor.selection import SelectionError, select_datasets
 
 
 def tier_config(project: Project, tier: str | None) -> TierConfig | None:

@@ -17,9 +17,9 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
-from datahealth.durations import format_duration
+from datahealth.core.durations import format_duration
+from datahealth.core.results import DatasetResult, ErrorKind, TableMeta
 from datahealth.orchestration.handles import RunHandle, resolve
-from datahealth.results import DatasetResult, ErrorKind, TableMeta
 from datahealth.sources import DatasetError, SourceUnavailable
 
 

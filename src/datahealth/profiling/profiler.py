@@ -23,19 +23,13 @@ from sqlalchemy.sql.elements import ColumnElement, TextClause, quoted_name
 from sqlalchemy.sql.selectable import FromClause
 
 from datahealth.config.models import DatasetConfig
+from datahealth.config.values import SampleSpec, parse_sample
+from datahealth.core.results import ColumnInfo, ColumnProfile, ErrorKind, Profile, TableMeta
 from datahealth.profiling.dialects import ProfileDialect, column_ref, dialect_for
 from datahealth.profiling.kinds import ColumnKind, column_kind, is_timezone_aware
-from datahealth.profiling.sampling import (
-    STAR,
-    SampledRelation,
-    SampleSpec,
-    parse_sample,
-    sample_seed,
-    sampled_relation,
-)
+from datahealth.profiling.sampling import STAR, SampledRelation, sample_seed, sampled_relation
 from datahealth.profiling.stats import column_stats
 from datahealth.profiling.timeouts import Watch, sql_time_limit, timeout_error, timeout_seconds, watchdog
-from datahealth.results import ColumnInfo, ColumnProfile, ErrorKind, Profile, TableMeta
 from datahealth.sources.base import DatasetError, Source
 from datahealth.sources.errors import classify
 from datahealth.sources.lake import LakeSource

@@ -9,7 +9,6 @@ sampling at all, so it is emulated with `random()`. Every profile records what w
 
 from __future__ import annotations
 
-import re
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,49 +18,12 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement, TextClause
 from sqlalchemy.sql.selectable import FromClause
 
-from datahealth.results import ErrorKind
+from datahealth.config.values import SampleSpec, decimal_text
+from datahealth.core.results import ErrorKind
 from datahealth.sources.base import DatasetError
 
-_PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
-_ROWS = re.compile(r"^\s*(\d+)\s*(?:rows?)?\s*$", re.IGNORECASE)
 STAR: ColumnElement[Any] = sa.literal_column("*")
 _SAMPLEABLE_PG_KINDS = ("table", "materialized view")
-
-
-@dataclass(frozen=True)
-class SampleSpec:
-    """What the dataset's config asks for: a percentage of rows or a number of rows."""
-
-    percent: float | None = None
-    rows: int | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{_decimal(self.percent)}%" if self.percent is not None else f"{self.rows} rows"
-
-
-def parse_sample(value: str | int | None) -> SampleSpec | None:
-    """`'10%'` → 10 percent, `5000` or `'5000 rows'` → 5000 rows; anything else is a ValueError saying why."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError(
-            f"sample must be a percentage such as '10%' or a row count such as 100000, not {value!r}"
-        )
-    if isinstance(value, int):
-        if value < 1:
-            raise ValueError(f"sample must be at least 1 row, got {value}")
-        return SampleSpec(rows=value)
-    percent = _PERCENT.match(value)
-    if percent:
-        amount = float(percent.group(1))
-        if not 0 < amount <= 100:
-            raise ValueError(f"sample percentage must be above 0% and at most 100%, got {value!r}")
-        return SampleSpec(percent=amount)
-    rows = _ROWS.match(value)
-    if rows and int(rows.group(1)) >= 1:
-        return SampleSpec(rows=int(rows.group(1)))
-    raise ValueError(f"sample {value!r} is neither a percentage such as '10%' nor a row count such as 100000")
 
 
 def sample_seed(dataset: str, as_of: datetime) -> int:
@@ -111,7 +73,7 @@ def _duckdb(
 ) -> SampledRelation:
     seed_clause: ColumnElement[Any] = sa.literal_column(str(seed))
     if spec.percent is not None:
-        method = sa.func.bernoulli(sa.literal_column(f"{_decimal(spec.percent)} PERCENT"))
+        method = sa.func.bernoulli(sa.literal_column(f"{decimal_text(spec.percent)} PERCENT"))
         return SampledRelation(
             sa.tablesample(_from(relation), method, name="profile_sample", seed=seed_clause),
             where,
@@ -175,10 +137,4 @@ def _from(relation: FromClause | TextClause) -> FromClause:
 
 
 def _literal(value: float | None) -> ColumnElement[Any]:
-    return sa.literal_column(_decimal(value))
-
-
-def _decimal(value: float | None) -> str:
-    """A plain decimal numeral (never exponent notation, which not every SQL parser accepts)."""
-    text = format(float(value or 0), "f").rstrip("0").rstrip(".")
-    return text or "0"
+    return sa.literal_column(decimal_text(value))

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from datahealth.config.models import DatasetConfig
+from datahealth.core.redaction import redact
+from datahealth.core.results import DatasetResult, ErrorKind, TableMeta
 from datahealth.profiling.profiler import profile_dataset
-from datahealth.redaction import redact
-from datahealth.results import DatasetResult, ErrorKind, TableMeta
 from datahealth.sources.base import DatasetError, Source
 from datahealth.store import HistoryStore
 from datahealth.store.tables import profiles

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from datahealth.config.models import DatasetConfig
-from datahealth.durations import format_duration
-from datahealth.results import ErrorKind
+from datahealth.core.durations import format_duration
+from datahealth.core.results import ErrorKind
 from datahealth.sources.base import DatasetError
 
 _REPEAT_SECONDS = 0.05

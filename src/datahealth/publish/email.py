@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from datahealth.config.models import EmailConfig, Project, ProjectConfig
-from datahealth.redaction import redact, register_secret
+from datahealth.core.redaction import redact, register_secret
 from datahealth.report.data import ReportData, routing_severity
 from datahealth.report.render import BuiltReport, render_email, templates_dir
-from datahealth.routing import destinations
+from datahealth.rules.routing import destinations
 from datahealth.store import HistoryStore, deliveries
 
 CHANNEL = "email"

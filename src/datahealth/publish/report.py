@@ -14,7 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from datahealth.publish import PublishContext
+from datahealth.publish.context import PublishContext
 from datahealth.publish.email import EmailError, EmailOutcome, deliver_pending, send_report_email
 from datahealth.report.data import RunInfo
 from datahealth.report.render import BuiltReport, render_project_report, report_url

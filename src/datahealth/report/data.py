@@ -23,12 +23,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from datahealth.config.models import DatasetConfig, Project
-from datahealth.findings import SEVERITY_RANK, Incident, IncidentStatus, RunEvaluation
-from datahealth.redaction import redact
+from datahealth.core.redaction import redact
+from datahealth.core.results import Status, as_utc, utc_now
 from datahealth.report.axis import TimeAxis, build_axis
 from datahealth.report.schema_log import SchemaChange, diff_snapshots
-from datahealth.results import Status, as_utc, utc_now
-from datahealth.status import STATUS_SCORE, run_score, score_from_incidents
+from datahealth.rules.findings import SEVERITY_RANK, Incident, IncidentStatus, RunEvaluation
+from datahealth.rules.status import STATUS_SCORE, run_score, score_from_incidents
 from datahealth.store import HistoryStore
 from datahealth.store.tables import (
     check_results,

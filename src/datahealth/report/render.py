@@ -24,10 +24,10 @@ from markupsafe import Markup
 
 import datahealth
 from datahealth.config.models import Project, ReportConfig
-from datahealth.durations import format_duration
-from datahealth.findings import RunEvaluation
+from datahealth.core.durations import format_duration
 from datahealth.report.data import STATUS_NAMES, ReportData, RunInfo, gather_report_data
 from datahealth.report.payload import browser_payload, script_json
+from datahealth.rules.findings import RunEvaluation
 from datahealth.store import HistoryStore
 
 LATEST = "latest.html"

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from datahealth.config.models import DatasetConfig
-from datahealth.results import ErrorKind, TableMeta
+from datahealth.core.results import ErrorKind, TableMeta
 
 
 class DatasetError(Exception):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datahealth.redaction import redact
-from datahealth.results import ErrorKind
+from datahealth.core.redaction import redact
+from datahealth.core.results import ErrorKind
 from datahealth.sources.base import DatasetError
 
 _PATTERNS: tuple[tuple[ErrorKind, tuple[str, ...]], ...] = (

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from datahealth.config.models import DatasetConfig, LakeSourceConfig
-from datahealth.results import ColumnInfo, ErrorKind, TableMeta, as_utc
+from datahealth.core.results import ColumnInfo, ErrorKind, TableMeta, as_utc
 from datahealth.sources.base import DatasetError, Measurement
 from datahealth.sources.errors import classify
 

@@ -20,8 +20,8 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.sql.elements import quoted_name
 
 from datahealth.config.models import DatasetConfig, SqlSourceConfig
-from datahealth.redaction import redact, register_secret
-from datahealth.results import ColumnInfo, ErrorKind, TableMeta, as_utc
+from datahealth.core.redaction import redact, register_secret
+from datahealth.core.results import ColumnInfo, ErrorKind, TableMeta, as_utc
 from datahealth.sources.base import DatasetError, Measurement, SourceUnavailable
 from datahealth.sources.errors import classify, first_line
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from datahealth.redaction import redact
-from datahealth.results import as_utc, utc_now
+from datahealth.core.redaction import redact
+from datahealth.core.results import as_utc, utc_now
 from datahealth.store.repository import HistoryStore
 from datahealth.store.tables import deliveries
 

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, ExceptionContext, make_url
 
-from datahealth.redaction import redact
+from datahealth.core.redaction import redact
 
 
 class HistoryStoreError(Exception):

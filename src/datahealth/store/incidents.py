@@ -16,12 +16,14 @@ import dataclasses
 import fnmatch
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
-from datahealth.anomaly import ColumnPoint
-from datahealth.findings import (
+from datahealth.core.redaction import redact
+from datahealth.core.results import ColumnInfo, as_utc
+from datahealth.rules.anomaly import ColumnPoint
+from datahealth.rules.findings import (
     Finding,
     Incident,
     IncidentChange,
@@ -29,14 +31,9 @@ from datahealth.findings import (
     IncidentStatus,
     RunEvaluation,
 )
-from datahealth.incidents import continue_incident, new_incident, quiet
-from datahealth.redaction import redact
-from datahealth.results import ColumnInfo, as_utc
-from datahealth.store.repository import _json_safe
+from datahealth.rules.incidents import continue_incident, new_incident, quiet
+from datahealth.store.repository import HistoryStore, _json_safe
 from datahealth.store.tables import findings, incident_events, incidents, profiles, schema_snapshots
-
-if TYPE_CHECKING:
-    from datahealth.store import HistoryStore
 
 _LOCK_KEY = 0x6461746168  # "datah": serialises incident writers on PostgreSQL
 _QUIET = (IncidentStatus.ACKNOWLEDGED.value, IncidentStatus.SNOOZED.value)

@@ -11,7 +11,6 @@ import json
 import math
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,12 +18,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from datahealth.redaction import redact
-from datahealth.results import (
+from datahealth.core.redaction import redact
+from datahealth.core.results import (
     ColumnInfo,
     DatasetResult,
     Observation,
     Status,
+    StoredObservation,
     as_utc,
     utc_now,
 )
@@ -39,26 +39,6 @@ from datahealth.store.tables import (
     runs,
     schema_snapshots,
 )
-
-
-@dataclass(frozen=True)
-class StoredObservation:
-    """An observation as read back from history, with the status computed when it was written."""
-
-    id: int
-    run_id: str
-    dataset: str
-    source: str
-    as_of: datetime
-    status: Status
-    row_count: int | None
-    last_updated: datetime | None
-    freshness_lag_seconds: float | None
-    columns: tuple[ColumnInfo, ...]
-    checks_failed: int
-    error: str | None
-    error_kind: str | None
-    details: dict[str, Any]
 
 
 def schema_fingerprint(columns: Iterable[ColumnInfo]) -> str:

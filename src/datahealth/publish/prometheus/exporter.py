@@ -1,0 +1,56 @@
+"""`/metrics` served from the history store: each scrape reads the store's latest state.
+
+Nothing is kept in memory between scrapes, so the exporter can be restarted (or run next to any number
+of workers sharing a PostgreSQL store) and still tells the truth: a monitor that stopped running keeps
+its last success timestamp, which keeps ageing in PromQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import start_http_server
+from prometheus_client.core import Metric
+from prometheus_client.registry import CollectorRegistry
+
+from datahealth.config.models import Project
+from datahealth.core.redaction import redact
+from datahealth.publish.prometheus.metrics import metric_families, registry_for
+from datahealth.publish.prometheus.state import stale_after, state_from_store
+from datahealth.store import HistoryStore
+
+log = logging.getLogger("datahealth.exporter")
+
+
+class MetricsUnavailable(Exception):
+    """The history store could not be read for a scrape (the message is secret-free)."""
+
+
+def store_registry(project: Project, store: HistoryStore) -> CollectorRegistry:
+    """A registry whose every collection reads the store (the schedule-derived staleness is computed once)."""
+    stale = stale_after(project)
+
+    def build() -> list[Metric]:
+        try:
+            return metric_families(state_from_store(project, store, stale_after_seconds=stale))
+        except Exception as exc:  # a failed scrape shows as up == 0 in Prometheus; say why in the log
+            reason = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
+            log.error("cannot read the history store for /metrics: %s", reason)
+            raise MetricsUnavailable(reason) from None
+
+    return registry_for(build)
+
+
+@contextmanager
+def serve_metrics(project: Project, store: HistoryStore, host: str, port: int) -> Iterator[WSGIServer]:
+    """Serve on host:port (0: any free port) in a daemon thread until the block ends; OSError if it cannot bind."""
+    server, thread = start_http_server(port, addr=host, registry=store_registry(project, store))
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

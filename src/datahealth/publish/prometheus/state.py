@@ -1,0 +1,385 @@
+"""Assembles the `MetricsState` from the history store, overlaid with the run being published (if any).
+
+The history store is the source of truth for every dataset the project configures, so a run over a
+subset (one tier, `-d 'warehouse.*'`) still publishes the whole picture, a restarted exporter serves
+what the last runs saw, and a dataset removed from config simply stops appearing. The run being
+published adds what the store may not hold yet: evaluation's verdict, incidents and the run itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from datahealth.config.models import Project
+from datahealth.core.results import CheckOutcome, CheckResult, Observation, Status, as_utc, utc_now
+from datahealth.publish.context import PublishContext
+from datahealth.publish.prometheus.metrics import DatasetState, MetricsState, RunState, run_succeeded
+from datahealth.rules.findings import FindingKind, IncidentStatus
+from datahealth.rules.status import STATUS_SCORE
+from datahealth.store import HistoryStore
+from datahealth.store.tables import check_results, findings, incidents, observations, profiles, runs
+
+DEFAULT_RUN_INTERVAL = timedelta(days=1)  # assumed when no tier has a schedule
+_SCHEDULE_HORIZON_DAYS = 8  # long enough to see a weekend gap in a weekday schedule
+_SAMPLE_FIRES = 50
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The parts of a dataset's latest observation that become metrics."""
+
+    rows: int | None
+    last_updated: datetime | None
+    observed_at: datetime | None
+
+
+@dataclass
+class Reading:
+    """Raw per-dataset facts, first from the store, then corrected by the run being published."""
+
+    seen: dict[str, Seen] = field(default_factory=dict)
+    newest_data: dict[str, datetime] = field(default_factory=dict)
+    statuses: dict[str, Status] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
+    checks: dict[str, dict[str, CheckOutcome]] = field(default_factory=dict)
+    null_ratios: dict[str, dict[str, float]] = field(default_factory=dict)
+    schema_changes: dict[str, int] = field(default_factory=dict)
+    open_incidents: dict[str, tuple[str, str]] = field(
+        default_factory=dict
+    )  # fingerprint → (dataset, severity)
+    run: RunState | None = None
+
+
+# entry points ---------------------------------------------------------------------------------
+
+
+def state_from_store(
+    project: Project, store: HistoryStore, *, stale_after_seconds: float | None = None
+) -> MetricsState:
+    """The state `serve-metrics` exposes: the history store's latest word on every configured dataset."""
+    config = project.config.publish.prometheus
+    reading = read_store(store, column_metrics=config.column_metrics)
+    stale = stale_after_seconds if stale_after_seconds is not None else stale_after(project)
+    return build_state(project, reading, stale)
+
+
+def state_for_run(context: PublishContext, now: datetime | None = None) -> MetricsState:
+    """The state published at the end of a run: the store's, corrected by this run's own verdict."""
+    config = context.project.config.publish.prometheus
+    reading = read_store(context.store, column_metrics=config.column_metrics)
+    overlay_run(reading, context, now or utc_now())
+    return build_state(context.project, reading, stale_after(context.project))
+
+
+# reading the store ----------------------------------------------------------------------------
+
+
+def read_store(store: HistoryStore, *, column_metrics: bool) -> Reading:
+    """Everything the metrics need, in one aggregate query per kind of fact (never one query per dataset)."""
+    reading = Reading()
+    with store.engine.connect() as conn:
+        latest_runs = _latest_observations(conn, reading)
+        unknown_age = [name for name, seen in reading.seen.items() if seen.last_updated is None]
+        reading.newest_data = _newest_data(conn, unknown_age)
+        reading.checks = _latest_checks(conn)
+        reading.schema_changes = _schema_changes(conn, latest_runs)
+        reading.open_incidents = _open_incidents(conn)
+        if column_metrics:
+            reading.null_ratios = _latest_null_ratios(conn)
+        reading.run = _latest_run(conn)
+    return reading
+
+
+def _latest_observations(conn: sa.Connection, reading: Reading) -> dict[str, str]:
+    """Fill in each dataset's latest observation; return the run id it came from per dataset."""
+    newest = sa.select(sa.func.max(observations.c.id).label("id")).group_by(observations.c.dataset).subquery()
+    query = sa.select(
+        observations.c.dataset,
+        observations.c.run_id,
+        observations.c.status,
+        observations.c.row_count,
+        observations.c.last_updated,
+        observations.c.observed_at,
+    ).join(newest, observations.c.id == newest.c.id)
+    latest_runs = {}
+    for row in conn.execute(query):
+        reading.seen[row.dataset] = Seen(row.row_count, as_utc(row.last_updated), as_utc(row.observed_at))
+        try:
+            status = Status(row.status)
+        except ValueError:
+            continue
+        reading.statuses[row.dataset] = status
+        reading.scores[row.dataset] = STATUS_SCORE[status]
+        latest_runs[row.dataset] = row.run_id
+    return latest_runs
+
+
+def _newest_data(conn: sa.Connection, datasets: list[str]) -> dict[str, datetime]:
+    """The newest last-updated time ever seen for `datasets` (those whose latest observation has none):
+    keeps `time() - last_updated` growing while a dataset cannot be observed, instead of the series vanishing."""
+    if not datasets:
+        return {}
+    query = (
+        sa.select(observations.c.dataset, sa.func.max(observations.c.last_updated))
+        .where(observations.c.dataset.in_(datasets), observations.c.last_updated.is_not(None))
+        .group_by(observations.c.dataset)
+    )
+    result = {}
+    for dataset, newest in conn.execute(query):
+        value = as_utc(_as_datetime(newest))
+        if value is not None:
+            result[dataset] = value
+    return result
+
+
+def _latest_checks(conn: sa.Connection) -> dict[str, dict[str, CheckOutcome]]:
+    """Each dataset's check outcomes from the newest observation that ran checks (a metadata-only tier keeps them)."""
+    newest = (
+        sa.select(check_results.c.dataset, sa.func.max(check_results.c.observation_id).label("oid"))
+        .group_by(check_results.c.dataset)
+        .subquery()
+    )
+    query = sa.select(check_results.c.dataset, check_results.c.name, check_results.c.outcome).join(
+        newest, check_results.c.observation_id == newest.c.oid
+    )
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for dataset, name, outcome in conn.execute(query):
+        grouped.setdefault(dataset, []).append((name, outcome))
+    return {dataset: worst_outcomes(rows) for dataset, rows in grouped.items()}
+
+
+def _latest_null_ratios(conn: sa.Connection) -> dict[str, dict[str, float]]:
+    newest = (
+        sa.select(profiles.c.dataset, sa.func.max(profiles.c.observation_id).label("oid"))
+        .group_by(profiles.c.dataset)
+        .subquery()
+    )
+    query = (
+        sa.select(profiles.c.dataset, profiles.c.column_name, profiles.c.null_ratio)
+        .join(newest, profiles.c.observation_id == newest.c.oid)
+        .where(profiles.c.null_ratio.is_not(None))
+    )
+    result: dict[str, dict[str, float]] = {}
+    for dataset, column, ratio in conn.execute(query):
+        result.setdefault(dataset, {})[column] = float(ratio)
+    return result
+
+
+def _schema_changes(conn: sa.Connection, latest_runs: dict[str, str]) -> dict[str, int]:
+    """Schema-change findings of each dataset's latest run."""
+    run_ids = sorted(set(latest_runs.values()))
+    counts = dict.fromkeys(latest_runs, 0)
+    if not run_ids:
+        return counts
+    query = (
+        sa.select(findings.c.run_id, findings.c.dataset, sa.func.count())
+        .where(findings.c.kind == FindingKind.SCHEMA_CHANGE.value, findings.c.run_id.in_(run_ids))
+        .group_by(findings.c.run_id, findings.c.dataset)
+    )
+    for run_id, dataset, count in conn.execute(query):
+        if latest_runs.get(dataset) == run_id:
+            counts[dataset] = int(count)
+    return counts
+
+
+def _open_incidents(conn: sa.Connection) -> dict[str, tuple[str, str]]:
+    query = sa.select(incidents.c.fingerprint, incidents.c.dataset, incidents.c.severity).where(
+        incidents.c.status != IncidentStatus.RESOLVED.value
+    )
+    return {fingerprint: (dataset, severity) for fingerprint, dataset, severity in conn.execute(query)}
+
+
+def _latest_run(conn: sa.Connection) -> RunState | None:
+    latest = (
+        conn.execute(
+            sa.select(runs)
+            .where(runs.c.finished_at.is_not(None))
+            .order_by(runs.c.finished_at.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    if latest is None:
+        return None
+    # the SQL form of metrics.run_succeeded: a run that observed none of its datasets failed
+    succeeded = sa.or_(runs.c.datasets_total == 0, runs.c.datasets_failed < runs.c.datasets_total)
+    last_success = conn.execute(
+        sa.select(sa.func.max(runs.c.finished_at)).where(
+            runs.c.finished_at.is_not(None), runs.c.status == "completed", succeeded
+        )
+    ).scalar()
+    return RunState(
+        finished_at=as_utc(_as_datetime(latest["finished_at"])) or utc_now(),
+        duration_seconds=float(latest["duration_seconds"] or 0.0),
+        datasets_observed=int(latest["datasets_total"]),
+        datasets_failed=int(latest["datasets_failed"]),
+        health_score=latest["health_score"],
+        last_success_at=as_utc(_as_datetime(last_success)),
+    )
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    """`max()` over a timestamp column comes back as text on SQLite."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def worst_outcomes(rows: list[tuple[str, str]]) -> dict[str, CheckOutcome]:
+    """One outcome per check name (the worst), so two checks sharing a name never make duplicate series."""
+    order = list(CheckOutcome)
+    result: dict[str, CheckOutcome] = {}
+    for name, raw in rows:
+        try:
+            outcome = CheckOutcome(raw)
+        except ValueError:
+            continue
+        if name not in result or order.index(outcome) > order.index(result[name]):
+            result[name] = outcome
+    return result
+
+
+# the run being published ----------------------------------------------------------------------
+
+
+def overlay_run(reading: Reading, context: PublishContext, now: datetime) -> None:
+    """Correct the store's reading with this run: its results, evaluation's verdict, incidents, run totals."""
+    evaluation = context.evaluation
+    for result in context.results:
+        name = result.dataset
+        _overlay_observation(reading, result.observation)
+        if name in evaluation.statuses:
+            reading.statuses[name] = evaluation.statuses[name]
+        if name in evaluation.scores:
+            reading.scores[name] = evaluation.scores[name]
+        reading.schema_changes[name] = sum(
+            1 for f in evaluation.findings_for(name) if f.kind == FindingKind.SCHEMA_CHANGE
+        )
+        if result.checks:
+            reading.checks[name] = _check_outcomes(result.checks)
+        if result.profile is not None:
+            ratios = {
+                c.column: float(c.stats["null_ratio"])
+                for c in result.profile.columns
+                if c.stats.get("null_ratio") is not None
+            }
+            reading.null_ratios[name] = ratios
+    for change in evaluation.changes:
+        incident = change.incident
+        if incident.is_open:
+            reading.open_incidents[incident.fingerprint] = (incident.dataset, incident.severity)
+        else:
+            reading.open_incidents.pop(incident.fingerprint, None)
+    for incident in evaluation.open_incidents:
+        reading.open_incidents[incident.fingerprint] = (incident.dataset, incident.severity)
+    summary = context.summary
+    observed, failed = len(summary.datasets), len(summary.errored)
+    previous_success = reading.run.last_success_at if reading.run else None
+    reading.run = RunState(
+        finished_at=now,
+        duration_seconds=summary.duration_seconds,
+        datasets_observed=observed,
+        datasets_failed=failed,
+        health_score=summary.health_score,
+        last_success_at=now if run_succeeded(observed, failed) else previous_success,
+    )
+
+
+def _overlay_observation(reading: Reading, obs: Observation) -> None:
+    reading.seen[obs.dataset] = Seen(obs.row_count, obs.last_updated, obs.observed_at)
+    if obs.last_updated is not None:
+        newest = reading.newest_data.get(obs.dataset)
+        reading.newest_data[obs.dataset] = (
+            obs.last_updated if newest is None else max(newest, obs.last_updated)
+        )
+
+
+def _check_outcomes(checks: list[CheckResult]) -> dict[str, CheckOutcome]:
+    return worst_outcomes([(c.name, c.outcome.value) for c in checks])
+
+
+# assembling the state -------------------------------------------------------------------------
+
+
+def build_state(project: Project, reading: Reading, stale_after_seconds: float) -> MetricsState:
+    """One `DatasetState` per configured dataset; datasets no longer configured are left out."""
+    incident_counts: dict[str, dict[str, int]] = {}
+    for dataset, severity in reading.open_incidents.values():
+        per_dataset = incident_counts.setdefault(dataset, {})
+        per_dataset[severity] = per_dataset.get(severity, 0) + 1
+    states = []
+    for ds in project.datasets:
+        seen = reading.seen.get(ds.name)
+        sla: dict[str, float] = {}
+        if ds.sla is not None and ds.sla.warn_after is not None:
+            sla["warn"] = ds.sla.warn_after.total_seconds()
+        if ds.sla is not None and ds.sla.error_after is not None:
+            sla["error"] = ds.sla.error_after.total_seconds()
+        last_updated = seen.last_updated if seen and seen.last_updated else reading.newest_data.get(ds.name)
+        states.append(
+            DatasetState(
+                dataset=ds.name,
+                source=ds.source,
+                severity=ds.severity,
+                sla_seconds=sla,
+                status=reading.statuses.get(ds.name),
+                score=reading.scores.get(ds.name),
+                rows=seen.rows if seen else None,
+                last_updated=last_updated,
+                last_observed=seen.observed_at if seen else None,
+                schema_changes=reading.schema_changes.get(ds.name, 0),
+                checks=reading.checks.get(ds.name, {}),
+                null_ratios=reading.null_ratios.get(ds.name, {}),
+                incidents_open=incident_counts.get(ds.name, {}),
+            )
+        )
+    return MetricsState(
+        datasets=states,
+        run=reading.run,
+        stale_after_seconds=stale_after_seconds,
+        column_metrics=project.config.publish.prometheus.column_metrics,
+    )
+
+
+def stale_after(project: Project, now: datetime | None = None) -> float:
+    """Seconds after the last success at which the monitor is stale: configured, or twice the schedule's gap.
+
+    The gap is the longest wait between two runs of the most frequently scheduled tier over the next
+    eight days, so a weekday-only schedule is not called stale on a Sunday.
+    """
+    configured = project.config.publish.prometheus.stale_after
+    if configured is not None:
+        return configured.total_seconds()
+    gaps = [
+        gap
+        for tier in project.config.tiers.values()
+        if tier.schedule
+        for gap in [_longest_gap(tier.schedule, tier.timezone, now or utc_now())]
+        if gap is not None
+    ]
+    return 2 * (min(gaps) if gaps else DEFAULT_RUN_INTERVAL).total_seconds()
+
+
+def _longest_gap(schedule: str, timezone: str, now: datetime) -> timedelta | None:
+    """The longest wait between two fires: among the next few fires, and across each of the next eight
+    midnights (which is where nights and weekends fall) without walking every fire of a busy schedule."""
+    from croniter import croniter
+
+    start = now.astimezone(ZoneInfo(timezone))
+    try:
+        cron = croniter(schedule, start)
+        fires = [cron.get_next(datetime) for _ in range(_SAMPLE_FIRES)]
+        gaps = [later - earlier for earlier, later in zip(fires, fires[1:], strict=False)]
+        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        for day in range(1, _SCHEDULE_HORIZON_DAYS + 1):
+            first = croniter(schedule, midnight + timedelta(days=day, seconds=-1)).get_next(datetime)
+            gaps.append(first - croniter(schedule, first).get_prev(datetime))
+    except (ValueError, KeyError, ArithmeticError):
+        return None  # an invalid schedule is reported by `datahealth validate`, not here
+    return max(gaps, default=None)

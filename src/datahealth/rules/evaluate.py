@@ -1,0 +1,422 @@
+"""Decides what is wrong after a run: findings per dataset, incident changes, statuses and scores.
+
+`evaluate` is pure: it gets the run's results and an `EvaluationHistory` (read beforehand by
+`store.queries.load_history`, a handful of queries for all datasets) and returns a `RunEvaluation`. The rules live in
+their own modules: `freshness`, `anomaly`, `schema_diff`, check results from the checks stage, and
+`incidents` for the lifecycle. This module runs them per dataset and makes one problem one finding:
+
+- a dataset that cannot be observed gets one `error` finding (or "table disappeared" when it existed);
+- a schema change swallows the failed Soda `schema` check (the same change, seen twice);
+- a freshness breach swallows the volume drop and the windowed distinct-count drops it causes;
+- a volume anomaly swallows generated row-count check failures and same-direction distinct-count
+  anomalies of windowed profiles (fewer rows, fewer distinct values);
+- `suppress:` patterns of the dataset drop findings entirely.
+A dataset whose evaluation fails gets an `error` finding of its own; the other datasets are unaffected.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from datahealth.config.models import DatasetConfig
+from datahealth.core.redaction import redact
+from datahealth.core.results import (
+    CheckOutcome,
+    CheckResult,
+    ColumnInfo,
+    DatasetResult,
+    ErrorKind,
+    Status,
+    StoredObservation,
+    utc_now,
+)
+from datahealth.rules.anomaly import (
+    ColumnPoint,
+    DetectorSettings,
+    MetricJudgement,
+    Point,
+    anomaly_finding,
+    judge_column,
+    judge_volume,
+)
+from datahealth.rules.findings import Finding, FindingKind, Incident, RunEvaluation
+from datahealth.rules.freshness import (
+    FreshnessVerdict,
+    evaluate_freshness,
+    freshness_finding,
+    last_change_from_history,
+    load_due,
+)
+from datahealth.rules.incidents import Coverage, open_after, plan_changes
+from datahealth.rules.schema_diff import SchemaChange, diff_columns, schema_finding
+from datahealth.rules.status import run_score, score_from_incidents, status_from_incidents
+
+log = logging.getLogger("datahealth.rules.evaluate")
+_VOLUME_BOUND = ("distinct_count", "distinct_added")  # metrics that move with the number of rows
+
+
+@dataclass(frozen=True)
+class EvaluationHistory:
+    """What evaluation needs from the history store, read before the run's results are written."""
+
+    observations: Mapping[str, Sequence[StoredObservation]] = field(default_factory=dict)
+    profiles: Mapping[str, Mapping[str, Sequence[ColumnPoint]]] = field(default_factory=dict)
+    baselines: Mapping[str, tuple[ColumnInfo, ...]] = field(default_factory=dict)
+    open_incidents: Sequence[Incident] = ()
+
+
+@dataclass
+class DatasetVerdict:
+    """One dataset's findings, what was evaluated (for resolving incidents) and notes on missing verdicts."""
+
+    findings: list[Finding]
+    coverage: Coverage
+    notes: list[str] = field(default_factory=list)
+
+
+def evaluate(
+    datasets: Sequence[DatasetConfig],
+    results: Sequence[DatasetResult],
+    history: EvaluationHistory | None = None,
+    *,
+    as_of: datetime | None = None,
+    checks_ran: bool = True,
+) -> RunEvaluation:
+    """Findings, incident changes, statuses and scores for a run's results (pure)."""
+    history = history or EvaluationHistory()
+    by_name = {d.name: d for d in datasets}
+    findings: list[Finding] = []
+    coverage: dict[str, Coverage] = {}
+    notes: dict[str, list[str]] = {}
+    at = as_of or (results[0].observation.as_of if results else utc_now())
+    for result in results:
+        dataset = by_name.get(result.dataset)
+        if dataset is None:
+            continue
+        try:
+            verdict = evaluate_dataset(dataset, result, history, at, checks_ran=checks_ran)
+        except Exception as exc:  # a bug in one rule must not lose the other datasets
+            log.exception("evaluating %s failed", dataset.name)
+            message = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
+            verdict = DatasetVerdict(
+                [
+                    Finding(
+                        dataset.name,
+                        FindingKind.ERROR,
+                        "evaluation",
+                        "error",
+                        f"{dataset.name} could not be evaluated",
+                        message,
+                        details={"error_kind": ErrorKind.INTERNAL.value, "change_key": "internal"},
+                    )
+                ],
+                Coverage(observed=False),
+            )
+        findings.extend(verdict.findings)
+        coverage[dataset.name] = verdict.coverage
+        if verdict.notes:
+            notes[dataset.name] = verdict.notes
+    changes = plan_changes(findings, history.open_incidents, coverage, at)
+    still_open = open_after(history.open_incidents, changes)
+    statuses: dict[str, Status] = {}
+    scores: dict[str, float] = {}
+    for name in coverage:
+        mine = [i for i in still_open if i.dataset == name]
+        statuses[name] = status_from_incidents(mine)
+        scores[name] = score_from_incidents(mine)
+    return RunEvaluation(
+        statuses=statuses,
+        scores=scores,
+        findings=findings,
+        changes=changes,
+        open_incidents=still_open,
+        health_score=run_score(scores.values()),
+        notes=notes,
+    )
+
+
+def findings_for_result(dataset: DatasetConfig, result: DatasetResult) -> list[Finding]:
+    """The findings one dataset's result implies without any history (freshness, checks, errors)."""
+    return evaluate_dataset(dataset, result, EvaluationHistory(), result.observation.as_of).findings
+
+
+def evaluate_dataset(
+    dataset: DatasetConfig,
+    result: DatasetResult,
+    history: EvaluationHistory,
+    as_of: datetime,
+    *,
+    checks_ran: bool = True,
+) -> DatasetVerdict:
+    obs = result.observation
+    baseline = history.baselines.get(dataset.name)
+    if not obs.ok:
+        if obs.error_kind == ErrorKind.MISSING and baseline:
+            change = SchemaChange("table_disappeared", None, f"{len(baseline)} columns", None)
+            return DatasetVerdict(
+                [schema_finding(dataset.name, [change], dataset.severity, {"error": obs.error})],
+                Coverage(observed=False),
+            )
+        kind = obs.error_kind.value if obs.error_kind else "error"
+        return DatasetVerdict(
+            [
+                Finding(
+                    dataset.name,
+                    FindingKind.ERROR,
+                    "observe",
+                    "error",
+                    f"{dataset.name} could not be observed ({kind})",
+                    obs.error or "",
+                    details={"error_kind": kind, "change_key": kind},
+                )
+            ],
+            Coverage(observed=False),
+        )
+    past = [o for o in history.observations.get(dataset.name, ()) if o.as_of < as_of]
+    notes: list[str] = []
+    findings: list[Finding] = []
+    checks = list(result.checks)
+
+    schema = _schema(dataset, result, baseline, checks)
+    if schema is not None:
+        findings.append(schema)
+
+    freshness = _freshness(dataset, result, past, as_of)
+    if freshness.note:
+        notes.append(freshness.note)
+    stale = None
+    if freshness.breached:
+        stale = freshness_finding(
+            dataset.name, freshness, dataset.severity if freshness.level == "error" else "warn"
+        )
+        findings.append(stale)
+
+    volume: MetricJudgement | None = None
+    columns: list[MetricJudgement] = []
+    if dataset.anomaly.enabled:
+        settings = DetectorSettings.from_config(dataset.anomaly, _timezone(dataset))
+        volume = _volume(dataset, result, past, as_of, settings)
+        if volume is not None and volume.judgement.verdict == "insufficient_history":
+            notes.append(f"volume: {volume.judgement.note}")
+        if dataset.anomaly.columns and result.profile is not None:
+            columns = _columns(dataset, result, history, as_of, settings)
+    findings.extend(_fold_anomalies(dataset, volume, columns, stale, schema, checks))
+    findings.extend(_check_findings(dataset, checks))
+    findings = _suppress(dataset, findings, notes)
+    coverage = Coverage(
+        observed=True,
+        freshness=freshness.level != "unknown",
+        schema=bool(obs.columns),
+        volume=not dataset.anomaly.enabled or volume is not None,
+        columns=result.profile is not None or not dataset.anomaly.enabled or not dataset.anomaly.columns,
+        checks=checks_ran and "checks" not in result.stage_errors,
+    )
+    return DatasetVerdict(findings, coverage, notes)
+
+
+def _timezone(dataset: DatasetConfig) -> str:
+    return dataset.sla.expected_by.timezone if dataset.sla and dataset.sla.expected_by else "UTC"
+
+
+def _schema(
+    dataset: DatasetConfig,
+    result: DatasetResult,
+    baseline: tuple[ColumnInfo, ...] | None,
+    checks: list[CheckResult],
+) -> Finding | None:
+    """Changes against the accepted baseline; a failed Soda schema check is folded in (removed from `checks`)."""
+    obs = result.observation
+    if not baseline or not obs.columns:
+        return None
+    changes = diff_columns(baseline, obs.columns)
+    if not changes:
+        return None
+    extra: dict[str, Any] = {}
+    for key in ("files_with_other_schema", "schema_variants"):
+        if key in obs.details:
+            extra[key] = obs.details[key]
+    folded = [c for c in checks if c.check_type == "schema" and c.outcome != CheckOutcome.PASS]
+    if folded:
+        extra["soda_schema_check"] = [
+            {"name": c.name, "outcome": c.outcome.value, "message": c.message} for c in folded
+        ]
+        for check in folded:
+            checks.remove(check)
+    return schema_finding(dataset.name, changes, dataset.severity, extra)
+
+
+def _freshness(
+    dataset: DatasetConfig, result: DatasetResult, past: Sequence[StoredObservation], as_of: datetime
+) -> FreshnessVerdict:
+    obs = result.observation
+    last_updated, method = obs.last_updated, obs.last_updated_method
+    if last_updated is None and dataset.sla is not None:
+        last_updated = last_change_from_history(
+            obs.row_count, as_of, [(o.as_of, o.row_count) for o in past if o.error is None]
+        )
+        method = "row_count_history" if last_updated else None
+    return evaluate_freshness(dataset.sla, last_updated, method, as_of)
+
+
+def _volume(
+    dataset: DatasetConfig,
+    result: DatasetResult,
+    past: Sequence[StoredObservation],
+    as_of: datetime,
+    settings: DetectorSettings,
+) -> MetricJudgement | None:
+    obs = result.observation
+    if obs.row_count is None:
+        return None
+    history = [
+        Point(o.as_of, float(o.row_count)) for o in past if o.error is None and o.row_count is not None
+    ]
+    due = load_due(dataset.sla, as_of - dataset.anomaly.period, as_of)
+    return judge_volume(history, Point(as_of, float(obs.row_count)), settings, load_due=due)
+
+
+def _columns(
+    dataset: DatasetConfig,
+    result: DatasetResult,
+    history: EvaluationHistory,
+    as_of: datetime,
+    settings: DetectorSettings,
+) -> list[MetricJudgement]:
+    profile = result.profile
+    assert profile is not None
+    past = history.profiles.get(dataset.name, {})
+    judged: list[MetricJudgement] = []
+    for column in profile.columns:
+        stats = column.stats
+        current = ColumnPoint(
+            as_of,
+            profile.row_count,
+            _int(stats.get("null_count")),
+            _float(stats.get("null_ratio")),
+            _int(stats.get("distinct_count")),
+            profile.window_start is not None,
+        )
+        judged.extend(judge_column(column.column, past.get(column.column, ()), current, settings))
+    return judged
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _float(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _fold_anomalies(
+    dataset: DatasetConfig,
+    volume: MetricJudgement | None,
+    columns: list[MetricJudgement],
+    stale: Finding | None,
+    schema: Finding | None,
+    checks: list[CheckResult],
+) -> list[Finding]:
+    """Anomaly findings, one per problem: consequences are listed under their cause instead."""
+    changed = {
+        name
+        for change in (schema.details.get("changes", []) if schema else [])
+        for name in (change.get("column"), change.get("before"))
+        if name
+    }
+    severity = dataset.anomaly.severity
+    findings: list[Finding] = []
+    volume_direction = (
+        volume.judgement.direction if volume is not None and volume.judgement.is_anomaly else None
+    )
+    cause: Finding | None = None
+    if volume_direction == "drop" and stale is not None:
+        assert volume is not None
+        _relate(stale, anomaly_finding(dataset.name, volume, severity))
+        cause = stale
+    elif volume_direction is not None:
+        assert volume is not None
+        cause = anomaly_finding(dataset.name, volume, severity)
+        findings.append(cause)
+        for check in [
+            c
+            for c in checks
+            if c.origin == "generated"
+            and c.check_type == "row_count"
+            and c.outcome in (CheckOutcome.FAIL, CheckOutcome.WARN)
+        ]:
+            checks.remove(check)
+            _relate(cause, _check_finding(dataset, check))
+    consequence = volume_direction or ("drop" if stale is not None else None)
+    for item in columns:
+        if not item.judgement.is_anomaly:
+            continue
+        finding = anomaly_finding(dataset.name, item, severity)
+        if schema is not None and item.column in changed:
+            _relate(schema, finding)  # a column whose type changed has different statistics, of course
+        elif cause is not None and item.metric in _VOLUME_BOUND and item.judgement.direction == consequence:
+            _relate(cause, finding)
+        else:
+            findings.append(finding)
+    return findings
+
+
+def _relate(cause: Finding, consequence: Finding) -> None:
+    """List a consequence under its cause's details (the finding itself is not raised)."""
+    cause.details.setdefault("related", []).append(
+        {
+            "kind": consequence.kind.value,
+            "subject": consequence.subject,
+            "title": consequence.title,
+            "observed": consequence.observed,
+            "expected": consequence.expected,
+        }
+    )
+
+
+def _check_findings(dataset: DatasetConfig, checks: Sequence[CheckResult]) -> list[Finding]:
+    return [
+        _check_finding(dataset, c)
+        for c in checks
+        if c.outcome in (CheckOutcome.FAIL, CheckOutcome.WARN, CheckOutcome.ERROR)
+    ]
+
+
+def _check_finding(dataset: DatasetConfig, check: CheckResult) -> Finding:
+    errored = check.outcome == CheckOutcome.ERROR
+    severity = "error" if errored else ("warn" if check.outcome == CheckOutcome.WARN else dataset.severity)
+    observed = None if check.observed_value is None else f"{check.observed_value:g}"
+    return Finding(
+        dataset.name,
+        FindingKind.CHECK,
+        check.name,
+        severity,
+        f"{dataset.name}: check {check.name} {'errored' if errored else 'failed'}",
+        check.message,
+        observed=observed,
+        expected=check.threshold,
+        details={
+            "check_type": check.check_type,
+            "column": check.column,
+            "origin": check.origin,
+            "outcome": check.outcome.value,
+            "change_key": check.outcome.value,
+        },
+    )
+
+
+def _suppress(dataset: DatasetConfig, findings: list[Finding], notes: list[str]) -> list[Finding]:
+    if not dataset.suppress:
+        return findings
+    kept = []
+    for finding in findings:
+        key = f"{finding.kind.value}:{finding.subject}"
+        if any(fnmatch.fnmatchcase(key, pattern) for pattern in dataset.suppress):
+            notes.append(f"suppressed by config: {key}")
+        else:
+            kept.append(finding)
+    return kept
