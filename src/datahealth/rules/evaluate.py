@@ -35,11 +35,10 @@ from datahealth.core.results import (
     StoredObservation,
     utc_now,
 )
-from datahealth.rules.anomaly import (
+from datahealth.rules.anomaly.detector import DetectorSettings, Point
+from datahealth.rules.anomaly.metrics import (
     ColumnPoint,
-    DetectorSettings,
     MetricJudgement,
-    Point,
     anomaly_finding,
     judge_column,
     judge_volume,
