@@ -26,7 +26,7 @@ from datahealth.config.models import DatasetConfig, Project
 from datahealth.core.redaction import redact
 from datahealth.core.results import Status, as_utc, utc_now
 from datahealth.report.axis import TimeAxis, build_axis
-from datahealth.report.schema_log import SchemaChange, diff_snapshots
+from datahealth.report.schema_log import SchemaLogEntry, diff_snapshots
 from datahealth.rules.findings import SEVERITY_RANK, Incident, IncidentStatus, RunEvaluation
 from datahealth.rules.status import STATUS_SCORE, run_score, score_from_incidents
 from datahealth.store import HistoryStore
@@ -110,7 +110,7 @@ class DatasetView:
     error: str | None = None
     error_kind: str | None = None
     checks: list[CheckDetail] = field(default_factory=list)
-    schema_changes: list[SchemaChange] = field(default_factory=list)
+    schema_changes: list[SchemaLogEntry] = field(default_factory=list)
     findings: list[FindingView] = field(default_factory=list)
     open_incidents: int = 0
     score: float | None = None  # None while never observed
