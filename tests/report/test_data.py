@@ -12,7 +12,7 @@ from datahealth.report.axis import build_axis
 from datahealth.report.data import gather_report_data
 from datahealth.report.schema_log import diff_snapshots
 from datahealth.rules.findings import Finding, FindingKind, Incident, IncidentStatus, RunEvaluation
-from datahealth.rules.status import STATUS_SCORE
+from datahealth.rules.status import health_score
 from datahealth.store import HistoryStore
 from tests.report.history import (
     AS_OF,
@@ -72,7 +72,7 @@ def test_gathers_statuses_counts_and_history(history: History) -> None:
     ) == {"missing email": "ppppppppff", "row count": "pppppppppp"}
     assert data.health_counts[0] == {"ok": 4, "warn": 0, "fail": 0, "error": 0}
     assert data.health_counts[-1] == {"ok": 0, "warn": 0, "fail": 3, "error": 1}
-    fail, error = STATUS_SCORE[Status.FAIL], STATUS_SCORE[Status.ERROR]
+    fail, error = health_score([Status.FAIL]), health_score([Status.ERROR])
     assert data.health_scores[0] == 100.0 and data.health_scores[-1] == round((3 * fail + error) / 4, 1)
 
 
