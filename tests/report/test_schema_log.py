@@ -13,6 +13,16 @@ from datahealth.store.queries import load_history
 from tests.report.history import AS_OF, HOSTILE_COLUMN, ORDERS, History
 
 
+def _day_six_columns(email: str = "email", hostile_nullable: bool = True) -> tuple[ColumnInfo, ...]:
+    """The orders schema since day 6 of the history (id retyped, coupon added), optionally changed more."""
+    return (
+        ColumnInfo("id", "BIGINT", False),
+        ColumnInfo(email, "VARCHAR", True),
+        ColumnInfo(HOSTILE_COLUMN, "VARCHAR", hostile_nullable),
+        ColumnInfo("coupon", "VARCHAR", True),
+    )
+
+
 def _record(history: History, at: datetime, columns: tuple[ColumnInfo, ...]) -> DatasetResult:
     result = DatasetResult(Observation(ORDERS, "warehouse", at, at, 0.1, 1_100, "exact", at, "max", columns))
     run_id = history.store.start_run(at, tier="daily")
@@ -36,13 +46,7 @@ def _log(history: History) -> list[dict[str, object]]:
 def test_one_change_since_the_baseline_is_named_alike(history: History) -> None:
     """Day 6 of the history retyped `id` and added `coupon`; the baseline is day 0's schema."""
     at = AS_OF + timedelta(days=1)
-    columns = (
-        ColumnInfo("id", "BIGINT", False),
-        ColumnInfo("email", "VARCHAR", True),
-        ColumnInfo(HOSTILE_COLUMN, "VARCHAR", True),
-        ColumnInfo("coupon", "VARCHAR", True),
-    )
-    finding = _schema_finding(history, _record(history, at, columns), at)
+    finding = _schema_finding(history, _record(history, at, _day_six_columns()), at)
     assert finding.details["changes"] == _log(history)
     assert [c["kind"] for c in finding.details["changes"]] == ["type_changed", "column_added"]
 
@@ -51,12 +55,7 @@ def test_changes_over_several_snapshots_add_up_to_the_finding(history: History) 
     """A rename (same type, same position) and a nullability change on top of day 6's changes: the log
     lists each change when it appeared, the finding all of them against the baseline, in the same words."""
     at = AS_OF + timedelta(days=1)
-    columns = (
-        ColumnInfo("id", "BIGINT", False),
-        ColumnInfo("email_address", "VARCHAR", True),
-        ColumnInfo(HOSTILE_COLUMN, "VARCHAR", False),
-        ColumnInfo("coupon", "VARCHAR", True),
-    )
+    columns = _day_six_columns(email="email_address", hostile_nullable=False)
     finding = _schema_finding(history, _record(history, at, columns), at)
     log = _log(history)
     assert sorted(map(str, finding.details["changes"])) == sorted(map(str, log))

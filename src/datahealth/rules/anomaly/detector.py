@@ -23,6 +23,7 @@ training points, which end up in the finding's details. The arithmetic lives in 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections import defaultdict
@@ -88,17 +89,8 @@ class DetectorSettings:
         )
 
     def with_floors(self, floors: Floors, *, trend: bool = True) -> DetectorSettings:
-        return DetectorSettings(
-            self.sensitivity,
-            self.direction,
-            self.training_window,
-            self.min_training,
-            self.seasonality,
-            self.timezone,
-            self.period,
-            floors,
-            trend,
-        )
+        """These settings for a metric with its own floors (and trend removal on or off)."""
+        return dataclasses.replace(self, floors=floors, trend=trend)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ or a 0.1 % wobble of a null ratio is never an alert.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -138,20 +139,7 @@ def judge_volume(
     if judgement.verdict == "normal" and added.value <= 0 and load_due and settings.direction != "spike":
         comparable = list(judgement.basis) or list(judgement.training)
         if comparable and sum(1 for p in comparable if p.value > 0) / len(comparable) >= ZERO_VOLUME_SHARE:
-            judgement = Judgement(
-                "anomaly",
-                added.value,
-                judgement.expected,
-                judgement.low,
-                judgement.high,
-                judgement.score,
-                judgement.model,
-                judgement.trend_per_day,
-                judgement.training,
-                judgement.basis,
-                "drop",
-                judgement.note,
-            )
+            judgement = dataclasses.replace(judgement, verdict="anomaly", direction="drop")
             return MetricJudgement("volume", "rows_added", None, judgement, settings.period, zero_volume=True)
     return MetricJudgement("volume", "rows_added", None, _gate(judgement, load_due), settings.period)
 
@@ -160,19 +148,11 @@ def _gate(judgement: Judgement, load_due: bool) -> Judgement:
     """No load was due in the period: a drop is expected, so it is not an anomaly."""
     if load_due or judgement.direction != "drop":
         return judgement
-    return Judgement(
-        "normal",
-        judgement.observed,
-        judgement.expected,
-        judgement.low,
-        judgement.high,
-        judgement.score,
-        judgement.model,
-        judgement.trend_per_day,
-        judgement.training,
-        judgement.basis,
-        None,
-        judgement.note + "; no load was due in the period (expected_by)",
+    return dataclasses.replace(
+        judgement,
+        verdict="normal",
+        direction=None,
+        note=judgement.note + "; no load was due in the period (expected_by)",
     )
 
 
