@@ -12,7 +12,7 @@ from datahealth.report.axis import build_axis
 from datahealth.report.data import gather_report_data
 from datahealth.report.schema_log import diff_snapshots
 from datahealth.rules.findings import Finding, FindingKind, Incident, IncidentStatus, RunEvaluation
-from datahealth.rules.status import STATUS_SCORE
+from datahealth.rules.status import health_score
 from datahealth.store import HistoryStore
 from tests.report.history import (
     AS_OF,
@@ -72,7 +72,7 @@ def test_gathers_statuses_counts_and_history(history: History) -> None:
     ) == {"missing email": "ppppppppff", "row count": "pppppppppp"}
     assert data.health_counts[0] == {"ok": 4, "warn": 0, "fail": 0, "error": 0}
     assert data.health_counts[-1] == {"ok": 0, "warn": 0, "fail": 3, "error": 1}
-    fail, error = STATUS_SCORE[Status.FAIL], STATUS_SCORE[Status.ERROR]
+    fail, error = health_score([Status.FAIL]), health_score([Status.ERROR])
     assert data.health_scores[0] == 100.0 and data.health_scores[-1] == round((3 * fail + error) / 4, 1)
 
 
@@ -115,9 +115,11 @@ def test_findings_anomalies_incidents_and_schema_log(history: History) -> None:
     customers = views[CUSTOMERS].history  # rows added 5-20 on top of the 1,080 rows before: 1,085-1,100
     assert customers.anomalies == {9} and customers.bands == {9: (1085.0, 1100.0)}
     assert [f.title for f in orders.findings] == [f"{ORDERS}: check missing email failed"]  # latest run only
-    assert [(c.change, c.column, c.before, c.after) for c in orders.schema_changes] == [
+    assert [
+        (e.change.kind, e.change.column, e.change.before, e.change.after) for e in orders.schema_changes
+    ] == [
         ("type_changed", "id", "INTEGER", "BIGINT"),
-        ("added", "coupon", None, "VARCHAR"),
+        ("column_added", "coupon", None, "VARCHAR"),
     ]
     assert orders.last_schema_change == START + timedelta(days=6)
     assert [i.dataset for i in data.open_incidents] == [ORDERS, CUSTOMERS, HOSTILE_DATASET]
@@ -185,9 +187,9 @@ def test_schema_diff_reports_nullability_and_removal() -> None:
     ]
     after = [{"name": "a", "data_type": "INT", "nullable": False}]
     changes = diff_snapshots([(at, before, True), (at + timedelta(days=1), after, False)])
-    assert [(c.change, c.column, c.before, c.after) for c in changes] == [
+    assert [(e.change.kind, e.change.column, e.change.before, e.change.after) for e in changes] == [
         ("nullability_changed", "a", "nullable", "not null"),
-        ("removed", "b", "TEXT", None),
+        ("column_removed", "b", "TEXT", None),
     ]
 
 
@@ -205,7 +207,7 @@ def test_the_same_report_data_from_a_postgresql_history_store(tmp_path: Path, pg
     assert views[ORDERS].history.null_ratios[1][9] == 0.25
     assert [c.name for c in views[ORDERS].checks] == ["missing email", "row count"]
     assert [i.dataset for i in data.open_incidents] == [ORDERS, CUSTOMERS, HOSTILE_DATASET]
-    assert [c.change for c in views[ORDERS].schema_changes] == ["type_changed", "added"]
+    assert [e.change.kind for e in views[ORDERS].schema_changes] == ["type_changed", "column_added"]
 
 
 def test_many_runs_are_bucketed_and_each_bucket_shows_its_newest_value(history: History) -> None:

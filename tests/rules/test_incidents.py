@@ -10,7 +10,7 @@ import pytest
 from datahealth.core.results import Status
 from datahealth.rules.findings import Finding, FindingKind, Incident, IncidentEvent, IncidentStatus
 from datahealth.rules.incidents import Coverage, open_after, plan_changes, quiet
-from datahealth.rules.status import run_score, score_from_incidents, status_from_incidents
+from datahealth.rules.status import health_score, run_score, status_from_incidents
 
 T0 = datetime(2026, 10, 1, 7, 30, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -93,7 +93,7 @@ def test_a_rule_not_evaluated_does_not_resolve() -> None:
 def test_monitor_errors_always_resolve_when_the_dataset_is_seen_again() -> None:
     error = Finding("warehouse.orders", FindingKind.ERROR, "observe", "error", "unreachable")
     _, open_ = run([error], [], T0)
-    assert status_from_incidents(open_) == Status.ERROR and score_from_incidents(open_) == 0.0
+    assert status_from_incidents(open_) == Status.ERROR and health_score(open_) == 0.0
     changes, _ = run([], open_, T0 + DAY, {"warehouse.orders": Coverage(observed=False)})
     assert [c.event for c in changes] == [IncidentEvent.RESOLVED]
 
@@ -135,6 +135,6 @@ def test_status_and_score_from_open_incidents() -> None:
     error = Finding("a.b", FindingKind.CHECK, "c", "error", "y")
     _, open_ = run([warn, error], [], T0, {"a.b": Coverage()})
     assert status_from_incidents(open_) == Status.FAIL
-    assert score_from_incidents(open_) == pytest.approx(100 * 0.5 * 0.85, abs=0.1)
+    assert health_score(open_) == pytest.approx(100 * 0.5 * 0.85, abs=0.1)
     assert status_from_incidents(open_[:1] if open_[0].severity == "warn" else open_[1:]) == Status.WARN
     assert status_from_incidents([]) == Status.OK and run_score([]) == 100.0 and run_score([100, 50]) == 75.0

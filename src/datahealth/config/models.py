@@ -9,15 +9,33 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from datahealth.config.values import HolidayCalendar, parse_sample
+from datahealth.config.values import HolidayCalendar, SampleSpec, parse_sample
 from datahealth.core.durations import parse_duration
 
+
+def _holidays(value: Any) -> Any:
+    """A YAML list of holiday entries → a `HolidayCalendar` (a bad entry is a ValueError naming it)."""
+    if isinstance(value, HolidayCalendar):
+        return value
+    if not isinstance(value, list | tuple):
+        raise PydanticCustomError("list_type", "Input should be a valid list")
+    return HolidayCalendar.parse(value)
+
+
+def _sample(value: Any) -> Any:
+    """`'10%'`, `5000` or `'5000 rows'` → a `SampleSpec` (anything else is a ValueError saying why)."""
+    return value if isinstance(value, SampleSpec) else parse_sample(value)
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Holidays = Annotated[HolidayCalendar, BeforeValidator(_holidays)]
+Sample = Annotated[SampleSpec | None, BeforeValidator(_sample)]
 Severity = Literal["warn", "error"]
 _DATASET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*\.[^\s]+$")
 
@@ -90,17 +108,11 @@ class FreshnessSla(StrictModel):
     warn_after: Duration | None = None
     error_after: Duration | None = None
     expected_by: ExpectedBy | None = None
-    holidays: list[str] = Field(
-        default_factory=list,
+    holidays: Holidays = Field(
+        default=HolidayCalendar(),
         description="dates on which no load is expected: "
         "ISO dates (2026-12-24), yearly month-days (12-25) or ranges (2026-12-24..2026-12-31)",
     )
-
-    @field_validator("holidays")
-    @classmethod
-    def _valid_holidays(cls, value: list[str]) -> list[str]:
-        HolidayCalendar.parse(value)  # raises ValueError naming the entry and the accepted forms
-        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> FreshnessSla:
@@ -113,7 +125,7 @@ class ProfileConfig(StrictModel):
     """Whether and how the dataset is profiled (one aggregate scan per run that asks for it)."""
 
     enabled: bool = True
-    sample: str | int | None = Field(default=None, description="'10%' or a row count")
+    sample: Sample = Field(default=None, description="'10%' or a row count")
     window: Duration | None = Field(
         default=None, description="profile only rows of the last window (append-only tables)"
     )
@@ -123,12 +135,6 @@ class ProfileConfig(StrictModel):
         default=None,
         description="cancel the profile query after this long (default: the source's statement_timeout)",
     )
-
-    @field_validator("sample", mode="before")
-    @classmethod
-    def _valid_sample(cls, value: str | int | None) -> str | int | None:
-        parse_sample(value)  # raises ValueError naming the accepted forms
-        return value
 
     @field_validator("window", "timeout")
     @classmethod

@@ -27,7 +27,6 @@ from datahealth.publish import publish_run
 from datahealth.publish.context import PublishContext
 from datahealth.rules.evaluate import evaluate
 from datahealth.rules.findings import RunEvaluation
-from datahealth.rules.status import health_score
 from datahealth.sources import DatasetError, open_source
 from datahealth.sources.base import Source
 from datahealth.sources.observe import error_observation, observe_dataset
@@ -177,8 +176,7 @@ class MonitorRun:
         for result in results:
             self.store.record_dataset_result(self.run_id, result, evaluation.statuses[result.dataset])
         evaluation = record_evaluation(self.store, self.run_id, self.as_of, evaluation)  # fills incident ids
-        summary = self._summary(results, evaluation.statuses)
-        summary.health_score = evaluation.health_score  # from open incidents, like the statuses
+        summary = self._summary(results, evaluation)
         if self.options.publish:
             context = PublishContext(
                 project=self.project,
@@ -214,7 +212,9 @@ class MonitorRun:
         history = load_history(self.store, self.datasets, self.as_of)
         return evaluate(self.datasets, results, history, as_of=self.as_of, checks_ran=self.options.checks)
 
-    def _summary(self, results: Sequence[DatasetResult], statuses: dict[str, Status]) -> RunSummary:
+    def _summary(self, results: Sequence[DatasetResult], evaluation: RunEvaluation) -> RunSummary:
+        """The run's summary; statuses and the health score are evaluation's (from open incidents)."""
+        statuses = evaluation.statuses
         datasets = []
         for result in sorted(results, key=lambda r: r.dataset):
             obs = result.observation
@@ -238,7 +238,7 @@ class MonitorRun:
             as_of=self.as_of.isoformat(),
             started_at=self.started_at.isoformat(),
             duration_seconds=round(time.perf_counter() - self._started, 3),
-            health_score=health_score(list(statuses.values())),
+            health_score=evaluation.health_score,
             counts=counts,
             datasets=datasets,
             warnings=list(self.warnings),

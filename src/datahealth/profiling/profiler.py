@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement, TextClause, quoted_name
 from sqlalchemy.sql.selectable import FromClause
 
 from datahealth.config.models import DatasetConfig
-from datahealth.config.values import SampleSpec, parse_sample
+from datahealth.config.values import SampleSpec
 from datahealth.core.results import ColumnInfo, ColumnProfile, ErrorKind, Profile, TableMeta
 from datahealth.profiling.dialects import ProfileDialect, column_ref, dialect_for
 from datahealth.profiling.kinds import ColumnKind, column_kind, is_timezone_aware
@@ -128,7 +128,7 @@ def build_plan(
         ProfiledColumn(i, c, column_kind(c.data_type, dialect_name)) for i, c in enumerate(meta.columns)
     ]
     config = dataset.profile
-    sample = parse_sample(config.sample)
+    sample = config.sample
     window = _window(dataset, as_of)
     where = _window_condition(dataset, meta, window) if window else None
     population = row_hint if row_hint is not None else meta.estimated_rows

@@ -26,9 +26,9 @@ from datahealth.config.models import DatasetConfig, Project
 from datahealth.core.redaction import redact
 from datahealth.core.results import Status, as_utc, utc_now
 from datahealth.report.axis import TimeAxis, build_axis
-from datahealth.report.schema_log import SchemaChange, diff_snapshots
+from datahealth.report.schema_log import SchemaLogEntry, diff_snapshots
 from datahealth.rules.findings import SEVERITY_RANK, Incident, IncidentStatus, RunEvaluation
-from datahealth.rules.status import STATUS_SCORE, run_score, score_from_incidents
+from datahealth.rules.status import health_score, run_score
 from datahealth.store import HistoryStore
 from datahealth.store.tables import (
     check_results,
@@ -110,7 +110,7 @@ class DatasetView:
     error: str | None = None
     error_kind: str | None = None
     checks: list[CheckDetail] = field(default_factory=list)
-    schema_changes: list[SchemaChange] = field(default_factory=list)
+    schema_changes: list[SchemaLogEntry] = field(default_factory=list)
     findings: list[FindingView] = field(default_factory=list)
     open_incidents: int = 0
     score: float | None = None  # None while never observed
@@ -761,9 +761,9 @@ def _apply_scores(
         elif view.status == UNKNOWN:
             view.score = None
         elif open_by_dataset.get(name) and view.status != Status.ERROR.value:
-            view.score = score_from_incidents(open_by_dataset[name])
+            view.score = health_score(open_by_dataset[name])
         else:
-            view.score = STATUS_SCORE[Status(view.status)]
+            view.score = health_score([Status(view.status)])
 
 
 # --- derived --------------------------------------------------------------------------------------
@@ -787,10 +787,8 @@ def _health_over_time(
                 counts[index][current] += 1
     scores: list[float | None] = []
     for point in counts:
-        total = sum(point.values())
-        scores.append(
-            round(sum(STATUS_SCORE[Status(s)] * n for s, n in point.items()) / total, 1) if total else None
-        )
+        statuses = [Status(s) for s, n in point.items() for _ in range(n)]
+        scores.append(run_score(health_score([s]) for s in statuses) if statuses else None)
     return counts, scores
 
 

@@ -104,7 +104,10 @@ def dataset_payload(view: DatasetView) -> dict[str, Any]:
             ]
             for c in view.checks
         ],
-        "sc": [[_iso(c.at), c.change, c.column, c.before, c.after, c.accepted] for c in view.schema_changes],
+        "sc": [
+            [_iso(e.at), e.change.kind, e.change.column, e.change.before, e.change.after, e.accepted]
+            for e in view.schema_changes
+        ],
         "f": [[f.severity, f.kind, f.title, f.message, f.observed, f.expected] for f in view.findings],
     }
     payload.update({k: v for k, v in optional.items() if v})

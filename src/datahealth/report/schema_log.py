@@ -1,7 +1,10 @@
 """The schema change log shown per dataset, from the history store's schema snapshots.
 
 The store keeps a snapshot only when a dataset's columns change, so consecutive snapshots differ and
-their diff is the change. The first snapshot is the baseline, not a change.
+their diff is the change. The first snapshot is the baseline, not a change. What counts as a change (and
+how it is named: column added or removed, type or nullability changed, probable rename) is
+`rules.schema_diff.diff_columns`, the same definition the schema-change finding uses, so the log and the
+incident never disagree about what happened.
 """
 
 from __future__ import annotations
@@ -11,55 +14,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from datahealth.core.results import ColumnInfo
+from datahealth.rules.schema_diff import SchemaChange, diff_columns
+
 
 @dataclass(frozen=True)
-class SchemaChange:
+class SchemaLogEntry:
+    """One change, when the snapshot that showed it was taken and whether that snapshot was accepted."""
+
     at: datetime
-    change: str  # added | removed | type_changed | nullability_changed
-    column: str
-    before: str | None
-    after: str | None
+    change: SchemaChange
     accepted: bool
 
 
-def diff_snapshots(snapshots: Sequence[tuple[datetime, list[dict[str, Any]], bool]]) -> list[SchemaChange]:
+def diff_snapshots(
+    snapshots: Sequence[tuple[datetime, list[dict[str, Any]], bool]],
+) -> list[SchemaLogEntry]:
     """Changes between consecutive (as-of, columns, accepted) snapshots, oldest first."""
-    changes: list[SchemaChange] = []
-    previous: dict[str, dict[str, Any]] | None = None
+    entries: list[SchemaLogEntry] = []
+    previous: tuple[ColumnInfo, ...] | None = None
     for at, columns, accepted in snapshots:
-        current = {str(c.get("name")): c for c in columns or []}
+        current = tuple(ColumnInfo.from_dict(c) for c in columns or [])
         if previous is not None:
-            changes.extend(_diff(previous, current, at, accepted))
+            entries.extend(SchemaLogEntry(at, change, accepted) for change in diff_columns(previous, current))
         previous = current
-    return changes
-
-
-def _diff(
-    before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]], at: datetime, accepted: bool
-) -> list[SchemaChange]:
-    found: list[SchemaChange] = []
-    for name, column in after.items():
-        old = before.get(name)
-        if old is None:
-            found.append(SchemaChange(at, "added", name, None, _type(column), accepted))
-        elif _type(old) != _type(column):
-            found.append(SchemaChange(at, "type_changed", name, _type(old), _type(column), accepted))
-        elif old.get("nullable") != column.get("nullable"):
-            found.append(
-                SchemaChange(at, "nullability_changed", name, _nullable(old), _nullable(column), accepted)
-            )
-    found.extend(
-        SchemaChange(at, "removed", name, _type(old), None, accepted)
-        for name, old in before.items()
-        if name not in after
-    )
-    return found
-
-
-def _type(column: dict[str, Any]) -> str:
-    return str(column.get("data_type") or "?")
-
-
-def _nullable(column: dict[str, Any]) -> str:
-    value = column.get("nullable")
-    return "unknown" if value is None else ("nullable" if value else "not null")
+    return entries

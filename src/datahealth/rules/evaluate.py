@@ -35,11 +35,10 @@ from datahealth.core.results import (
     StoredObservation,
     utc_now,
 )
-from datahealth.rules.anomaly import (
+from datahealth.rules.anomaly.detector import DetectorSettings, Point
+from datahealth.rules.anomaly.metrics import (
     ColumnPoint,
-    DetectorSettings,
     MetricJudgement,
-    Point,
     anomaly_finding,
     judge_column,
     judge_volume,
@@ -54,7 +53,7 @@ from datahealth.rules.freshness import (
 )
 from datahealth.rules.incidents import Coverage, open_after, plan_changes
 from datahealth.rules.schema_diff import SchemaChange, diff_columns, schema_finding
-from datahealth.rules.status import run_score, score_from_incidents, status_from_incidents
+from datahealth.rules.status import health_score, run_score, status_from_incidents
 
 log = logging.getLogger("datahealth.rules.evaluate")
 _VOLUME_BOUND = ("distinct_count", "distinct_added")  # metrics that move with the number of rows
@@ -128,7 +127,7 @@ def evaluate(
     for name in coverage:
         mine = [i for i in still_open if i.dataset == name]
         statuses[name] = status_from_incidents(mine)
-        scores[name] = score_from_incidents(mine)
+        scores[name] = health_score(mine)
     return RunEvaluation(
         statuses=statuses,
         scores=scores,

@@ -128,7 +128,7 @@ def evaluate_freshness(
             note="freshness unknown: no timestamp_column, file times, loaded_at_query or "
             "row-count change in history",
         )
-    holidays = HolidayCalendar.parse(sla.holidays)
+    holidays = sla.holidays
     tz = ZoneInfo(sla.expected_by.timezone) if sla.expected_by else ZoneInfo("UTC")
     effective = lag - holidays.overlap_seconds(last_updated, as_of, tz) if lag > 0 else lag
     note = "newest data is in the future (time zone of the timestamp column?)" if lag < 0 else ""
@@ -209,7 +209,7 @@ def load_due(sla: FreshnessSla | None, start: datetime, end: datetime) -> bool:
     """
     if sla is None or sla.expected_by is None:
         return True
-    schedule = Schedule.from_config(sla.expected_by, HolidayCalendar.parse(sla.holidays))
+    schedule = Schedule.from_config(sla.expected_by, sla.holidays)
     tick = schedule.next_after(start - schedule.grace)
     return tick is not None and tick + schedule.grace <= end
 

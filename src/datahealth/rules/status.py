@@ -1,18 +1,21 @@
-"""A dataset's status (ok|warn|fail|error) and health score, derived from its open incidents.
+"""A dataset's status (ok|warn|fail|error) and THE health score, both derived from its open problems.
 
 Open incidents are the memory of what is wrong, so status follows them rather than one run's results:
 a check failure found by the daily run keeps the dataset failing during the 15-minute metadata runs that
 do not run checks, and an acknowledged incident still counts (acknowledging silences alerts, it does not
-make the data healthy).
+make the data healthy). Each open incident is one problem at one level (`problem_status`):
 
 - error: the monitor could not observe or evaluate the dataset (an `error` incident);
 - fail:  an open incident of severity error;
 - warn:  an open incident of severity warn;
 - ok:    nothing open.
 
-The score starts at 100 and loses half of what is left for each open error-severity incident and 15 %
-for each warning; a dataset the monitor cannot see scores 0. The run's score is the mean over its
-datasets. `STATUS_SCORE` maps a bare status to a score for views that only have statuses (history charts).
+`health_score` is the only score formula, used by evaluation, the report, Prometheus, the CLI and the
+Prefect artifacts (the latter two through the run's summary): it starts at 100 and loses half of what
+is left for each failing problem and 15 % for each warning; a dataset the monitor cannot see scores 0.
+It takes open incidents, or bare statuses for views that have nothing else (history charts, metrics
+read back from the store), and one incident of a level scores the same as that status. A run's score
+(`run_score`) is the mean of its datasets' health scores.
 """
 
 from __future__ import annotations
@@ -22,46 +25,38 @@ from collections.abc import Iterable
 from datahealth.core.results import Status
 from datahealth.rules.findings import Incident, IncidentStatus
 
-STATUS_SCORE = {Status.OK: 100.0, Status.WARN: 85.0, Status.FAIL: 50.0, Status.ERROR: 0.0}
-ERROR_WEIGHT = 0.5
-WARN_WEIGHT = 0.15
+ERROR_WEIGHT = 0.5  # share of the score a failing problem takes
+WARN_WEIGHT = 0.15  # share of the score a warning takes
 
 
-def _is_monitor_error(incident: Incident) -> bool:
-    return incident.kind == "error" or incident.details.get("outcome") == "error"
+def problem_status(incident: Incident) -> Status:
+    """The status one incident stands for (OK once resolved)."""
+    if incident.status == IncidentStatus.RESOLVED:
+        return Status.OK
+    if incident.kind == "error" or incident.details.get("outcome") == "error":
+        return Status.ERROR  # the monitor could not see the data: a monitor error, not a data failure
+    return Status.FAIL if incident.severity == "error" else Status.WARN
 
 
 def status_from_incidents(incidents: Iterable[Incident]) -> Status:
-    statuses = [Status.OK]
-    for incident in incidents:
-        if incident.status == IncidentStatus.RESOLVED:
-            continue
-        if _is_monitor_error(incident):
-            statuses.append(Status.ERROR)
-        elif incident.severity == "error":
-            statuses.append(Status.FAIL)
-        else:
-            statuses.append(Status.WARN)
-    return Status.worst(statuses)
+    return Status.worst([problem_status(i) for i in incidents])
 
 
-def score_from_incidents(incidents: Iterable[Incident]) -> float:
+def health_score(problems: Iterable[Incident | Status]) -> float:
+    """The health score, 0-100, of one dataset with these open incidents (or statuses)."""
     score = 100.0
-    for incident in incidents:
-        if incident.status == IncidentStatus.RESOLVED:
-            continue
-        if _is_monitor_error(incident):
+    for problem in problems:
+        status = problem if isinstance(problem, Status) else problem_status(problem)
+        if status == Status.ERROR:
             return 0.0
-        score *= 1 - (ERROR_WEIGHT if incident.severity == "error" else WARN_WEIGHT)
+        if status == Status.FAIL:
+            score *= 1 - ERROR_WEIGHT
+        elif status == Status.WARN:
+            score *= 1 - WARN_WEIGHT
     return round(score, 1)
 
 
 def run_score(scores: Iterable[float]) -> float:
-    """Mean of the datasets' scores; 100 for an empty run."""
+    """A run's score: the mean of its datasets' health scores; 100 for an empty run."""
     values = list(scores)
     return round(sum(values) / len(values), 1) if values else 100.0
-
-
-def health_score(statuses: list[Status]) -> float:
-    """Mean of per-status scores, for callers that only know statuses; 100 for an empty run."""
-    return run_score(STATUS_SCORE[s] for s in statuses)

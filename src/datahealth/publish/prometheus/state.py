@@ -20,7 +20,7 @@ from datahealth.core.results import CheckOutcome, CheckResult, Observation, Stat
 from datahealth.publish.context import PublishContext
 from datahealth.publish.prometheus.metrics import DatasetState, MetricsState, RunState, run_succeeded
 from datahealth.rules.findings import FindingKind, IncidentStatus
-from datahealth.rules.status import STATUS_SCORE
+from datahealth.rules.status import health_score
 from datahealth.store import HistoryStore
 from datahealth.store.tables import check_results, findings, incidents, observations, profiles, runs
 
@@ -114,7 +114,7 @@ def _latest_observations(conn: sa.Connection, reading: Reading) -> dict[str, str
         except ValueError:
             continue
         reading.statuses[row.dataset] = status
-        reading.scores[row.dataset] = STATUS_SCORE[status]
+        reading.scores[row.dataset] = health_score([status])
         latest_runs[row.dataset] = row.run_id
     return latest_runs
 
