@@ -33,7 +33,7 @@ CATALOG = sa.text(
 
 class AnsiEngine(SqlEngine):
     name = "ansi"
-    title = "other SQLAlchemy databases (ANSI SQL)"
+    title = "other databases (ANSI SQL)"
     capabilities = EngineCapabilities(
         default_schema=None,
         metadata_row_counts=False,
