@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
+import subprocess
+import sys
 
 import pytest
 import sqlalchemy as sa
@@ -88,3 +90,14 @@ def test_time_limit_and_soda_declarations_match_the_implementation(engine: SqlEn
         assert importlib.metadata.version(capabilities.soda_plugin)  # the plugin is a declared dependency
         assert capabilities.default_schema, "Soda's qualified names need a default schema"
     assert (type(engine).lock_transaction is not SqlEngine.lock_transaction) == capabilities.advisory_locks
+
+
+def test_importing_the_engines_loads_no_driver_or_plugin() -> None:
+    """Drivers and Soda plugins are imported when an engine first uses them, so the CLI starts fast."""
+    code = (
+        "import sys, datahealth.engines\n"
+        "print([m for m in ('duckdb', 'duckdb_engine', 'psycopg', 'soda_core', 'soda_duckdb', 'soda_postgres')"
+        " if m in sys.modules])"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"

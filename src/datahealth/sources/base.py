@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from datahealth.config.models import DatasetConfig
 from datahealth.core.errors import DatasetError, SourceUnavailable
 from datahealth.core.results import TableMeta
+from datahealth.engines.base import SqlEngine
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,11 @@ class Source(Protocol):
 
     name: str
     dialect: str
+
+    @property
+    def backend(self) -> SqlEngine:
+        """The engine whose SQL reads it (the lake's is DuckDB)."""
+        ...
 
     def describe(self, datasets: Sequence[DatasetConfig]) -> dict[str, TableMeta | DatasetError]:
         """Catalog metadata for each dataset, keyed by dataset name; a missing table maps to a DatasetError."""
