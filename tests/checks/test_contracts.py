@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from datahealth.checks.baselines import HistoryBaselines, RowCountBounds, learn_row_count_bounds
-from datahealth.checks.contracts import GENERATED, USER, EffectiveContract, build_contract, soda_data_type
+from datahealth.checks.contracts import GENERATED, USER, EffectiveContract, build_contract
 from datahealth.checks.data_sources import ChecksNotSupported, soda_target
 from datahealth.config import load_project
 from datahealth.config.models import Project
@@ -219,30 +219,6 @@ def test_checks_on_missing_columns_are_dropped_but_the_column_stays_for_the_sche
     assert [c.name for c in contract.checks] == ["id.missing"]
     nope = next(c for c in contract.document["columns"] if c["name"] == "nope")
     assert dict(nope) == {"name": "nope", "data_type": "varchar"}
-
-
-@pytest.mark.parametrize(
-    ("catalog_type", "expected"),
-    [
-        ("bigint", {"data_type": "bigint"}),
-        ("numeric(12,2)", {"data_type": "numeric", "numeric_precision": 12, "numeric_scale": 2}),
-        ("decimal(10, 2)", {"data_type": "decimal", "numeric_precision": 10, "numeric_scale": 2}),
-        ("numeric(7)", {"data_type": "numeric", "numeric_precision": 7}),
-        ("character varying(255)", {"data_type": "character varying", "character_maximum_length": 255}),
-        ("character(3)", {"data_type": "character", "character_maximum_length": 3}),
-        (
-            "timestamp(3) without time zone",
-            {"data_type": "timestamp without time zone", "datetime_precision": 3},
-        ),
-        ("timestamp with time zone", {"data_type": "timestamp with time zone"}),
-        ("struct(a integer, b decimal(10,2))", {"data_type": "struct"}),
-        ("enum('ok', 'sad')", {"data_type": "enum"}),
-        ("float(24)", {"data_type": "float"}),
-        ("integer[]", {}),
-    ],
-)
-def test_catalog_types_become_contract_data_types(catalog_type: str, expected: dict[str, Any]) -> None:
-    assert soda_data_type(ColumnInfo("c", catalog_type)) == expected
 
 
 def _obs(day: int, rows: int | None, hour: int = 7, status: Status = Status.OK) -> StoredObservation:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from datahealth.profiling.dialects import PostgresDialect
+from datahealth import engines
 from datahealth.sources.base import DatasetError
 from datahealth.sources.sql import SqlSource
 from tests.profiling import data
@@ -87,7 +88,8 @@ def test_views_are_sampled_with_a_random_filter(postgres_source: SqlSource, pg_d
 def test_wide_tables_split_into_statements_on_one_snapshot(
     postgres_source: SqlSource, rows: list[tuple[Any, ...]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(PostgresDialect, "max_select_entries", 7)
+    narrow = dataclasses.replace(engines.POSTGRES.capabilities, max_select_entries=7)
+    monkeypatch.setattr(engines.POSTGRES, "capabilities", narrow)
     profile = run_profile(postgres_source, table=TABLE)
     assert profile.queries == profile.details["statements"] > 5
     assert_matches(profile, rows, "postgresql")

@@ -1,4 +1,4 @@
-"""SQLite profiles vs plain Python, the ANSI fallback on a real engine, and the exact SQL each dialect emits."""
+"""SQLite profiles vs plain Python, and the ANSI fallback on a real engine (exact SQL: tests/engines)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from datahealth import engines
 from datahealth.config.models import DatasetConfig, SqlSourceConfig
-from datahealth.core.results import ColumnInfo, TableMeta
+from datahealth.core.results import TableMeta
 from datahealth.profiling.profiler import build_plan
 from datahealth.sources.sql import SqlSource
 from tests.profiling import data
@@ -64,9 +63,15 @@ def test_ansi_fallback_runs_on_a_real_engine(tmp_path: Path, sqlite_rows: list[t
         meta = source.describe([dataset])[dataset.name]
         assert isinstance(meta, TableMeta)
         plan = build_plan(
-            "someengine", dataset, meta, datetime.now(UTC), source.table_clause(dataset), "table", None
+            engines.for_backend("someengine"),
+            dataset,
+            meta,
+            datetime.now(UTC),
+            source.table_clause(dataset),
+            "table",
+            None,
         )
-        assert plan.dialect.name == "ansi" and len(plan.statements) == 1
+        assert plan.engine.name == "ansi" and len(plan.statements) == 1
         with source.engine.connect() as conn:
             row = dict(conn.execute(plan.statements[0]).mappings().one())
     finally:
@@ -83,59 +88,3 @@ def test_ansi_fallback_runs_on_a_real_engine(tmp_path: Path, sqlite_rows: list[t
             stats[name] = {k: v for k, v in stats[name].items() if k not in ("min", "max", "mean", "stddev")}
         data.assert_stats(stats[name], wanted, name)
     assert profile.row_count == len(sqlite_rows)
-
-
-META = TableMeta(
-    (ColumnInfo('we"ird col', "double"), ColumnInfo("select", "varchar"), ColumnInfo("ok", "boolean"))
-)
-
-
-def compiled(dialect_name: str, sa_dialect: sa.Dialect, **profile: Any) -> str:
-    dataset = DatasetConfig(name="s.t", table='main.My "T"', timestamp_column="select", profile=profile)
-    table = sa.table(sa.sql.elements.quoted_name('My "T"', quote=True), schema="main")
-    plan = build_plan(dialect_name, dataset, META, datetime(2026, 1, 2, tzinfo=UTC), table, "table", 10)
-    return "\n".join(
-        str(s.compile(dialect=sa_dialect, compile_kwargs={"literal_binds": True})) for s in plan.statements
-    )
-
-
-def test_duckdb_sql() -> None:
-    assert compiled("duckdb", postgresql.dialect()) == (
-        'SELECT count(*) AS n_rows, count("we""ird col") AS c0_non_null_count, count(DISTINCT "we""ird col") '
-        'AS c0_distinct_count, min(CASE WHEN isfinite("we""ird col") THEN "we""ird col" END) AS c0_min, '
-        'max(CASE WHEN isfinite("we""ird col") THEN "we""ird col" END) AS c0_max, '
-        'avg(CASE WHEN isfinite("we""ird col") THEN "we""ird col" END) AS c0_mean, '
-        'stddev_samp(CASE WHEN isfinite("we""ird col") THEN "we""ird col" END) AS c0_stddev, '
-        'approx_quantile(CASE WHEN isfinite("we""ird col") THEN "we""ird col" END, [0.25, 0.5, 0.75]) '
-        'AS c0_quantiles, count(CASE WHEN isnan("we""ird col") THEN 1 END) AS c0_nan_count, '
-        'count(CASE WHEN isinf("we""ird col") THEN 1 END) AS c0_inf_count, count("select") AS c1_non_null_count, '
-        'count(DISTINCT "select") AS c1_distinct_count, min("select") AS c1_min, max("select") AS c1_max, '
-        'min(length("select")) AS c1_min_length, max(length("select")) AS c1_max_length, '
-        'avg(length("select")) AS c1_mean_length, count(CASE WHEN ("select" = \'\') THEN 1 END) AS c1_empty_count, '
-        'count("ok") AS c2_non_null_count, count(DISTINCT "ok") AS c2_distinct_count, '
-        'count(CASE WHEN "ok" THEN 1 END) AS c2_true_count \nFROM main."My ""T"""'
-    )
-
-
-def test_postgres_sql_with_sample() -> None:
-    sql = compiled("postgresql", postgresql.dialect(), sample="10%")
-    assert 'count(DISTINCT ("select" COLLATE "C")) AS c1_distinct_count' in sql
-    assert 'min("select" COLLATE "C") AS c1_min, max("select" COLLATE "C") AS c1_max' in sql
-    assert (
-        'min(CASE WHEN ("we""ird col" > \'-Infinity\' AND "we""ird col" < \'Infinity\') '
-        'THEN "we""ird col" END) AS c0_min'
-    ) in sql
-    assert 'count(CASE WHEN ("we""ird col" = \'NaN\') THEN 1 END) AS c0_nan_count' in sql
-    assert "quantile" not in sql
-    assert sql.endswith(
-        'FROM main."My ""T""" AS profile_sample TABLESAMPLE bernoulli(10) REPEATABLE (1733438073)'
-    )
-
-
-def test_sqlite_and_ansi_sql() -> None:
-    lite = compiled("sqlite", sqlite.dialect())
-    assert 'sum(CAST(CASE WHEN ("we""ird col" > -9e999 AND "we""ird col" < 9e999)' in lite
-    assert "stddev_samp" not in lite and "nan_count" not in lite and "c0_inf_count" in lite
-    ansi = compiled("mysql", mysql.dialect(), window="1d")
-    assert "char_length(`select`)" in ansi and "isfinite" not in ansi and 'stddev_samp(`we"ird col`)' in ansi
-    assert "WHERE `select` > '2026-01-01 00:00:00' AND `select` <= '2026-01-02 00:00:00'" in ansi

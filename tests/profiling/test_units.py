@@ -1,9 +1,7 @@
-"""The small pieces: type kinds, sample parsing and config validation, the watchdog, stats conversion."""
+"""The small pieces: sample parsing and config validation, the lake timeout, stats conversion."""
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,53 +13,11 @@ from pydantic import ValidationError
 from datahealth.config.models import DatasetConfig, LakeSourceConfig
 from datahealth.config.values import SampleSpec, parse_sample
 from datahealth.core.results import TableMeta
-from datahealth.profiling.kinds import ColumnKind, column_kind, is_timezone_aware
+from datahealth.engines.types import ColumnKind
 from datahealth.profiling.profiler import profile_dataset
 from datahealth.profiling.stats import column_stats, number, plain
-from datahealth.profiling.timeouts import watchdog
 from datahealth.sources.base import DatasetError
 from datahealth.sources.lake import LakeSource
-
-
-@pytest.mark.parametrize(
-    ("data_type", "dialect", "kind"),
-    [
-        ("integer", "duckdb", ColumnKind.INTEGER),
-        ("hugeint", "duckdb", ColumnKind.INTEGER),
-        ("decimal(18,2)", "duckdb", ColumnKind.DECIMAL),
-        ("numeric(12,2)", "postgresql", ColumnKind.DECIMAL),
-        ("double precision", "postgresql", ColumnKind.FLOAT),
-        ("float", "duckdb", ColumnKind.FLOAT),
-        ("character varying(20)", "postgresql", ColumnKind.TEXT),
-        ("varchar", "duckdb", ColumnKind.TEXT),
-        ("boolean", "postgresql", ColumnKind.BOOLEAN),
-        ("timestamp with time zone", "duckdb", ColumnKind.TEMPORAL),
-        ("date", "postgresql", ColumnKind.TEMPORAL),
-        ("time without time zone", "postgresql", ColumnKind.TEMPORAL),
-        ("interval", "postgresql", ColumnKind.OTHER),
-        ("integer[]", "duckdb", ColumnKind.OTHER),
-        ("struct(a integer)", "duckdb", ColumnKind.OTHER),
-        ("map(varchar, integer)", "duckdb", ColumnKind.OTHER),
-        ("uuid", "postgresql", ColumnKind.OTHER),
-        ("jsonb", "postgresql", ColumnKind.OTHER),
-        ("point", "postgresql", ColumnKind.OTHER),
-        ("bit(3)", "postgresql", ColumnKind.OTHER),
-        ("", "sqlite", ColumnKind.OTHER),
-        ("BIGINT", "sqlite", ColumnKind.INTEGER),
-        ("VARCHAR(10)", "sqlite", ColumnKind.TEXT),
-        ("DOUBLE", "sqlite", ColumnKind.FLOAT),
-        ("DATETIME", "sqlite", ColumnKind.TEMPORAL),
-        ("NUMERIC", "sqlite", ColumnKind.DECIMAL),
-        ("BLOB", "sqlite", ColumnKind.OTHER),
-    ],
-)
-def test_column_kinds(data_type: str, dialect: str, kind: ColumnKind) -> None:
-    assert column_kind(data_type, dialect) == kind
-
-
-def test_timezone_awareness() -> None:
-    assert is_timezone_aware("timestamp with time zone") and is_timezone_aware("TIMESTAMPTZ")
-    assert not is_timezone_aware("timestamp without time zone") and not is_timezone_aware("timestamp")
 
 
 @pytest.mark.parametrize(
@@ -99,29 +55,6 @@ def test_sample_labels() -> None:
         "10%",
         "3 rows",
     )
-
-
-def test_watchdog_interrupts_until_the_block_ends() -> None:
-    calls: list[float] = []
-    released = threading.Event()
-
-    def interrupt() -> None:
-        calls.append(time.monotonic())
-        if len(calls) == 3:  # the "query" only notices the third interrupt (the first two landed too early)
-            released.set()
-
-    with watchdog(0.01, interrupt) as watch:
-        assert released.wait(5)
-    count = len(calls)
-    assert watch.fired and count >= 3
-    time.sleep(0.15)
-    assert len(calls) == count  # nothing fires after the block
-
-
-def test_watchdog_without_a_limit_never_fires() -> None:
-    with watchdog(None, lambda: pytest.fail("interrupted")) as watch:
-        pass
-    assert not watch.fired
 
 
 def test_lake_profile_timeout(tmp_path: Path) -> None:

@@ -27,10 +27,10 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from datahealth.checks.data_sources import postgres_connection_properties
 from datahealth.checks.soda_env import prepare_soda
 from datahealth.cli import app
 from datahealth.config import load_project
+from datahealth.engines.postgres import soda_connection_properties
 from datahealth.sources.sql import SqlSource
 from datahealth.store.tables import metadata
 from tests.reliability.cluster import PrivateCluster
@@ -278,7 +278,9 @@ def test_warehouse_connections_are_read_only(tmp_path: Path, cluster: PrivateClu
     prepare_soda()
     from soda_postgres.common.data_sources.postgres_data_source_connection import PostgresDataSource
 
-    soda = PostgresDataSource(name="pg", connection=postgres_connection_properties(pg)).connection_properties
+    soda = PostgresDataSource(
+        name="pg", connection=soda_connection_properties(pg.url, pg.config)
+    ).connection_properties
     with (
         psycopg.connect(**soda.to_connection_kwargs()) as soda_session,
         pytest.raises(  # as Soda connects

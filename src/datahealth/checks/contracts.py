@@ -19,7 +19,6 @@ receives exactly that text.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,6 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from datahealth.checks.baselines import HistoryBaselines
 from datahealth.checks.data_sources import SodaTarget
 from datahealth.config.models import DatasetConfig, Project
-from datahealth.core.results import ColumnInfo
 
 USER = "user"
 GENERATED = "generated"
@@ -47,21 +45,6 @@ KNOWN_KEYS = (
     "columns",
     "checks",
 )
-_NUMERIC_TYPES = {"numeric", "decimal", "number"}
-_CHARACTER_TYPES = {
-    "character varying",
-    "varchar",
-    "character",
-    "char",
-    "bpchar",
-    "nvarchar",
-    "nchar",
-    "bit",
-    "bit varying",
-    "varbit",
-}
-_PARAMETRISED = re.compile(r"^(?P<head>[^(]*?)\s*\((?P<args>.*)\)(?P<tail>[^()]*)$")
-_NUMBERS = re.compile(r"\d+(\s*,\s*\d+)?")
 
 
 class ContractError(Exception):
@@ -318,7 +301,7 @@ class _Generator:
             existed = any(e["name"] == column.name for e in _column_entries(self.document))
             entry = self._column_entry(column.name, "accepted schema")
             if "data_type" not in entry:
-                expected = soda_data_type(column)
+                expected = self.contract.target.engine.soda_data_type(column)
                 for key, value in expected.items():
                     entry[key] = value
                 if (
@@ -384,34 +367,6 @@ class _Generator:
         columns.append(entry)
         entry.yaml_add_eol_comment(f"generated: {why}", "name")
         return entry
-
-
-def soda_data_type(column: ColumnInfo) -> dict[str, Any]:
-    """Our catalog's type text as contract keys: `numeric(12,2)` → data_type numeric, precision 12, scale 2.
-
-    Soda compares only the name of other parametrised types (`struct(a integer)`, `map(…)`, `enum(…)` are
-    `struct`, `map`, `enum` to it), so those keep only their name. Arrays get no `data_type` at all
-    (PostgreSQL's metadata says just "array"): the schema check then verifies presence only, because a
-    wrong guess would fail every run.
-    """
-    text = " ".join(column.data_type.lower().split())
-    if not text or text.endswith("]"):
-        return {}
-    match = _PARAMETRISED.match(text)
-    if not match:
-        return {"data_type": text}
-    name = " ".join(f"{match['head']} {match['tail']}".split())
-    if not _NUMBERS.fullmatch(match["args"]):
-        return {"data_type": name}
-    args = [int(a) for a in match["args"].split(",")]
-    if name in _NUMERIC_TYPES:
-        keys = {"numeric_precision": args[0]} | ({"numeric_scale": args[1]} if len(args) > 1 else {})
-        return {"data_type": name, **keys}
-    if name in _CHARACTER_TYPES and len(args) == 1:
-        return {"data_type": name, "character_maximum_length": args[0]}
-    if name.startswith("time") and len(args) == 1:
-        return {"data_type": name, "datetime_precision": args[0]}
-    return {"data_type": name}
 
 
 def _check_item(check_type: str, body: CommentedMap, comment: str) -> CommentedMap:

@@ -4,8 +4,9 @@ Four things must happen before the first contract is verified, and exactly once 
 
 * telemetry off (`SODA_CORE_TELEMETRY_ENABLED=false`, via `datahealth.core.envdefaults`): Soda reads it at
   import time and would otherwise call home from every scan, waiting on the network;
-* `soda_core` imported before `soda_duckdb` (the other order logs a harmless but alarming
-  "circular import" error from Soda's plugin loader);
+* `soda_core` imported before the engines' plugins (`SqlEngine.soda_modules`: `soda_duckdb`,
+  `soda_postgres`; the other order logs a harmless but alarming "circular import" error from Soda's
+  plugin loader);
 * soda-core 4.28 parses every YAML document with ONE class-level ruamel parser, which is not
   thread-safe: concurrent scans crash with `IndexError` or report bogus YAML syntax errors. We give
   each thread its own parser (verified: 0 parse errors in 200 concurrent scans; tests/reliability);
@@ -16,10 +17,12 @@ Four things must happen before the first contract is verified, and exactly once 
 
 from __future__ import annotations
 
+import importlib
 import threading
 from typing import Any
 
 import datahealth.core.envdefaults  # noqa: F401  (telemetry off before soda_core is imported)
+from datahealth import engines
 from datahealth.core.redaction import install_log_redaction
 
 _lock = threading.Lock()
@@ -59,8 +62,9 @@ def prepare_soda() -> None:
         from soda_core.common.sql_dialect import SqlDialect
 
         SqlDialect.quote_default = _quote_default  # type: ignore[method-assign]
-        import soda_duckdb  # noqa: F401  (after soda_core, see module docstring)
-        import soda_postgres.common.data_sources.postgres_data_source  # noqa: F401
+        for engine in engines.with_checks():  # after soda_core, see module docstring
+            for module in engine.soda_modules:
+                importlib.import_module(module)
 
         install_log_redaction("soda")  # Soda logs driver errors; a password echoed there must be masked
         _ready = True

@@ -1,9 +1,10 @@
 """`profile_dataset`: every column of one dataset in one aggregate scan, on a SQL source or a lake.
 
-The query is built once from the catalog's columns (`ProfileDialect` expressions per column kind),
-optionally over a sample and/or the incremental window, and split into several statements only when
-the dialect limits the select list. SQL sources run it through SQLAlchemy; lake datasets compile the
-same expressions for DuckDB and run them on the source's cursor with the file list bound as `$files`.
+The query is built once from the catalog's columns (the engine's `profile_sql` expressions per column
+kind), optionally over the engine's native sample and/or the incremental window, and split into several
+statements only when the engine limits the select list. SQL sources run it through SQLAlchemy under the
+engine's time limit; lake datasets compile the same expressions for DuckDB and run them on the source's
+cursor with the file list bound as `$files`.
 The returned `Profile` says exactly what was measured: rows profiled, sample, window, distinct method,
 statements sent.
 """
@@ -25,13 +26,15 @@ from sqlalchemy.sql.selectable import FromClause
 from datahealth.config.models import DatasetConfig
 from datahealth.config.values import SampleSpec
 from datahealth.core.results import ColumnInfo, ColumnProfile, ErrorKind, Profile, TableMeta
-from datahealth.profiling.dialects import ProfileDialect, column_ref, dialect_for
-from datahealth.profiling.kinds import ColumnKind, column_kind, is_timezone_aware
-from datahealth.profiling.sampling import STAR, SampledRelation, sample_seed, sampled_relation
+from datahealth.engines.base import SqlEngine
+from datahealth.engines.cancel import Watch, watchdog
+from datahealth.engines.errors import ErrorHints, classify
+from datahealth.engines.profile_sql import column_ref
+from datahealth.engines.sampling import STAR, SampledRelation, sample_seed
+from datahealth.engines.types import ColumnKind, is_timezone_aware
 from datahealth.profiling.stats import column_stats
-from datahealth.profiling.timeouts import Watch, sql_time_limit, timeout_error, timeout_seconds, watchdog
+from datahealth.profiling.timeouts import timeout_error, timeout_seconds
 from datahealth.sources.base import DatasetError, Source
-from datahealth.sources.errors import classify
 from datahealth.sources.lake import LakeSource
 from datahealth.sources.sql import SqlSource
 
@@ -39,7 +42,7 @@ EXACT_DISTINCT_MAX_ROWS = 1_000_000
 """Up to this many rows, distinct counts are exact even where a sketch exists: exact is cheap there."""
 
 QUANTILE_SAMPLE_ROWS = 100_000
-"""Quantile digests see about this many rows (a Bernoulli subsample) on larger tables; see dialects.py."""
+"""Quantile digests see about this many rows (a Bernoulli subsample) on larger tables; see docs/profiling.md."""
 
 ROW_COUNT = "n_rows"
 _SUBSAMPLE_FLAG = "datahealth_quantile_subsample"
@@ -61,7 +64,7 @@ class ProfiledColumn:
 class ProfilePlan:
     """The statements of one profile and how to read their result rows back into column stats."""
 
-    dialect: ProfileDialect
+    engine: SqlEngine
     columns: list[ProfiledColumn]
     statements: list[sa.Select[Any]]
     stats_by_column: dict[int, list[str]] = field(default_factory=dict)
@@ -89,17 +92,17 @@ def profile_dataset(
         ).bindparams(files=[str(f) for f in source.files(dataset)])
         timeout = timeout_seconds(dataset, source.config.statement_timeout.total_seconds())
         executor: _Executor = _LakeExecutor(source, dataset, timeout)
-        dialect_name, relation_kind = "duckdb", "files"
+        relation_kind = "files"
     elif isinstance(source, SqlSource):
         relation = source.table_clause(dataset)
         timeout = timeout_seconds(dataset, source.config.statement_timeout.total_seconds())
-        dialect_name, relation_kind = source.dialect, meta.kind
-        executor = _SqlExecutor(source, dataset, dialect_for(dialect_name).timeout_method, timeout)
+        relation_kind = meta.kind
+        executor = _SqlExecutor(source, dataset, timeout)
     else:
         raise DatasetError(
             f"cannot profile {dataset.name}: unsupported source {type(source).__name__}", ErrorKind.CONFIG
         )
-    plan = build_plan(dialect_name, dataset, meta, as_of, relation, relation_kind, row_hint)
+    plan = build_plan(source.backend, dataset, meta, as_of, relation, relation_kind, row_hint)
     rows = executor.run(plan.statements)
     values: Row = {}
     for row in rows:
@@ -114,7 +117,7 @@ def profile_dataset(
 
 
 def build_plan(
-    dialect_name: str,
+    engine: SqlEngine,
     dataset: DatasetConfig,
     meta: TableMeta,
     as_of: datetime,
@@ -123,10 +126,8 @@ def build_plan(
     row_hint: int | None,
 ) -> ProfilePlan:
     """The profile's statements for `relation` (a table clause or a lake table function)."""
-    dialect = dialect_for(dialect_name)
-    columns = [
-        ProfiledColumn(i, c, column_kind(c.data_type, dialect_name)) for i, c in enumerate(meta.columns)
-    ]
+    capabilities = engine.capabilities
+    columns = [ProfiledColumn(i, c, engine.column_kind(c.data_type)) for i, c in enumerate(meta.columns)]
     config = dataset.profile
     sample = config.sample
     window = _window(dataset, as_of)
@@ -134,12 +135,11 @@ def build_plan(
     population = row_hint if row_hint is not None else meta.estimated_rows
     if sample is not None and population is not None and _covers_everything(sample, population):
         sample = None  # a sample at least as large as the table is the table: say "not sampled"
-    approx = dialect.approx_distinct and not config.exact_distinct and _large(population, sample)
+    approx = capabilities.approx_distinct and not config.exact_distinct and _large(population, sample)
     sampled = None
     from_clause, statement_where = relation, where
     if sample is not None:
-        sampled = sampled_relation(
-            dialect.name,
+        sampled = engine.sample(
             relation,
             sample,
             where,
@@ -148,24 +148,24 @@ def build_plan(
         )
         from_clause, statement_where = sampled.from_clause, sampled.where
     # a window's size is unknown up front (the table's count would overstate it): digest all its rows
-    fraction = None if window else _quantile_fraction(dialect, columns, population, sample)
+    fraction = None if window else _quantile_fraction(engine, columns, population, sample)
     subsample = None
     if fraction is not None:
         from_clause, subsample = _with_subsample_flag(from_clause, statement_where, fraction, columns)
         statement_where = None
-    stats_by_column, entries = _select_list(dialect, columns, approx, subsample)
+    stats_by_column, entries = _select_list(engine, columns, approx, subsample)
     statements = []
-    for chunk in _chunks(entries, dialect.max_select_entries):
+    for chunk in _chunks(entries, capabilities.max_select_entries):
         statement = sa.select(*chunk).select_from(from_clause)
         statements.append(statement.where(statement_where) if statement_where is not None else statement)
     if sampled is not None and sample is not None and not sampled.repeatable and len(statements) > 1:
         raise DatasetError(
-            f"{dataset.name} has too many columns for one {dialect.name} statement, and its '{sample.label}' sample "
+            f"{dataset.name} has too many columns for one {engine.name} statement, and its '{sample.label}' sample "
             f"({sampled.method}) cannot be repeated across statements; use a percentage sample on a table",
             ErrorKind.CONFIG,
         )
     return ProfilePlan(
-        dialect,
+        engine,
         columns,
         statements,
         stats_by_column,
@@ -180,14 +180,16 @@ def build_plan(
 
 
 def _select_list(
-    dialect: ProfileDialect, columns: list[ProfiledColumn], approx: bool, subsample: ColumnElement[Any] | None
+    engine: SqlEngine, columns: list[ProfiledColumn], approx: bool, subsample: ColumnElement[Any] | None
 ) -> tuple[dict[int, list[str]], list[ColumnElement[Any]]]:
     """`count(*)` then every column's labelled aggregates, and which stats each column got."""
     entries: list[ColumnElement[Any]] = [sa.func.count().label(ROW_COUNT)]
     stats_by_column: dict[int, list[str]] = {}
     for column in columns:
         ref = column_ref(column.info.name, column.kind)
-        expressions = dialect.column_expressions(ref, column.kind, column.info.data_type, approx, subsample)
+        expressions = engine.profile_sql.column_expressions(
+            ref, column.kind, column.info.data_type, approx, subsample
+        )
         stats_by_column[column.index] = [stat for stat, _ in expressions]
         entries.extend(expr.label(column.label(stat)) for stat, expr in expressions)
     return stats_by_column, entries
@@ -210,10 +212,10 @@ def _with_subsample_flag(
 
 
 def _quantile_fraction(
-    dialect: ProfileDialect, columns: list[ProfiledColumn], population: int | None, sample: SampleSpec | None
+    engine: SqlEngine, columns: list[ProfiledColumn], population: int | None, sample: SampleSpec | None
 ) -> float | None:
     """The share of rows the quantile digests see, or None for all rows (small or unknown tables)."""
-    if not dialect.quantiles or population is None or not any(c.kind.numeric for c in columns):
+    if not engine.capabilities.quantiles or population is None or not any(c.kind.numeric for c in columns):
         return None
     expected = float(population)
     if sample is not None:
@@ -234,7 +236,7 @@ def _unused_name(name: str, taken: set[str]) -> str:
 
 
 def _chunks(entries: list[Any], size: int | None) -> list[list[Any]]:
-    """Split the select list only when the dialect limits it; the row count stays in the first statement."""
+    """Split the select list only when the engine limits it; the row count stays in the first statement."""
     if size is None or len(entries) <= size:
         return [entries]
     return [entries[i : i + size] for i in range(0, len(entries), size)]
@@ -335,10 +337,10 @@ def _profile(
             )
         )
     details: dict[str, Any] = {
-        "dialect": plan.dialect.name,
+        "dialect": plan.engine.name,
         "statements": len(plan.statements),
         "timeout_seconds": timeout,
-        "timeout_enforcement": plan.dialect.timeout_method,
+        "timeout_enforcement": plan.engine.capabilities.timeout_method,
     }
     if row_hint is not None:
         details["table_rows"] = row_hint
@@ -372,20 +374,22 @@ class _Executor(Protocol):
 class _SqlExecutor:
     """Runs a profile's statements on a SQLAlchemy source in one transaction under its time limit."""
 
-    def __init__(self, source: SqlSource, dataset: DatasetConfig, method: str, timeout: float | None) -> None:
-        self.source, self.dataset, self.method, self.timeout = source, dataset, method, timeout
+    def __init__(self, source: SqlSource, dataset: DatasetConfig, timeout: float | None) -> None:
+        self.source, self.dataset, self.timeout = source, dataset, timeout
 
     def run(self, statements: Sequence[sa.Select[Any]], one: bool = True) -> list[Row]:
         watch: Watch | None = None
+        backend = self.source.backend
+        snapshot = backend.capabilities.snapshot_isolation
         try:
             with self.source.engine.connect() as conn:
-                if len(statements) > 1 and self.source.dialect == "postgresql":
+                if len(statements) > 1 and snapshot:
                     # several statements must see one snapshot, or the columns would describe different rows
-                    conn = conn.execution_options(isolation_level="REPEATABLE READ")
-                with conn.begin(), sql_time_limit(conn, self.method, self.timeout) as watch:
+                    conn = conn.execution_options(isolation_level=snapshot)
+                with conn.begin(), backend.time_limit(conn, self.timeout) as watch:
                     results = [conn.execute(s).mappings().first() for s in statements]
         except sa.exc.DBAPIError as exc:
-            raise _error(exc, self.dataset, watch, self.timeout) from None
+            raise _error(exc, self.dataset, watch, self.timeout, backend.error_hints) from None
         if one and any(r is None for r in results):
             raise DatasetError(f"profiling {self.dataset.name} failed: an aggregate query returned no row")
         return [dict(r) if r is not None else {} for r in results]
@@ -414,15 +418,15 @@ class _LakeExecutor:
                     rows.append(dict(zip(names, row, strict=True)) if row is not None else {})
             return rows
         except duckdb.Error as exc:
-            raise _error(exc, self.dataset, watch, self.timeout) from None
+            raise _error(exc, self.dataset, watch, self.timeout, self.source.backend.error_hints) from None
         finally:
             con.close()
 
 
 def _error(
-    exc: BaseException, dataset: DatasetConfig, watch: Watch | None, timeout: float | None
+    exc: BaseException, dataset: DatasetConfig, watch: Watch | None, timeout: float | None, hints: ErrorHints
 ) -> DatasetError:
-    error = classify(exc, f"profiling {dataset.name} failed")
+    error = classify(exc, f"profiling {dataset.name} failed", hints)
     if (watch is not None and watch.fired) or error.kind == ErrorKind.TIMEOUT:
         return timeout_error(dataset, timeout)
     return error

@@ -12,8 +12,8 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from datahealth.profiling.dialects import QUANTILE_KEYS
-from datahealth.profiling.kinds import ColumnKind
+from datahealth.engines.profile_sql import QUANTILE_KEYS
+from datahealth.engines.types import ColumnKind
 
 MAX_TEXT_VALUE = 200  # longer min/max strings are cut, and the stats say so
 

@@ -14,22 +14,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from datahealth.config.models import DatasetConfig
-from datahealth.core.results import ErrorKind, TableMeta
-
-
-class DatasetError(Exception):
-    """A failure confined to one dataset (missing table, corrupt file, timeout): the run goes on."""
-
-    def __init__(self, message: str, kind: ErrorKind = ErrorKind.QUERY) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-class SourceUnavailable(DatasetError):
-    """The whole source cannot be reached; every dataset on it gets this error."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, ErrorKind.UNREACHABLE)
+from datahealth.core.errors import DatasetError, SourceUnavailable
+from datahealth.core.results import TableMeta
+from datahealth.engines.base import SqlEngine
 
 
 @dataclass(frozen=True)
@@ -48,6 +35,11 @@ class Source(Protocol):
     name: str
     dialect: str
 
+    @property
+    def backend(self) -> SqlEngine:
+        """The engine whose SQL reads it (the lake's is DuckDB)."""
+        ...
+
     def describe(self, datasets: Sequence[DatasetConfig]) -> dict[str, TableMeta | DatasetError]:
         """Catalog metadata for each dataset, keyed by dataset name; a missing table maps to a DatasetError."""
         ...
@@ -57,3 +49,6 @@ class Source(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+__all__ = ["DatasetError", "Measurement", "Source", "SourceUnavailable"]

@@ -18,10 +18,11 @@ from typing import Any
 
 import duckdb
 
+from datahealth import engines
 from datahealth.config.models import DatasetConfig, LakeSourceConfig
 from datahealth.core.results import ColumnInfo, ErrorKind, TableMeta, as_utc
+from datahealth.engines.errors import classify
 from datahealth.sources.base import DatasetError, Measurement
-from datahealth.sources.errors import classify
 
 _LAKE_FILES = "lake_files"
 
@@ -34,7 +35,8 @@ def quote_identifier(name: str) -> str:
 class LakeSource:
     """Files read through one DuckDB connection per source (a cursor per call, as DuckDB requires per thread)."""
 
-    dialect = "duckdb"
+    backend = engines.DUCKDB
+    dialect = backend.name
 
     def __init__(self, name: str, config: LakeSourceConfig, project_root: Path) -> None:
         self.name = name
@@ -85,7 +87,9 @@ class LakeSource:
             except DatasetError as exc:
                 results[dataset.name] = exc
             except duckdb.Error as exc:
-                results[dataset.name] = classify(exc, f"reading {dataset.name} files failed")
+                results[dataset.name] = classify(
+                    exc, f"reading {dataset.name} files failed", engines.DUCKDB.error_hints
+                )
         return results
 
     def _describe_one(self, dataset: DatasetConfig) -> TableMeta:
@@ -182,7 +186,7 @@ class LakeSource:
 
 
 def _lake_error(exc: duckdb.Error, dataset: DatasetConfig) -> DatasetError:
-    error = classify(exc, f"reading {dataset.name} files failed")
+    error = classify(exc, f"reading {dataset.name} files failed", engines.DUCKDB.error_hints)
     if isinstance(exc, duckdb.InvalidInputException | duckdb.IOException) and error.kind == ErrorKind.QUERY:
         error.kind = ErrorKind.CORRUPT
     return error

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, ExceptionContext, make_url
 
+from datahealth import engines
 from datahealth.core.redaction import redact
 
 
@@ -26,34 +27,17 @@ class HistoryStoreError(Exception):
 
 
 def resolve_history_url(raw: str, project_root: Path) -> URL:
-    """SQLite paths are relative to the project root; their directory is created on first use."""
+    """File databases are relative to the project root; their directory is created on first use."""
     url = make_url(raw)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        path = Path(url.database).expanduser()
-        if not path.is_absolute():
-            path = project_root / path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        url = url.set(database=str(path))
-    return url
-
-
-def sqlite_lock_timeout(url: URL) -> float:
-    """Seconds a write waits for another process's lock on a SQLite store: `?timeout=` in the URL, else 30."""
-    raw = url.query.get("timeout", "30")
-    try:
-        return max(0.0, float(raw if isinstance(raw, str) else raw[-1]))
-    except ValueError:
-        raise ValueError(f"history.url: timeout={raw!r} is not a number of seconds") from None
+    return engines.for_url(url).resolve_store_url(url, project_root)
 
 
 def create_history_engine(url: URL) -> Engine:
-    kwargs: dict[str, Any] = {}
-    lock_timeout = sqlite_lock_timeout(url) if url.get_backend_name() == "sqlite" else 0.0
-    if url.get_backend_name() == "sqlite":
-        kwargs["connect_args"] = {"timeout": lock_timeout, "check_same_thread": False}
-    else:
-        kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=5)
-    engine = sa.create_engine(url, **kwargs)
+    """An engine for the store: its engine's store options and session settings, errors made readable."""
+    backend = engines.for_url(url)
+    options = backend.store_engine_options(url)
+    session_statements = backend.store_session_statements(url)
+    engine = sa.create_engine(url, connect_args=options.connect_args, **options.kwargs)
     shown = redact(url.render_as_string(hide_password=True))
 
     @sa.event.listens_for(engine, "handle_error")
@@ -64,14 +48,13 @@ def create_history_engine(url: URL) -> Engine:
         reason = redact(str(context.original_exception).strip().splitlines()[0] or "unavailable")
         raise HistoryStoreError(f"cannot use the history store {shown}: {reason}", reason)
 
-    if url.get_backend_name() == "sqlite":
+    if session_statements:
 
         @sa.event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        def _prepare_session(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
-            cursor.execute("PRAGMA foreign_keys=ON")
+            for statement in session_statements:
+                cursor.execute(statement)
             cursor.close()
 
     return engine

@@ -2,8 +2,8 @@
 
 Several runs may open a new store at the same moment (workers of one deployment, a frequent and a daily
 tier): they migrate one at a time, and each checks again once it holds the lock, so the store's tables
-are created once. Alembic's `context` is process-global, hence the thread lock; the PostgreSQL advisory
-lock covers other processes and machines.
+are created once. Alembic's `context` is process-global, hence the thread lock; the engine's
+transaction lock (PostgreSQL: an advisory lock) covers other processes and machines.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
+
+from datahealth import engines
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK_KEY = 0x64686D6967  # "dhmig"
@@ -46,8 +47,7 @@ def upgrade(engine: Engine) -> None:
         return
     config = alembic_config()
     with _migrating, engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+        engines.for_backend(conn.dialect.name).lock_transaction(conn, _MIGRATION_LOCK_KEY)
         if MigrationContext.configure(conn).get_current_revision() == head_revision():
             return  # another run migrated it while this one waited
         config.attributes["connection"] = conn

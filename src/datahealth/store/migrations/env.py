@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from datahealth import engines
 from datahealth.store.tables import metadata
 
 config = context.config
@@ -17,7 +18,7 @@ if connection is None:  # `alembic` CLI use: build an engine from the ini URL
 context.configure(
     connection=connection,
     target_metadata=metadata,
-    render_as_batch=connection.dialect.name == "sqlite",
+    render_as_batch=engines.for_backend(connection.dialect.name).capabilities.batch_alter_table,
     compare_type=True,
 )
 with context.begin_transaction():

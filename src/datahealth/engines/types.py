@@ -1,8 +1,10 @@
 """Column kinds: which statistics make sense for a column, decided from its catalog type name.
 
 Catalogs spell types differently (`double precision` in PostgreSQL, `DOUBLE` in DuckDB, anything at all
-in SQLite), so the profiler never branches on raw type names: it maps each one to a `ColumnKind` once,
-here, and every dialect builds its expressions per kind.
+in SQLite), so the profiler never branches on raw type names: each engine maps them to a `ColumnKind`
+once (`SqlEngine.column_kind`), and builds its profile expressions per kind. `ansi_column_kind` is the map
+for the type names the SQL standard and most engines share; an engine with other rules (SQLite's type
+affinity) overrides it in its own module.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class ColumnKind(StrEnum):
         return self in (ColumnKind.INTEGER, ColumnKind.DECIMAL, ColumnKind.FLOAT)
 
 
-_NESTED = re.compile(r"\[|\barray\b|^(struct|map|union|list)\b")
+NESTED_TYPE = re.compile(r"\[|\barray\b|^(struct|map|union|list)\b")
 _INTEGER = {
     "integer",
     "int",
@@ -87,15 +89,11 @@ def base_type(data_type: str) -> str:
     return re.sub(r"\s*\(.*\)\s*", " ", data_type.strip().lower()).strip()
 
 
-def column_kind(data_type: str, dialect: str = "") -> ColumnKind:
+def ansi_column_kind(data_type: str) -> ColumnKind:
     """The kind of a column from its catalog type; unknown or nested types are OTHER (null counts only)."""
     text = data_type.strip().lower()
-    if not text:
+    if not text or NESTED_TYPE.search(text):
         return ColumnKind.OTHER
-    if _NESTED.search(text):
-        return ColumnKind.OTHER
-    if dialect == "sqlite":
-        return _sqlite_kind(text)
     base = base_type(text)
     if base.startswith("interval"):
         return ColumnKind.OTHER
@@ -112,23 +110,6 @@ def column_kind(data_type: str, dialect: str = "") -> ColumnKind:
     if base.startswith(_TEMPORAL_PREFIXES):
         return ColumnKind.TEMPORAL
     return ColumnKind.OTHER
-
-
-def _sqlite_kind(text: str) -> ColumnKind:
-    """SQLite's type-affinity rules (https://sqlite.org/datatype3.html §3.1), plus BOOLEAN and dates."""
-    if "bool" in text:
-        return ColumnKind.BOOLEAN
-    if "int" in text:
-        return ColumnKind.INTEGER
-    if any(token in text for token in ("char", "clob", "text")):
-        return ColumnKind.TEXT
-    if "blob" in text:
-        return ColumnKind.OTHER
-    if any(token in text for token in ("real", "floa", "doub")):
-        return ColumnKind.FLOAT
-    if any(token in text for token in ("date", "time")):
-        return ColumnKind.TEMPORAL
-    return ColumnKind.DECIMAL
 
 
 def is_timezone_aware(data_type: str) -> bool:

@@ -1,0 +1,247 @@
+"""Engines under test: one small adapter per engine that drives a REAL instance for the conformance suite.
+
+An adapter knows how to reach its engine as an administrator (create tables, drop them, take a
+permission away) and which conformance cases cannot apply to it, with the reason. The suite itself
+(test_conformance.py) never mentions an engine by name.
+
+Adding an engine (Snowflake, BigQuery, MySQL...) to the suite is one subclass here, appended to
+`UNDER_TEST`, plus whatever fixture starts its instance or local stand-in.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+import duckdb
+import pytest
+from _pytest.mark.structures import ParameterSet
+
+from tests.support import postgres
+
+# The standard table every engine gets: one duplicated id, a NULL and an empty email, a NULL boolean.
+ORDERS_DDL = (
+    "CREATE TABLE orders (id INTEGER NOT NULL, amount DECIMAL(10,2), score DOUBLE PRECISION, "
+    "email VARCHAR(100), active BOOLEAN, updated_at TIMESTAMP)"
+)
+ORDERS_ROWS: list[tuple[Any, ...]] = [
+    (1, 10.00, 0.5, "a@x.io", True, "2026-01-01 10:00:00"),
+    (2, 20.00, 1.5, "b@x.io", False, "2026-01-01 11:00:00"),
+    (3, 30.00, 2.5, "c@x.io", True, "2026-01-02 09:00:00"),
+    (3, 30.00, 2.5, "c@x.io", True, "2026-01-02 09:00:00"),
+    (4, 40.00, 3.5, None, False, "2026-01-02 12:00:00"),
+    (5, 50.00, 4.5, "", True, "2026-01-03 08:00:00"),
+    (6, -5.00, 5.5, "f@x.io", None, "2026-01-03 09:00:00"),
+    (7, 70.00, 6.5, "g@x.io", True, "2026-01-03 10:00:00"),
+    (8, 80.00, 7.5, "h@x.io", False, "2026-01-04 10:00:00"),
+    (9, 90.00, 8.5, "i@x.io", True, "2026-01-04 11:00:00"),
+]
+ORDERS_COLUMNS = ("id", "amount", "score", "email", "active", "updated_at")
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(value)
+
+
+ORDERS_INSERT = "INSERT INTO orders VALUES " + ", ".join(
+    "(" + ", ".join(_literal(v) for v in row) + ")" for row in ORDERS_ROWS
+)
+
+
+class EngineUnderTest(ABC):
+    """A real instance of one engine, driven as an administrator; the source under test reads it."""
+
+    backend: ClassVar[str]
+    """The engine's registry name (`datahealth.engines.for_backend`)."""
+    marks: ClassVar[tuple[pytest.MarkDecorator, ...]] = ()
+    not_applicable: ClassVar[dict[str, str]] = {}
+    """Conformance cases this engine cannot show, with the reason (docs/engines.md lists them)."""
+    schema: ClassVar[str]
+    """The schema the tables are created in (the engine's default schema)."""
+
+    @classmethod
+    @abstractmethod
+    def start(cls, request: pytest.FixtureRequest, tmp_path: Path) -> EngineUnderTest:
+        """A fresh, empty instance for one test."""
+
+    @property
+    @abstractmethod
+    def url(self) -> str:
+        """The source URL the monitor reads through."""
+
+    @abstractmethod
+    def execute(self, *statements: str) -> None:
+        """Run administrator statements (DDL, inserts) and commit; no connection stays open."""
+
+    @abstractmethod
+    def numbers_table(self, name: str, rows: int) -> str:
+        """DDL creating `name` with one integer column `n` holding 1..rows."""
+
+    @abstractmethod
+    def slow_view(self, name: str) -> str:
+        """DDL creating a view whose full scan takes far longer than a second."""
+
+    def refresh_statistics(self) -> None:
+        """Bring catalog statistics (row estimates) up to date, where the engine keeps them lazily."""
+        return None
+
+    def restricted_url(self, table: str) -> str:
+        """A URL of a user who can see the database but may not read `table`."""
+        raise NotImplementedError(self.not_applicable.get("permission", "no permissions"))
+
+    def close(self) -> None:
+        """Remove what `start` created outside the test's own directory or database."""
+        return None
+
+    def table(self, name: str) -> str:
+        """The dataset `table:` reference for `name`."""
+        return f"{self.schema}.{name}"
+
+
+class PostgresUnderTest(EngineUnderTest):
+    backend = "postgresql"
+    marks = (pytest.mark.integration, pytest.mark.postgres)
+    schema = "public"
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self.roles: list[str] = []
+
+    @classmethod
+    def start(cls, request: pytest.FixtureRequest, tmp_path: Path) -> EngineUnderTest:
+        return cls(str(request.getfixturevalue("pg_database")))
+
+    @property
+    def url(self) -> str:
+        return postgres.sqlalchemy_url(self.database)
+
+    def execute(self, *statements: str) -> None:
+        postgres.execute(self.database, *statements)
+
+    def numbers_table(self, name: str, rows: int) -> str:
+        return f"CREATE TABLE {name} AS SELECT g AS n FROM generate_series(1, {rows}) g"
+
+    def slow_view(self, name: str) -> str:
+        return f"CREATE VIEW {name} AS SELECT g AS x FROM generate_series(1, 40) g, LATERAL (SELECT pg_sleep(0.5)) s"
+
+    def refresh_statistics(self) -> None:
+        self.execute("ANALYZE")
+
+    def restricted_url(self, table: str) -> str:
+        role = f"dh_reader_{uuid.uuid4().hex[:8]}"
+        self.roles.append(role)
+        self.execute(f"CREATE ROLE {role} LOGIN", f"REVOKE ALL ON {table} FROM PUBLIC")
+        return postgres.sqlalchemy_url(self.database, user=role)
+
+    def close(self) -> None:
+        for role in self.roles:
+            self.execute(f"DROP OWNED BY {role}", f"DROP ROLE IF EXISTS {role}")
+
+
+class DuckDBUnderTest(EngineUnderTest):
+    backend = "duckdb"
+    schema = "main"
+    not_applicable = {
+        "permission": "DuckDB has no users or grants: a database file is readable by whoever may open it",
+    }
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        duckdb.connect(str(path)).close()
+
+    @classmethod
+    def start(cls, request: pytest.FixtureRequest, tmp_path: Path) -> EngineUnderTest:
+        return cls(tmp_path / "warehouse.duckdb")
+
+    @property
+    def url(self) -> str:
+        return f"duckdb:///{self.path}"
+
+    def execute(self, *statements: str) -> None:
+        # closed at once: DuckDB allows no second, differently configured connection in the same process
+        with duckdb.connect(str(self.path)) as con:
+            for statement in statements:
+                con.execute(statement)
+
+    def numbers_table(self, name: str, rows: int) -> str:
+        return f"CREATE TABLE {name} AS SELECT range AS n FROM range(1, {rows + 1})"
+
+    def slow_view(self, name: str) -> str:
+        return f"CREATE VIEW {name} AS SELECT a.range * b.range AS x FROM range(100000) a, range(100000) b"
+
+
+class SQLiteUnderTest(EngineUnderTest):
+    backend = "sqlite"
+    schema = "main"
+    not_applicable = {
+        "permission": "SQLite has no users or grants: a database file is readable by whoever may open it",
+    }
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        sqlite3.connect(path).close()
+
+    @classmethod
+    def start(cls, request: pytest.FixtureRequest, tmp_path: Path) -> EngineUnderTest:
+        return cls(tmp_path / "warehouse.sqlite")
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.path}"
+
+    def execute(self, *statements: str) -> None:
+        con = sqlite3.connect(self.path)
+        try:
+            for statement in statements:
+                con.execute(statement)
+            con.commit()
+        finally:
+            con.close()
+
+    def numbers_table(self, name: str, rows: int) -> str:
+        return (
+            f"CREATE TABLE {name} AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r "
+            f"WHERE n < {rows}) SELECT n FROM r"
+        )
+
+    def slow_view(self, name: str) -> str:
+        return (
+            f"CREATE VIEW {name} AS WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r "
+            "WHERE x < 1000000000) SELECT x FROM r"
+        )
+
+
+UNDER_TEST: list[type[EngineUnderTest]] = [PostgresUnderTest, DuckDBUnderTest, SQLiteUnderTest]
+CASES = (
+    "describe",
+    "observe_metadata",
+    "observe_scan",
+    "profile",
+    "sampling",
+    "checks",
+    "schema_change",
+    "missing_table",
+    "permission",
+    "timeout",
+)
+
+
+def engines_for(case: str) -> list[ParameterSet]:
+    """One parameter per engine under test; a case the engine cannot show is skipped with its reason."""
+    assert case in CASES, case
+    params = []
+    for under_test in UNDER_TEST:
+        marks = list(under_test.marks)
+        if case in under_test.not_applicable:
+            marks.append(pytest.mark.skip(reason=f"not applicable: {under_test.not_applicable[case]}"))
+        params.append(pytest.param(under_test, id=under_test.backend, marks=marks))
+    return params
