@@ -15,7 +15,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -238,6 +238,12 @@ def promtool(
     return subprocess.run(
         [binary(PROMTOOL), *args], input=stdin, cwd=cwd, capture_output=True, timeout=120, check=False
     )
+
+
+# what the `pushgateway`, `prometheus` and `promtool` fixtures hand a test (tests/conftest.py)
+PushgatewayStarter = Callable[..., AbstractContextManager[Service]]
+PrometheusStarter = Callable[..., AbstractContextManager[PrometheusApi]]
+Promtool = Callable[..., subprocess.CompletedProcess[bytes]]
 
 
 # small monitoring projects and reading exposition text ----------------------------------------
