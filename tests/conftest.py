@@ -92,6 +92,21 @@ def promtool() -> prometheus.Promtool:
 
 
 @pytest.fixture
+def ephemeral_prefect(tmp_path: Path) -> dict[str, str]:
+    """Environment for a `datahealth` process that starts (and must stop) Prefect's temporary server."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180",
+        DO_NOT_TRACK="1",
+    )
+    return env
+
+
+@pytest.fixture
 def orders_database(tmp_path: Path) -> Path:
     """`warehouse.orders` (one row, updated 2026-10-01 00:00) with a 30h/48h SLA; the project lives in tmp_path."""
     database = tmp_path / "shop.db"

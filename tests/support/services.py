@@ -29,6 +29,7 @@ SERVICE_FIXTURES: dict[str, str] = {
     # Prefect: the in-process test harness, and a real `prefect server start` subprocess
     "prefect_harness": "prefect",
     "prefect_api_server": "prefect",
+    "ephemeral_prefect": "prefect",  # a `datahealth` process that starts Prefect's temporary server
     # Debian's Chromium driven by Playwright
     "chromium": "chromium",
     # aiosmtpd servers on loopback ports (tests/support/smtp.py)
