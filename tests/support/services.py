@@ -84,6 +84,14 @@ def _referenced(node: ast.AST, namespace: dict[str, Any]) -> object | None:
     return None
 
 
+def _module_or_none(name: str) -> object | None:
+    """A module imported inside a function body; None where this Python lacks it (`crypt` on 3.13)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
 def _local_names(tree: ast.AST) -> set[str]:
     """Names bound inside the function: parameters and assignment targets."""
     names = set()
@@ -119,13 +127,13 @@ def starters_reached(functions: list[Callable[..., Any]], depth: int = 3) -> set
         namespace = dict(getattr(function, "__globals__", {}))
         for node in ast.walk(tree):  # imports inside the body bind names too
             if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                module = importlib.import_module(node.module)
+                module = _module_or_none(node.module)
                 for alias in node.names:
                     namespace[alias.asname or alias.name] = getattr(module, alias.name, None)
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     bound = alias.asname or alias.name.partition(".")[0]
-                    namespace[bound] = importlib.import_module(alias.asname and alias.name or bound)
+                    namespace[bound] = _module_or_none(alias.name if alias.asname else bound)
         for name in _local_names(tree):  # a parameter called `prometheus` is not the starter
             namespace.pop(name, None)
         for node in ast.walk(tree):
