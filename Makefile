@@ -7,13 +7,23 @@ export SODA_CORE_TELEMETRY_ENABLED ?= false
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 180
 
-.PHONY: install system-deps services demo test test-fast bench lint format lock clean
+.PHONY: install install-runtime system-deps services demo test test-fast bench lint format lock clean
 
-install: $(VENV)/.installed
+# Two locked sets (requirements/*.lock, names + versions + hashes): `runtime` is what `datahealth` needs
+# to run (make demo); `dev` adds pytest, ruff, mypy, Playwright and the benchmark tools. dev is a
+# superset of runtime, so installing it also satisfies the runtime stamp.
+install: $(VENV)/.installed-dev
 
-$(VENV)/.installed: requirements.lock pyproject.toml
-	scripts/bootstrap-python.sh
+install-runtime: $(VENV)/.installed-runtime
+
+$(VENV)/.installed-runtime: requirements/runtime.lock pyproject.toml
+	@rm -f $(VENV)/.installed-dev
+	scripts/bootstrap-python.sh runtime
 	@touch $@
+
+$(VENV)/.installed-dev: requirements/dev.lock pyproject.toml
+	scripts/bootstrap-python.sh dev
+	@touch $@ $(VENV)/.installed-runtime
 
 system-deps:
 	scripts/install-system-deps.sh
@@ -21,12 +31,12 @@ system-deps:
 services: system-deps
 	scripts/ensure-postgres.sh
 
-demo: install
+demo: install-runtime
 	$(BIN)/datahealth demo
 	$(BIN)/datahealth status
 
 test: install services
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --durations=25 $(PYTEST_ARGS)
 
 test-fast: install
 	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
@@ -43,8 +53,13 @@ format: install
 	$(BIN)/ruff format src tests bench flows
 	$(BIN)/ruff check --fix src tests bench flows
 
+# Recompile both locks for Python 3.11 (the version the README names), keeping the pinned versions
+# unless `make lock LOCK_ARGS=--upgrade`; dev.lock is constrained by runtime.lock so the two agree.
+# overrides.txt: see "Installing" in the README.
+LOCK_FLAGS := --python-version 3.11 --override overrides.txt --generate-hashes --annotation-style line $(LOCK_ARGS)
 lock:
-	uv pip compile pyproject.toml --extra dev --override overrides.txt --no-header --no-annotate -o requirements.lock
+	uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements/runtime.lock
+	uv pip compile pyproject.toml --extra dev -c requirements/runtime.lock $(LOCK_FLAGS) -o requirements/dev.lock
 
 clean:
 	rm -rf $(VENV) .datahealth demo reports/*.html reports/*.prom reports/*.json

@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# Creates .venv and installs the locked dependencies plus datahealth itself (editable).
-# uv resolves prefect's certifi pin through overrides.txt when the lock is (re)compiled; installing
-# from requirements.lock needs no resolution at all.
+# Creates .venv and installs one locked dependency set, then datahealth itself (editable).
+#
+#   scripts/bootstrap-python.sh runtime   # requirements/runtime.lock: what `datahealth` needs to run
+#   scripts/bootstrap-python.sh dev       # requirements/dev.lock: runtime + tests, linters, benchmarks
+#
+# The locks pin names, versions and sha256 hashes (uv checks every download against them); installing
+# needs no resolution at all. `make lock` recompiles them (see the Makefile and overrides.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SET="${1:-dev}"
+case "$SET" in
+  runtime | dev) ;;
+  *) echo "usage: $0 runtime|dev" >&2; exit 2 ;;
+esac
+LOCK="requirements/$SET.lock"
 VENV="${VENV:-.venv}"
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
@@ -12,5 +22,6 @@ if ! command -v uv >/dev/null 2>&1; then
   "$PYTHON" -m pip install --quiet --disable-pip-version-check uv
 fi
 [ -x "$VENV/bin/python" ] || uv venv --quiet --python "$PYTHON" "$VENV"
-uv pip sync --quiet --python "$VENV/bin/python" requirements.lock
+# sync: exactly the lock (a runtime install after a dev one removes the dev tools again)
+uv pip sync --quiet --require-hashes --python "$VENV/bin/python" "$LOCK"
 uv pip install --quiet --python "$VENV/bin/python" --no-deps -e .

@@ -1,4 +1,8 @@
-"""Suite-wide fixtures. Services are real: PostgreSQL on 127.0.0.1:5432, others started per test session."""
+"""Suite-wide fixtures and the hook that marks tests from the services they use.
+
+Services are real: PostgreSQL on 127.0.0.1:5432, the others started by the fixtures below on free
+loopback ports. Which fixture means which service is listed in tests/support/services.py.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +22,19 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 # Prefect keeps its settings, profiles and ephemeral database under PREFECT_HOME: never the user's own.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="datahealth-test-prefect-"))
 
-from tests.support import postgres  # noqa: E402
+from tests.support import postgres, prometheus, smtp  # noqa: E402
 from tests.support.projects import write_project  # noqa: E402
+from tests.support.services import markers_for  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test from the fixtures it uses (their whole closure): `integration` plus one per service."""
+    for item in items:
+        for marker in markers_for(getattr(item, "fixturenames", ())):
+            item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +61,49 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> smtp.SmtpStarter:
+    """Starts aiosmtpd servers: `with smtp_server(security="ssl", certificates=...) as server:`.
+
+    Handed over as a starter (not a running server) because tests stop one mid-test and bring one back
+    on the same port; asking for it is what marks the test `integration` and `smtp`.
+    """
+    return smtp.smtp_server
+
+
+@pytest.fixture(scope="session")
+def pushgateway() -> prometheus.PushgatewayStarter:
+    """Starts Debian's Pushgateway: `with pushgateway(tmp_path / "gw", basic_auth=...) as gateway:`."""
+    return prometheus.pushgateway
+
+
+@pytest.fixture(scope="session", name="prometheus")
+def prometheus_starter() -> prometheus.PrometheusStarter:
+    """Starts Debian's Prometheus: `with prometheus(tmp_path / "prom", [target]) as api:`."""
+    return prometheus.prometheus
+
+
+@pytest.fixture(scope="session")
+def promtool() -> prometheus.Promtool:
+    """Runs Debian's promtool (`promtool("check", "config", path)`)."""
+    return prometheus.promtool
+
+
+@pytest.fixture
+def ephemeral_prefect(tmp_path: Path) -> dict[str, str]:
+    """Environment for a `datahealth` process that starts (and must stop) Prefect's temporary server."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180",
+        DO_NOT_TRACK="1",
+    )
+    return env
 
 
 @pytest.fixture

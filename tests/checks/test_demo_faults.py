@@ -17,7 +17,7 @@ from datahealth.demo.platform import DEMO_FAULTS, DemoPlatform
 from datahealth.monitor.runner import run_monitor
 from datahealth.store import HistoryStore
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 FAULT_DAYS = {f.kind: f.day for f in DEMO_FAULTS}

@@ -13,8 +13,6 @@ from datahealth.sources import open_source
 from tests.checks.conftest import AS_OF, check_dataset
 from tests.support.projects import write_checks
 
-pytestmark = pytest.mark.integration
-
 PASS, WARN, FAIL, ERROR = CheckOutcome.PASS, CheckOutcome.WARN, CheckOutcome.FAIL, CheckOutcome.ERROR
 
 

@@ -15,8 +15,6 @@ from datahealth.store import HistoryStore
 from tests.checks.conftest import ORDERS_SQL, check_dataset, duck_project, make_warehouse
 from tests.support.projects import write_checks
 
-pytestmark = pytest.mark.integration
-
 OPTIONS = RunOptions(profile=False, publish=False)
 
 WIDE_DUCKDB = """

@@ -17,8 +17,6 @@ from tests.support import postgres
 from tests.support.ports import free_port
 from tests.support.projects import write_checks, write_project
 
-pytestmark = [pytest.mark.integration, pytest.mark.postgres]
-
 # Every column type family our catalog and Soda's must agree on, or a generated schema check would fail forever.
 WIDE_TABLE = """
 CREATE TYPE mood AS ENUM ('ok', 'sad');

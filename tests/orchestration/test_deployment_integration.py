@@ -28,7 +28,7 @@ from tests.orchestration.prefect_server import PREFECT, PrefectServer, prefect_s
 from tests.orchestration.projects import AS_OF, sqlite_project
 from tests.support.postgres import sqlalchemy_url
 
-pytestmark = [pytest.mark.integration, pytest.mark.prefect, pytest.mark.postgres, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 DATAHEALTH = str(Path(sys.executable).with_name("datahealth"))
 POOL = "dh-it-pool"
@@ -37,7 +37,8 @@ TABLES = ["orders", "customers", "products"]
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[PrefectServer]:
+def prefect_api_server(tmp_path: Path) -> Iterator[PrefectServer]:
+    """A real `prefect server start` of this test's own (a service fixture: see tests/support/services.py)."""
     with prefect_server(tmp_path) as running:
         yield running
 
@@ -60,8 +61,9 @@ def run(args: list[str], server: PrefectServer, cwd: Path, timeout: float = 180)
 
 
 def test_deploy_run_through_workers_and_read_back(
-    tmp_path: Path, server: PrefectServer, pg_database: str
+    tmp_path: Path, prefect_api_server: PrefectServer, pg_database: str
 ) -> None:
+    server = prefect_api_server
     root = sqlite_project(
         tmp_path / "project",
         TABLES,

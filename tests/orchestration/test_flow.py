@@ -16,7 +16,7 @@ from tests.orchestration.prefect_api import read_run
 from tests.orchestration.projects import AS_OF, sqlite_project
 from tests.support.postgres import execute, sqlalchemy_url
 
-pytestmark = [pytest.mark.prefect, pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 SETTINGS = {"name": "flow-test", "task_retries": 1, "task_retry_delay": "0.1s"}
 
 
@@ -127,7 +127,6 @@ def test_a_publisher_failure_fails_the_run_only_when_configured(tmp_path: Path, 
     assert finished == ["completed"]  # everything was recorded before the flow failed
 
 
-@pytest.mark.postgres
 def test_a_connection_lost_while_observing_is_retried_then_recorded(tmp_path: Path, pg_database: str) -> None:
     execute(
         pg_database,

@@ -16,7 +16,7 @@ from tests.orchestration.prefect_api import read_run
 from tests.orchestration.projects import AS_OF, sqlite_project
 from tests.support.postgres import sqlalchemy_url
 
-pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
+pytestmark = pytest.mark.usefixtures("prefect_harness")
 TABLES = ["a", "b", "c", "d", "e"]
 
 
@@ -39,7 +39,6 @@ def test_limits_are_created_once_and_a_run_takes_only_the_free_slots() -> None:
     assert SourceSlots(enabled=False).reserve("anything", 4) == 4
 
 
-@pytest.mark.postgres
 @pytest.mark.slow
 def test_shards_split_the_work_and_share_a_postgres_history(tmp_path: Path, pg_database: str) -> None:
     root = sqlite_project(

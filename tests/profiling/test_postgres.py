@@ -15,8 +15,6 @@ from tests.profiling import data
 from tests.profiling.conftest import AS_OF, assert_matches, run_profile
 from tests.support import postgres
 
-pytestmark = [pytest.mark.integration, pytest.mark.postgres]
-
 TABLE = f"public.{data.TABLE}"
 
 

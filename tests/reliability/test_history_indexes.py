@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pytest
 import sqlalchemy as sa
 
 from datahealth.config import load_project
@@ -22,8 +21,6 @@ from datahealth.core.run import RunOptions
 from datahealth.monitor.runner import run_monitor
 from datahealth.publish.prometheus.state import state_from_store
 from tests.reliability.world import DUCKDB_WAREHOUSE, keyed_table, open_store, write_monitoring_project
-
-pytestmark = pytest.mark.integration
 
 GROWING = ("observations", "profiles", "check_results", "findings", "incident_events", "deliveries")
 # statement fragment → why it is not index-served yet (needs a migration: the lead's call)

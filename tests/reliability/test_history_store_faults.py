@@ -35,8 +35,6 @@ from tests.reliability.world import (
 )
 from tests.support import postgres
 
-pytestmark = pytest.mark.integration
-
 DAY0 = datetime(2026, 10, 10, 6, 0, tzinfo=UTC)
 DATASETS = {
     "wh.orders": {"timestamp_column": "updated_at", "sla": {"error_after": "1d"}},
@@ -131,7 +129,6 @@ def test_a_store_locked_past_its_timeout_stops_the_run_with_one_clear_line(tmp_p
     assert [[o.as_of for o in rows] for rows in stored.values()] == [[DAY0, DAY0 + timedelta(hours=2)]] * 2
 
 
-@pytest.mark.postgres
 def test_an_unreachable_postgres_store_stops_runs_cleanly_and_keeps_what_it_had(
     tmp_path: Path, cluster: PrivateCluster
 ) -> None:
@@ -175,7 +172,6 @@ def test_an_unreachable_postgres_store_stops_runs_cleanly_and_keeps_what_it_had(
     assert [len(rows) for rows in history(root, list(DATASETS)).values()] == [2, 2]  # first run's rows kept
 
 
-@pytest.mark.postgres
 def test_concurrent_runs_on_one_postgres_store_corrupt_nothing(tmp_path: Path, pg_database: str) -> None:
     root = project(tmp_path, history_url=postgres.sqlalchemy_url(pg_database))
     loaded = load_project(root)

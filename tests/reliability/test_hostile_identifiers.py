@@ -12,14 +12,11 @@ from typing import Any
 
 import duckdb
 import psycopg
-import pytest
 
 from datahealth.store import HistoryStore
 from tests.reliability.cluster import PrivateCluster
 from tests.reliability.world import by_dataset, open_store, run, write_monitoring_project
 from tests.support.projects import write_checks
-
-pytestmark = pytest.mark.integration
 
 AS_OF = "2026-10-10T06:00:00Z"
 UPDATED = "upd at; DROP TABLE canary; --"
@@ -152,7 +149,6 @@ def test_hostile_names_on_duckdb_and_a_lake_are_quoted_never_executed(tmp_path: 
     con.close()
 
 
-@pytest.mark.postgres
 def test_hostile_names_on_postgresql_are_quoted_never_executed(
     tmp_path: Path, cluster: PrivateCluster, warehouse: str
 ) -> None:

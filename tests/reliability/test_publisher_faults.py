@@ -30,10 +30,10 @@ from tests.reliability.world import (
 )
 from tests.support.fake_slack import FakeSlack
 from tests.support.ports import free_port
-from tests.support.prometheus import parse_samples, pushgateway
-from tests.support.smtp import smtp_server
+from tests.support.prometheus import PushgatewayStarter, parse_samples
+from tests.support.smtp import SmtpStarter
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 STALE, FIXED = "2026-10-12T06:00:00Z", "2026-10-12T09:00:00Z"
 
@@ -48,7 +48,7 @@ def load(database: Path, at: str, first_id: int) -> None:
 
 
 def test_publishers_down_keep_the_run_whole_and_deliver_everything_once_back(
-    tmp_path: Path, slack: FakeSlack
+    tmp_path: Path, slack: FakeSlack, smtp_server: SmtpStarter, pushgateway: PushgatewayStarter
 ) -> None:
     database = tmp_path / "wh.duckdb"
     load(database, "2026-10-10 05:00:00", 0)

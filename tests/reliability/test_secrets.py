@@ -38,10 +38,8 @@ from tests.reliability.conftest import CLUSTER_PASSWORD
 from tests.reliability.world import SLACK_TOKEN_ENV, open_store, run, write_monitoring_project
 from tests.support.fake_slack import FakeSlack
 from tests.support.ports import free_port, wait_for_port
-from tests.support.prometheus import pushgateway
-from tests.support.smtp import smtp_server
-
-pytestmark = [pytest.mark.integration, pytest.mark.postgres]
+from tests.support.prometheus import PushgatewayStarter
+from tests.support.smtp import SmtpStarter
 
 TAG = uuid.uuid4().hex[:10]
 SECRETS = {
@@ -118,12 +116,13 @@ def prefect_outputs(flow_run_id: Any) -> dict[str, str]:
     }
 
 
-@pytest.mark.prefect
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_no_output_contains_a_secret(
     tmp_path: Path,
     cluster: PrivateCluster,
+    smtp_server: SmtpStarter,
+    pushgateway: PushgatewayStarter,
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
@@ -136,7 +135,7 @@ def test_no_output_contains_a_secret(
         logging.getLogger("mail.log"), "level", logging.INFO
     )  # the test SMTP server's own chatter
     try:
-        check_every_output(tmp_path, cluster, monkeypatch, capfd, recorder)
+        check_every_output(tmp_path, cluster, smtp_server, pushgateway, monkeypatch, capfd, recorder)
     finally:
         for name in ("", "prefect"):
             logging.getLogger(name).removeHandler(recorder)
@@ -145,6 +144,8 @@ def test_no_output_contains_a_secret(
 def check_every_output(
     tmp_path: Path,
     cluster: PrivateCluster,
+    smtp_server: SmtpStarter,
+    pushgateway: PushgatewayStarter,
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
     recorder: Recorder,
@@ -266,7 +267,6 @@ def check_every_output(
     assert leaks(outputs) == []
 
 
-@pytest.mark.postgres
 def test_warehouse_connections_are_read_only(tmp_path: Path, cluster: PrivateCluster, warehouse: str) -> None:
     """Even as the superuser: our engine's sessions, Soda's, DuckDB and SQLite files all refuse writes."""
     from datahealth.config.models import SqlSourceConfig
@@ -320,6 +320,7 @@ def _listening(port: int) -> list[str]:
     return found
 
 
+@pytest.mark.integration  # starts a `datahealth serve-metrics` process
 def test_serve_metrics_listens_on_loopback_only_by_default(tmp_path: Path) -> None:
     root = write_monitoring_project(
         tmp_path, {"wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"}}, {"wh.t": {}}

@@ -22,7 +22,7 @@ from tests.reliability.expect import assert_error_visible, assert_recovered
 from tests.reliability.world import after_datasets, by_dataset, history, run, write_monitoring_project
 from tests.support.fake_slack import FakeSlack
 
-pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 LOADED = "2026-10-10 05:00:00"
 FIRST, SECOND, THIRD = "2026-10-10T06:00:00Z", "2026-10-10T07:00:00Z", "2026-10-10T08:00:00Z"

@@ -23,8 +23,6 @@ from tests.report.history import (
     write_report_project,
 )
 
-pytestmark = pytest.mark.integration
-
 
 def _plotted(page: Any, selector: str) -> list[str]:
     """The trace names plotly drew into `selector` (empty when no chart is there)."""

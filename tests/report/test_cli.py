@@ -17,7 +17,7 @@ from datahealth.cli import app
 from tests.conftest import REPO_ROOT
 from tests.report.conftest import open_report
 from tests.report.history import History
-from tests.support.smtp import smtp_server
+from tests.support.smtp import SmtpStarter
 
 runner = CliRunner()
 
@@ -48,8 +48,7 @@ def test_report_command_output_and_as_of(history: History, tmp_path: Path) -> No
     assert not (history.project.root / "reports" / "latest.html").exists()
 
 
-@pytest.mark.integration
-def test_report_command_emails_it(history: History) -> None:
+def test_report_command_emails_it(history: History, smtp_server: SmtpStarter) -> None:
     with smtp_server() as server:
         _set_email(history, smtp_host=server.host, smtp_port=server.port, security="none")
         result = runner.invoke(app, ["report", "-p", str(history.project.root), "--email"])
@@ -63,7 +62,6 @@ def test_report_command_email_without_smtp_fails_clearly(history: History) -> No
     assert "smtp_host is not set" in result.output
 
 
-@pytest.mark.integration
 @pytest.mark.slow
 def test_the_demo_writes_and_prints_its_report(tmp_path: Path, chromium: Any) -> None:
     """`datahealth demo` on a copy of the repository's demo project; its report opens cleanly in Chromium."""

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from datahealth.core.results import DatasetResult, Observation, Status
 from datahealth.report.axis import build_axis
 from datahealth.report.data import gather_report_data
@@ -193,8 +191,6 @@ def test_schema_diff_reports_nullability_and_removal() -> None:
     ]
 
 
-@pytest.mark.integration
-@pytest.mark.postgres
 def test_the_same_report_data_from_a_postgresql_history_store(tmp_path: Path, pg_database: str) -> None:
     built = build_history(tmp_path, history_url=sqlalchemy_url(pg_database))
     try:

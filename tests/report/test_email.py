@@ -13,9 +13,7 @@ from datahealth.report import render_project_report
 from datahealth.store import deliveries
 from tests.report.history import HOSTILE_DATASET, PII_EMAIL, SECRET, History
 from tests.support.ports import free_port
-from tests.support.smtp import make_certificates, smtp_server
-
-pytestmark = pytest.mark.integration
+from tests.support.smtp import SmtpStarter, make_certificates
 
 EXPECTED_RECIPIENTS = {"data@example.com", "crm@example.com", "revenue@example.com"}
 
@@ -35,7 +33,9 @@ def _parts(message: EmailMessage) -> tuple[str, str, EmailMessage]:
     return text.get_content(), html.get_content(), attachment
 
 
-def test_the_email_arrives_with_body_alternative_and_report(history: History) -> None:
+def test_the_email_arrives_with_body_alternative_and_report(
+    history: History, smtp_server: SmtpStarter
+) -> None:
     with smtp_server() as server:
         project = _with_email(history.project, smtp_host=server.host, smtp_port=server.port, security="none")
         built = render_project_report(project, history.store)
@@ -60,7 +60,7 @@ def test_the_email_arrives_with_body_alternative_and_report(history: History) ->
 
 
 def test_starttls_with_login_and_a_password_from_the_environment(
-    history: History, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    history: History, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: SmtpStarter
 ) -> None:
     certificates = make_certificates(tmp_path / "tls")
     monkeypatch.setenv("DH_TEST_SMTP_PASSWORD", SECRET)
@@ -82,7 +82,7 @@ def test_starttls_with_login_and_a_password_from_the_environment(
         assert server.recorder.logins == ["reporter"] and len(server.received) == 1
 
 
-def test_implicit_tls(history: History, tmp_path: Path) -> None:
+def test_implicit_tls(history: History, tmp_path: Path, smtp_server: SmtpStarter) -> None:
     certificates = make_certificates(tmp_path / "tls")
     with smtp_server(security="ssl", certificates=certificates) as server:
         project = _with_email(
@@ -96,7 +96,9 @@ def test_implicit_tls(history: History, tmp_path: Path) -> None:
         assert outcome.sent == 1 and len(server.received) == 1
 
 
-def test_an_smtp_outage_keeps_the_email_pending_until_the_next_attempt(history: History) -> None:
+def test_an_smtp_outage_keeps_the_email_pending_until_the_next_attempt(
+    history: History, smtp_server: SmtpStarter
+) -> None:
     port = free_port()  # nothing listens here yet
     project = _with_email(
         history.project, smtp_host="127.0.0.1", smtp_port=port, security="none", timeout_seconds=60
@@ -117,7 +119,7 @@ def test_an_smtp_outage_keeps_the_email_pending_until_the_next_attempt(history: 
 
 
 def test_a_wrong_password_is_kept_pending_and_never_shown(
-    history: History, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    history: History, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: SmtpStarter
 ) -> None:
     certificates = make_certificates(tmp_path / "tls")
     wrong = "wrong-password-4711"
@@ -141,7 +143,7 @@ def test_a_wrong_password_is_kept_pending_and_never_shown(
     assert waiting.last_error and wrong not in waiting.last_error
 
 
-def test_recipients_refused_for_good_are_given_up(history: History) -> None:
+def test_recipients_refused_for_good_are_given_up(history: History, smtp_server: SmtpStarter) -> None:
     with smtp_server(refuse=EXPECTED_RECIPIENTS) as server:
         project = _with_email(history.project, smtp_host=server.host, smtp_port=server.port, security="none")
         outcome = send_report_email(project, history.store, render_project_report(project, history.store))
@@ -149,7 +151,9 @@ def test_recipients_refused_for_good_are_given_up(history: History) -> None:
     assert deliveries.counts(history.store) == {"failed": 1}
 
 
-def test_some_recipients_refused_still_delivers_to_the_others(history: History) -> None:
+def test_some_recipients_refused_still_delivers_to_the_others(
+    history: History, smtp_server: SmtpStarter
+) -> None:
     with smtp_server(refuse={"crm@example.com"}) as server:
         project = _with_email(history.project, smtp_host=server.host, smtp_port=server.port, security="none")
         outcome = send_report_email(project, history.store, render_project_report(project, history.store))
@@ -171,7 +175,9 @@ def test_configuration_problems_are_clear(history: History, monkeypatch: pytest.
     assert outcome.pending == 1 and "DH_TEST_UNSET_PASSWORD, which is not set" in outcome.warnings[0]
 
 
-def test_an_email_another_run_is_sending_is_not_sent_twice(history: History) -> None:
+def test_an_email_another_run_is_sending_is_not_sent_twice(
+    history: History, smtp_server: SmtpStarter
+) -> None:
     port = free_port()
     project = _with_email(
         history.project, smtp_host="127.0.0.1", smtp_port=port, security="none", timeout_seconds=60

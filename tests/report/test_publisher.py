@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from datahealth.config import Project, load_project
 from datahealth.core.run import RunOptions
 from datahealth.monitor.runner import MonitorRun, run_monitor
@@ -18,9 +16,7 @@ from datahealth.publish.report import publish_report
 from datahealth.store import deliveries
 from tests.support.ports import free_port
 from tests.support.projects import write_project
-from tests.support.smtp import smtp_server
-
-pytestmark = pytest.mark.integration
+from tests.support.smtp import SmtpStarter
 
 AS_OF = datetime(2026, 10, 5, 7, 0, tzinfo=UTC)
 
@@ -56,7 +52,7 @@ def _report_warnings(warnings: list[str]) -> list[str]:
     return [w for w in warnings if w.startswith("report")]
 
 
-def test_a_tier_with_report_true_renders_and_emails_it(tmp_path: Path) -> None:
+def test_a_tier_with_report_true_renders_and_emails_it(tmp_path: Path, smtp_server: SmtpStarter) -> None:
     with smtp_server() as server:
         project = _project(tmp_path, server.port)
         summary = run_monitor(project, tier="daily", as_of=AS_OF)
@@ -68,7 +64,7 @@ def test_a_tier_with_report_true_renders_and_emails_it(tmp_path: Path) -> None:
     assert [p.get_filename() for p in received.message.iter_attachments()] == [report.name]
 
 
-def test_a_tier_without_report_renders_nothing(tmp_path: Path) -> None:
+def test_a_tier_without_report_renders_nothing(tmp_path: Path, smtp_server: SmtpStarter) -> None:
     with smtp_server() as server:
         project = _project(tmp_path, server.port)
         summary = run_monitor(project, tier="frequent", as_of=AS_OF)
@@ -76,7 +72,9 @@ def test_a_tier_without_report_renders_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "reports" / "latest.html").exists()
 
 
-def test_an_email_that_failed_in_one_run_goes_out_with_the_next(tmp_path: Path) -> None:
+def test_an_email_that_failed_in_one_run_goes_out_with_the_next(
+    tmp_path: Path, smtp_server: SmtpStarter
+) -> None:
     port = free_port()
     project = _project(tmp_path, port)
     first = run_monitor(project, as_of=AS_OF, options=RunOptions(report=True, email=True))

@@ -158,8 +158,6 @@ def test_hostile_identifiers_are_quoted_not_executed(
     source.close()
 
 
-@pytest.mark.integration
-@pytest.mark.postgres
 def test_postgres_estimate_comes_from_the_catalog_without_a_count(pg_url: str, tmp_path: Path) -> None:
     source = source_for(pg_url, tmp_path)
     ds = dataset("wh.customers", row_count="estimate", timestamp_column="updated_at")
@@ -172,8 +170,6 @@ def test_postgres_estimate_comes_from_the_catalog_without_a_count(pg_url: str, t
     source.close()
 
 
-@pytest.mark.integration
-@pytest.mark.postgres
 def test_postgres_connections_are_read_only(pg_url: str, tmp_path: Path) -> None:
     source = source_for(pg_url, tmp_path)
     with source.engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match="read-only"):
@@ -188,8 +184,6 @@ def test_duckdb_connections_are_read_only(tmp_path: Path) -> None:
     source.close()
 
 
-@pytest.mark.integration
-@pytest.mark.postgres
 def test_unreachable_postgres_fails_every_dataset_with_a_secret_free_message(tmp_path: Path) -> None:
     from tests.support.ports import free_port
 

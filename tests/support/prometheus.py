@@ -7,7 +7,10 @@ sleep) and a process that dies while starting fails the test with the tail of it
 from __future__ import annotations
 
 import base64
+import ctypes
+import ctypes.util
 import json
+import secrets
 import shutil
 import subprocess
 import time
@@ -15,7 +18,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,14 +186,19 @@ def prometheus(
 
 
 def bcrypt_hash(password: str) -> str:
-    """The bcrypt hash the exporter toolkit's web config wants (glibc's crypt does bcrypt; cost 4 keeps it fast)."""
-    import warnings
+    """The bcrypt hash the exporter toolkit's web config wants, from libcrypt's crypt(3) (cost 4: fast).
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import crypt
-
-    return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))
+    Called through ctypes: Python 3.13 removed the `crypt` module, and bcrypt is not a dependency.
+    """
+    library = ctypes.CDLL(ctypes.util.find_library("crypt") or "libcrypt.so.1")
+    library.crypt.restype = ctypes.c_char_p
+    library.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    alphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    salt = "$2b$04$" + "".join(secrets.choice(alphabet) for _ in range(22))
+    hashed = library.crypt(password.encode(), salt.encode())
+    if not hashed or not hashed.startswith(b"$2b$04$"):
+        raise RuntimeError(f"libcrypt did not produce a bcrypt hash: {hashed!r}")
+    return hashed.decode()
 
 
 class PrometheusApi:
@@ -238,6 +246,12 @@ def promtool(
     return subprocess.run(
         [binary(PROMTOOL), *args], input=stdin, cwd=cwd, capture_output=True, timeout=120, check=False
     )
+
+
+# what the `pushgateway`, `prometheus` and `promtool` fixtures hand a test (tests/conftest.py)
+PushgatewayStarter = Callable[..., AbstractContextManager[Service]]
+PrometheusStarter = Callable[..., AbstractContextManager[PrometheusApi]]
+Promtool = Callable[..., subprocess.CompletedProcess[bytes]]
 
 
 # small monitoring projects and reading exposition text ----------------------------------------

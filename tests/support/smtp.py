@@ -11,8 +11,8 @@ import datetime as dt
 import ipaddress
 import ssl
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -192,3 +192,7 @@ def smtp_server(
         yield SmtpServer("127.0.0.1", controller.port, recorder)
     finally:
         controller.stop()
+
+
+SmtpStarter = Callable[..., AbstractContextManager[SmtpServer]]
+"""What the `smtp_server` fixture hands a test: `smtp_server` above."""

@@ -1,4 +1,11 @@
-"""The `datahealth` Typer application object; command modules register themselves on it."""
+"""The `datahealth` Typer application object; command modules register themselves on it.
+
+Command modules import the heavy parts (Prefect, the orchestration flow, Soda through the checks,
+the report renderer, the demo platform) inside the command functions, so that `datahealth --help`,
+`validate` or `status` start without loading them. This is the one place where a function-level import
+of a datahealth module is allowed; elsewhere it would only hide an import cycle, and
+tests/test_architecture.py rejects it.
+"""
 
 from __future__ import annotations
 

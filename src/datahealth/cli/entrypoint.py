@@ -1,32 +1,29 @@
-"""The console script's entry point: run the app, then leave without interpreter teardown noise.
+"""The console script's entry point: run the app, free what it opened, exit the ordinary way.
 
-duckdb 2.0's nanobind bindings print "leaked N instances" warnings while the interpreter finalizes,
-after every command that touched DuckDB. They are harmless but bury the command's real output, so
-after the command finishes we run the registered exit handlers ourselves (Prefect stops its ephemeral
-server there, logging flushes) and end the process without the finalization that prints them.
+The interpreter's own shutdown runs the exit handlers (Prefect stops its temporary server there) and
+flushes every stream, so all output reaches a pipe and the exit code is the command's. Before that we
+collect garbage once: duckdb 2.0's nanobind bindings print "leaked N instances" during interpreter
+finalization for every DuckDB object still alive then, and objects held only by reference cycles (a
+connection inside a failed scan's traceback, a SQLAlchemy pool in a cycle) would otherwise still be
+alive. Commands close their sources and stores themselves; this catches what a cycle kept.
 """
 
 from __future__ import annotations
 
-import atexit
-import os
+import gc
 import sys
+
+from datahealth.cli import app
 
 
 def main() -> None:
-    from datahealth.cli import app
-
-    code = 0
+    code: int | str | None = 0
     try:
         app()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except SystemExit as exc:  # click ends every command with one
+        code = exc.code
     except KeyboardInterrupt:
         code = 130
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+        gc.collect()
+    sys.exit(code)

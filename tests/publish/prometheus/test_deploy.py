@@ -6,11 +6,10 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 import yaml
 
 from datahealth.publish.prometheus.metrics import ALL_METRICS
-from tests.support.prometheus import promtool
+from tests.support.prometheus import Promtool
 
 REPO = Path(__file__).resolve().parents[3]
 PROMETHEUS_DIR = REPO / "deploy" / "prometheus"
@@ -23,15 +22,13 @@ def _output(result: object) -> str:
     return result.stdout.decode() + result.stderr.decode()  # type: ignore[attr-defined]
 
 
-@pytest.mark.integration
-def test_promtool_rule_unit_tests_pass() -> None:
+def test_promtool_rule_unit_tests_pass(promtool: Promtool) -> None:
     result = promtool("test", "rules", "rules_test.yml", cwd=PROMETHEUS_DIR)
     assert result.returncode == 0, _output(result)
     assert "SUCCESS" in _output(result)
 
 
-@pytest.mark.integration
-def test_promtool_rule_unit_tests_can_fail(tmp_path: Path) -> None:
+def test_promtool_rule_unit_tests_can_fail(tmp_path: Path, promtool: Promtool) -> None:
     """The unit tests are sharp: a rule whose threshold is off by one SLA step makes them fail."""
     rules = (PROMETHEUS_DIR / "rules.yml").read_text()
     (tmp_path / "rules.yml").write_text(
@@ -42,8 +39,7 @@ def test_promtool_rule_unit_tests_can_fail(tmp_path: Path) -> None:
     assert result.returncode != 0 and "DatahealthCheckFailing" in _output(result)
 
 
-@pytest.mark.integration
-def test_example_prometheus_config_and_rules_are_valid() -> None:
+def test_example_prometheus_config_and_rules_are_valid(promtool: Promtool) -> None:
     result = promtool("check", "config", str(PROMETHEUS_DIR / "prometheus.yml"))
     assert result.returncode == 0, _output(result)
     assert "6 rules found" in _output(result)

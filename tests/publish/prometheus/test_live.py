@@ -29,16 +29,16 @@ from datahealth.monitor.runner import run_monitor
 from tests.support.ports import free_port, wait_for_port
 from tests.support.prometheus import (
     PrometheusApi,
+    PrometheusStarter,
+    Promtool,
+    PushgatewayStarter,
     Service,
     http_get,
     labels,
     parse_samples,
-    prometheus,
-    promtool,
-    pushgateway,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[3]
 RULES = REPO / "deploy" / "prometheus" / "rules.yml"
@@ -111,7 +111,9 @@ def demo_project(root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, pushgateway: PushgatewayStarter, prometheus: PrometheusStarter
+) -> Iterator[DemoRun]:
     tmp = tmp_path_factory.mktemp("prometheus-live")
     with (
         pushgateway(tmp / "pushgateway") as gateway,
@@ -233,7 +235,9 @@ def exporter(demo: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         assert returncode == 0, log.read_text()
 
 
-def test_serve_metrics_passes_promtool_and_agrees_with_the_push(demo: DemoRun, exporter: str) -> None:
+def test_serve_metrics_passes_promtool_and_agrees_with_the_push(
+    demo: DemoRun, exporter: str, promtool: Promtool
+) -> None:
     status, body = http_get(f"http://{exporter}/metrics")
     assert status == 200
     checked = promtool("check", "metrics", stdin=body)
@@ -255,7 +259,7 @@ def test_serve_metrics_passes_promtool_and_agrees_with_the_push(demo: DemoRun, e
 
 
 def test_every_query_and_alert_works_when_prometheus_scrapes_the_exporter(
-    demo: DemoRun, exporter: str, tmp_path: Path
+    demo: DemoRun, exporter: str, tmp_path: Path, prometheus: PrometheusStarter
 ) -> None:
     with prometheus(tmp_path / "prometheus", [exporter], rule_files=[RULES], honor_labels=False) as api:
         for panel, expr in dashboard_queries():

@@ -12,9 +12,7 @@ from datahealth.config import load_project
 from datahealth.core.run import RunOptions, RunSummary
 from datahealth.monitor.runner import run_monitor
 from tests.support.ports import free_port
-from tests.support.prometheus import Service, labels, metrics_project, parse_samples, pushgateway
-
-pytestmark = pytest.mark.integration
+from tests.support.prometheus import PushgatewayStarter, Service, labels, metrics_project, parse_samples
 
 AS_OF = "2026-10-10T06:00:00Z"
 NO_CHECKS = RunOptions(profile=False, checks=False)
@@ -22,7 +20,7 @@ GROUP = {"job": "datahealth", "instance": ""}  # the Pushgateway adds instance="
 
 
 @pytest.fixture
-def gateway(tmp_path: Path) -> Iterator[Service]:
+def gateway(tmp_path: Path, pushgateway: PushgatewayStarter) -> Iterator[Service]:
     with pushgateway(tmp_path / "pushgateway") as service:
         yield service
 
@@ -100,7 +98,7 @@ def test_an_unreachable_pushgateway_is_a_short_secret_free_warning(tmp_path: Pat
     assert (root / "reports" / "datahealth.prom").read_text().count("datahealth_dataset_rows{") == 2
 
 
-def test_basic_auth_from_the_url(tmp_path: Path) -> None:
+def test_basic_auth_from_the_url(tmp_path: Path, pushgateway: PushgatewayStarter) -> None:
     with pushgateway(tmp_path / "pushgateway", basic_auth=("pusher", "right-pw")) as gateway:
         port = gateway.url.rsplit(":", 1)[1]
         good = metrics_project(

@@ -30,7 +30,6 @@ from tests.support.slack_scenarios import (
     resolved,
 )
 
-pytestmark = pytest.mark.integration
 TOKEN_ENV = "DH_TEST_SLACK_TOKEN"
 
 

@@ -21,7 +21,6 @@ from datahealth.store import HistoryStore, deliveries
 from tests.support.fake_slack import FakeSlack
 from tests.support.projects import write_project
 
-pytestmark = pytest.mark.integration
 TOKEN_ENV = "DH_TEST_FLOW_SLACK_TOKEN"
 D0 = datetime(2026, 10, 5, 7, 0, tzinfo=UTC)
 OPTIONS = RunOptions(profile=False, checks=False)

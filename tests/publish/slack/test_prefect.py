@@ -11,8 +11,6 @@ import pytest
 from tests.publish.slack.test_flow import day, load, make
 from tests.support.fake_slack import FakeSlack
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
@@ -20,7 +18,6 @@ def slack() -> Iterator[FakeSlack]:
         yield fake
 
 
-@pytest.mark.prefect
 @pytest.mark.slow
 def test_prefect_flow_alert_links_to_its_flow_run(
     tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch, prefect_harness: None
