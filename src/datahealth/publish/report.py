@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlalchemy as sa
-
 from datahealth.publish.context import PublishContext
 from datahealth.publish.email import EmailError, EmailOutcome, deliver_pending, send_report_email
 from datahealth.report.data import RunInfo
 from datahealth.report.render import BuiltReport, render_project_report, report_url
-from datahealth.store.tables import runs
+from datahealth.store import read
 
 
 class EmailDeliveryError(Exception):
@@ -59,8 +57,8 @@ def publish_report(context: PublishContext) -> None:
 
 
 def _tier(context: PublishContext) -> str | None:
-    with context.store.engine.connect() as conn:
-        return conn.execute(sa.select(runs.c.tier).where(runs.c.id == context.run_id)).scalar()
+    run = read.get_run(context.store, context.run_id)
+    return run.tier if run else None
 
 
 def _run_info(context: PublishContext, tier: str | None) -> RunInfo:

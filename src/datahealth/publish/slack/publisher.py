@@ -30,7 +30,7 @@ from datahealth.publish.slack.client import (
 )
 from datahealth.publish.slack.plan import DIGEST, NOTICE, POST, REPLY, UPDATE, Plan, PlanState, plan_messages
 from datahealth.publish.slack.preview import preview_run
-from datahealth.store import HistoryStore
+from datahealth.store import HistoryStore, read
 from datahealth.store import deliveries as queue
 
 log = logging.getLogger("datahealth.publish.slack.publisher")
@@ -62,8 +62,8 @@ def publish_slack(context: PublishContext) -> None:
     changes = context.evaluation.changes
     state = PlanState(
         threads=transport.threads,
-        announced=threads.announced(store, [c.incident.id for c in changes]) | _queued(store),
-        last_alerts=threads.last_alerts(store, [c.incident.fingerprint for c in changes]),
+        announced=read.announced(store, [c.incident.id for c in changes]) | _queued(store),
+        last_alerts=read.last_alerts(store, [c.incident.fingerprint for c in changes]),
     )
     plan = plan_messages(context, state, transport.target_for)
     for item in plan.messages:
@@ -152,7 +152,7 @@ def deliver(store: HistoryStore, transport: SlackTransport, delivery: queue.Deli
                     alert_at=alert_at,
                 )
         return posted.ts
-    thread = threads.find(store, delivery.incident_id, target)
+    thread = read.find_thread(store, delivery.incident_id, target)
     if delivery.kind == UPDATE:
         if not transport.threads or thread is None or not thread.has_thread or thread.digest:
             return "skipped: no message of its own to edit"
@@ -171,7 +171,7 @@ def _reply(
     store: HistoryStore,
     transport: SlackTransport,
     delivery: queue.Delivery,
-    thread: threads.AlertThread | None,
+    thread: read.AlertThread | None,
     alert_at: datetime | None,
 ) -> str | None:
     """A reply in the incident's thread; at the top level when there is no thread (any more)."""
