@@ -23,22 +23,13 @@ from datahealth.core.results import DatasetResult, Observation, Status
 from datahealth.store import HistoryStore, migrate, read
 from datahealth.store.engine import create_history_engine, resolve_history_url
 from datahealth.store.tables import metadata
-from tests.support.postgres import sqlalchemy_url
 
-PG = pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres])
 T0 = datetime(2026, 10, 1, 7, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", PG])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'history.db'}"
-    return sqlalchemy_url(request.getfixturevalue("pg_database"))
-
-
 @pytest.fixture
-def store(url: str, tmp_path: Path) -> Iterator[HistoryStore]:
-    opened = HistoryStore.open(url, tmp_path)
+def store(history_url: str, tmp_path: Path) -> Iterator[HistoryStore]:
+    opened = HistoryStore.open(history_url, tmp_path)
     try:
         yield opened
     finally:
@@ -107,8 +98,8 @@ def test_migrations_go_down_and_up_again(store: HistoryStore) -> None:
     assert schema_differences(store.engine) == []
 
 
-def test_a_store_made_at_0001_with_history_is_upgraded_when_opened(url: str, tmp_path: Path) -> None:
-    engine = create_history_engine(resolve_history_url(url, tmp_path))
+def test_a_store_made_at_0001_with_history_is_upgraded_when_opened(history_url: str, tmp_path: Path) -> None:
+    engine = create_history_engine(resolve_history_url(history_url, tmp_path))
     try:
         to_revision(engine, "0001")
         old = HistoryStore(engine)  # written as a 0001 store, before any upgrade
@@ -118,7 +109,7 @@ def test_a_store_made_at_0001_with_history_is_upgraded_when_opened(url: str, tmp
         assert migrate.current_revision(engine) == "0001"
     finally:
         engine.dispose()
-    upgraded = HistoryStore.open(url, tmp_path)
+    upgraded = HistoryStore.open(history_url, tmp_path)
     try:
         assert migrate.current_revision(upgraded.engine) == migrate.head_revision()
         assert schema_differences(upgraded.engine) == []

@@ -1,4 +1,4 @@
-"""A history store (SQLite, and the real PostgreSQL) inside a small project that configures `wh.orders`."""
+"""A history store (SQLite, and the real PostgreSQL: `history_url`) in a small project configuring `wh.orders`."""
 
 from __future__ import annotations
 
@@ -20,21 +20,12 @@ from datahealth.core.results import (
     Status,
 )
 from datahealth.store import HistoryStore
-from tests.support.postgres import sqlalchemy_url
 from tests.support.projects import write_project
 
 T0 = datetime(2026, 10, 1, 7, tzinfo=UTC)
 DAY = timedelta(days=1)
 DATASET = "wh.orders"
 COLUMNS = (ColumnInfo("id", "integer", False), ColumnInfo("email", "varchar", True))
-PG = pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres])
-
-
-@pytest.fixture(params=["sqlite", PG])
-def history_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / '.datahealth' / 'history.db'}"
-    return sqlalchemy_url(request.getfixturevalue("pg_database"))
 
 
 @pytest.fixture

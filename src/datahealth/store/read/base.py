@@ -66,15 +66,20 @@ class RunWindow:
         )
 
 
-def plain_rows(conn: sa.Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
-    """All rows as the driver's plain tuples. For the few hundred thousand profile and check rows of a
-    large report, building SQLAlchemy Row objects costs more than the query; only use this for columns
-    (ints, text, floats) that need no result processing."""
-    result = conn.execute(query)
-    try:
-        return list(result.cursor.fetchall())
-    finally:
-        result.close()
+def window_rows(
+    db: Reader, window: RunWindow, *columns: sa.Column[Any], order_by: Sequence[Any]
+) -> list[Any]:
+    """`columns` (of one table) of the rows of the window's runs, in `order_by` order, as the driver's plain
+    tuples. For the few hundred thousand profile and check rows of a large report, building SQLAlchemy
+    Row objects costs more than the query; only use this for columns (ints, text, floats) that need no
+    result processing."""
+    query = sa.select(*columns).where(window.covers(columns[0].table)).order_by(*order_by)
+    with connect(db) as conn:
+        result = conn.execute(query)
+        try:
+            return list(result.cursor.fetchall())
+        finally:
+            result.close()
 
 
 def newest_per_dataset(

@@ -18,7 +18,7 @@ from datahealth.store.read.base import (
     connect,
     newest_per_dataset,
     newest_set,
-    plain_rows,
+    window_rows,
 )
 from datahealth.store.tables import check_results
 
@@ -96,15 +96,7 @@ CheckPoint = tuple[int, str, str | None, str]
 
 def check_points(db: Reader, window: RunWindow) -> list[CheckPoint]:
     """The check outcomes of the window's runs as plain tuples, oldest first."""
-    query = (
-        sa.select(
-            check_results.c.observation_id,
-            check_results.c.name,
-            check_results.c.column_name,
-            check_results.c.outcome,
-        )
-        .where(window.covers(check_results))
-        .order_by(check_results.c.as_of, check_results.c.id)
+    c = check_results.c
+    return window_rows(
+        db, window, c.observation_id, c.name, c.column_name, c.outcome, order_by=(c.as_of, c.id)
     )
-    with connect(db) as conn:
-        return plain_rows(conn, query)  # type: ignore[return-value]

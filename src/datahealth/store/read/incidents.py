@@ -168,7 +168,11 @@ def _grouped(db: Reader, query: sa.Select[Any]) -> dict[int, list[IncidentEventR
 
 
 def run_events(db: Reader, run_id: str) -> list[tuple[IncidentEventRecord, Incident]]:
-    """What a run did to incidents: each opened / changed / resolved event with its incident, in order."""
+    """What a run did to incidents: each opened / changed / resolved event with its incident, in order.
+
+    For benchmarks and debugging, not for a run's own path: `incident_events` has no `run_id` index, so
+    this reads the whole table (a run already knows its changes from its evaluation).
+    """
     query = (
         sa.select(incident_events).where(incident_events.c.run_id == run_id).order_by(incident_events.c.id)
     )

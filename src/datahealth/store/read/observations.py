@@ -17,7 +17,7 @@ from datahealth.store.read.base import (
     as_dict,
     connect,
     newest_per_dataset,
-    plain_rows,
+    window_rows,
 )
 from datahealth.store.tables import observations
 
@@ -99,17 +99,6 @@ ObservationPoint = tuple[int, str, str, str, int | None, float | None]
 
 def observation_points(db: Reader, window: RunWindow) -> list[ObservationPoint]:
     """The observations of the window's runs as plain tuples, oldest first (newer values overwrite)."""
-    query = (
-        sa.select(
-            observations.c.id,
-            observations.c.run_id,
-            observations.c.dataset,
-            observations.c.status,
-            observations.c.row_count,
-            observations.c.freshness_lag_seconds,
-        )
-        .where(window.covers(observations))
-        .order_by(observations.c.as_of, observations.c.id)
-    )
-    with connect(db) as conn:
-        return plain_rows(conn, query)  # type: ignore[return-value]
+    o = observations.c
+    columns = (o.id, o.run_id, o.dataset, o.status, o.row_count, o.freshness_lag_seconds)
+    return window_rows(db, window, *columns, order_by=(o.as_of, o.id))

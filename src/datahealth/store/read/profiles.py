@@ -18,7 +18,7 @@ from datahealth.store.read.base import (
     connect,
     newest_per_dataset,
     newest_set,
-    plain_rows,
+    window_rows,
 )
 from datahealth.store.tables import profiles
 
@@ -148,10 +148,6 @@ NullRatioPoint = tuple[int, str, float | None]
 
 def null_ratio_points(db: Reader, window: RunWindow) -> list[NullRatioPoint]:
     """The null ratios of the window's runs as plain tuples, grouped by observation, oldest first."""
-    query = (
-        sa.select(profiles.c.observation_id, profiles.c.column_name, profiles.c.null_ratio)
-        .where(window.covers(profiles))
-        .order_by(profiles.c.as_of, profiles.c.observation_id, profiles.c.id)
-    )
-    with connect(db) as conn:
-        return plain_rows(conn, query)  # type: ignore[return-value]
+    p = profiles.c
+    order = (p.as_of, p.observation_id, p.id)
+    return window_rows(db, window, p.observation_id, p.column_name, p.null_ratio, order_by=order)
