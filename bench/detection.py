@@ -44,12 +44,16 @@ from datahealth.core.results import utc_now  # noqa: E402
 from datahealth.core.run import RunOptions
 from datahealth.demo import platform as demo  # noqa: E402
 from datahealth.monitor.runner import run_monitor  # noqa: E402
-from datahealth.store import HistoryStore  # noqa: E402
-from datahealth.store.incidents import accept_latest_schema, run_events  # noqa: E402
+from datahealth.store import (
+    HistoryStore,  # noqa: E402
+    read,  # noqa: E402
+)
+from datahealth.store.incidents import accept_latest_schema  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 MONITOR_DELAY = timedelta(hours=2)  # as in `datahealth demo`: each day is monitored 2h after its batch lands
 DETECT_WITHIN = 3  # runs
+INCIDENT_FIELDS = ("dataset", "kind", "subject", "severity", "title")
 ID_COLUMN = {
     "email_events": "event_id",
     "purchases": "purchase_id",
@@ -305,7 +309,11 @@ def simulate(days: int, scale: float, seed: int, faults: tuple[Fault, ...]) -> d
                         injector.inject(fault, day)
                 as_of = platform.load_time(day).replace(tzinfo=UTC) + MONITOR_DELAY
                 summary = run_monitor(project, as_of=as_of, options=RunOptions(publish=False))
-                events = [e for e in run_events(store, summary.run_id) if e["event"] in ("opened", "changed")]
+                events = [
+                    {"event": event.event, **{k: getattr(incident, k) for k in INCIDENT_FIELDS}}
+                    for event, incident in read.run_events(store, summary.run_id)
+                    if event.event in ("opened", "changed")
+                ]
                 opened.extend((day, e) for e in events if e["event"] == "opened")
                 for outcome in outcomes:
                     fault = outcome.fault

@@ -204,7 +204,6 @@ def test_the_engine_branch_reader_finds_comparisons(tmp_path: Path) -> None:
     assert engine_branches(path) == ["sample.py:1: dialect == 'postgresql'", "sample.py:4: b in {'sqlite'}"]
 
 
-@pytest.mark.xfail(strict=True, reason="engines/ lands in a parallel branch")
 def test_engine_specific_branching_lives_in_engines() -> None:
     found = [
         branch

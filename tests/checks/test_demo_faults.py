@@ -15,7 +15,7 @@ from datahealth.config import load_project
 from datahealth.core.run import RunOptions
 from datahealth.demo.platform import DEMO_FAULTS, DemoPlatform
 from datahealth.monitor.runner import run_monitor
-from datahealth.store import HistoryStore
+from datahealth.store import HistoryStore, read
 
 pytestmark = pytest.mark.slow
 
@@ -43,9 +43,9 @@ def demo_checks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         run_monitor(project, as_of=as_of, options=RunOptions(profile=False, publish=False))
         store = HistoryStore.open(project.config.history.url, project.root)
         try:
-            latest = store.latest_observations()
-            rows = store.check_results_for([o.id for o in latest.values()])
-            by_day[day] = {o.dataset: {r["name"]: r for r in rows[o.id]} for o in latest.values()}
+            latest = read.latest_observations(store)
+            rows = read.checks_of(store, [o.id for o in latest.values()])
+            by_day[day] = {o.dataset: {r.name: r for r in rows[o.id]} for o in latest.values()}
         finally:
             store.close()
         if day == FAULT_DAYS["duplicate_rows"]:
@@ -61,10 +61,10 @@ def demo_checks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def _not_passing(day_results: dict[str, dict[str, dict[str, Any]]]) -> dict[tuple[str, str], str]:
     return {
-        (dataset, name): r["outcome"]
+        (dataset, name): r.outcome
         for dataset, checks in day_results.items()
         for name, r in checks.items()
-        if r["outcome"] != "pass"
+        if r.outcome != "pass"
     }
 
 
@@ -73,31 +73,31 @@ def test_every_check_passes_before_the_first_fault(demo_checks: dict[str, Any]) 
     for day in sorted(d for d in by_day if d < FAULT_DAYS["required_nulls"]):
         assert _not_passing(by_day[day]) == {}, day
     before = by_day[FAULT_DAYS["required_nulls"] - 1]
-    assert before["lake.clickstream"]["schema"]["outcome"] == "pass"
+    assert before["lake.clickstream"]["schema"].outcome == "pass"
     assert len(before["warehouse.customers"]) == 11  # 7 from checks/warehouse/customers.yml + 4 generated
 
 
 def test_each_fault_fails_a_check_with_its_observed_value(demo_checks: dict[str, Any]) -> None:
     by_day, truth = demo_checks["by_day"], demo_checks["truth"]
     nulls = by_day[FAULT_DAYS["required_nulls"]]["warehouse.email_events"]["customer_id.missing"]
-    assert (nulls["outcome"], nulls["origin"]) == ("fail", "generated")
-    assert nulls["observed_value"] == truth["null_customer_ids"] > 0
+    assert (nulls.outcome, nulls.origin) == ("fail", "generated")
+    assert nulls.observed_value == truth["null_customer_ids"] > 0
 
     dupes = by_day[FAULT_DAYS["duplicate_rows"]]["warehouse.customers"]
-    assert (dupes["customer_id.duplicate"]["outcome"], dupes["customer_id.duplicate"]["observed_value"]) == (
+    assert (dupes["customer_id.duplicate"].outcome, dupes["customer_id.duplicate"].observed_value) == (
         "fail",
         truth["duplicate_customer_ids"],
     )
     assert truth["duplicate_customer_ids"] == 25
-    assert dupes["email.duplicate"]["outcome"] == "fail"  # the user's contract sees the same re-sent rows
+    assert dupes["email.duplicate"].outcome == "fail"  # the user's contract sees the same re-sent rows
 
     stale = by_day[FAULT_DAYS["stops_loading"]]["warehouse.purchases"]["freshness"]
-    assert stale["outcome"] == "fail" and stale["observed_value"] > 30 and stale["threshold"] == "< 30 hours"
-    assert by_day[FAULT_DAYS["stops_loading"] - 1]["warehouse.purchases"]["freshness"]["outcome"] == "pass"
+    assert stale.outcome == "fail" and stale.observed_value > 30 and stale.threshold == "< 30 hours"
+    assert by_day[FAULT_DAYS["stops_loading"] - 1]["warehouse.purchases"]["freshness"].outcome == "pass"
 
     drift = by_day[FAULT_DAYS["schema_drift"]]["lake.clickstream"]["schema"]
-    assert (drift["outcome"], drift["observed_value"], drift["check_type"]) == ("fail", 2.0, "schema")
-    assert drift["message"] == "added: experiment_id; type changed: duration_ms bigint -> varchar"
+    assert (drift.outcome, drift.observed_value, drift.check_type) == ("fail", 2.0, "schema")
+    assert drift.message == "added: experiment_id; type changed: duration_ms bigint -> varchar"
 
 
 def test_only_the_faults_fail_and_nothing_errors(demo_checks: dict[str, Any]) -> None:

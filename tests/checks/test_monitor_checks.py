@@ -11,7 +11,7 @@ from datahealth.config.models import Project
 from datahealth.core.results import CheckOutcome
 from datahealth.core.run import RunOptions
 from datahealth.monitor.runner import run_monitor
-from datahealth.store import HistoryStore
+from datahealth.store import HistoryStore, read
 from tests.checks.conftest import ORDERS_SQL, check_dataset, duck_project, make_warehouse
 from tests.support.projects import write_checks
 
@@ -39,10 +39,10 @@ def _write_parquet(path: Path, select: str, **params: object) -> None:
 def _stored_checks(project: Project) -> dict[str, dict[str, tuple[str, str, float | None]]]:
     store = HistoryStore.open(project.config.history.url, project.root)
     try:
-        latest = store.latest_observations()
-        rows = store.check_results_for([o.id for o in latest.values()])
+        latest = read.latest_observations(store)
+        rows = read.checks_of(store, [o.id for o in latest.values()])
         return {
-            o.dataset: {r["name"]: (r["outcome"], r["origin"], r["observed_value"]) for r in rows[o.id]}
+            o.dataset: {r.name: (r.outcome, r.origin, r.observed_value) for r in rows[o.id]}
             for o in latest.values()
         }
     finally:

@@ -10,7 +10,7 @@ import pytest
 from datahealth.config import load_project
 from datahealth.core.run import RunOptions
 from datahealth.monitor.runner import run_monitor
-from datahealth.store import HistoryStore
+from datahealth.store import HistoryStore, read
 from tests.support.ports import free_port
 from tests.support.projects import write_project
 
@@ -59,10 +59,10 @@ def test_failures_stay_with_their_dataset_and_the_run_finishes(mixed_project: Pa
     assert "remote-secret-pw" not in str(summary.to_dict())
 
     store = HistoryStore.open(project.config.history.url, project.root)
-    stored = store.observation_history([d.dataset for d in summary.datasets])
+    stored = read.observation_history(store, [d.dataset for d in summary.datasets])
     assert all(len(observations) == 1 for observations in stored.values())
     assert "remote-secret-pw" not in (stored["remote.orders"][0].error or "")
-    assert store.latest_run()["datasets_failed"] == 3  # type: ignore[index]
+    assert read.latest_run(store).datasets_failed == 3  # type: ignore[union-attr]
     store.close()
 
 

@@ -117,7 +117,7 @@ def test_a_publisher_failure_fails_the_run_only_when_configured(tmp_path: Path, 
     state = data_health(project_dir=str(root), tier="daily", as_of=AS_OF, return_state=True)
     assert state.is_failed() is strict
     if strict:
-        assert "the monitor itself failed: publisher report: EmailDeliveryError" in state.message
+        assert "the monitor itself failed: publisher email: EmailDeliveryError" in state.message
     store = HistoryStore.open(f"sqlite:///{root / '.datahealth' / 'history.db'}")
     try:
         with store.engine.connect() as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from datahealth.cli import app
 from datahealth.config import load_project
 from datahealth.core.run import RunOptions
 from datahealth.monitor.runner import run_monitor
-from datahealth.store import HistoryStore
+from datahealth.store import HistoryStore, read
 from datahealth.store.tables import profiles
 from tests.profiling import data
 from tests.support.projects import write_project
@@ -70,23 +70,23 @@ def test_profiles_land_in_the_history_store(project_root: Path, first_run: dict[
     rows = data.generate()
     store = store_for(project_root)
     try:
-        stored = store.latest_profile("warehouse.hostile")
-        assert [r["column_name"] for r in stored] == list(data.NAMES)
+        stored = read.latest_profile(store, "warehouse.hostile")
+        assert [r.column for r in stored] == list(data.NAMES)
         for row in stored:
-            wanted = data.expected(rows, row["column_name"], "duckdb")
-            assert (row["row_count"], row["null_count"], row["distinct_count"]) == (
+            wanted = data.expected(rows, row.column, "duckdb")
+            assert (row.row_count, row.null_count, row.distinct_count) == (
                 len(rows),
                 wanted["null_count"],
                 wanted["distinct_count"],
             )
-            assert row["stats"]["non_null_count"] == wanted["non_null_count"]
-            assert row["sampled"] is False and row["distinct_method"] == "exact"
-        lake = store.latest_profile("lake.events")
-        assert {r["row_count"] for r in lake} == {len(data.in_window(rows))}
-        assert lake[0]["window_end"].replace(tzinfo=UTC) == datetime.fromisoformat(AS_OF)
-        assert "day" in {r["column_name"] for r in lake}  # hive partition column is profiled too
-        assert {r["row_count"] for r in store.latest_profile("warehouse.empty")} == {0}
-        assert store.latest_profile("warehouse.off") == []
+            assert row.stats["non_null_count"] == wanted["non_null_count"]
+            assert row.sampled is False and row.distinct_method == "exact"
+        lake = read.latest_profile(store, "lake.events")
+        assert {r.row_count for r in lake} == {len(data.in_window(rows))}
+        assert lake[0].window_end == datetime.fromisoformat(AS_OF)
+        assert "day" in {r.column for r in lake}  # hive partition column is profiled too
+        assert {r.row_count for r in read.latest_profile(store, "warehouse.empty")} == {0}
+        assert read.latest_profile(store, "warehouse.off") == []
     finally:
         store.close()
     assert first_run["warehouse.hostile"].status == "ok"
@@ -101,10 +101,10 @@ def test_a_timed_out_profile_is_an_error_for_that_dataset_only(
     assert all(first_run[d].status == "ok" for d in first_run if d != "warehouse.slow")
     store = store_for(project_root)
     try:
-        observation = store.latest_observations(["warehouse.slow"])["warehouse.slow"]
+        observation = read.latest_observations(store, ["warehouse.slow"])["warehouse.slow"]
         assert "timed out" in observation.details["stage_errors"]["profile"]
         assert observation.row_count == 3_000_000  # the observation itself succeeded
-        assert store.latest_profile("warehouse.slow") == []
+        assert read.latest_profile(store, "warehouse.slow") == []
     finally:
         store.close()
 

@@ -21,7 +21,7 @@ from datahealth.cli import app
 from datahealth.config import load_project
 from datahealth.core.run import RunOptions, RunSummary
 from datahealth.monitor.runner import run_monitor
-from datahealth.store import HistoryStoreError
+from datahealth.store import HistoryStoreError, read
 from datahealth.store.tables import deliveries, incident_events, incidents, observations, runs
 from tests.reliability.cluster import PrivateCluster
 from tests.reliability.conftest import CLUSTER_PASSWORD
@@ -102,9 +102,11 @@ def test_a_store_locked_for_a_moment_makes_the_run_wait_and_lose_nothing(tmp_pat
     assert {d.status for d in summary.datasets} == {"ok"}
     store = open_store(root)
     try:
-        latest = store.latest_run()
-        assert latest is not None and latest["status"] == "completed"
-        assert latest["finished_at"].replace(tzinfo=UTC) >= released[0]  # it really waited for the lock
+        latest = read.latest_run(store)
+        assert latest is not None and latest.status == "completed"
+        assert (
+            latest.finished_at is not None and latest.finished_at >= released[0]
+        )  # it really waited for the lock
     finally:
         store.close()
     assert [len(rows) for rows in history(root, list(DATASETS)).values()] == [2, 2]
@@ -275,6 +277,6 @@ def test_retention_prunes_old_history_once_a_day_relative_to_the_run(tmp_path: P
         assert kept() == [("delivery", "pending"), ("incident", "resolved"), ("incident", "resolved")]
         assert run_at(DAY0 + timedelta(days=4)) == ["13 06", "14 06"]  # cutoff 12th: resolved on the 11th go
         assert kept() == [("delivery", "pending")]  # open state stays whatever its age
-        assert [len(rows) for rows in store.observation_history(list(DATASETS)).values()] == [2, 2]
+        assert [len(rows) for rows in read.observation_history(store, list(DATASETS)).values()] == [2, 2]
     finally:
         store.close()

@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import psycopg
 
-from datahealth.store import HistoryStore
+from datahealth.store import HistoryStore, read
 from tests.reliability.cluster import PrivateCluster
 from tests.reliability.world import by_dataset, open_store, run, write_monitoring_project
 from tests.support.projects import write_checks
@@ -73,16 +73,15 @@ def assert_measured_right(
 ) -> None:
     assert summary_item.error is None and summary_item.rows == 5, summary_item
     assert summary_item.last_updated == "2026-10-10T04:59:00+00:00"
-    profile = {p["column_name"]: p for p in store.latest_profile(dataset)}
+    profile = {p.column: p for p in read.latest_profile(store, dataset)}
     assert set(profile) == set(COLUMNS)
-    assert (profile["order"]["null_count"], profile["order"]["distinct_count"]) == (2, 3)
-    assert (profile['a"b']["distinct_count"], profile["id"]["distinct_count"]) == (2, 5)
+    assert (profile["order"].null_count, profile["order"].distinct_count) == (2, 3)
+    assert (profile['a"b'].distinct_count, profile["id"].distinct_count) == (2, 5)
     if not checked:
         return
-    observation = store.latest_observations([dataset])[dataset]
+    observation = read.latest_observations(store, [dataset])[dataset]
     checks = {
-        c["name"]: (c["outcome"], c["observed_value"])
-        for c in store.check_results_for([observation.id])[observation.id]
+        c.name: (c.outcome, c.observed_value) for c in read.checks_of(store, [observation.id])[observation.id]
     }
     assert checks["order.missing"] == ("fail", 2.0)  # the one real failure: NULLs in a required column
     assert checks["id.duplicate"] == ("pass", 0.0)
@@ -127,11 +126,11 @@ def test_hostile_names_on_duckdb_and_a_lake_are_quoted_never_executed(tmp_path: 
     try:
         for name in [*(f"wh.{n}" for n in TABLES), "lake.events"]:
             assert_measured_right(store, name, results[name])
-            observation = store.latest_observations([name])[name]
+            observation = read.latest_observations(store, [name])[name]
             user = {
-                c["name"]: (c["outcome"], c["observed_value"])
-                for c in store.check_results_for([observation.id])[observation.id]
-                if c["origin"] == "user"
+                c.name: (c.outcome, c.observed_value)
+                for c in read.checks_of(store, [observation.id])[observation.id]
+                if c.origin == "user"
             }
             assert user == {
                 "x'); DROP TABLE canary; --.missing": ("pass", 0.0),
@@ -139,9 +138,9 @@ def test_hostile_names_on_duckdb_and_a_lake_are_quoted_never_executed(tmp_path: 
                 "row_count": ("pass", 5.0),
             }
         assert_measured_right(store, "wh.quoted", results["wh.quoted"], checked=False)
-        quoted = store.latest_observations(["wh.quoted"])["wh.quoted"]
-        [refused] = store.check_results_for([quoted.id])[quoted.id]
-        assert refused["outcome"] == "error" and "cannot be checked with Soda" in refused["message"]
+        quoted = read.latest_observations(store, ["wh.quoted"])["wh.quoted"]
+        [refused] = read.checks_of(store, [quoted.id])[quoted.id]
+        assert refused.outcome == "error" and "cannot be checked with Soda" in refused.message
     finally:
         store.close()
     con = duckdb.connect(str(database), read_only=True)
@@ -179,10 +178,8 @@ def test_hostile_names_on_postgresql_are_quoted_never_executed(
         for name in names:
             assert_measured_right(store, name, by_dataset(first)[name])
             assert_measured_right(store, name, by_dataset(second)[name])
-            observation = store.latest_observations([name])[name]
-            checks = {
-                c["name"]: c["outcome"] for c in store.check_results_for([observation.id])[observation.id]
-            }
+            observation = read.latest_observations(store, [name])[name]
+            checks = {c.name: c.outcome for c in read.checks_of(store, [observation.id])[observation.id]}
             assert checks["schema"] == "pass" and checks["row_count"] == "pass"
     finally:
         store.close()

@@ -21,8 +21,7 @@ from datahealth.core.results import DatasetResult, StoredObservation
 from datahealth.core.run import RunOptions, RunSummary
 from datahealth.monitor.runner import add_progress_listener, remove_progress_listener, run_monitor
 from datahealth.rules.findings import Incident
-from datahealth.store import HistoryStore
-from datahealth.store.incidents import list_incidents
+from datahealth.store import HistoryStore, read
 from tests.support.fake_slack import FakeSlack
 from tests.support.projects import write_project
 from tests.support.prometheus import parse_samples
@@ -138,7 +137,7 @@ def open_store(root: Path) -> HistoryStore:
 def history(root: Path, datasets: list[str]) -> dict[str, list[StoredObservation]]:
     store = open_store(root)
     try:
-        return store.observation_history(datasets)
+        return read.observation_history(store, datasets)
     finally:
         store.close()
 
@@ -146,7 +145,7 @@ def history(root: Path, datasets: list[str]) -> dict[str, list[StoredObservation
 def incidents(root: Path, status: str = "all") -> list[Incident]:
     store = open_store(root)
     try:
-        return list_incidents(store, status=status)
+        return read.list_incidents(store, status=status)
     finally:
         store.close()
 

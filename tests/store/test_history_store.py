@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from datahealth.core.results import (
     CheckOutcome,
@@ -20,9 +19,8 @@ from datahealth.core.results import (
     Status,
     utc_now,
 )
-from datahealth.store import HistoryStore, HistoryStoreError, migrate
-from datahealth.store.incidents import accept_latest_schema, accepted_schemas
-from datahealth.store.tables import metadata
+from datahealth.store import HistoryStore, HistoryStoreError, read
+from datahealth.store.incidents import accept_latest_schema
 from tests.support import postgres
 
 T0 = datetime(2026, 10, 1, 7, tzinfo=UTC)
@@ -59,15 +57,6 @@ def observation(
     )
 
 
-def test_migrations_create_every_table_and_match_the_models(store: HistoryStore) -> None:
-    assert migrate.current_revision(store.engine) == migrate.head_revision()
-    inspector = sa.inspect(store.engine)
-    for table in metadata.sorted_tables:
-        assert set(inspector.get_table_names()) >= {table.name}
-        actual = {c["name"] for c in inspector.get_columns(table.name)}
-        assert actual == {c.name for c in table.columns}, table.name
-
-
 def test_a_result_is_written_once_and_read_back(store: HistoryStore) -> None:
     run_id = store.start_run(T0, selection=["wh.customers"], datasets_total=1)
     profile = Profile(
@@ -99,7 +88,7 @@ def test_a_result_is_written_once_and_read_back(store: HistoryStore) -> None:
     )
     store.record_dataset_result(run_id, DatasetResult(observation(T0, 10), profile, [check]), Status.FAIL)
     store.finish_run(run_id, status="completed", datasets_failed=0, duration_seconds=1.5, health_score=30.0)
-    latest = store.latest_observations()["wh.customers"]
+    latest = read.latest_observations(store)["wh.customers"]
     assert (latest.row_count, latest.status, latest.checks_failed, latest.columns) == (
         10,
         Status.FAIL,
@@ -107,15 +96,15 @@ def test_a_result_is_written_once_and_read_back(store: HistoryStore) -> None:
         COLUMNS,
     )
     assert latest.freshness_lag_seconds == 7200.0 and latest.as_of == T0
-    [row] = store.latest_profile("wh.customers")
-    assert (row["null_count"], row["distinct_count"], row["mean"], row["stats"]["mean"]) == (
+    [row] = read.latest_profile(store, "wh.customers")
+    assert (row.null_count, row.distinct_count, row.mean, row.stats["mean"]) == (
         3,
         7,
         None,
         "nan",
     )
-    assert store.check_results_for([latest.id])[latest.id][0]["outcome"] == "fail"
-    assert store.latest_run()["health_score"] == 30.0  # type: ignore[index]
+    assert read.checks_of(store, [latest.id])[latest.id][0].outcome == "fail"
+    assert read.latest_run(store).health_score == 30.0  # type: ignore[union-attr]
 
 
 def test_history_is_ordered_and_schema_snapshots_only_on_change(store: HistoryStore) -> None:
@@ -129,13 +118,15 @@ def test_history_is_ordered_and_schema_snapshots_only_on_change(store: HistorySt
     store.record_dataset_result(
         run_id, DatasetResult(observation(T0 + timedelta(days=3), 0, error="cannot reach wh")), Status.ERROR
     )
-    history = store.observation_history(["wh.customers"], since=T0 + timedelta(days=1))["wh.customers"]
+    history = read.observation_history(store, ["wh.customers"], since=T0 + timedelta(days=1))["wh.customers"]
     assert [h.row_count for h in history] == [11, 12, None]
     assert history[-1].error == "cannot reach wh" and history[-1].status == Status.ERROR
-    assert accepted_schemas(store, ["wh.customers"])["wh.customers"] == COLUMNS  # first snapshot = baseline
-    snapshot = accept_latest_schema(store, "wh.customers", utc_now())  # wall clock, as the CLI does
-    assert snapshot is not None and snapshot["columns"][-1]["name"] == "segment"
-    assert accepted_schemas(store, ["wh.customers"])["wh.customers"][-1].name == "segment"
+    assert (
+        read.accepted_schemas(store, ["wh.customers"])["wh.customers"] == COLUMNS
+    )  # first snapshot = baseline
+    accepted = accept_latest_schema(store, "wh.customers", utc_now())  # wall clock, as the CLI does
+    assert accepted is not None and accepted[0].columns[-1].name == "segment" and not accepted[1]
+    assert read.accepted_schemas(store, ["wh.customers"])["wh.customers"][-1].name == "segment"
 
 
 def test_prune_removes_runs_older_than_retention(store: HistoryStore) -> None:
@@ -146,7 +137,7 @@ def test_prune_removes_runs_older_than_retention(store: HistoryStore) -> None:
         )
     removed = store.prune(retention_days=2, now=T0 + timedelta(days=4, hours=1))
     assert removed == 3  # as-of days 0, 1 and 2 are more than two days before day 4 01:00
-    assert [h.row_count for h in store.observation_history(["wh.customers"])["wh.customers"]] == [3, 4]
+    assert [h.row_count for h in read.observation_history(store, ["wh.customers"])["wh.customers"]] == [3, 4]
 
 
 def test_unopenable_store_is_a_clear_secret_free_error(tmp_path: Path) -> None:

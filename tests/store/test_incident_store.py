@@ -23,18 +23,8 @@ from datahealth.core.run import RunOptions
 from datahealth.monitor.runner import run_monitor
 from datahealth.rules.evaluate import evaluate
 from datahealth.rules.findings import IncidentEvent, IncidentStatus
-from datahealth.store import HistoryStore
-from datahealth.store.incidents import (
-    accept_latest_schema,
-    accepted_schemas,
-    get_incident,
-    incident_history,
-    list_incidents,
-    open_incidents,
-    quiet_incident,
-    record_evaluation,
-    run_findings,
-)
+from datahealth.store import HistoryStore, read
+from datahealth.store.incidents import accept_latest_schema, quiet_incident, record_evaluation
 from datahealth.store.queries import load_history
 from tests.support.postgres import sqlalchemy_url
 
@@ -99,13 +89,13 @@ def test_lifecycle_is_stored_with_events(store: HistoryStore) -> None:
     assert all(c.incident.id > 0 for c in first.changes) and first.statuses == {
         "warehouse.orders": Status.FAIL
     }
-    assert sorted(r["kind"] for r in run_findings(store, run_id)) == ["check", "freshness"]
+    assert sorted(r.kind for r in read.run_findings(store, run_id)) == ["check", "freshness"]
     stale_id = next(c.incident.id for c in first.changes if c.incident.kind == "freshness")
     check_id = next(c.incident.id for c in first.changes if c.incident.kind == "check")
 
     _, second = one_run(store, T0 + timedelta(hours=1), lag=timedelta(hours=32), failing=True)
     assert [c.event for c in second.changes] == [IncidentEvent.ONGOING, IncidentEvent.ONGOING]
-    assert get_incident(store, stale_id).occurrences == 2  # type: ignore[union-attr]
+    assert read.get_incident(store, stale_id).occurrences == 2  # type: ignore[union-attr]
 
     acked = quiet_incident(
         store, stale_id, T0 + timedelta(hours=1), duration=None, by="ana", snooze=False, note="on it"
@@ -116,7 +106,7 @@ def test_lifecycle_is_stored_with_events(store: HistoryStore) -> None:
     stale = next(c for c in third.changes if c.incident.id == stale_id)
     assert stale.event == IncidentEvent.CHANGED and stale.previous_severity == "warn"
     assert stale.incident.status == IncidentStatus.ACKNOWLEDGED and stale.incident.is_quiet(T0 + DAY)
-    assert get_incident(store, stale_id).severity == "error"  # type: ignore[union-attr]
+    assert read.get_incident(store, stale_id).severity == "error"  # type: ignore[union-attr]
 
     _, fourth = one_run(store, T0 + 2 * DAY, lag=timedelta(hours=7), failing=False)
     assert sorted((c.incident.id, c.event) for c in fourth.changes) == [
@@ -124,13 +114,13 @@ def test_lifecycle_is_stored_with_events(store: HistoryStore) -> None:
         (check_id, IncidentEvent.RESOLVED),
     ]
     assert (
-        open_incidents(store) == []
+        read.open_incidents(store) == []
         and fourth.open_incidents == []
         and fourth.statuses["warehouse.orders"] == Status.OK
     )
     events = [
-        (e["event"], e["details"].get("reason") or e["details"].get("note") or "")
-        for e in incident_history(store, stale_id)
+        (e.event, e.details.get("reason") or e.details.get("note") or "")
+        for e in read.incident_history(store, stale_id)
     ]
     assert events == [
         ("opened", ""),
@@ -138,10 +128,10 @@ def test_lifecycle_is_stored_with_events(store: HistoryStore) -> None:
         ("changed", "severity warn → error"),
         ("resolved", "first clean run"),
     ]
-    assert [i.id for i in list_incidents(store, status="resolved")] == sorted(
+    assert [i.id for i in read.list_incidents(store, status="resolved")] == sorted(
         [stale_id, check_id], reverse=True
     )
-    assert list_incidents(store, status="all", datasets=["lake.*"]) == []
+    assert read.list_incidents(store, status="all", datasets=["lake.*"]) == []
 
 
 def test_two_runs_planned_at_once_open_one_incident(store: HistoryStore) -> None:
@@ -163,7 +153,7 @@ def test_two_runs_planned_at_once_open_one_incident(store: HistoryStore) -> None
     for verdict in verdicts:  # both planned before either wrote: both say "opened"
         assert [c.event for c in verdict.changes] == [IncidentEvent.OPENED]
         record_evaluation(store, store.start_run(T0), T0, verdict)
-    assert len(open_incidents(store)) == 1 and open_incidents(store)[0].occurrences == 2
+    assert len(read.open_incidents(store)) == 1 and read.open_incidents(store)[0].occurrences == 2
 
 
 def test_a_resolve_by_another_run_is_not_undone(store: HistoryStore) -> None:
@@ -217,7 +207,7 @@ def test_a_resolve_by_another_run_is_not_undone(store: HistoryStore) -> None:
     )
     stored = record_evaluation(store, store.start_run(later), later, planned)  # the slower run writes last
     assert [c.event for c in stored.changes] == [IncidentEvent.OPENED]
-    assert len(list_incidents(store, status="all")) == 2 and len(open_incidents(store)) == 1
+    assert len(read.list_incidents(store, status="all")) == 2 and len(read.open_incidents(store)) == 1
 
 
 def test_schema_baseline_accept(store: HistoryStore) -> None:
@@ -236,15 +226,15 @@ def test_schema_baseline_accept(store: HistoryStore) -> None:
     )
     _, still = one_run(store, T0 + 2 * DAY, lag=timedelta(hours=1), failing=False, columns=wider)
     assert [c.event for c in still.changes] == [IncidentEvent.ONGOING]
-    assert accepted_schemas(store, ["warehouse.orders"])["warehouse.orders"] == COLUMNS
+    assert read.accepted_schemas(store, ["warehouse.orders"])["warehouse.orders"] == COLUMNS
     accepted = accept_latest_schema(
         store, "warehouse.orders", utc_now()
     )  # baselines order by acceptance time
-    assert accepted is not None and not accepted["already_accepted"]
-    assert accepted_schemas(store, ["warehouse.orders"])["warehouse.orders"] == wider
+    assert accepted is not None and not accepted[1]
+    assert read.accepted_schemas(store, ["warehouse.orders"])["warehouse.orders"] == wider
     _, after = one_run(store, T0 + 3 * DAY, lag=timedelta(hours=1), failing=False, columns=wider)
     assert [c.event for c in after.changes] == [IncidentEvent.RESOLVED]
-    assert accept_latest_schema(store, "warehouse.orders", utc_now())["already_accepted"]  # type: ignore[index]
+    assert accept_latest_schema(store, "warehouse.orders", utc_now())[1]  # type: ignore[index]
     assert accept_latest_schema(store, "warehouse.nothing", utc_now()) is None
 
 
@@ -259,9 +249,9 @@ def test_run_monitor_records_incidents_and_counts_statuses(tmp_path: Path, order
     assert late.counts["fail"] == 1 and late.datasets[0].status == "fail" and late.health_score == 50.0
     history = HistoryStore.open(project.config.history.url, project.root)
     try:
-        [incident] = open_incidents(history)
+        [incident] = read.open_incidents(history)
         assert incident.kind == "freshness" and incident.severity == "error"
-        assert history.latest_observations()["warehouse.orders"].status == Status.FAIL
+        assert read.latest_observations(history)["warehouse.orders"].status == Status.FAIL
     finally:
         history.close()
     with sqlite3.connect(database) as conn:
@@ -270,7 +260,7 @@ def test_run_monitor_records_incidents_and_counts_statuses(tmp_path: Path, order
     assert back.counts["ok"] == 1
     history = HistoryStore.open(project.config.history.url, project.root)
     try:
-        assert open_incidents(history) == []
-        assert [e["event"] for e in incident_history(history, incident.id)] == ["opened", "resolved"]
+        assert read.open_incidents(history) == []
+        assert [e.event for e in read.incident_history(history, incident.id)] == ["opened", "resolved"]
     finally:
         history.close()

@@ -14,8 +14,7 @@ from datetime import date, datetime, timedelta
 
 from datahealth.config.models import DatasetConfig
 from datahealth.core.results import ColumnInfo, Status, StoredObservation
-from datahealth.store import HistoryStore
-from datahealth.store.incidents import accepted_schemas
+from datahealth.store import HistoryStore, read
 
 TRAINING_WINDOW = timedelta(days=28)
 MARGIN_RATIO = 0.05  # bounds are never tighter than ±5 % of the last row count
@@ -58,7 +57,7 @@ def load_baselines(store: HistoryStore | None, dataset: DatasetConfig, as_of: da
     columns = accepted_columns(store, dataset.name, as_of) if switches.schema_check else None
     if not switches.row_count_bounds:
         return HistoryBaselines(columns)
-    history = store.observation_history([dataset.name], since=as_of - TRAINING_WINDOW, until=as_of)[
+    history = read.observation_history(store, [dataset.name], since=as_of - TRAINING_WINDOW, until=as_of)[
         dataset.name
     ]
     bounds, note = learn_row_count_bounds(history, as_of, switches.row_count_min_days)
@@ -69,7 +68,7 @@ def accepted_columns(
     store: HistoryStore, dataset: str, as_of: datetime | None = None
 ) -> tuple[ColumnInfo, ...] | None:
     """The columns of the dataset's most recently accepted schema snapshot, or None before the first one."""
-    return accepted_schemas(store, [dataset], as_of).get(dataset) or None
+    return read.accepted_schemas(store, [dataset], as_of).get(dataset) or None
 
 
 def learn_row_count_bounds(

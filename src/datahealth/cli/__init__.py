@@ -8,6 +8,7 @@ from datahealth.cli import (  # noqa: F401  (registration)
     metrics_cmd,
     profile_cmd,
     project_cmd,
+    publish_cmd,
     report_cmd,
     run_cmd,
     schema_cmd,

@@ -31,7 +31,8 @@ from datahealth.config import Project
 from datahealth.core.durations import format_duration, parse_duration
 from datahealth.core.results import utc_now
 from datahealth.rules.findings import Incident, IncidentStatus
-from datahealth.store import HistoryStore
+from datahealth.store import HistoryStore, read
+from datahealth.store.incidents import quiet_incident
 
 incidents_app = typer.Typer(
     help="Incidents: open problems, their history, acknowledging and snoozing them.", no_args_is_help=True
@@ -99,10 +100,8 @@ def list_incidents(
     output: FormatOption = "table",
 ) -> None:
     """Incidents, newest first (open ones by default)."""
-    from datahealth.store.incidents import list_incidents as query
-
     with project_store(project) as (_, store):
-        rows = query(store, status=status, datasets=dataset or [], limit=limit)
+        rows = read.list_incidents(store, status=status, datasets=dataset or [], limit=limit)
     if output == "json":
         print(json.dumps([incident_json(i) for i in rows], indent=2, default=str))
         return
@@ -144,15 +143,14 @@ def show(
     output: FormatOption = "table",
 ) -> None:
     """One incident: what is wrong, observed vs expected, and its history (opened, changed, acked, resolved)."""
-    from datahealth.store.incidents import get_incident, incident_history
-
     with project_store(project) as (_, store):
-        incident = get_incident(store, incident_id)
+        incident = read.get_incident(store, incident_id)
         if incident is None:
             raise ValueError(f"no incident {incident_id}; see `datahealth incidents list --status all`")
-        events = incident_history(store, incident_id)
+        events = read.incident_history(store, incident_id)
     if output == "json":
-        print(json.dumps({**incident_json(incident), "events": events}, indent=2, default=str))
+        document = {**incident_json(incident), "events": [e.to_dict() for e in events]}
+        print(json.dumps(document, indent=2, default=str))
         return
     style = SEVERITY_STYLE.get(incident.severity, "")
     console.print(
@@ -180,23 +178,21 @@ def show(
         )
     console.print("  history")
     for event in events:
-        details = event["details"]
+        details = event.details
         extra = details.get("reason") or details.get("note") or ""
-        if event["event"] in ("acknowledged", "snoozed"):
+        if event.event in ("acknowledged", "snoozed"):
             who = f" by {details['by']}" if details.get("by") else ""
             extra = f"{who} until {details['until'] or 'resolved'}" + (
                 f" ({details['note']})" if details.get("note") else ""
             )
         console.print(
-            f"    {event['at']:%Y-%m-%d %H:%M}  {event['event']:<12} {escape(str(extra))}", highlight=False
+            f"    {event.at:%Y-%m-%d %H:%M}  {event.event:<12} {escape(str(extra))}", highlight=False
         )
 
 
 def _quiet(
     incident_id: int, project: Path, duration: str | None, by: str | None, note: str, snooze: bool
 ) -> None:
-    from datahealth.store.incidents import quiet_incident
-
     with project_store(project) as (_, store):
         try:
             length = parse_duration(duration) if duration is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +20,8 @@ from datahealth.cli.common import (
     open_project,
     open_store,
 )
+from datahealth.store import read
+from datahealth.store.read import StoredColumnProfile
 
 _CELL = 28  # long text minima/maxima are cut in the table (never in JSON)
 
@@ -37,7 +40,7 @@ def profile(
         loaded.dataset(dataset)  # unknown name → a clear error listing the configured datasets
         store = open_store(loaded)
         try:
-            rows = store.latest_profile(dataset)
+            rows = read.latest_profile(store, dataset)
         finally:
             store.close()
     if not rows:
@@ -52,25 +55,23 @@ def profile(
     console.print(profile_table(document))
 
 
-def profile_document(dataset: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def profile_document(dataset: str, rows: list[StoredColumnProfile]) -> dict[str, Any]:
     """The stored column rows of one profile as one JSON document (profile-level fields once)."""
     first = rows[0]
 
-    def iso(value: Any) -> str | None:
+    def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value is not None else None
 
     return {
         "dataset": dataset,
-        "as_of": iso(first["as_of"]),
-        "row_count": first["row_count"],
-        "sampled": bool(first["sampled"]),
-        "sample": first["sample"],
-        "window_start": iso(first["window_start"]),
-        "window_end": iso(first["window_end"]),
-        "distinct_method": first["distinct_method"],
-        "columns": [
-            {"column": r["column_name"], "type": r["column_type"], "stats": r["stats"] or {}} for r in rows
-        ],
+        "as_of": iso(first.as_of),
+        "row_count": first.row_count,
+        "sampled": first.sampled,
+        "sample": first.sample,
+        "window_start": iso(first.window_start),
+        "window_end": iso(first.window_end),
+        "distinct_method": first.distinct_method,
+        "columns": [{"column": r.column, "type": r.column_type, "stats": r.stats} for r in rows],
     }
 
 

@@ -11,7 +11,8 @@ from rich.table import Table
 from datahealth.config import Project
 from datahealth.core.durations import format_duration
 from datahealth.core.results import Status
-from datahealth.store import HistoryStore
+from datahealth.rules.findings import SEVERITY_RANK, Incident
+from datahealth.store import HistoryStore, read
 
 STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "red", "error": "bold red", "unknown": "dim"}
 
@@ -34,13 +35,12 @@ class StatusRow:
 
 def status_rows(project: Project, store: HistoryStore) -> list[StatusRow]:
     """One row per configured dataset, from its newest observation (or 'unknown' when never observed)."""
-    from datahealth.rules.findings import SEVERITY_RANK
-    from datahealth.store.incidents import open_incidents
-
-    latest = store.latest_observations([d.name for d in project.datasets])
-    incidents: dict[str, list[Any]] = {}
-    for incident in open_incidents(store, [d.name for d in project.datasets]):
-        incidents.setdefault(incident.dataset, []).append(incident)
+    names = [d.name for d in project.datasets]
+    with read.connect(store) as conn:
+        latest = read.latest_observations(conn, names)
+        incidents: dict[str, list[Incident]] = {}
+        for incident in read.open_incidents(conn, names):
+            incidents.setdefault(incident.dataset, []).append(incident)
     rows = []
     for dataset in project.datasets:
         obs = latest.get(dataset.name)

@@ -18,6 +18,8 @@ from datahealth.cli.common import FormatOption, ProjectOption, console
 from datahealth.cli.incidents_cmd import project_store
 from datahealth.core.results import utc_now
 from datahealth.rules.schema_diff import diff_columns
+from datahealth.store import read
+from datahealth.store.incidents import accept_latest_schema
 
 schema_app = typer.Typer(
     help="Schema baselines: show how a dataset's schema differs, accept a change.", no_args_is_help=True
@@ -32,12 +34,10 @@ def show(
     dataset: DatasetArgument, project: ProjectOption = Path("."), output: FormatOption = "table"
 ) -> None:
     """The accepted baseline of DATASET and how the latest observed schema differs from it."""
-    from datahealth.store.incidents import accepted_schemas
-
     with project_store(project) as (loaded, store):
         name = loaded.dataset(dataset).name
-        baseline = accepted_schemas(store, [name]).get(name)
-        latest = store.latest_observations([name]).get(name)
+        baseline = read.accepted_schemas(store, [name]).get(name)
+        latest = read.latest_observations(store, [name]).get(name)
     current = latest.columns if latest is not None else ()
     changes = diff_columns(baseline, current) if baseline and current else []
     if output == "json":
@@ -72,23 +72,22 @@ def show(
 @schema_app.command()
 def accept(dataset: DatasetArgument, project: ProjectOption = Path(".")) -> None:
     """Accept DATASET's newest schema as its baseline; its schema-change incident resolves on the next run."""
-    from datahealth.store.incidents import accept_latest_schema
-
     with project_store(project) as (loaded, store):
         name = loaded.dataset(dataset).name
-        snapshot = accept_latest_schema(store, name, utc_now())
-        if snapshot is None:
+        accepted = accept_latest_schema(store, name, utc_now())
+        if accepted is None:
             raise ValueError(f"{name} has no schema snapshot yet; run `datahealth run -d {name}` first")
-    columns = len(snapshot["columns"] or [])
-    if snapshot["already_accepted"]:
+    snapshot, already = accepted
+    columns = len(snapshot.columns)
+    if already:
         console.print(
-            f"{name}: the newest schema ({columns} columns, seen {snapshot['as_of']:%Y-%m-%d %H:%M}) "
+            f"{name}: the newest schema ({columns} columns, seen {snapshot.as_of:%Y-%m-%d %H:%M}) "
             "already is the baseline.",
             highlight=False,
         )
     else:
         console.print(
-            f"{name}: accepted the schema seen {snapshot['as_of']:%Y-%m-%d %H:%M} ({columns} columns) as "
+            f"{name}: accepted the schema seen {snapshot.as_of:%Y-%m-%d %H:%M} ({columns} columns) as "
             "the baseline; the schema-change incident resolves on the next run.",
             highlight=False,
         )

@@ -191,3 +191,4 @@ class StoredObservation:
     error: str | None
     error_kind: str | None
     details: dict[str, Any]
+    observed_at: datetime | None = None

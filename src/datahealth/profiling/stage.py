@@ -11,15 +11,12 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
-import sqlalchemy as sa
-
 from datahealth.config.models import DatasetConfig
 from datahealth.core.redaction import redact
 from datahealth.core.results import DatasetResult, ErrorKind, TableMeta
 from datahealth.profiling.profiler import profile_dataset
 from datahealth.sources.base import DatasetError, Source
-from datahealth.store import HistoryStore
-from datahealth.store.tables import profiles
+from datahealth.store import HistoryStore, read
 
 
 def profile_due(dataset: DatasetConfig, store: HistoryStore, as_of: datetime) -> bool:
@@ -30,17 +27,7 @@ def profile_due(dataset: DatasetConfig, store: HistoryStore, as_of: datetime) ->
         return True
     moment = as_of.astimezone(UTC) if as_of.tzinfo else as_of.replace(tzinfo=UTC)
     day_start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    query = (
-        sa.select(profiles.c.id)
-        .where(
-            profiles.c.dataset == dataset.name,
-            profiles.c.as_of >= day_start,
-            profiles.c.as_of < day_start + timedelta(days=1),
-        )
-        .limit(1)
-    )
-    with store.engine.connect() as conn:
-        return conn.execute(query).first() is None
+    return not read.profiled_between(store, dataset.name, day_start, day_start + timedelta(days=1))
 
 
 def profile_into(

@@ -1,38 +1,43 @@
 """Publishers: each formats and sends what evaluation decided. None of them decides anything.
 
-`publish_run` calls every publisher in turn; a publisher that fails (Pushgateway down, SMTP refused)
-adds a warning to the run instead of failing it, and undelivered alerts wait in the history store.
+`REGISTRY` holds them in the order they run: the report first (the email sends it, alerts link to it),
+then the email, Prometheus and Slack. `publish_run` calls each one the project enables or the run asks
+for; a publisher that fails (Pushgateway down, SMTP refused) adds a warning to the run instead of
+failing it, and undelivered alerts and emails wait in the history store.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from datahealth.core.redaction import redact
+from datahealth.publish.base import Publisher, PublishError, Registry, SendResult, requested
 from datahealth.publish.context import PublishContext
-from datahealth.publish.prometheus.publisher import publish_metrics
-from datahealth.publish.report import publish_report
-from datahealth.publish.slack.publisher import publish_slack
+from datahealth.publish.email import EmailPublisher
+from datahealth.publish.prometheus.publisher import PrometheusPublisher
+from datahealth.publish.report import ReportPublisher
+from datahealth.publish.slack.publisher import SlackPublisher
 
 log = logging.getLogger("datahealth.publish")
 
-Publisher = Callable[[PublishContext], None]
+REGISTRY = Registry([ReportPublisher(), EmailPublisher(), PrometheusPublisher(), SlackPublisher()])
 
 
-def publishers() -> list[tuple[str, Publisher]]:
-    """The publishers in the order they run (the report first, so alerts can link to it)."""
-    return [("report", publish_report), ("prometheus", publish_metrics), ("slack", publish_slack)]
-
-
-def publish_run(context: PublishContext) -> list[str]:
-    """Run every publisher; return warnings for those that failed (secrets masked)."""
+def publish_run(context: PublishContext, publishers: Registry = REGISTRY) -> list[str]:
+    """Run every publisher that is enabled or asked for, in order; return a warning per failure (secrets
+    masked), as `<name>: <error type>: <what went wrong>`."""
     warnings: list[str] = []
-    for name, publisher in publishers():
+    asked = requested(context)
+    for publisher in publishers:
+        if not (publisher.enabled(context.project) or publisher.name in asked):
+            continue
         try:
-            publisher(context)
+            publisher.publish(context)
         except Exception as exc:  # a publisher must never fail the run
-            message = redact(f"{name}: {type(exc).__name__}: {exc}".splitlines()[0])
+            message = redact(f"{publisher.name}: {type(exc).__name__}: {exc}".splitlines()[0])
             log.warning("publisher %s", message)
             warnings.append(message)
     return warnings
+
+
+__all__ = ["REGISTRY", "PublishContext", "PublishError", "Publisher", "Registry", "SendResult", "publish_run"]

@@ -9,6 +9,7 @@ from datetime import datetime
 from datahealth.config.models import DatasetConfig, Project
 from datahealth.core.results import DatasetResult
 from datahealth.core.run import RunOptions, RunSummary
+from datahealth.report.render import BuiltReport
 from datahealth.rules.findings import RunEvaluation
 from datahealth.store import HistoryStore
 
@@ -28,3 +29,4 @@ class PublishContext:
     options: RunOptions
     flow_run_url: str | None = None
     artifacts: dict[str, str] = field(default_factory=dict)  # e.g. {"report": "reports/latest.html"}
+    report: BuiltReport | None = None  # the report rendered for this run (by the report publisher), if any

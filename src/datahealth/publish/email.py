@@ -1,4 +1,5 @@
-"""The emailed report: a multipart message (email-safe HTML, plain text, the full report attached) over SMTP.
+"""The email publisher: the report as a multipart message (email-safe HTML, plain text, the full report
+attached) over SMTP.
 
 Each email is put in the pending-delivery queue before the first attempt and taken out only when the
 SMTP server accepted it, so an SMTP outage loses nothing: the next run (or `datahealth report --email`)
@@ -9,11 +10,8 @@ rejects permanently (5xx for the message or every recipient) is given up with a 
 
 from __future__ import annotations
 
-import contextlib
-import os
 import smtplib
-import ssl
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -21,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from datahealth.config.models import EmailConfig, Project, ProjectConfig
-from datahealth.core.redaction import redact, register_secret
+from datahealth.publish.base import PublishError, SendResult
+from datahealth.publish.context import PublishContext
+from datahealth.publish.smtp import EmailError, permanent, reason, refusals, server_address, smtp_connection
 from datahealth.report.data import ReportData, routing_severity
 from datahealth.report.render import BuiltReport, render_email, templates_dir
 from datahealth.rules.routing import destinations
@@ -30,10 +30,6 @@ from datahealth.store import HistoryStore, deliveries
 CHANNEL = "email"
 KIND = "report"
 BODY_LIMIT_BYTES = 100_000  # Gmail clips larger messages
-
-
-class EmailError(Exception):
-    """Email cannot be sent with this configuration (no server, missing password variable, no recipients)."""
 
 
 @dataclass
@@ -143,13 +139,13 @@ def deliver_pending(store: HistoryStore, config: EmailConfig) -> EmailOutcome:
                 _send_one(client, store, item, outcome)
                 done.add(item.id)
     except (OSError, smtplib.SMTPException, EmailError) as exc:
-        reason = _reason(exc)
+        why = reason(exc)
         waiting = [item for item in mine if item.id not in done]
         for item in waiting:
-            deliveries.mark_attempt_failed(store, item.id, reason)
+            deliveries.mark_attempt_failed(store, item.id, why)
         outcome.pending = len(waiting)
         outcome.warnings.append(
-            f"email: SMTP delivery failed ({reason}); {len(waiting)} report email(s) kept "
+            f"email: SMTP delivery through {server_address(config)} failed ({why}); {len(waiting)} report email(s) kept "
             "pending and retried on the next run"
         )
     return outcome
@@ -164,90 +160,104 @@ def _send_one(
             message, from_addr=item.payload["from"], to_addrs=list(item.payload["to"])
         )
     except smtplib.SMTPRecipientsRefused as exc:
-        if not _permanent(code for code, _ in exc.recipients.values()):
+        if not permanent(code for code, _ in exc.recipients.values()):
             raise
-        _give_up(store, item, f"every recipient refused: {_refusals(exc.recipients)}", outcome)
+        _give_up(store, item, f"every recipient refused: {refusals(exc.recipients)}", outcome)
         return
     except smtplib.SMTPResponseException as exc:
-        if isinstance(exc, smtplib.SMTPAuthenticationError) or not _permanent([exc.smtp_code]):
+        if isinstance(exc, smtplib.SMTPAuthenticationError) or not permanent([exc.smtp_code]):
             raise
-        _give_up(store, item, _reason(exc), outcome)
+        _give_up(store, item, reason(exc), outcome)
         return
     deliveries.mark_sent(store, item.id, external_ref=item.payload.get("message_id"))
     outcome.sent += 1
     if refused:
-        outcome.warnings.append(f"email: some recipients refused the report email: {_refusals(refused)}")
+        outcome.warnings.append(f"email: some recipients refused the report email: {refusals(refused)}")
 
 
-def _give_up(store: HistoryStore, item: deliveries.Delivery, reason: str, outcome: EmailOutcome) -> None:
-    deliveries.mark_attempt_failed(store, item.id, reason, give_up=True)
+def _give_up(store: HistoryStore, item: deliveries.Delivery, why: str, outcome: EmailOutcome) -> None:
+    deliveries.mark_attempt_failed(store, item.id, why, give_up=True)
     outcome.given_up += 1
-    outcome.warnings.append(
-        f"email: the SMTP server rejected the report email for good ({reason}); not retried"
-    )
+    outcome.warnings.append(f"email: the SMTP server rejected the report email for good ({why}); not retried")
 
 
-@contextlib.contextmanager
-def smtp_connection(config: EmailConfig) -> Iterator[smtplib.SMTP]:
-    """A connected (and, when configured, encrypted and logged-in) SMTP client."""
-    if not config.smtp_host:
-        raise EmailError("publish.email.smtp_host is not set")
-    password = smtp_password(config)
-    context = ssl.create_default_context(cafile=config.ca_file) if config.security != "none" else None
-    client: smtplib.SMTP
-    if config.security == "ssl":
-        client = smtplib.SMTP_SSL(
-            config.smtp_host, config.smtp_port, timeout=config.timeout_seconds, context=context
-        )
-    else:
-        client = smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.timeout_seconds)
-    try:
-        if config.security == "starttls":
-            client.starttls(context=context)
-            client.ehlo()
-        if config.username:
-            client.login(config.username, password or "")
-        yield client
-    finally:
+class EmailDeliveryError(PublishError):
+    """The run's report email could not be sent now (it stays queued where it could be queued)."""
+
+
+class EmailPublisher:
+    """Emails the report the report publisher rendered for this run, and anything an outage left pending.
+
+    It sends when the run asks for the email (`RunOptions.email`, a tier's `email: true`) or when an SMTP
+    host is set and this run rendered a report; with an SMTP host set, emails left pending by an earlier
+    outage go out on every run, report or not.
+    """
+
+    name = "email"
+
+    def enabled(self, project: Project) -> bool:
+        return bool(project.config.publish.email.smtp_host)
+
+    def publish(self, context: PublishContext) -> None:
+        config = context.project.config.publish.email
+        wanted = context.options.email
+        if not config.smtp_host:
+            if wanted:
+                raise EmailDeliveryError(
+                    "the run asks for the report by email, but publish.email.smtp_host is not set"
+                )
+            return
+        if wanted and context.report is None:
+            raise EmailDeliveryError("the report could not be rendered, so it was not emailed")
         try:
-            client.quit()
-        except (OSError, smtplib.SMTPException):
-            client.close()
+            if context.report is not None:
+                outcome = send_report_email(
+                    context.project, context.store, context.report, run_id=context.run_id
+                )
+            else:
+                outcome = deliver_pending(context.store, config)
+        except EmailError as exc:
+            raise EmailDeliveryError(str(exc)) from None
+        if outcome.warnings:
+            raise EmailDeliveryError("; ".join(w.removeprefix("email: ") for w in outcome.warnings))
 
-
-def smtp_password(config: EmailConfig) -> str | None:
-    """The SMTP password from the environment variable the config names (registered for redaction)."""
-    if not config.password_env:
-        if config.username:
-            raise EmailError(
-                "publish.email.username is set but publish.email.password_env (the variable "
-                "holding the password) is not"
+    def send_test(self, project: Project, to: Sequence[str] = ()) -> SendResult:
+        """A short plain-text email to `to` (default: `publish.email.recipients`), straight through SMTP."""
+        config = project.config.publish.email
+        recipients = list(to) or list(config.recipients)
+        if not config.smtp_host:
+            return SendResult.misconfigured(
+                "publish.email.smtp_host is not set (the SMTP server to send through)"
             )
-        return None
-    value = os.environ.get(config.password_env)
-    if not value:
-        raise EmailError(
-            f"publish.email.password_env names {config.password_env}, which is not set in the environment"
+        if not recipients:
+            return SendResult.misconfigured("no recipients: set publish.email.recipients (or pass --to)")
+        message = EmailMessage()
+        message["Subject"] = f"datahealth test email from {project.config.project.name}"
+        message["From"] = config.sender
+        message["To"] = ", ".join(recipients)
+        message["Date"] = formatdate(usegmt=True)
+        message["Message-ID"] = make_msgid(domain=config.sender.rpartition("@")[2] or "localhost")
+        message.set_content(
+            "This is a test from `datahealth publish test email`: report emails from this project "
+            f"reach you through {server_address(config)}.\n"
         )
-    register_secret(value)
-    return value
-
-
-def _permanent(codes: Any) -> bool:
-    codes = list(codes)
-    return bool(codes) and all(isinstance(c, int) and 500 <= c < 600 for c in codes)
-
-
-def _refusals(refused: dict[str, tuple[int, bytes]]) -> str:
-    return ", ".join(f"{address} ({code})" for address, (code, _) in sorted(refused.items()))
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, smtplib.SMTPResponseException):
-        text = (
-            exc.smtp_error.decode("utf-8", "replace")
-            if isinstance(exc.smtp_error, bytes)
-            else str(exc.smtp_error)
+        try:
+            with smtp_connection(config) as client:
+                refused = client.send_message(message, from_addr=config.sender, to_addrs=recipients)
+        except EmailError as exc:
+            return SendResult.misconfigured(str(exc))
+        except smtplib.SMTPRecipientsRefused as exc:
+            return SendResult.failed(
+                f"the SMTP server {server_address(config)} refused every recipient: {refusals(exc.recipients)}"
+            )
+        except (OSError, smtplib.SMTPException) as exc:
+            return SendResult.failed(
+                f"cannot send through the SMTP server {server_address(config)}: {reason(exc)}"
+            )
+        if refused:
+            return SendResult.failed(
+                f"the SMTP server {server_address(config)} refused some recipients: {refusals(refused)}"
+            )
+        return SendResult.sent(
+            f"sent a test email to {', '.join(recipients)} through {server_address(config)}"
         )
-        return redact(f"{exc.smtp_code} {text}".splitlines()[0])
-    return redact(f"{type(exc).__name__}: {exc}".splitlines()[0])

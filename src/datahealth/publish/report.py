@@ -1,37 +1,39 @@
-"""The report publisher: renders the HTML report after a run and emails it.
+"""The report publisher: renders the HTML report after a run, first among the publishers.
 
-It runs first among the publishers so that Slack messages and Prefect artifacts can link to the file
-(`context.artifacts["report"]`, and `["report_url"]` when `publish.report.base_url` is set). The report
-is rendered when the run asks for it (`RunOptions.report`, set from the tier's `report: true`); the email
-goes out when the run asks for it (`RunOptions.email`) or when a report was rendered and an SMTP host is
-configured. Report emails left pending by an earlier SMTP outage are retried on every run that has an
-SMTP host, rendered report or not.
+It runs first so that the email, Slack messages and Prefect artifacts can use what it made: the built
+report (`context.report`, which the email publisher sends) and its file (`context.artifacts["report"]`,
+and `["report_url"]` when `publish.report.base_url` is set). The report is rendered when the run asks for
+it (`RunOptions.report`, set from the tier's `report: true`) or asks for the email, which carries it.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Sequence
 from datetime import datetime
 
-import sqlalchemy as sa
-
+from datahealth.config.models import Project
+from datahealth.publish.base import SendResult
 from datahealth.publish.context import PublishContext
-from datahealth.publish.email import EmailError, EmailOutcome, deliver_pending, send_report_email
 from datahealth.report.data import RunInfo
-from datahealth.report.render import BuiltReport, render_project_report, report_url
-from datahealth.store.tables import runs
+from datahealth.report.render import render_project_report, report_url
+from datahealth.store import read
 
 
-class EmailDeliveryError(Exception):
-    """Raised after the report was written, so the run records the email problem as a warning."""
+class ReportPublisher:
+    name = "report"
 
+    def enabled(self, project: Project) -> bool:
+        """Always available: whether a run renders it is the run's (or its tier's) choice."""
+        return True
 
-def publish_report(context: PublishContext) -> None:
-    publish = context.project.config.publish
-    tier = _tier(context)
-    tier_config = context.project.config.tiers.get(tier) if tier else None
-    wants_report = context.options.report or bool(tier_config and tier_config.report)
-    built: BuiltReport | None = None
-    if wants_report or context.options.email:
+    def publish(self, context: PublishContext) -> None:
+        run = read.get_run(context.store, context.run_id)
+        tier = run.tier if run else None
+        tier_config = context.project.config.tiers.get(tier) if tier else None
+        if not (context.options.report or context.options.email or (tier_config and tier_config.report)):
+            return
         built = render_project_report(
             context.project,
             context.store,
@@ -39,28 +41,25 @@ def publish_report(context: PublishContext) -> None:
             evaluation=context.evaluation,
             run=_run_info(context, tier),
         )
+        context.report = built
         context.artifacts["report"] = str(built.files.path)
         if built.files.latest is not None:
             context.artifacts["report_latest"] = str(built.files.latest)
-        url = report_url(publish.report, filename=built.files.path.name)
+        url = report_url(context.project.config.publish.report, filename=built.files.path.name)
         if url:
             context.artifacts["report_url"] = url
-    if not (context.options.email or publish.email.smtp_host):
-        return
-    try:
-        if built is not None:
-            outcome = send_report_email(context.project, context.store, built, run_id=context.run_id)
-        else:
-            outcome = deliver_pending(context.store, publish.email)
-    except EmailError as exc:
-        outcome = EmailOutcome(warnings=[f"email: {exc}"])
-    if outcome.warnings:
-        raise EmailDeliveryError("; ".join(outcome.warnings))
 
-
-def _tier(context: PublishContext) -> str | None:
-    with context.store.engine.connect() as conn:
-        return conn.execute(sa.select(runs.c.tier).where(runs.c.id == context.run_id)).scalar()
+    def send_test(self, project: Project, to: Sequence[str] = ()) -> SendResult:
+        """The report directory takes a file (written and removed again): a run can publish the report."""
+        directory = project.resolve(project.config.publish.report.directory)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=directory, prefix=".datahealth-test-", suffix=".tmp")
+            os.close(fd)
+            os.unlink(name)
+        except OSError as exc:
+            return SendResult.failed(f"cannot write reports to {directory}: {exc.strerror or exc}")
+        return SendResult.sent(f"the report directory {directory} is writable")
 
 
 def _run_info(context: PublishContext, tier: str | None) -> RunInfo:

@@ -1,10 +1,10 @@
-"""Everything the report shows, read from the history store in a few batched queries.
+"""Everything the report shows, read through the history store's read model in a few batched queries.
 
-One query per table (runs, latest observations, observations, profiles, check results, latest check
-sets, schema snapshots, findings, incidents with their events), never one per dataset: a report over a
-thousand datasets with a month of history must gather in well under a second. The large tables are
-read without their timestamp columns; rows are placed on the time axis through their run id, which is
-cheaper than parsing a timestamp per row.
+One query per kind of fact (runs, latest observations, observations, profiles, check results, latest
+check sets, schema snapshots, findings, incidents with their events), never one per dataset, all on one
+connection: a report over a thousand datasets with a month of history must gather in well under a
+second. The large tables are read as plain tuples without their timestamp columns; rows are placed on
+the time axis through their run id, which is cheaper than parsing a timestamp per row.
 
 Works on an empty store and without incidents or findings (those features may not be in use): the
 report then shows what it has.
@@ -20,26 +20,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
 from datahealth.config.models import DatasetConfig, Project
 from datahealth.core.redaction import redact
-from datahealth.core.results import Status, as_utc, utc_now
+from datahealth.core.results import Status, StoredObservation, as_utc, utc_now
 from datahealth.report.axis import TimeAxis, build_axis
 from datahealth.report.schema_log import SchemaLogEntry, diff_snapshots
-from datahealth.rules.findings import SEVERITY_RANK, Incident, IncidentStatus, RunEvaluation
+from datahealth.rules.findings import SEVERITY_RANK, Incident, RunEvaluation
 from datahealth.rules.status import health_score, run_score
-from datahealth.store import HistoryStore
-from datahealth.store.tables import (
-    check_results,
-    findings,
-    incident_events,
-    incidents,
-    observations,
-    profiles,
-    runs,
-    schema_snapshots,
-)
+from datahealth.store import HistoryStore, read
 
 UNKNOWN = "unknown"
 STATUS_NAMES = (*(s.value for s in Status), UNKNOWN)
@@ -80,6 +68,19 @@ class FindingView:
     message: str
     observed: str | None = None
     expected: str | None = None
+
+    @classmethod
+    def of(cls, finding: read.StoredFinding) -> FindingView:
+        return cls(
+            dataset=finding.dataset,
+            kind=finding.kind,
+            subject=finding.subject,
+            severity=finding.severity,
+            title=finding.title,
+            message=finding.message,
+            observed=finding.observed,
+            expected=finding.expected,
+        )
 
 
 @dataclass
@@ -189,6 +190,21 @@ class RunInfo:
     datasets_failed: int = 0
     warnings: tuple[str, ...] = ()
 
+    @classmethod
+    def of(cls, run: read.RunRecord) -> RunInfo:
+        return cls(
+            run_id=run.id,
+            as_of=run.as_of,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            duration_seconds=run.duration_seconds,
+            tier=run.tier,
+            status=run.status,
+            datasets_total=run.datasets_total,
+            datasets_failed=run.datasets_failed,
+            warnings=run.warnings,
+        )
+
 
 @dataclass
 class ReportData:
@@ -258,30 +274,28 @@ def gather_report_data(
 ) -> ReportData:
     """Read the report's data for `project` from `store`, as of `as_of` (default: the newest run)."""
     config = project.config
-    with _gc_paused(), store.engine.connect() as conn:
-        end = as_utc(as_of) or _newest_as_of(conn) or utc_now()
+    names = [d.name for d in project.datasets]
+    with _gc_paused(), read.connect(store) as conn:
+        end = as_utc(as_of) or read.newest_as_of(conn) or utc_now()
         start = end - timedelta(days=config.publish.report.history_days)
-        window_runs = [
-            (r.id, as_utc(r.as_of) or end, r.tier)
-            for r in conn.execute(
-                sa.select(runs.c.id, runs.c.as_of, runs.c.tier).where(
-                    runs.c.as_of >= start, runs.c.as_of <= end
-                )
-            )
-        ]
+        window_runs = [(r.id, r.as_of, r.tier) for r in read.runs_between(conn, start, end)]
         axis = build_axis(window_runs, start, end, config.publish.report.max_points)
         if run is None:
-            run = _latest_run(conn, end)
-        names = [d.name for d in project.datasets]
+            latest = read.latest_run(conn, end)
+            run = RunInfo.of(latest) if latest else None
         views = {d.name: DatasetView(d, UNKNOWN, _empty_history(len(axis))) for d in project.datasets}
-        _apply_latest_observations(conn, views, end)
-        placed = _apply_observation_history(conn, views, axis, start, end)
-        _apply_null_ratios(conn, placed, axis, start, end)
-        _apply_check_history(conn, placed, axis, start, end)
-        _apply_latest_checks(conn, views, end)
-        _apply_schema_log(conn, views, end)
-        _apply_findings(conn, views, axis, start, end, evaluation, run.run_id if run else None)
-        incident_list, events = _read_incidents(conn, start, end, set(names), evaluation)
+        window = read.RunWindow(axis.shown_runs, start, end)
+        _apply_latest_observations(read.latest_observations(conn, names, as_of=end), views)
+        placed = _apply_observation_history(read.observation_points(conn, window), views, axis)
+        _apply_null_ratios(read.null_ratio_points(conn, window), placed, len(axis))
+        _apply_check_history(read.check_points(conn, window), placed, len(axis))
+        _apply_latest_checks(read.latest_checks(conn, names, as_of=end), views)
+        _apply_schema_log(read.schema_log(conn, names, until=end), views)
+        stored_findings = read.findings_between(conn, names, start, end)
+        active = read.incidents_active_between(conn, start, end)
+        timelines = read.timelines_active_between(conn, start, end)
+    _apply_findings(stored_findings, views, axis, evaluation, run.run_id if run else None)
+    incident_list, events = _incidents(active, timelines, set(names), evaluation, end)
     _apply_scores(views, incident_list, evaluation)
     datasets = [views[n] for n in names]
     counts, scores = _health_over_time(datasets, len(axis))
@@ -315,70 +329,18 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-# --- runs -----------------------------------------------------------------------------------------
-
-
-def _newest_as_of(conn: sa.Connection) -> datetime | None:
-    return as_utc(conn.execute(sa.select(sa.func.max(runs.c.as_of))).scalar())
-
-
-def _latest_run(conn: sa.Connection, end: datetime) -> RunInfo | None:
-    row = (
-        conn.execute(
-            sa.select(runs)
-            .where(runs.c.as_of <= end)
-            .order_by(runs.c.finished_at.is_(None), runs.c.as_of.desc(), runs.c.started_at.desc())
-            .limit(1)
-        )
-        .mappings()
-        .first()
-    )
-    if row is None:
-        return None
-    summary = row["summary"] or {}
-    return RunInfo(
-        run_id=row["id"],
-        as_of=as_utc(row["as_of"]),
-        started_at=as_utc(row["started_at"]),
-        finished_at=as_utc(row["finished_at"]),
-        duration_seconds=row["duration_seconds"],
-        tier=row["tier"],
-        status=row["status"],
-        datasets_total=row["datasets_total"] or 0,
-        datasets_failed=row["datasets_failed"] or 0,
-        warnings=tuple(redact(w) for w in summary.get("warnings", []) if isinstance(w, str)),
-    )
-
-
 # --- observations ---------------------------------------------------------------------------------
 
 
-def _apply_latest_observations(conn: sa.Connection, views: dict[str, DatasetView], end: datetime) -> None:
-    newest = (
-        sa.select(sa.func.max(observations.c.id).label("id"))
-        .where(observations.c.as_of <= end)
-        .group_by(observations.c.dataset)
-        .subquery()
-    )
-    query = sa.select(
-        observations.c.dataset,
-        observations.c.status,
-        observations.c.as_of,
-        observations.c.row_count,
-        observations.c.last_updated,
-        observations.c.freshness_lag_seconds,
-        observations.c.error,
-        observations.c.error_kind,
-    ).join(newest, observations.c.id == newest.c.id)
-    for row in conn.execute(query):
-        view = views.get(row.dataset)
+def _apply_latest_observations(latest: dict[str, StoredObservation], views: dict[str, DatasetView]) -> None:
+    for name, obs in latest.items():
+        view = views.get(name)
         if view is None:
             continue
-        view.status = row.status if row.status in STATUS_NAMES else UNKNOWN
-        view.as_of, view.rows = as_utc(row.as_of), row.row_count
-        view.last_updated, view.lag_seconds = as_utc(row.last_updated), row.freshness_lag_seconds
-        view.error = redact(row.error) if row.error else None
-        view.error_kind = row.error_kind
+        view.status = obs.status.value
+        view.as_of, view.rows = obs.as_of, obs.row_count
+        view.last_updated, view.lag_seconds = obs.last_updated, obs.freshness_lag_seconds
+        view.error, view.error_kind = obs.error, obs.error_kind
 
 
 # Placed observations: observation id -> (its dataset's view, its axis index). Profiles and check results
@@ -388,45 +350,12 @@ def _apply_latest_observations(conn: sa.Connection, views: dict[str, DatasetView
 Placed = dict[int, tuple[DatasetView, int]]
 
 
-_MAX_LISTED_RUNS = 5000  # beyond this, select the runs by time in SQL instead of listing their ids
-
-
-def _in_window(table: sa.Table, axis: TimeAxis, start: datetime, end: datetime) -> sa.ColumnElement[bool]:
-    """Rows of the runs the axis shows, found through the table's run_id index (not a scan of all history)."""
-    if len(axis.shown_runs) <= _MAX_LISTED_RUNS:
-        return table.c.run_id.in_(axis.shown_runs)
-    return table.c.run_id.in_(sa.select(runs.c.id).where(runs.c.as_of >= start, runs.c.as_of <= end))
-
-
-def _tuples(conn: sa.Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
-    """All rows as the driver's plain tuples. For the few hundred thousand profile and check rows of a
-    large report, building SQLAlchemy Row objects costs more than the query; these columns (ints, text,
-    floats) need no result processing."""
-    result = conn.execute(query)
-    try:
-        return list(result.cursor.fetchall())
-    finally:
-        result.close()
-
-
 def _apply_observation_history(
-    conn: sa.Connection, views: dict[str, DatasetView], axis: TimeAxis, start: datetime, end: datetime
+    points: list[read.ObservationPoint], views: dict[str, DatasetView], axis: TimeAxis
 ) -> Placed:
-    query = (
-        sa.select(
-            observations.c.id,
-            observations.c.run_id,
-            observations.c.dataset,
-            observations.c.status,
-            observations.c.row_count,
-            observations.c.freshness_lag_seconds,
-        )
-        .where(_in_window(observations, axis, start, end))
-        .order_by(observations.c.as_of, observations.c.id)
-    )
     placed: Placed = {}
     run_index = axis.run_index
-    for observation_id, run_id, dataset, status, row_count, lag in _tuples(conn, query):
+    for observation_id, run_id, dataset, status, row_count, lag in points:
         view, index = views.get(dataset), run_index.get(run_id)
         if view is None or index is None:
             continue
@@ -436,17 +365,10 @@ def _apply_observation_history(
     return placed
 
 
-def _apply_null_ratios(
-    conn: sa.Connection, placed: Placed, axis: TimeAxis, start: datetime, end: datetime
-) -> None:
-    query = (
-        sa.select(profiles.c.observation_id, profiles.c.column_name, profiles.c.null_ratio)
-        .where(_in_window(profiles, axis, start, end))
-        .order_by(profiles.c.as_of, profiles.c.observation_id, profiles.c.id)
-    )
+def _apply_null_ratios(points: list[read.NullRatioPoint], placed: Placed, size: int) -> None:
     per_view: dict[int, tuple[DatasetView, dict[str, list[float | None]]]] = {}
     current, spot, columns = None, None, {}  # rows come grouped by observation: look each up once
-    for observation_id, column, ratio in _tuples(conn, query):
+    for observation_id, column, ratio in points:
         if observation_id != current:
             current, spot = observation_id, placed.get(observation_id)
             if spot is not None:
@@ -455,28 +377,16 @@ def _apply_null_ratios(
             continue
         series = columns.get(column)
         if series is None:
-            series = columns[column] = [None] * len(axis)
+            series = columns[column] = [None] * size
         series[spot[1]] = ratio
     for view, found in per_view.values():
         view.history.null_columns = list(found)
         view.history.null_ratios = list(found.values())
 
 
-def _apply_check_history(
-    conn: sa.Connection, placed: Placed, axis: TimeAxis, start: datetime, end: datetime
-) -> None:
-    query = (
-        sa.select(
-            check_results.c.observation_id,
-            check_results.c.name,
-            check_results.c.column_name,
-            check_results.c.outcome,
-        )
-        .where(_in_window(check_results, axis, start, end))
-        .order_by(check_results.c.as_of, check_results.c.id)
-    )
+def _apply_check_history(points: list[read.CheckPoint], placed: Placed, size: int) -> None:
     per_view: dict[int, tuple[DatasetView, dict[str, tuple[str, str | None, list[str | None]]]]] = {}
-    for observation_id, name, column, outcome in _tuples(conn, query):
+    for observation_id, name, column, outcome in points:
         spot = placed.get(observation_id)
         if spot is None:
             continue
@@ -486,51 +396,22 @@ def _apply_check_history(
             entry = per_view[id(view)] = (view, {})
         check = entry[1].get(name)
         if check is None:
-            check = entry[1][name] = (name, column, [None] * len(axis))
+            check = entry[1][name] = (name, column, [None] * size)
         check[2][index] = outcome
     for view, checks in per_view.values():
         view.history.checks = list(checks.values())
 
 
-def _apply_latest_checks(conn: sa.Connection, views: dict[str, DatasetView], end: datetime) -> None:
+def _apply_latest_checks(latest: dict[str, list[read.StoredCheck]], views: dict[str, DatasetView]) -> None:
     """Each dataset's newest set of check results (a metadata-only run after it does not hide them)."""
-    newest = (
-        sa.select(
-            check_results.c.dataset, sa.func.max(check_results.c.observation_id).label("observation_id")
-        )
-        .where(check_results.c.as_of <= end)
-        .group_by(check_results.c.dataset)
-        .subquery()
-    )
-    query = (
-        sa.select(
-            check_results.c.dataset,
-            check_results.c.name,
-            check_results.c.check_type,
-            check_results.c.column_name,
-            check_results.c.outcome,
-            check_results.c.observed_value,
-            check_results.c.threshold,
-            check_results.c.message,
-            check_results.c.details,
-        )
-        .join(
-            newest,
-            sa.and_(
-                check_results.c.dataset == newest.c.dataset,  # lets the dataset index narrow it
-                check_results.c.observation_id == newest.c.observation_id,
-            ),
-        )
-        .order_by(check_results.c.id)
-    )
-    for row in conn.execute(query):
-        view = views.get(row.dataset)
+    for name, checks in latest.items():
+        view = views.get(name)
         if view is not None:
-            view.checks.append(_check_detail(row, view.config.share_samples))
+            view.checks = [_check_detail(c, view.config.share_samples) for c in checks]
 
 
-def _check_detail(row: Any, share_samples: bool) -> CheckDetail:
-    details = row.details if isinstance(row.details, dict) else {}
+def _check_detail(check: read.StoredCheck, share_samples: bool) -> CheckDetail:
+    details = check.details
     samples = details.get("sample_rows")
     samples = [s for s in samples if isinstance(s, dict)] if isinstance(samples, list) else []
     columns: list[str] = []
@@ -541,19 +422,17 @@ def _check_detail(row: Any, share_samples: bool) -> CheckDetail:
     if share_samples and samples:
         shown = [[_sample_value(sample.get(c)) for c in columns] for sample in samples[:SAMPLE_ROWS_SHOWN]]
     failing = details.get("failed_rows_count")
-    if not isinstance(failing, int) or isinstance(
-        failing, bool
-    ):  # the observed value counts rows only for these
-        counts_rows = row.check_type in ROW_COUNTING_CHECKS and row.observed_value is not None
-        failing = int(row.observed_value) if row.outcome in FAILING and counts_rows else None
+    if not isinstance(failing, int) or isinstance(failing, bool):  # the observed value counts rows for these
+        counts_rows = check.check_type in ROW_COUNTING_CHECKS and check.observed_value is not None
+        failing = int(check.observed_value or 0) if check.outcome in FAILING and counts_rows else None
     return CheckDetail(
-        name=row.name,
-        check_type=row.check_type,
-        column=row.column_name,
-        outcome=row.outcome,
-        observed_value=row.observed_value,
-        threshold=row.threshold,
-        message=redact(row.message or ""),
+        name=check.name,
+        check_type=check.check_type,
+        column=check.column,
+        outcome=check.outcome,
+        observed_value=check.observed_value,
+        threshold=check.threshold,
+        message=check.message,
         failing_rows=failing,
         sample_columns=columns,
         sample_rows=shown,
@@ -565,81 +444,43 @@ def _sample_value(value: Any) -> str:
     return text if len(text) <= SAMPLE_VALUE_CHARS else text[:SAMPLE_VALUE_CHARS] + "…"
 
 
-def _apply_schema_log(conn: sa.Connection, views: dict[str, DatasetView], end: datetime) -> None:
-    query = (
-        sa.select(
-            schema_snapshots.c.dataset,
-            schema_snapshots.c.as_of,
-            schema_snapshots.c.columns,
-            schema_snapshots.c.accepted,
-        )
-        .where(schema_snapshots.c.as_of <= end)
-        .order_by(schema_snapshots.c.dataset, schema_snapshots.c.as_of, schema_snapshots.c.id)
-    )
-    grouped: dict[str, list[tuple[datetime, list[dict[str, Any]], bool]]] = defaultdict(list)
-    for dataset, at, columns, accepted in conn.execute(query):
-        if dataset in views:
-            grouped[dataset].append(
-                (as_utc(at) or end, columns if isinstance(columns, list) else [], bool(accepted))
+def _apply_schema_log(log: dict[str, list[read.SchemaSnapshot]], views: dict[str, DatasetView]) -> None:
+    for dataset, snapshots in log.items():
+        if dataset in views and len(snapshots) > 1:
+            views[dataset].schema_changes = diff_snapshots(
+                [(s.as_of, [c.to_dict() for c in s.columns], s.accepted) for s in snapshots]
             )
-    for dataset, snapshots in grouped.items():
-        if len(snapshots) > 1:
-            views[dataset].schema_changes = diff_snapshots(snapshots)
 
 
 # --- findings and incidents -----------------------------------------------------------------------
 
 
 def _apply_findings(
-    conn: sa.Connection,
+    stored: list[read.StoredFinding],
     views: dict[str, DatasetView],
     axis: TimeAxis,
-    start: datetime,
-    end: datetime,
     evaluation: RunEvaluation | None,
     current_run: str | None,
 ) -> None:
     """Current findings per dataset (this run's evaluation, else the stored findings of its latest run),
     and the row-count anomalies to mark on its history."""
     latest_run: dict[str, str] = {}
-    query = (
-        sa.select(
-            findings.c.run_id,
-            findings.c.dataset,
-            findings.c.kind,
-            findings.c.subject,
-            findings.c.severity,
-            findings.c.message,
-            findings.c.details,
-        )
-        .where(findings.c.dataset.in_(list(views)), findings.c.as_of >= start, findings.c.as_of <= end)
-        .order_by(findings.c.id)
-    )  # dataset first: served by ix_findings_dataset_as_of, not a table scan
-    stored: dict[str, list[tuple[str, FindingView]]] = defaultdict(list)
-    for row in conn.execute(query):
-        view = views.get(row.dataset)
+    per_dataset: dict[str, list[tuple[str, FindingView]]] = defaultdict(list)
+    for finding in stored:
+        view = views.get(finding.dataset)
         if view is None:
             continue
-        details = row.details if isinstance(row.details, dict) else {}
-        _mark_anomaly(view.history, axis.index(row.run_id), row.kind, row.subject or "", details)
-        finding = FindingView(
-            dataset=row.dataset,
-            kind=row.kind,
-            subject=row.subject or "",
-            severity=row.severity,
-            title=redact(details.get("title") or row.message),
-            message=redact(row.message),
-            observed=_text(details.get("observed")),
-            expected=_text(details.get("expected")),
+        _mark_anomaly(
+            view.history, axis.index(finding.run_id), finding.kind, finding.subject, finding.details
         )
-        stored[row.dataset].append((row.run_id, finding))
-        latest_run[row.dataset] = row.run_id
+        per_dataset[finding.dataset].append((finding.run_id, FindingView.of(finding)))
+        latest_run[finding.dataset] = finding.run_id
     evaluated = set(evaluation.statuses) if evaluation else set()
     for name, view in views.items():
         if name in evaluated:
             continue
         run_id = latest_run.get(name)
-        view.findings = [f for r, f in stored.get(name, []) if r == run_id]
+        view.findings = [f for r, f in per_dataset.get(name, []) if r == run_id]
     if evaluation is None:
         return
     index = axis.index(current_run)
@@ -689,49 +530,16 @@ def _mark_anomaly(
     history.bands[index] = (float(low), float(high))
 
 
-def _read_incidents(
-    conn: sa.Connection, start: datetime, end: datetime, datasets: set[str], evaluation: RunEvaluation | None
+def _incidents(
+    active: list[Incident],
+    timelines: dict[int, list[read.IncidentEventRecord]],
+    datasets: set[str],
+    evaluation: RunEvaluation | None,
+    end: datetime,
 ) -> tuple[list[Incident], dict[int, tuple[tuple[datetime, str], ...]]]:
-    """Incidents open now or active during the window, and their events; the run's own open incidents
-    are added when the store does not have them yet."""
-    active = sa.and_(
-        incidents.c.opened_at <= end,
-        sa.or_(incidents.c.status != "resolved", incidents.c.resolved_at >= start),
-    )
-    events: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-    event_query = (
-        sa.select(incident_events.c.incident_id, incident_events.c.at, incident_events.c.event)
-        .join(incidents, incidents.c.id == incident_events.c.incident_id)
-        .where(active)
-        .order_by(incident_events.c.at, incident_events.c.id)
-    )
-    for incident_id, at, event in conn.execute(event_query):
-        events[incident_id].append((as_utc(at) or end, event))
-    found: dict[int, Incident] = {}
-    for row in conn.execute(sa.select(incidents).where(active).order_by(incidents.c.opened_at)).mappings():
-        if row["dataset"] not in datasets:
-            continue
-        opened = as_utc(row["opened_at"]) or end
-        status = row["status"] if row["status"] in IncidentStatus._value2member_map_ else IncidentStatus.OPEN
-        found[row["id"]] = Incident(
-            id=row["id"],
-            fingerprint=row["fingerprint"],
-            dataset=row["dataset"],
-            kind=row["kind"],
-            subject=row["subject"] or "",
-            severity=row["severity"],
-            status=IncidentStatus(status),
-            title=redact(row["title"]),
-            message=redact(row["message"] or ""),
-            opened_at=opened,
-            updated_at=as_utc(row["updated_at"]) or opened,
-            last_seen_at=as_utc(row["last_seen_at"]) or opened,
-            resolved_at=as_utc(row["resolved_at"]),
-            occurrences=row["occurrences"] or 1,
-            quiet_until=as_utc(row["quiet_until"]),
-            acknowledged_by=row["acknowledged_by"],
-            details=row["details"] if isinstance(row["details"], dict) else {},
-        )
+    """The project's incidents open now or active during the window, with their events; the run's own
+    open incidents are added when the store does not have them yet."""
+    found = {i.id: i for i in active if i.dataset in datasets}
     for incident in evaluation.open_incidents if evaluation else ():
         if incident.id not in found and incident.dataset in datasets:
             found[incident.id] = replace(
@@ -741,7 +549,8 @@ def _read_incidents(
                 opened_at=as_utc(incident.opened_at) or end,
             )
     ordered = sorted(found.values(), key=lambda i: (i.opened_at, i.id))
-    return ordered, {i: tuple(e) for i, e in events.items() if i in found}
+    events = {i: tuple((e.at, e.event) for e in timeline) for i, timeline in timelines.items() if i in found}
+    return ordered, events
 
 
 def _apply_scores(
@@ -790,10 +599,6 @@ def _health_over_time(
         statuses = [Status(s) for s, n in point.items() for _ in range(n)]
         scores.append(run_score(health_score([s]) for s in statuses) if statuses else None)
     return counts, scores
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else redact(value)
 
 
 def routing_severity(view: DatasetView, incidents_: Iterable[Incident] = ()) -> str:

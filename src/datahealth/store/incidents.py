@@ -1,5 +1,6 @@
-"""Incident state in the history store: findings per run, incidents, their events; plus the history reads
-evaluation needs (profile history, accepted schema baselines), each one query for all datasets.
+"""Incident state in the history store, written: findings per run, incidents, their events,
+acknowledgements, and accepting a schema as the new baseline. Reading them is the read model's job
+(`store.read`).
 
 `record_evaluation` writes what `incidents.plan_changes` decided, in one transaction, after the run's
 results are recorded: it fills in the ids of new incidents and returns the evaluation as stored, so
@@ -13,16 +14,14 @@ acknowledgement made meanwhile is kept.
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
+from datahealth import engines
 from datahealth.core.redaction import redact
-from datahealth.core.results import ColumnInfo, as_utc
-from datahealth.rules.anomaly import ColumnPoint
+from datahealth.core.results import as_utc
 from datahealth.rules.findings import (
     Finding,
     Incident,
@@ -32,180 +31,22 @@ from datahealth.rules.findings import (
     RunEvaluation,
 )
 from datahealth.rules.incidents import continue_incident, new_incident, quiet
+from datahealth.store import read
+from datahealth.store.read.incidents import stored_incident
+from datahealth.store.read.schemas import SchemaSnapshot, schema_snapshot
 from datahealth.store.repository import HistoryStore, _json_safe
-from datahealth.store.tables import findings, incident_events, incidents, profiles, schema_snapshots
+from datahealth.store.tables import findings, incident_events, incidents, schema_snapshots
 
 _LOCK_KEY = 0x6461746168  # "datah": serialises incident writers on PostgreSQL
 _QUIET = (IncidentStatus.ACKNOWLEDGED.value, IncidentStatus.SNOOZED.value)
 
 
-def _incident(row: Any) -> Incident:
-    return Incident(
-        id=row["id"],
-        fingerprint=row["fingerprint"],
-        dataset=row["dataset"],
-        kind=row["kind"],
-        subject=row["subject"] or "",
-        severity=row["severity"],
-        status=IncidentStatus(row["status"]),
-        title=row["title"],
-        message=row["message"] or "",
-        opened_at=as_utc(row["opened_at"]) or row["opened_at"],
-        updated_at=as_utc(row["updated_at"]) or row["updated_at"],
-        last_seen_at=as_utc(row["last_seen_at"]) or row["last_seen_at"],
-        resolved_at=as_utc(row["resolved_at"]),
-        occurrences=row["occurrences"] or 1,
-        quiet_until=as_utc(row["quiet_until"]),
-        acknowledged_by=row["acknowledged_by"],
-        details=row["details"] or {},
-    )
-
-
-# --- reads ------------------------------------------------------------------------------------------
-
-
-def open_incidents(store: HistoryStore, datasets: Sequence[str] | None = None) -> list[Incident]:
-    """Every incident not resolved (optionally only of `datasets`), oldest first."""
-    query = sa.select(incidents).where(incidents.c.status != IncidentStatus.RESOLVED.value)
-    if datasets is not None:
-        query = query.where(incidents.c.dataset.in_(list(datasets)))
-    with store.engine.connect() as conn:
-        return [
-            _incident(r)
-            for r in conn.execute(query.order_by(incidents.c.opened_at, incidents.c.id)).mappings()
-        ]
-
-
-def get_incident(store: HistoryStore, incident_id: int) -> Incident | None:
-    with store.engine.connect() as conn:
-        row = conn.execute(sa.select(incidents).where(incidents.c.id == incident_id)).mappings().first()
-    return _incident(row) if row else None
-
-
-def list_incidents(
-    store: HistoryStore, *, status: str = "open", datasets: Sequence[str] = (), limit: int = 100
-) -> list[Incident]:
-    """Incidents newest first: `status` open | resolved | all; `datasets` are glob patterns."""
-    query = sa.select(incidents)
-    if status == "open":
-        query = query.where(incidents.c.status != IncidentStatus.RESOLVED.value)
-    elif status == "resolved":
-        query = query.where(incidents.c.status == IncidentStatus.RESOLVED.value)
-    elif status != "all":
-        raise ValueError(f"--status must be open, resolved or all, not {status!r}")
-    rows = []
-    with store.engine.connect() as conn:
-        for row in conn.execute(
-            query.order_by(incidents.c.opened_at.desc(), incidents.c.id.desc())
-        ).mappings():
-            if datasets and not any(fnmatch.fnmatchcase(row["dataset"], p) for p in datasets):
-                continue
-            rows.append(_incident(row))
-            if len(rows) >= limit:
-                break
-    return rows
-
-
-def incident_history(store: HistoryStore, incident_id: int) -> list[dict[str, Any]]:
-    """The incident's events (opened, changed, acknowledged, snoozed, resolved), oldest first."""
-    query = (
-        sa.select(incident_events)
-        .where(incident_events.c.incident_id == incident_id)
-        .order_by(incident_events.c.at, incident_events.c.id)
-    )
-    with store.engine.connect() as conn:
-        return [
-            {**dict(r), "at": as_utc(r["at"]), "details": r["details"] or {}}
-            for r in conn.execute(query).mappings()
-        ]
-
-
-def run_events(store: HistoryStore, run_id: str) -> list[dict[str, Any]]:
-    """What a run did to incidents: one row per opened / changed / resolved event, with the incident's identity."""
-    query = (
-        sa.select(
-            incident_events.c.incident_id,
-            incident_events.c.event,
-            incident_events.c.at,
-            incidents.c.dataset,
-            incidents.c.kind,
-            incidents.c.subject,
-            incidents.c.severity,
-            incidents.c.title,
-        )
-        .join(incidents, incidents.c.id == incident_events.c.incident_id)
-        .where(incident_events.c.run_id == run_id)
-        .order_by(incident_events.c.id)
-    )
-    with store.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings()]
-
-
-def run_findings(store: HistoryStore, run_id: str) -> list[dict[str, Any]]:
-    query = sa.select(findings).where(findings.c.run_id == run_id).order_by(findings.c.id)
-    with store.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings()]
-
-
-def profile_history(
-    store: HistoryStore, datasets: Sequence[str], since: datetime, until: datetime
-) -> dict[str, dict[str, list[ColumnPoint]]]:
-    """Per dataset and column, the profile metrics of runs in [since, until), oldest first (one query)."""
-    columns = (
-        profiles.c.dataset,
-        profiles.c.column_name,
-        profiles.c.as_of,
-        profiles.c.row_count,
-        profiles.c.null_count,
-        profiles.c.null_ratio,
-        profiles.c.distinct_count,
-        profiles.c.window_start,
-    )
-    query = (
-        sa.select(*columns)
-        .where(profiles.c.dataset.in_(list(datasets)), profiles.c.as_of >= since, profiles.c.as_of < until)
-        .order_by(profiles.c.dataset, profiles.c.column_name, profiles.c.as_of, profiles.c.id)
-    )
-    history: dict[str, dict[str, list[ColumnPoint]]] = {d: {} for d in datasets}
-    with store.engine.connect() as conn:
-        for row in conn.execute(query):
-            history[row.dataset].setdefault(row.column_name, []).append(
-                ColumnPoint(
-                    as_utc(row.as_of) or row.as_of,
-                    row.row_count,
-                    row.null_count,
-                    row.null_ratio,
-                    row.distinct_count,
-                    row.window_start is not None,
-                )
-            )
-    return history
-
-
-def accepted_schemas(
-    store: HistoryStore, datasets: Sequence[str], as_of: datetime | None = None
-) -> dict[str, tuple[ColumnInfo, ...]]:
-    """Each dataset's latest accepted schema snapshot (the baseline schema changes are judged against)."""
-    query = sa.select(schema_snapshots.c.dataset, schema_snapshots.c.columns).where(
-        schema_snapshots.c.dataset.in_(list(datasets)), schema_snapshots.c.accepted.is_(True)
-    )
-    if as_of is not None:
-        query = query.where(schema_snapshots.c.as_of <= as_of)
-    baselines: dict[str, tuple[ColumnInfo, ...]] = {}
-    with store.engine.connect() as conn:
-        ordered = query.order_by(
-            schema_snapshots.c.dataset, schema_snapshots.c.accepted_at, schema_snapshots.c.id
-        )
-        for dataset, columns in conn.execute(ordered):
-            baselines[dataset] = tuple(ColumnInfo.from_dict(c) for c in columns or [])
-    return baselines
-
-
-def accept_latest_schema(store: HistoryStore, dataset: str, now: datetime) -> dict[str, Any] | None:
-    """Make the dataset's newest schema snapshot its baseline; returns it (None: no snapshot yet).
-
-    `already_accepted` says the newest snapshot was the baseline already. The open schema-change incident
-    resolves on the next run, which then finds nothing to report.
+def accept_latest_schema(
+    store: HistoryStore, dataset: str, now: datetime
+) -> tuple[SchemaSnapshot, bool] | None:
+    """Make the dataset's newest schema snapshot its baseline; returns it and whether it already was the
+    baseline (None: no snapshot yet). The open schema-change incident resolves on the next run, which then
+    finds nothing to report.
     """
     newest = (
         sa.select(schema_snapshots)
@@ -217,18 +58,16 @@ def accept_latest_schema(store: HistoryStore, dataset: str, now: datetime) -> di
         row = conn.execute(newest).mappings().first()
         if row is None:
             return None
-        snapshot = dict(row)
-        snapshot["already_accepted"] = bool(row["accepted"])
-        if not row["accepted"]:
+        snapshot = schema_snapshot(row)
+        if not snapshot.accepted:
             conn.execute(
                 schema_snapshots.update()
-                .where(schema_snapshots.c.id == row["id"])
+                .where(schema_snapshots.c.id == snapshot.id)
                 .values(accepted=True, accepted_at=now)
             )
-    return snapshot
-
-
-# --- writes -----------------------------------------------------------------------------------------
+    return dataclasses.replace(
+        snapshot, accepted=True, accepted_at=snapshot.accepted_at or now
+    ), snapshot.accepted
 
 
 def record_evaluation(
@@ -237,8 +76,9 @@ def record_evaluation(
     """Store the run's findings and incident changes; return the evaluation with stored incidents."""
     stored: list[IncidentChange] = []
     with store.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        engines.for_backend(conn.dialect.name).lock_transaction(
+            conn, _LOCK_KEY
+        )  # one incident writer at a time
         if evaluation.findings:
             conn.execute(findings.insert(), [_finding_row(run_id, as_of, f) for f in evaluation.findings])
         for change in evaluation.changes:
@@ -247,7 +87,7 @@ def record_evaluation(
     return dataclasses.replace(
         evaluation,
         changes=stored,
-        open_incidents=[by_fingerprint.get(i.fingerprint, i) for i in open_incidents(store)],
+        open_incidents=[by_fingerprint.get(i.fingerprint, i) for i in read.open_incidents(store)],
     )
 
 
@@ -314,7 +154,7 @@ def _apply(conn: sa.Connection, run_id: str, as_of: datetime, change: IncidentCh
             .first()
         )
         if existing is not None and change.finding is not None:  # another run opened it meanwhile
-            change = continue_incident(_incident(existing), change.finding, as_of)
+            change = continue_incident(stored_incident(existing), change.finding, as_of)
             incident = change.incident
         else:
             key = conn.execute(incidents.insert().values(**_values(incident, run_id))).inserted_primary_key
@@ -380,7 +220,7 @@ def quiet_incident(
         row = conn.execute(sa.select(incidents).where(incidents.c.id == incident_id)).mappings().first()
         if row is None:
             raise ValueError(f"no incident {incident_id}; see `datahealth incidents list`")
-        updated = quiet(_incident(row), now, duration=duration, by=by, snooze=snooze)
+        updated = quiet(stored_incident(row), now, duration=duration, by=by, snooze=snooze)
         conn.execute(
             incidents.update()
             .where(incidents.c.id == incident_id)

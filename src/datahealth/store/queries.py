@@ -1,4 +1,4 @@
-"""The read model of the history store: what evaluation, publishers and the report read, written once."""
+"""Evaluation's read: everything it judges a run against, batched, composed of the read model's queries."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from datahealth.config.models import DatasetConfig
 from datahealth.rules.evaluate import EvaluationHistory
-from datahealth.store.incidents import accepted_schemas, open_incidents, profile_history
+from datahealth.store import read
 from datahealth.store.repository import HistoryStore
 
 HISTORY_MARGIN = timedelta(days=2)
@@ -19,14 +19,15 @@ def load_history(
 ) -> EvaluationHistory:
     """The only I/O of evaluation: observations, profiles, baselines and open incidents, batched."""
     names = [d.name for d in datasets]
-    if not names:
-        return EvaluationHistory(open_incidents=open_incidents(store))
-    window = max(d.anomaly.training_window + 2 * d.anomaly.period for d in datasets) + HISTORY_MARGIN
-    since = as_of - window
-    observed = store.observation_history(names, since=since, until=as_of)
-    return EvaluationHistory(
-        observations={name: [o for o in rows if o.as_of < as_of] for name, rows in observed.items()},
-        profiles=profile_history(store, names, since, as_of),
-        baselines=accepted_schemas(store, names, as_of),
-        open_incidents=open_incidents(store),
-    )
+    with read.connect(store) as conn:
+        if not names:
+            return EvaluationHistory(open_incidents=read.open_incidents(conn))
+        window = max(d.anomaly.training_window + 2 * d.anomaly.period for d in datasets) + HISTORY_MARGIN
+        since = as_of - window
+        observed = read.observation_history(conn, names, since=since, until=as_of)
+        return EvaluationHistory(
+            observations={name: [o for o in rows if o.as_of < as_of] for name, rows in observed.items()},
+            profiles=read.profile_history(conn, names, since, as_of),
+            baselines=read.accepted_schemas(conn, names, as_of),
+            open_incidents=read.open_incidents(conn),
+        )

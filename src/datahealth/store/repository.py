@@ -1,7 +1,7 @@
-"""Reading and writing run history. All writes of a dataset's result happen in `record_dataset_result`.
+"""Writing run history: runs, and each dataset's result in one transaction (`record_dataset_result`).
 
-Features keep their own queries in sibling modules (incidents, deliveries, ...) over the same engine;
-this module owns runs, observations, profiles, check results and schema snapshots.
+Other writes live with their feature over the same engine (`incidents`, `deliveries`); every read is
+the read model's (`store.read`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from datahealth.core.results import (
     DatasetResult,
     Observation,
     Status,
-    StoredObservation,
     as_utc,
     utc_now,
 )
@@ -123,14 +122,6 @@ class HistoryStore:
                 )
             )
 
-    def latest_run(self, *, finished_only: bool = True) -> dict[str, Any] | None:
-        query = sa.select(runs).order_by(runs.c.started_at.desc()).limit(1)
-        if finished_only:
-            query = query.where(runs.c.finished_at.is_not(None))
-        with self.engine.connect() as conn:
-            row = conn.execute(query).mappings().first()
-        return dict(row) if row else None
-
     # dataset results ----------------------------------------------------------------------------
 
     def record_dataset_result(self, run_id: str, result: DatasetResult, status: Status) -> int:
@@ -216,59 +207,6 @@ class HistoryStore:
                 accepted_at=utc_now() if latest is None else None,
             )
         )
-
-    # reads --------------------------------------------------------------------------------------
-
-    def latest_observations(self, datasets: Sequence[str] | None = None) -> dict[str, StoredObservation]:
-        """Each dataset's newest observation (by as-of time), in one query."""
-        newest = sa.select(observations.c.dataset, sa.func.max(observations.c.id).label("id")).group_by(
-            observations.c.dataset
-        )
-        if datasets is not None:
-            newest = newest.where(observations.c.dataset.in_(list(datasets)))
-        sub = newest.subquery()
-        query = (
-            sa.select(observations).join(sub, observations.c.id == sub.c.id).order_by(observations.c.dataset)
-        )
-        with self.engine.connect() as conn:
-            return {row.dataset: _stored(row) for row in conn.execute(query).mappings()}
-
-    def observation_history(
-        self, datasets: Sequence[str], since: datetime | None = None, until: datetime | None = None
-    ) -> dict[str, list[StoredObservation]]:
-        """Observations per dataset, oldest first, in one query for all of `datasets`."""
-        query = sa.select(observations).where(observations.c.dataset.in_(list(datasets)))
-        if since is not None:
-            query = query.where(observations.c.as_of >= since)
-        if until is not None:
-            query = query.where(observations.c.as_of <= until)
-        query = query.order_by(observations.c.dataset, observations.c.as_of, observations.c.id)
-        history: dict[str, list[StoredObservation]] = {d: [] for d in datasets}
-        with self.engine.connect() as conn:
-            for row in conn.execute(query).mappings():
-                history[row["dataset"]].append(_stored(row))
-        return history
-
-    def check_results_for(self, observation_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-        query = sa.select(check_results).where(check_results.c.observation_id.in_(list(observation_ids)))
-        grouped: dict[int, list[dict[str, Any]]] = {i: [] for i in observation_ids}
-        with self.engine.connect() as conn:
-            for row in conn.execute(query.order_by(check_results.c.id)).mappings():
-                grouped[row["observation_id"]].append(dict(row))
-        return grouped
-
-    def latest_profile(self, dataset: str) -> list[dict[str, Any]]:
-        """The column rows of the dataset's newest profile."""
-        with self.engine.connect() as conn:
-            newest = conn.execute(
-                sa.select(sa.func.max(profiles.c.observation_id)).where(profiles.c.dataset == dataset)
-            ).scalar()
-            if newest is None:
-                return []
-            rows = conn.execute(
-                sa.select(profiles).where(profiles.c.observation_id == newest).order_by(profiles.c.id)
-            ).mappings()
-            return [dict(r) for r in rows]
 
     def prune(self, retention_days: int, now: datetime | None = None) -> int:
         """Delete what is older than the retention; returns runs removed.
@@ -364,22 +302,3 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     return str(value)
-
-
-def _stored(row: Any) -> StoredObservation:
-    return StoredObservation(
-        id=row["id"],
-        run_id=row["run_id"],
-        dataset=row["dataset"],
-        source=row["source"],
-        as_of=as_utc(row["as_of"]) or row["as_of"],
-        status=Status(row["status"]),
-        row_count=row["row_count"],
-        last_updated=as_utc(row["last_updated"]),
-        freshness_lag_seconds=row["freshness_lag_seconds"],
-        columns=tuple(ColumnInfo.from_dict(c) for c in (row["columns"] or [])),
-        checks_failed=row["checks_failed"],
-        error=row["error"],
-        error_kind=row["error_kind"],
-        details=row["details"] or {},
-    )

@@ -18,7 +18,6 @@ from datahealth.core.results import (
     Observation,
     Profile,
     Status,
-    as_utc,
     utc_now,
 )
 from datahealth.core.run import RunOptions, RunSummary
@@ -28,7 +27,7 @@ from datahealth.publish.prometheus.exporter import serve_metrics
 from datahealth.publish.prometheus.publisher import render
 from datahealth.publish.prometheus.state import state_for_run, state_from_store
 from datahealth.rules.findings import Incident, IncidentChange, IncidentEvent, IncidentStatus, RunEvaluation
-from datahealth.store import HistoryStore
+from datahealth.store import HistoryStore, read
 from datahealth.store.tables import findings, incidents
 from tests.support.ports import free_port
 from tests.support.prometheus import drop_table, http_get, labels, metrics_project, parse_samples
@@ -113,10 +112,10 @@ def test_a_run_that_observes_nothing_fails_and_keeps_the_last_success(tmp_path: 
     root = metrics_project(tmp_path, datasets=["wh.orders"])
     run_monitor(load_project(root), as_of=AS_OF, options=NO_CHECKS)
     store = HistoryStore.open(load_project(root).config.history.url, root)
-    first_run = store.latest_run()
+    first_run = read.latest_run(store)
     store.close()
     assert first_run is not None
-    first_success = as_utc(first_run["finished_at"]).timestamp()  # type: ignore[union-attr]
+    first_success = first_run.finished_at.timestamp()  # type: ignore[union-attr]
     unreachable = f"postgresql+psycopg://dh:pw@127.0.0.1:{free_port()}/nowhere"
     metrics_project(root, datasets=["wh.orders"], source_url=unreachable)
     summary = run_monitor(load_project(root), as_of="2026-10-10T08:00:00Z", options=NO_CHECKS)

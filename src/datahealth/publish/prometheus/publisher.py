@@ -13,33 +13,86 @@ from __future__ import annotations
 import os
 import tempfile
 import urllib.error
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client.exposition import (
     basic_auth_handler,
     default_handler,
+    delete_from_gateway,
     generate_latest,
     push_to_gateway,
     pushadd_to_gateway,
 )
 
-from datahealth.config.models import PrometheusConfig
+from datahealth.config.models import Project, PrometheusConfig
 from datahealth.core.redaction import redact, register_secret
+from datahealth.publish.base import PublishError, SendResult
 from datahealth.publish.context import PublishContext
 from datahealth.publish.prometheus.metrics import MetricsState, metric_families, registry_for
 from datahealth.publish.prometheus.state import state_for_run
 
+TEST_INSTANCE = "datahealth-publish-test"  # the grouping key of `send_test`'s group, never the real one
 
-class MetricsPublishError(Exception):
+
+class MetricsPublishError(PublishError):
     """Metrics could not be delivered; the message is one line, names the target and holds no secret."""
 
 
-def publish_metrics(context: PublishContext) -> None:
-    """The publisher registered in `datahealth.publish.publishers()`."""
+class PrometheusPublisher:
+    """Pushes the run's metrics to a Pushgateway and/or writes them to node_exporter's textfile."""
 
+    name = "prometheus"
+
+    def enabled(self, project: Project) -> bool:
+        config = project.config.publish.prometheus
+        return config.pushgateway_url is not None or config.textfile is not None
+
+    def publish(self, context: PublishContext) -> None:
+        publish_metrics(context)
+
+    def send_test(self, project: Project, to: Sequence[str] = ()) -> SendResult:
+        """Push a one-metric group to the Pushgateway and delete it again (the real group is left alone:
+        the test group is keyed by `instance` as well as `job`)."""
+        config = project.config.publish.prometheus
+        if config.pushgateway_url is None:
+            return SendResult.misconfigured(
+                "publish.prometheus.pushgateway_url is not set (metrics go only to the textfile, if any)"
+            )
+        try:
+            gateway, handler = _gateway(config.pushgateway_url)
+        except ValueError as exc:
+            return SendResult.misconfigured(f"publish.prometheus.pushgateway_url is not a usable URL: {exc}")
+        registry = CollectorRegistry()
+        Gauge(
+            "datahealth_publish_test_timestamp_seconds",
+            "When `datahealth publish test pushgateway` last pushed (deleted right after).",
+            registry=registry,
+        ).set_to_current_time()
+        key, timeout = {"instance": TEST_INSTANCE}, config.push_timeout_seconds
+        try:
+            push_to_gateway(
+                gateway, job=config.job, registry=registry, grouping_key=key, timeout=timeout, handler=handler
+            )
+        except Exception as exc:  # urllib raises URLError, HTTPError, TimeoutError, OSError ...
+            return SendResult.failed(_cannot_push(gateway, exc))
+        try:
+            delete_from_gateway(gateway, job=config.job, grouping_key=key, timeout=timeout, handler=handler)
+        except Exception as exc:
+            return SendResult.failed(
+                f"pushed a test group to the Pushgateway at {gateway} but cannot delete it ({_reason(exc)}); "
+                f"delete the group job={config.job}, instance={TEST_INSTANCE} there by hand"
+            )
+        return SendResult.sent(
+            f"pushed a test group to the Pushgateway at {gateway} (job {config.job}) and deleted it again"
+        )
+
+
+def publish_metrics(context: PublishContext) -> None:
+    """Write the textfile and push to the Pushgateway, as configured; one error message for both."""
     config = context.project.config.publish.prometheus
     if config.pushgateway_url is None and config.textfile is None:
         return
@@ -94,9 +147,7 @@ def push_metrics(config: PrometheusConfig, state: MetricsState) -> None:
             gateway, job=config.job, registry=registry, timeout=config.push_timeout_seconds, handler=handler
         )
     except Exception as exc:  # urllib raises URLError, HTTPError, TimeoutError, OSError ...
-        raise MetricsPublishError(
-            f"cannot push metrics to the Pushgateway at {gateway}: {_reason(exc)}"
-        ) from None
+        raise MetricsPublishError(_cannot_push(gateway, exc)) from None
 
 
 Handler = Callable[..., Callable[[], None]]
@@ -121,6 +172,10 @@ def _gateway(url: str) -> tuple[str, Handler]:
         return basic_auth_handler(url, method, timeout, headers, data, username, password)
 
     return clean, handler
+
+
+def _cannot_push(gateway: str, exc: BaseException) -> str:
+    return f"cannot push metrics to the Pushgateway at {gateway}: {_reason(exc)}"
 
 
 def _reason(exc: BaseException) -> str:

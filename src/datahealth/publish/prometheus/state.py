@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from datahealth.config.models import Project
-from datahealth.core.results import CheckOutcome, CheckResult, Observation, Status, as_utc, utc_now
+from datahealth.core.results import CheckOutcome, CheckResult, Observation, Status, utc_now
 from datahealth.publish.context import PublishContext
 from datahealth.publish.prometheus.metrics import DatasetState, MetricsState, RunState, run_succeeded
-from datahealth.rules.findings import FindingKind, IncidentStatus
+from datahealth.rules.findings import FindingKind
 from datahealth.rules.status import health_score
-from datahealth.store import HistoryStore
-from datahealth.store.tables import check_results, findings, incidents, observations, profiles, runs
+from datahealth.store import HistoryStore, read
 
 DEFAULT_RUN_INTERVAL = timedelta(days=1)  # assumed when no tier has a schedule
 _SCHEDULE_HORIZON_DAYS = 8  # long enough to see a weekend gap in a weekday schedule
@@ -80,155 +78,52 @@ def state_for_run(context: PublishContext, now: datetime | None = None) -> Metri
 
 
 def read_store(store: HistoryStore, *, column_metrics: bool) -> Reading:
-    """Everything the metrics need, in one aggregate query per kind of fact (never one query per dataset)."""
+    """Everything the metrics need through the read model: one batched query per kind of fact."""
     reading = Reading()
-    with store.engine.connect() as conn:
-        latest_runs = _latest_observations(conn, reading)
+    with read.connect(store) as conn:
+        latest = read.latest_observations(conn)
+        for name, obs in latest.items():
+            reading.seen[name] = Seen(obs.row_count, obs.last_updated, obs.observed_at)
+            reading.statuses[name] = obs.status
+            reading.scores[name] = health_score([obs.status])
         unknown_age = [name for name, seen in reading.seen.items() if seen.last_updated is None]
-        reading.newest_data = _newest_data(conn, unknown_age)
-        reading.checks = _latest_checks(conn)
-        reading.schema_changes = _schema_changes(conn, latest_runs)
-        reading.open_incidents = _open_incidents(conn)
+        reading.newest_data = read.newest_data(conn, unknown_age)
+        reading.checks = {
+            name: worst_outcomes([(c.name, c.outcome) for c in checks])
+            for name, checks in read.latest_checks(conn).items()
+        }
+        reading.schema_changes = _schema_changes(conn, {name: obs.run_id for name, obs in latest.items()})
+        reading.open_incidents = {i.fingerprint: (i.dataset, i.severity) for i in read.open_incidents(conn)}
         if column_metrics:
-            reading.null_ratios = _latest_null_ratios(conn)
-        reading.run = _latest_run(conn)
+            reading.null_ratios = {
+                name: {c.column: float(c.null_ratio) for c in columns if c.null_ratio is not None}
+                for name, columns in read.latest_profiles(conn).items()
+            }
+        reading.run = _run_state(conn)
     return reading
-
-
-def _latest_observations(conn: sa.Connection, reading: Reading) -> dict[str, str]:
-    """Fill in each dataset's latest observation; return the run id it came from per dataset."""
-    newest = sa.select(sa.func.max(observations.c.id).label("id")).group_by(observations.c.dataset).subquery()
-    query = sa.select(
-        observations.c.dataset,
-        observations.c.run_id,
-        observations.c.status,
-        observations.c.row_count,
-        observations.c.last_updated,
-        observations.c.observed_at,
-    ).join(newest, observations.c.id == newest.c.id)
-    latest_runs = {}
-    for row in conn.execute(query):
-        reading.seen[row.dataset] = Seen(row.row_count, as_utc(row.last_updated), as_utc(row.observed_at))
-        try:
-            status = Status(row.status)
-        except ValueError:
-            continue
-        reading.statuses[row.dataset] = status
-        reading.scores[row.dataset] = health_score([status])
-        latest_runs[row.dataset] = row.run_id
-    return latest_runs
-
-
-def _newest_data(conn: sa.Connection, datasets: list[str]) -> dict[str, datetime]:
-    """The newest last-updated time ever seen for `datasets` (those whose latest observation has none):
-    keeps `time() - last_updated` growing while a dataset cannot be observed, instead of the series vanishing."""
-    if not datasets:
-        return {}
-    query = (
-        sa.select(observations.c.dataset, sa.func.max(observations.c.last_updated))
-        .where(observations.c.dataset.in_(datasets), observations.c.last_updated.is_not(None))
-        .group_by(observations.c.dataset)
-    )
-    result = {}
-    for dataset, newest in conn.execute(query):
-        value = as_utc(_as_datetime(newest))
-        if value is not None:
-            result[dataset] = value
-    return result
-
-
-def _latest_checks(conn: sa.Connection) -> dict[str, dict[str, CheckOutcome]]:
-    """Each dataset's check outcomes from the newest observation that ran checks (a metadata-only tier keeps them)."""
-    newest = (
-        sa.select(check_results.c.dataset, sa.func.max(check_results.c.observation_id).label("oid"))
-        .group_by(check_results.c.dataset)
-        .subquery()
-    )
-    query = sa.select(check_results.c.dataset, check_results.c.name, check_results.c.outcome).join(
-        newest, check_results.c.observation_id == newest.c.oid
-    )
-    grouped: dict[str, list[tuple[str, str]]] = {}
-    for dataset, name, outcome in conn.execute(query):
-        grouped.setdefault(dataset, []).append((name, outcome))
-    return {dataset: worst_outcomes(rows) for dataset, rows in grouped.items()}
-
-
-def _latest_null_ratios(conn: sa.Connection) -> dict[str, dict[str, float]]:
-    newest = (
-        sa.select(profiles.c.dataset, sa.func.max(profiles.c.observation_id).label("oid"))
-        .group_by(profiles.c.dataset)
-        .subquery()
-    )
-    query = (
-        sa.select(profiles.c.dataset, profiles.c.column_name, profiles.c.null_ratio)
-        .join(newest, profiles.c.observation_id == newest.c.oid)
-        .where(profiles.c.null_ratio.is_not(None))
-    )
-    result: dict[str, dict[str, float]] = {}
-    for dataset, column, ratio in conn.execute(query):
-        result.setdefault(dataset, {})[column] = float(ratio)
-    return result
 
 
 def _schema_changes(conn: sa.Connection, latest_runs: dict[str, str]) -> dict[str, int]:
     """Schema-change findings of each dataset's latest run."""
-    run_ids = sorted(set(latest_runs.values()))
     counts = dict.fromkeys(latest_runs, 0)
-    if not run_ids:
-        return counts
-    query = (
-        sa.select(findings.c.run_id, findings.c.dataset, sa.func.count())
-        .where(findings.c.kind == FindingKind.SCHEMA_CHANGE.value, findings.c.run_id.in_(run_ids))
-        .group_by(findings.c.run_id, findings.c.dataset)
-    )
-    for run_id, dataset, count in conn.execute(query):
-        if latest_runs.get(dataset) == run_id:
-            counts[dataset] = int(count)
+    for finding in read.run_findings(conn, list(latest_runs.values()), kind=FindingKind.SCHEMA_CHANGE.value):
+        if latest_runs.get(finding.dataset) == finding.run_id:
+            counts[finding.dataset] += 1
     return counts
 
 
-def _open_incidents(conn: sa.Connection) -> dict[str, tuple[str, str]]:
-    query = sa.select(incidents.c.fingerprint, incidents.c.dataset, incidents.c.severity).where(
-        incidents.c.status != IncidentStatus.RESOLVED.value
-    )
-    return {fingerprint: (dataset, severity) for fingerprint, dataset, severity in conn.execute(query)}
-
-
-def _latest_run(conn: sa.Connection) -> RunState | None:
-    latest = (
-        conn.execute(
-            sa.select(runs)
-            .where(runs.c.finished_at.is_not(None))
-            .order_by(runs.c.finished_at.desc())
-            .limit(1)
-        )
-        .mappings()
-        .first()
-    )
-    if latest is None:
+def _run_state(conn: sa.Connection) -> RunState | None:
+    latest = read.last_finished_run(conn)
+    if latest is None or latest.finished_at is None:
         return None
-    # the SQL form of metrics.run_succeeded: a run that observed none of its datasets failed
-    succeeded = sa.or_(runs.c.datasets_total == 0, runs.c.datasets_failed < runs.c.datasets_total)
-    last_success = conn.execute(
-        sa.select(sa.func.max(runs.c.finished_at)).where(
-            runs.c.finished_at.is_not(None), runs.c.status == "completed", succeeded
-        )
-    ).scalar()
     return RunState(
-        finished_at=as_utc(_as_datetime(latest["finished_at"])) or utc_now(),
-        duration_seconds=float(latest["duration_seconds"] or 0.0),
-        datasets_observed=int(latest["datasets_total"]),
-        datasets_failed=int(latest["datasets_failed"]),
-        health_score=latest["health_score"],
-        last_success_at=as_utc(_as_datetime(last_success)),
+        finished_at=latest.finished_at,
+        duration_seconds=float(latest.duration_seconds or 0.0),
+        datasets_observed=latest.datasets_total,
+        datasets_failed=latest.datasets_failed,
+        health_score=latest.health_score,
+        last_success_at=read.last_success_at(conn),
     )
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    """`max()` over a timestamp column comes back as text on SQLite."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
 
 
 def worst_outcomes(rows: list[tuple[str, str]]) -> dict[str, CheckOutcome]:

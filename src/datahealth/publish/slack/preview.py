@@ -13,13 +13,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from datahealth.core.results import utc_now
 from datahealth.publish.context import PublishContext
 from datahealth.publish.slack.blocks import as_text
 from datahealth.publish.slack.plan import Plan, PlanState, plan_messages
-from datahealth.store.tables import runs
+from datahealth.store import read
 
 KEEP = 200  # messages kept in the preview file (newest last)
 
@@ -69,9 +67,5 @@ def _read(path: Path) -> list[dict[str, Any]]:
 
 
 def _known_runs_only(context: PublishContext, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    ids = sorted({str(m.get("run_id")) for m in messages})
-    if not ids:
-        return []
-    with context.store.engine.connect() as conn:
-        known = set(conn.execute(sa.select(runs.c.id).where(runs.c.id.in_(ids))).scalars())
+    known = read.known_runs(context.store, (str(m.get("run_id")) for m in messages))
     return [m for m in messages if str(m.get("run_id")) in known]

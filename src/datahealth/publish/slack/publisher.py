@@ -13,12 +13,17 @@ rendered into `preview_file` instead, so users can see exactly what would be sen
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
+from datahealth.config.models import Project, SlackConfig
 from datahealth.core.redaction import redact
 from datahealth.core.results import as_utc
+from datahealth.publish.base import SendResult
 from datahealth.publish.context import PublishContext
 from datahealth.publish.slack import threads
 from datahealth.publish.slack.client import (
@@ -30,13 +35,15 @@ from datahealth.publish.slack.client import (
 )
 from datahealth.publish.slack.plan import DIGEST, NOTICE, POST, REPLY, UPDATE, Plan, PlanState, plan_messages
 from datahealth.publish.slack.preview import preview_run
-from datahealth.store import HistoryStore
+from datahealth.store import HistoryStore, read
 from datahealth.store import deliveries as queue
 
 log = logging.getLogger("datahealth.publish.slack.publisher")
 
 CHANNEL = "slack"  # the deliveries-table channel of Slack messages
 _GONE = {"thread_not_found", "message_not_found", "cant_update_message"}  # the original was deleted
+DEFAULT_API_URL = "https://slack.com/api/"  # slack_sdk's, used when publish.slack.base_url is not set
+TEST_RETRY_SECONDS = 5.0  # a test message reports trouble quickly instead of waiting out the run's budget
 
 
 @dataclass
@@ -45,6 +52,60 @@ class DrainReport:
     given_up: int = 0
     left: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+class SlackPublisher:
+    """Alerts in Slack: one message per incident, updates in its thread; a preview file when not configured."""
+
+    name = "slack"
+
+    def enabled(self, project: Project) -> bool:
+        """Always: without a token or webhook the messages are previewed in a file instead (the demo)."""
+        return True
+
+    def publish(self, context: PublishContext) -> None:
+        publish_slack(context)
+
+    def send_test(self, project: Project, to: Sequence[str] = ()) -> SendResult:
+        """Post a test message to `to` (default: `publish.slack.default_channel`) the way alerts go out."""
+        config = project.config.publish.slack
+        budget = RetryBudget(min(config.retry_budget.total_seconds(), TEST_RETRY_SECONDS))
+        transport, mode = open_transport(config, budget)
+        if transport is None:
+            return SendResult.misconfigured(
+                f"Slack is not configured ({mode}): set publish.slack.token_env (a bot token) or "
+                "webhook_url_env to the name of an environment variable that holds it"
+            )
+        channel = to[0] if to else config.default_channel
+        target = transport.target_for(channel)
+        where = f"{mode} via {_endpoint(config, mode, target)}"
+        text = (
+            f"datahealth test message from {project.config.project.name}: alerts for {channel} arrive here."
+        )
+        try:
+            posted = transport.post(
+                target, text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+            )
+        except SlackDeliveryError as exc:
+            code = f" (Slack error code {exc.code})" if exc.code and exc.code not in str(exc) else ""
+            return SendResult.failed(
+                f"the test message to {channel} was not delivered ({where}): {exc}{code}"
+            )
+        return SendResult.sent(
+            f"posted a test message to {channel} ({where}" + (f", ts {posted.ts})" if posted.ts else ")")
+        )
+
+
+def _endpoint(config: SlackConfig, mode: str, target: str) -> str:
+    """host:port of the Slack endpoint a message to `target` goes to (a webhook URL's secret path left out)."""
+    if mode == "bot":
+        url = config.base_url or DEFAULT_API_URL
+    else:
+        url = os.environ.get(config.webhooks.get(target) or config.webhook_url_env or "", "")
+    parts = urlsplit(url.strip())
+    return (
+        parts.hostname + (f":{parts.port}" if parts.port else "") if parts.hostname else "an unreadable URL"
+    )
 
 
 def publish_slack(context: PublishContext) -> None:
@@ -62,8 +123,8 @@ def publish_slack(context: PublishContext) -> None:
     changes = context.evaluation.changes
     state = PlanState(
         threads=transport.threads,
-        announced=threads.announced(store, [c.incident.id for c in changes]) | _queued(store),
-        last_alerts=threads.last_alerts(store, [c.incident.fingerprint for c in changes]),
+        announced=read.announced(store, [c.incident.id for c in changes]) | _queued(store),
+        last_alerts=read.last_alerts(store, [c.incident.fingerprint for c in changes]),
     )
     plan = plan_messages(context, state, transport.target_for)
     for item in plan.messages:
@@ -152,7 +213,7 @@ def deliver(store: HistoryStore, transport: SlackTransport, delivery: queue.Deli
                     alert_at=alert_at,
                 )
         return posted.ts
-    thread = threads.find(store, delivery.incident_id, target)
+    thread = read.find_thread(store, delivery.incident_id, target)
     if delivery.kind == UPDATE:
         if not transport.threads or thread is None or not thread.has_thread or thread.digest:
             return "skipped: no message of its own to edit"
@@ -171,7 +232,7 @@ def _reply(
     store: HistoryStore,
     transport: SlackTransport,
     delivery: queue.Delivery,
-    thread: threads.AlertThread | None,
+    thread: read.AlertThread | None,
     alert_at: datetime | None,
 ) -> str | None:
     """A reply in the incident's thread; at the top level when there is no thread (any more)."""

@@ -1,4 +1,5 @@
-"""The report email through a real SMTP server (aiosmtpd): parts, security modes, routing, retries."""
+"""The email publisher through a real SMTP server (aiosmtpd): parts, security modes, routing, retries, and
+its place in a run (after the report publisher, whose report it sends)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from pathlib import Path
 import pytest
 
 from datahealth.config.models import EmailConfig, Project
+from datahealth.core.run import RunOptions
+from datahealth.monitor.runner import run_monitor
 from datahealth.publish.email import EmailError, deliver_pending, send_report_email
 from datahealth.report import render_project_report
 from datahealth.store import deliveries
+from tests.publish.runs import AS_OF, orders_project, pending_emails, warnings_of
 from tests.report.history import HOSTILE_DATASET, PII_EMAIL, SECRET, History
 from tests.support.ports import free_port
 from tests.support.smtp import SmtpStarter, make_certificates
@@ -188,3 +192,65 @@ def test_an_email_another_run_is_sending_is_not_sent_twice(
     with smtp_server(port=port) as server:
         outcome = deliver_pending(history.store, project.config.publish.email)
         assert outcome.sent == 0 and server.received == []
+
+
+# --- in a run -------------------------------------------------------------------------------------------
+
+
+def test_a_tier_with_report_true_renders_and_emails_it(tmp_path: Path, smtp_server: SmtpStarter) -> None:
+    with smtp_server() as server:
+        project = orders_project(tmp_path, server.port)
+        summary = run_monitor(project, tier="daily", as_of=AS_OF)
+        assert warnings_of("report", summary.warnings) == warnings_of("email", summary.warnings) == []
+        [received] = server.received
+    report = tmp_path / "reports" / "data-health-20261005T070000Z.html"
+    assert received.rcpt_tos == ["data@example.com"]
+    assert [p.get_filename() for p in received.message.iter_attachments()] == [report.name]
+
+
+def test_an_email_that_failed_in_one_run_goes_out_with_the_next(
+    tmp_path: Path, smtp_server: SmtpStarter
+) -> None:
+    port = free_port()
+    project = orders_project(tmp_path, port)
+    first = run_monitor(project, as_of=AS_OF, options=RunOptions(report=True, email=True))
+    [warning] = warnings_of("email", first.warnings)
+    assert warning.startswith(f"email: EmailDeliveryError: SMTP delivery through 127.0.0.1:{port} failed")
+    assert "kept pending" in warning and warnings_of("report", first.warnings) == []
+    [waiting] = pending_emails(project)
+    with smtp_server(port=port) as server:
+        second = run_monitor(
+            project, as_of=AS_OF.replace(hour=8), options=RunOptions(report=True, email=True)
+        )
+        assert warnings_of("email", second.warnings) == []
+        received = server.received
+    assert len(received) == 2
+    assert received[0].message["Message-ID"] == waiting.payload["message_id"]  # oldest first
+    subjects = [r.message["Subject"] for r in received]
+    assert "05 Oct 2026 07:00" not in subjects[1] and "08:00" in subjects[1]
+
+
+def test_an_email_asked_for_without_an_smtp_host_is_a_warning_not_silence(tmp_path: Path) -> None:
+    project = orders_project(tmp_path)
+    summary = run_monitor(project, as_of=AS_OF, options=RunOptions(report=True, email=True))
+    assert warnings_of("email", summary.warnings) == [
+        "email: EmailDeliveryError: the run asks for the report by email, but publish.email.smtp_host is not set"
+    ]
+    assert (tmp_path / "reports" / "latest.html").is_file()  # the report itself was published
+
+
+def test_a_report_that_cannot_be_rendered_is_not_emailed_and_the_others_still_publish(
+    tmp_path: Path, smtp_server: SmtpStarter
+) -> None:
+    with smtp_server() as server:
+        project = orders_project(tmp_path, server.port)
+        (tmp_path / "reports").write_text("a file where the report directory should be")
+        summary = run_monitor(project, tier="daily", as_of=AS_OF, options=RunOptions(report=True, email=True))
+        assert server.received == []
+    [report] = warnings_of("report", summary.warnings)
+    assert report.startswith("report: ")
+    assert warnings_of("email", summary.warnings) == [
+        "email: EmailDeliveryError: the report could not be rendered, so it was not emailed"
+    ]
+    # every publisher ran, in order, each failure a warning (Slack's preview file cannot go there either)
+    assert [w.split(":")[0] for w in summary.warnings] == ["report", "email", "slack"]
