@@ -99,15 +99,22 @@ def evaluate_stream(
     return verdict
 
 
-def _level(value: float | None, levels: DurationLevels | CountLevels | None) -> tuple[str, float | None]:
-    """("error" | "warn" | "ok", the limit that broke)."""
+def _level(
+    value: float | None, levels: DurationLevels | CountLevels | None, *, inclusive: bool = False
+) -> tuple[str, float | None]:
+    """("error" | "warn" | "ok", the limit that broke). `inclusive`: reaching the limit breaks it (a
+    search that found nothing in the whole `silent_after` span has seen silence for all of it)."""
     if levels is None or value is None:
         return "ok", None
+
+    def beyond(limit: float | None) -> bool:
+        return limit is not None and (value >= limit if inclusive else value > limit)
+
     error = _seconds(levels.error)
     warn = _seconds(levels.warn)
-    if error is not None and value > error:
+    if beyond(error):
         return "error", error
-    if warn is not None and value > warn:
+    if beyond(warn):
         return "warn", warn
     return "ok", None
 
@@ -119,6 +126,7 @@ def _seconds(value: Any) -> float | None:
 
 
 _RANK = {"ok": 0, "warn": 1, "error": 2}
+_NOUNS = {"kafka": "topic", "kinesis": "stream", "rabbitmq": "queue"}
 
 
 def _consumer(
@@ -142,14 +150,20 @@ def _consumer(
     if level == "ok":
         return None
     group = reading.get("consumer_group")
-    who = f"consumer group {group}" if group else f"the consumers of {reading.get('topic')}"
     cause = _cause(reading, previous)
+    noun = _NOUNS.get(str(reading.get("platform")), "topic")
+    if group:
+        who = f"consumer group {group} {cause}"
+    elif cause == "has no active consumer":
+        who = f"{noun} {reading.get('topic')} has no active consumer"
+    else:
+        who = f"the consumers of {noun} {reading.get('topic')} are {cause.removeprefix('is ')}"
     waiting = []
     if behind is not None:
         waiting.append(f"{int(behind):,} messages waiting")
     if lag is not None:
         waiting.append(f"the oldest {format_duration(lag)} old")
-    title = f"{dataset.name}: {who} {cause}" + (f": {', '.join(waiting)}" if waiting else "")
+    title = f"{dataset.name}: {who}" + (f": {', '.join(waiting)}" if waiting else "")
     observed, expected = [], []
     if sla.max_lag is not None:
         observed.append(f"lag {format_duration(lag) if lag is not None else 'unknown'}")
@@ -229,7 +243,7 @@ def _silent(
             return None
         since, at_least = changed, True
     quiet = max(0.0, (as_of - since).total_seconds())
-    level, limit = _level(quiet, sla.silent_after)
+    level, limit = _level(quiet, sla.silent_after, inclusive=at_least)
     if level == "ok":
         return None
     span = ("at least " if at_least else "") + format_duration(quiet)
