@@ -28,7 +28,6 @@ from datahealth.config.models import CountLevels, DatasetConfig, DurationLevels
 from datahealth.core.durations import format_duration
 from datahealth.core.results import Observation, StoredObservation
 from datahealth.rules.findings import Finding, FindingKind
-from datahealth.rules.freshness import last_change_from_history
 
 CONSUMER_SUBJECT = "stream.consumer"
 SILENT_SUBJECT = "stream.silent"
@@ -234,9 +233,7 @@ def _silent(
     elif quiet_since is not None:
         since, at_least = quiet_since, True
     else:
-        series = [(o.as_of, (stream_details(o.details) or {}).get("produced_total")) for o in earlier]
-        total = reading.get("produced_total")
-        changed = last_change_from_history(total if isinstance(total, int) else None, as_of, series)
+        changed = _unchanged_since(reading.get("produced_total"), earlier)
         if changed is None:
             verdict.complete = False
             verdict.notes.append("silent_after: when the newest message was produced is not known yet")
@@ -266,6 +263,19 @@ def _silent(
             "change_key": "silent",
         },
     )
+
+
+def _unchanged_since(total: Any, earlier: Sequence[StoredObservation]) -> datetime | None:
+    """The oldest run of the unbroken series of runs, back from now, that saw the produced counter at
+    `total`: nothing was produced since at least then (None when no earlier run saw the same count)."""
+    if not isinstance(total, int):
+        return None
+    since = None
+    for observation in reversed(earlier):
+        if (stream_details(observation.details) or {}).get("produced_total") != total:
+            break
+        since = observation.as_of
+    return since
 
 
 def _number(value: Any) -> float | None:
