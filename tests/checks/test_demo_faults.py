@@ -106,7 +106,10 @@ def test_each_fault_fails_a_check_with_its_observed_value(demo_checks: dict[str,
     assert missing.outcome == "fail" and missing.origin == "reconcile"
     assert missing.observed_value == missing.details["rows"] - missing.details["against_rows"] < 0
     assert 0.02 < -missing.observed_value / missing.details["against_rows"] < 0.04  # about 3 % dropped
-    assert missing.details["method"].startswith("file footers") and missing.details["against_method"] == "kafka offsets"
+    assert (
+        missing.details["method"].startswith("file footers")
+        and missing.details["against_method"] == "kafka offsets"
+    )
     assert "stream.clickstream" in missing.message and "fewer" in missing.message
     before = by_day[FAULT_DAYS["events_dropped"] - 1]["lake.clickstream"]["reconcile stream.clickstream"]
     assert (before.outcome, before.observed_value) == ("pass", 0.0)  # every event of the day before arrived

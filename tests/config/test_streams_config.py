@@ -32,8 +32,18 @@ def test_a_valid_stream_project_loads_with_levels(tmp_path: Path) -> None:
         tmp_path,
         SOURCES,
         {
-            "events.clicks": {"consumer_group": "loader", "sla": {"max_lag": {"warn": "5m", "error": "15m"}, "max_messages_behind": 1000, "silent_after": "10m"}},
-            "wh.events": {"timestamp_column": "ts", "reconcile": [{"against": "events.clicks", "tolerance": "0.5%"}]},
+            "events.clicks": {
+                "consumer_group": "loader",
+                "sla": {
+                    "max_lag": {"warn": "5m", "error": "15m"},
+                    "max_messages_behind": 1000,
+                    "silent_after": "10m",
+                },
+            },
+            "wh.events": {
+                "timestamp_column": "ts",
+                "reconcile": [{"against": "events.clicks", "tolerance": "0.5%"}],
+            },
         },
     )
     project = load_project(tmp_path, environ={"MQ_PASSWORD": "secret-password-1"})
@@ -90,7 +100,9 @@ def test_reconcile_entries_must_name_a_countable_other_side(tmp_path: Path) -> N
         },
     )
     assert any("reconcile[0].against: unknown dataset 'wh.nothing'" in p for p in found)
-    assert any("reconcile[1].against: RabbitMQ cannot count the messages of a past window" in p for p in found)
+    assert any(
+        "reconcile[1].against: RabbitMQ cannot count the messages of a past window" in p for p in found
+    )
     assert any("reconcile[2]: a stream side is counted from offsets" in p for p in found)
     assert any("reconcile[3].period: must divide a day" in p for p in found)
     assert any("reconcile[4].tolerance: 'a lot' is not a tolerance" in p for p in found)
@@ -102,6 +114,8 @@ def test_a_kafka_source_needs_brokers_or_a_recording_and_masks_client_secrets(tm
         "sources.events: set bootstrap_servers (host:port of the brokers) or replay (a recorded file) | "
         "see docs/configuration.md"
     ]
-    found = problems(tmp_path, {"events.clicks": {}}, {"events": {"kind": "kafak", "bootstrap_servers": "x:1"}})
+    found = problems(
+        tmp_path, {"events.clicks": {}}, {"events": {"kind": "kafak", "bootstrap_servers": "x:1"}}
+    )
     assert found[0].startswith("sources.events: unknown or missing source kind | set kind: sql")
     assert "kafka, kinesis or rabbitmq" in found[0]

@@ -18,10 +18,10 @@ import pytest
 from datahealth.demo.platform import (
     DATASETS,
     DEMO_FAULTS,
-    STREAM_DATASETS,
     DEMO_START,
     INITIAL_CUSTOMERS,
     PRODUCT_COUNT,
+    STREAM_DATASETS,
     WAREHOUSE_DATASETS,
     DemoFault,
     DemoPlatform,

@@ -18,10 +18,16 @@ def test_the_window_is_the_last_complete_period_aligned_to_local_midnight() -> N
         "2026-10-19",
     )
     hour = last_window(timedelta(hours=1), "UTC", at)
-    assert (hour.start, hour.end) == (datetime(2026, 10, 20, 6, tzinfo=UTC), datetime(2026, 10, 20, 7, tzinfo=UTC))
+    assert (hour.start, hour.end) == (
+        datetime(2026, 10, 20, 6, tzinfo=UTC),
+        datetime(2026, 10, 20, 7, tzinfo=UTC),
+    )
     # the day of the autumn clock change in Berlin has 25 hours
     berlin = last_window(timedelta(days=1), "Europe/Berlin", datetime(2026, 10, 26, 7, tzinfo=UTC))
-    assert (berlin.start, berlin.end) == (datetime(2026, 10, 24, 22, tzinfo=UTC), datetime(2026, 10, 25, 23, tzinfo=UTC))
+    assert (berlin.start, berlin.end) == (
+        datetime(2026, 10, 24, 22, tzinfo=UTC),
+        datetime(2026, 10, 25, 23, tzinfo=UTC),
+    )
     assert berlin.label == "2026-10-25 Europe/Berlin"
 
 
@@ -42,7 +48,9 @@ def test_a_mismatch_names_both_sides_and_the_difference() -> None:
     )
     close = judge("warehouse.events", spec, window, SideCount("warehouse.events", 995), theirs, "error")
     assert close.outcome == "pass"
-    warn = judge("warehouse.events", spec.model_copy(update={"severity": "warn"}), window, mine, theirs, "error")
+    warn = judge(
+        "warehouse.events", spec.model_copy(update={"severity": "warn"}), window, mine, theirs, "error"
+    )
     assert warn.outcome == "warn"
 
 

@@ -47,7 +47,9 @@ class Monitor:
         self.project = load_project(root, environ={})
 
     def run(self, as_of: datetime, *, checks: bool = False) -> Outcome:
-        run = MonitorRun.plan(self.project, as_of=as_of, options=RunOptions(profile=False, checks=checks, publish=False))
+        run = MonitorRun.plan(
+            self.project, as_of=as_of, options=RunOptions(profile=False, checks=checks, publish=False)
+        )
         try:
             results = []
             for source, datasets in run.by_source().items():

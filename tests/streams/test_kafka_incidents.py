@@ -11,7 +11,9 @@ from tests.streams.scenario import Monitor
 from tests.support.streams import KafkaTopic, unique
 
 
-def kafka_monitor(root: Path, bootstrap: str, topic: KafkaTopic, group: str, sla: dict[str, object]) -> Monitor:
+def kafka_monitor(
+    root: Path, bootstrap: str, topic: KafkaTopic, group: str, sla: dict[str, object]
+) -> Monitor:
     return Monitor(
         root,
         {"events": {"kind": "kafka", "bootstrap_servers": bootstrap, "timeout": "10s"}},
@@ -29,15 +31,21 @@ def test_a_stalled_consumer_opens_an_incident_that_names_it_and_resolves_when_it
     topic.commit(group, {0: 20, 1: 10})  # processed up to 20 minutes in, then stopped
     member = topic.joined_consumer(group)  # the consumer is still a member: it is stuck, not gone
     try:
-        monitor = kafka_monitor(tmp_path, kafka_broker, topic, group, {"max_lag": {"warn": "15m", "error": "30m"}})
+        monitor = kafka_monitor(
+            tmp_path, kafka_broker, topic, group, {"max_lag": {"warn": "15m", "error": "30m"}}
+        )
         first = monitor.run(datetime.now(UTC))
         reading = first.stream("events.clicks")
         assert reading["messages_behind"] == 10 and reading["consumer_state"] == "stable"
-        assert reading["consumers"] != 0  # 1; None where the broker (Tansu) lists no members of a stable group
+        assert (
+            reading["consumers"] != 0
+        )  # 1; None where the broker (Tansu) lists no members of a stable group
         # the oldest unprocessed event is the one at minute 20 (about 40 minutes ago): past the error level
         assert 35 * 60 < reading["lag_seconds"] < 45 * 60
         assert first.event(CONSUMER_SUBJECT) == "opened"
-        incident = next(c.incident for c in first.evaluation.changes if c.incident.subject == CONSUMER_SUBJECT)
+        incident = next(
+            c.incident for c in first.evaluation.changes if c.incident.subject == CONSUMER_SUBJECT
+        )
         assert incident.severity == "error" and f"consumer group {group} is falling behind" in incident.title
 
         topic.produce(5, partition=1)  # more events arrive; the group's position does not move
@@ -74,10 +82,15 @@ def test_a_silent_producer_opens_an_incident_and_resolves_when_messages_flow_aga
     topic.produce(1)
     second = monitor.run(datetime.now(UTC))
     assert second.event(SILENT_SUBJECT) == "resolved"
-    assert second.stream("events.clicks")["newest_message_at"] > first.stream("events.clicks")["newest_message_at"]
+    assert (
+        second.stream("events.clicks")["newest_message_at"]
+        > first.stream("events.clicks")["newest_message_at"]
+    )
 
 
-def test_a_lag_spike_warns_then_errors_then_resolves_as_the_consumer_recovers(tmp_path: Path, kafka_broker: str) -> None:
+def test_a_lag_spike_warns_then_errors_then_resolves_as_the_consumer_recovers(
+    tmp_path: Path, kafka_broker: str
+) -> None:
     topic, group = KafkaTopic(kafka_broker), unique("loader")
     topic.produce(5)
     topic.commit(group, {0: 5})

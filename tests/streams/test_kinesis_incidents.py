@@ -40,7 +40,9 @@ class KinesisPipeline:
 
     def put(self, count: int) -> None:
         for i in range(count):
-            answer = self.kinesis.put_record(StreamName=self.stream, Data=f"event-{i}".encode(), PartitionKey="k")
+            answer = self.kinesis.put_record(
+                StreamName=self.stream, Data=f"event-{i}".encode(), PartitionKey="k"
+            )
             self.sequences.append(answer["SequenceNumber"])
 
     def checkpoint(self, processed: int) -> None:
@@ -124,4 +126,7 @@ def test_an_application_without_a_lease_table_is_a_missing_error_naming_it(
     outcome = monitor.run(datetime.now(UTC))
     observation = outcome.results["aws.clicks"].observation
     assert observation.error_kind == "missing"
-    assert observation.error == "lease table never-ran not found: has the consumer application never-ran ever run?"
+    assert (
+        observation.error
+        == "lease table never-ran not found: has the consumer application never-ran ever run?"
+    )

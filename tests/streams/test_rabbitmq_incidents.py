@@ -37,14 +37,23 @@ def publish(channel: pika.adapters.blocking_connection.BlockingChannel, queue: s
 
 
 def rabbit_monitor(root: Path, url: str, queue: str, sla: dict[str, object]) -> Monitor:
-    return Monitor(root, {"mq": {"kind": "rabbitmq", "url": url, "timeout": "5s"}}, {"mq.orders": {"topic": queue, "sla": sla}})
+    return Monitor(
+        root,
+        {"mq": {"kind": "rabbitmq", "url": url, "timeout": "5s"}},
+        {"mq.orders": {"topic": queue, "sla": sla}},
+    )
 
 
 def test_a_backlog_without_consumers_opens_an_incident_and_draining_it_resolves_it(
-    tmp_path: Path, rabbitmq_server: str, channel: pika.adapters.blocking_connection.BlockingChannel, queue: str
+    tmp_path: Path,
+    rabbitmq_server: str,
+    channel: pika.adapters.blocking_connection.BlockingChannel,
+    queue: str,
 ) -> None:
     publish(channel, queue, 25)
-    monitor = rabbit_monitor(tmp_path, rabbitmq_server, queue, {"max_messages_behind": {"warn": 10, "error": 20}})
+    monitor = rabbit_monitor(
+        tmp_path, rabbitmq_server, queue, {"max_messages_behind": {"warn": 10, "error": 20}}
+    )
     first = monitor.run(datetime.now(UTC))
     reading = first.stream("mq.orders")
     assert reading["messages_behind"] == 25 and reading["consumers"] == 0
@@ -65,24 +74,35 @@ def test_a_backlog_without_consumers_opens_an_incident_and_draining_it_resolves_
 
 
 def test_a_live_consumer_is_counted(
-    tmp_path: Path, rabbitmq_server: str, channel: pika.adapters.blocking_connection.BlockingChannel, queue: str
+    tmp_path: Path,
+    rabbitmq_server: str,
+    channel: pika.adapters.blocking_connection.BlockingChannel,
+    queue: str,
 ) -> None:
     publish(channel, queue, 3)
     channel.basic_qos(prefetch_count=1)
     channel.basic_consume(queue=queue, on_message_callback=lambda *args: None, auto_ack=False)
-    outcome = rabbit_monitor(tmp_path, rabbitmq_server, queue, {"max_messages_behind": 1}).run(datetime.now(UTC))
+    outcome = rabbit_monitor(tmp_path, rabbitmq_server, queue, {"max_messages_behind": 1}).run(
+        datetime.now(UTC)
+    )
     reading = outcome.stream("mq.orders")
     assert reading["consumers"] == 1
-    assert reading["messages_behind"] == 2  # ready messages; the one delivered but unacknowledged is not counted
+    assert (
+        reading["messages_behind"] == 2
+    )  # ready messages; the one delivered but unacknowledged is not counted
     [(event, _, title)] = outcome.events(CONSUMER_SUBJECT)
-    assert event == "opened" and title.endswith(f"the consumers of queue {queue} are falling behind: 2 messages waiting")
+    assert event == "opened" and title.endswith(
+        f"the consumers of queue {queue} are falling behind: 2 messages waiting"
+    )
 
 
 def test_a_missing_queue_is_a_missing_error_and_is_not_created(
     tmp_path: Path, rabbitmq_server: str, channel: pika.adapters.blocking_connection.BlockingChannel
 ) -> None:
     name = unique("datahealth-test-absent")
-    outcome = rabbit_monitor(tmp_path, rabbitmq_server, name, {"max_messages_behind": 1}).run(datetime.now(UTC))
+    outcome = rabbit_monitor(tmp_path, rabbitmq_server, name, {"max_messages_behind": 1}).run(
+        datetime.now(UTC)
+    )
     observation = outcome.results["mq.orders"].observation
     assert observation.error_kind == "missing" and name in (observation.error or "")
     with pytest.raises(pika.exceptions.ChannelClosedByBroker):

@@ -32,8 +32,12 @@ def test_a_topic_and_the_table_it_feeds_are_reconciled_per_day(tmp_path: Path, k
     topic = KafkaTopic(kafka_broker, partitions=2)
     topic.produce(5, at=yesterday - timedelta(hours=3), step_ms=1000, partition=0)  # the day before
     for i, partition in ((0, 0), (1, 1)):  # yesterday's events, spread over two partitions
-        topic.produce(EVENTS // 2, at=produced[i], step_ms=int(step.total_seconds() * 2000), partition=partition)
-    topic.produce(5, at=today + timedelta(minutes=10), step_ms=1000, partition=1)  # today's, outside the window
+        topic.produce(
+            EVENTS // 2, at=produced[i], step_ms=int(step.total_seconds() * 2000), partition=partition
+        )
+    topic.produce(
+        5, at=today + timedelta(minutes=10), step_ms=1000, partition=1
+    )  # today's, outside the window
     database = tmp_path / "warehouse.db"
     dropped = set(range(0, EVENTS, 33))  # 7 of 200 events lost by the load: 3.5 %
     load(database, [ts for i, ts in enumerate(produced) if i not in dropped] + [today + timedelta(minutes=5)])

@@ -70,8 +70,16 @@ def tansu_broker() -> Iterator[str]:
     port = free_port()
     url = f"tcp://127.0.0.1:{port}"
     process = subprocess.Popen(
-        [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-         "--storage-engine", "memory://tansu/"],  # fmt: skip
+        [
+            tansu_binary(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ],  # fmt: skip
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -101,7 +109,9 @@ def rabbitmq_available(url: str = RABBITMQ_URL) -> bool:
     import pika
 
     try:
-        connection = pika.BlockingConnection(pika.URLParameters(url + "?connection_attempts=1&socket_timeout=3"))
+        connection = pika.BlockingConnection(
+            pika.URLParameters(url + "?connection_attempts=1&socket_timeout=3")
+        )
     except Exception:
         return False
     connection.close()
@@ -126,18 +136,24 @@ class KafkaTopic:
         self.name = name or unique("topic")
         self.partitions = partitions
         admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
-        for future in admin.create_topics([NewTopic(self.name, num_partitions=partitions, replication_factor=1)]).values():
+        for future in admin.create_topics(
+            [NewTopic(self.name, num_partitions=partitions, replication_factor=1)]
+        ).values():
             future.result(timeout=30)
         # one record per batch: Tansu's high watermark is wrong for multi-record batches
         self.producer = Producer(
             {"bootstrap.servers": bootstrap, "batch.num.messages": 1, "linger.ms": 0, "log_level": 0}
         )
 
-    def produce(self, count: int, *, at: datetime | None = None, step_ms: int = 0, partition: int = 0) -> None:
+    def produce(
+        self, count: int, *, at: datetime | None = None, step_ms: int = 0, partition: int = 0
+    ) -> None:
         """`count` records to `partition`, timestamped from `at` (now when None), `step_ms` apart."""
         base = int((at.timestamp() if at else time.time()) * 1000)
         for i in range(count):
-            self.producer.produce(self.name, value=f"event-{i}".encode(), partition=partition, timestamp=base + i * step_ms)
+            self.producer.produce(
+                self.name, value=f"event-{i}".encode(), partition=partition, timestamp=base + i * step_ms
+            )
             self.producer.flush(10)
 
     def commit(self, group: str, offsets: dict[int, int], member: Any = None) -> None:
@@ -149,7 +165,14 @@ class KafkaTopic:
         if member is not None:
             member.commit(offsets=positions, asynchronous=False)
             return
-        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": group, "enable.auto.commit": False, "log_level": 0})
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self.bootstrap,
+                "group.id": group,
+                "enable.auto.commit": False,
+                "log_level": 0,
+            }
+        )
         try:
             consumer.commit(offsets=positions, asynchronous=False)
         finally:
@@ -160,8 +183,14 @@ class KafkaTopic:
         from confluent_kafka import Consumer
 
         consumer = Consumer(
-            {"bootstrap.servers": self.bootstrap, "group.id": group, "enable.auto.commit": False,
-             "auto.offset.reset": "earliest", "log_level": 0, **FAST_GROUP}  # fmt: skip
+            {
+                "bootstrap.servers": self.bootstrap,
+                "group.id": group,
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "log_level": 0,
+                **FAST_GROUP,
+            }  # fmt: skip
         )
         consumer.subscribe([self.name])
         deadline = time.monotonic() + 60

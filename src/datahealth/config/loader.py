@@ -8,6 +8,7 @@ whole; each of its errors is mapped back to the file and line the offending key 
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import types
 import typing
@@ -301,7 +302,7 @@ def _unwrap(annotation: Any, node: Any) -> Any:
             kinds = _kinds_of(members)
             if kinds:  # a source: the member its `kind` names (sql when it names none)
                 kind = node.get("kind") if isinstance(node, dict) else None
-                annotation = kinds.get(kind) or kinds.get("sql") or members[0]
+                annotation = kinds.get(str(kind)) or kinds.get("sql") or members[0]
                 continue
             annotation = members[0] if len(members) == 1 else annotation
             if len(members) != 1:
@@ -314,7 +315,11 @@ def _kinds_of(members: list[Any]) -> dict[str, Any]:
     """{kind: model} when every union member is a model with a literal `kind` (the source union)."""
     kinds: dict[str, Any] = {}
     for member in members:
-        field = member.model_fields.get("kind") if isinstance(member, type) and issubclass(member, BaseModel) else None
+        field = (
+            member.model_fields.get("kind")
+            if isinstance(member, type) and issubclass(member, BaseModel)
+            else None
+        )
         values = typing.get_args(field.annotation) if field is not None else ()
         if not values:
             return {}
@@ -411,12 +416,12 @@ def _register_stream_secrets(source: dict[str, Any]) -> None:
     """Passwords in a broker URL and secret-looking client settings are masked wherever they appear."""
     url = source.get("url")
     if isinstance(url, str):
-        try:
+        with contextlib.suppress(ArgumentError, ValueError):
             register_secret(make_url(url).password)  # type: ignore[arg-type]
-        except (ArgumentError, ValueError):
-            pass
     for key, value in _mapping(source.get("client_config"), {}).items():
-        if isinstance(value, str) and any(word in str(key).lower() for word in ("password", "secret", "token")):
+        if isinstance(value, str) and any(
+            word in str(key).lower() for word in ("password", "secret", "token")
+        ):
             register_secret(value)
 
 
@@ -441,14 +446,18 @@ def _stream_issues(
 
     for key in ("table", "path", "timestamp_column", "loaded_at_query"):
         if dataset.get(key):
-            issue(("datasets", name, key), f"{kind} datasets are read from the broker, not {key}", "use topic: instead")
+            issue(
+                ("datasets", name, key),
+                f"{kind} datasets are read from the broker, not {key}",
+                "use topic: instead",
+            )
     if dataset.get("reconcile"):
         issue(
             ("datasets", name, "reconcile"),
             "a stream cannot declare reconcile",
             "declare it on the table the stream feeds, with against: " + name,
         )
-    sla = dataset.get("sla") if isinstance(dataset.get("sla"), dict) else {}
+    sla: dict[str, Any] = _mapping(dataset.get("sla"), {})
     for key in _TABLE_SLA_KEYS:
         if key in sla:
             issue(
@@ -508,12 +517,18 @@ def _reconcile_issues(
         path: KeyPath = ("datasets", name, "reconcile", index, "against")
         other = datasets.get(against)
         if against == name:
-            found.append(_locate_issue(merger, config_dir, path, "a dataset cannot reconcile with itself", "name another dataset"))
+            found.append(
+                _locate_issue(
+                    merger, config_dir, path, "a dataset cannot reconcile with itself", "name another dataset"
+                )
+            )
             continue
         if other is None:
             known = ", ".join(sorted(datasets)) or "none"
             found.append(
-                _locate_issue(merger, config_dir, path, f"unknown dataset '{against}'", f"use one of: {known}")
+                _locate_issue(
+                    merger, config_dir, path, f"unknown dataset '{against}'", f"use one of: {known}"
+                )
             )
             continue
         kind = _mapping(sources.get(against.split(".", 1)[0]), {}).get("kind")

@@ -96,7 +96,9 @@ class KinesisSourceConfig(StrictModel):
 
     kind: Literal["kinesis"]
     region: str | None = Field(default=None, description="AWS region (default: the AWS configuration's)")
-    endpoint_url: str | None = Field(default=None, description="a Kinesis-compatible endpoint, e.g. a VPC one")
+    endpoint_url: str | None = Field(
+        default=None, description="a Kinesis-compatible endpoint, e.g. a VPC one"
+    )
     dynamodb_endpoint_url: str | None = Field(
         default=None, description="endpoint of the DynamoDB holding the consumers' checkpoint (lease) tables"
     )
@@ -218,7 +220,9 @@ class FreshnessSla(StrictModel):
     expected_by: ExpectedBy | None = None
     max_lag: StreamDuration = Field(default=None, description="streams: oldest unconsumed message age")
     max_messages_behind: StreamCount = Field(default=None, description="streams: messages not yet consumed")
-    silent_after: StreamDuration = Field(default=None, description="streams: no message produced for this long")
+    silent_after: StreamDuration = Field(
+        default=None, description="streams: no message produced for this long"
+    )
     holidays: Holidays = Field(
         default=HolidayCalendar(),
         description="dates on which no load is expected: "
@@ -302,7 +306,8 @@ class ReconcileConfig(StrictModel):
     period: Duration = Field(default=timedelta(days=1), description="window length; 1d = yesterday")
     timezone: str = "UTC"
     column: str | None = Field(
-        default=None, description="this dataset's timestamp column bounding the window (default timestamp_column)"
+        default=None,
+        description="this dataset's timestamp column bounding the window (default timestamp_column)",
     )
     against_column: str | None = Field(
         default=None, description="the other dataset's timestamp column (default its timestamp_column)"
@@ -340,13 +345,17 @@ class ReconcileConfig(StrictModel):
             if float(number) < 0:
                 raise ValueError
         except ValueError:
-            raise ValueError(f"{value!r} is not a tolerance: write a row count (10) or a share (0.5%)") from None
+            raise ValueError(
+                f"{value!r} is not a tolerance: write a row count (10) or a share (0.5%)"
+            ) from None
         return text
 
     @model_validator(mode="after")
     def _one_measure(self) -> ReconcileConfig:
         if self.sum and self.distinct:
             raise ValueError("compare either sum or distinct, not both (add a second reconcile entry)")
+        if self.partition and self.period != timedelta(days=1):
+            raise ValueError("partition: counts one day's partition; use period: 1d (or column: instead)")
         return self
 
 

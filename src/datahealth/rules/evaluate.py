@@ -181,7 +181,9 @@ def evaluate_dataset(
     if is_stream(obs):  # a topic, stream or queue: its consumer and producer, not rows (rules/streams.py)
         stream = evaluate_stream(dataset, obs, past, as_of)
         stream_notes = list(stream.notes)
-        covered = Coverage(observed=True, freshness=stream.complete, schema=False, columns=True, checks=checks_ran)
+        covered = Coverage(
+            observed=True, freshness=stream.complete, schema=False, columns=True, checks=checks_ran
+        )
         return DatasetVerdict(_suppress(dataset, stream.findings, stream_notes), covered, stream_notes)
     notes: list[str] = []
     findings: list[Finding] = []

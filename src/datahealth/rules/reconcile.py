@@ -60,7 +60,9 @@ def judge(
     measure_ok = True
     if mine.measure is not None and theirs.measure is not None:
         measure_diff = mine.measure - theirs.measure
-        measure_ok = abs(measure_diff) <= allowed_difference(spec.tolerance, max(abs(mine.measure), abs(theirs.measure)))
+        measure_ok = abs(measure_diff) <= allowed_difference(
+            spec.tolerance, max(abs(mine.measure), abs(theirs.measure))
+        )
     passed = rows_ok and measure_ok
     level = spec.severity or severity
     outcome = CheckOutcome.PASS if passed else (CheckOutcome.WARN if level == "warn" else CheckOutcome.FAIL)

@@ -52,7 +52,9 @@ class Rates:
     seconds: float | None = None
 
 
-def rates(current: dict[str, Any], at: datetime, previous: dict[str, Any] | None, before: datetime | None) -> Rates:
+def rates(
+    current: dict[str, Any], at: datetime, previous: dict[str, Any] | None, before: datetime | None
+) -> Rates:
     if previous is None or before is None or at <= before:
         return Rates()
     seconds = (at - before).total_seconds()
@@ -79,12 +81,17 @@ def evaluate_stream(
 ) -> StreamVerdict:
     """The stream's findings at `as_of`; `past` are earlier observations of the same dataset."""
     reading = stream_details(observation.details) or {}
-    earlier = sorted((o for o in past if o.error is None and is_stream(o) and o.as_of < as_of), key=lambda o: o.as_of)
+    earlier = sorted(
+        (o for o in past if o.error is None and is_stream(o) and o.as_of < as_of), key=lambda o: o.as_of
+    )
     previous = earlier[-1] if earlier else None
     verdict = StreamVerdict()
     verdict.notes.extend(str(n) for n in reading.get("notes", []))
     verdict.rates = rates(
-        reading, as_of, stream_details(previous.details) if previous else None, previous.as_of if previous else None
+        reading,
+        as_of,
+        stream_details(previous.details) if previous else None,
+        previous.as_of if previous else None,
     )
     sla = dataset.sla
     if sla is None:
@@ -129,7 +136,10 @@ _NOUNS = {"kafka": "topic", "kinesis": "stream", "rabbitmq": "queue"}
 
 
 def _consumer(
-    dataset: DatasetConfig, reading: dict[str, Any], previous: StoredObservation | None, verdict: StreamVerdict
+    dataset: DatasetConfig,
+    reading: dict[str, Any],
+    previous: StoredObservation | None,
+    verdict: StreamVerdict,
 ) -> Finding | None:
     sla = dataset.sla
     assert sla is not None
@@ -169,7 +179,11 @@ def _consumer(
         expected.append(f"lag < {format_duration(_seconds(sla.max_lag.error or sla.max_lag.warn))}")
     if sla.max_messages_behind is not None:
         observed.append(f"{int(behind):,} behind" if behind is not None else "behind unknown")
-        limit = sla.max_messages_behind.error if sla.max_messages_behind.error is not None else sla.max_messages_behind.warn
+        limit = (
+            sla.max_messages_behind.error
+            if sla.max_messages_behind.error is not None
+            else sla.max_messages_behind.warn
+        )
         expected.append(f"< {limit:,} behind")
     broke = "max_lag" if _RANK[lag_level] >= _RANK[count_level] else "max_messages_behind"
     consumers = reading.get("consumers")
@@ -250,7 +264,11 @@ def _silent(
         SILENT_SUBJECT,
         dataset.severity if level == "error" else "warn",
         f"{dataset.name}: no message produced to {reading.get('topic')} for {span}",
-        (f"newest message {newest:%Y-%m-%d %H:%M:%S} UTC" if newest else f"nothing produced since {since:%Y-%m-%d %H:%M} UTC")
+        (
+            f"newest message {newest:%Y-%m-%d %H:%M:%S} UTC"
+            if newest
+            else f"nothing produced since {since:%Y-%m-%d %H:%M} UTC"
+        )
         + f"; SLA silent_after: < {format_duration(limit)}",
         observed=span,
         expected=f"< {format_duration(limit)}",

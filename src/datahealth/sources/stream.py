@@ -42,7 +42,7 @@ class StreamSource:
     def __init__(self, name: str, config: StreamSourceConfig, project_root: Path) -> None:
         self.name = name
         self.config = config
-        self.dialect = config.kind
+        self.dialect: str = config.kind
         self.project_root = project_root
         self._engine: StreamEngine | None = None
         self._lock = threading.Lock()
@@ -56,7 +56,9 @@ class StreamSource:
     @property
     def backend(self) -> SqlEngine:
         """Streams have no SQL engine: nothing profiles or checks them (the run skips those stages)."""
-        raise DatasetError(f"{self.name} is a {self.config.kind} source: it has no SQL to run", ErrorKind.CONFIG)
+        raise DatasetError(
+            f"{self.name} is a {self.config.kind} source: it has no SQL to run", ErrorKind.CONFIG
+        )
 
     def describe(self, datasets: Sequence[DatasetConfig]) -> dict[str, TableMeta | DatasetError]:
         with self._lock:
@@ -81,7 +83,9 @@ class StreamSource:
     def count_window(self, dataset: DatasetConfig, start: datetime, end: datetime) -> int:
         """Messages produced in [start, end): the stream side of a reconciliation."""
         if not self.engine.capabilities.window_counts:
-            raise DatasetError(f"{self.engine.title} cannot count the messages of a past window", ErrorKind.CONFIG)
+            raise DatasetError(
+                f"{self.engine.title} cannot count the messages of a past window", ErrorKind.CONFIG
+            )
         with self._lock:
             return self.engine.count_window(dataset, start, end)
 

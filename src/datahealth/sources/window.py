@@ -64,14 +64,21 @@ def _naive(value: datetime) -> datetime:
 
 
 def _sql_query(
-    source: SqlSource, dataset: DatasetConfig, column: str, window: Window, key: str | None, aggregate: str | None
+    source: SqlSource,
+    dataset: DatasetConfig,
+    column: str,
+    window: Window,
+    key: str | None,
+    aggregate: str | None,
 ) -> SideCount:
-    ts = sa.column(quoted_name(column, quote=True))
+    ts: sa.ColumnClause[Any] = sa.column(quoted_name(column, quote=True))
     selected: list[Any] = [sa.func.count().label("rows")]
     if key is not None:
-        key_column = sa.column(quoted_name(key, quote=True))
+        key_column: sa.ColumnClause[Any] = sa.column(quoted_name(key, quote=True))
         selected.append(
-            (sa.func.sum(key_column) if aggregate == "sum" else sa.func.count(sa.distinct(key_column))).label("measure")
+            (sa.func.sum(key_column) if aggregate == "sum" else sa.func.count(sa.distinct(key_column))).label(
+                "measure"
+            )
         )
     query = (
         sa.select(*selected)
@@ -88,7 +95,12 @@ def _sql_query(
 
 
 def _lake_query(
-    source: LakeSource, dataset: DatasetConfig, column: str, window: Window, key: str | None, aggregate: str | None
+    source: LakeSource,
+    dataset: DatasetConfig,
+    column: str,
+    window: Window,
+    key: str | None,
+    aggregate: str | None,
 ) -> SideCount:
     names = [str(f) for f in source.files(dataset)]
     select = "count(*)"
@@ -102,7 +114,9 @@ def _lake_query(
     )
     con = source.connection()
     try:
-        row = con.execute(query, {"files": names, "start": _naive(window.start), "end": _naive(window.end)}).fetchone()
+        row = con.execute(
+            query, {"files": names, "start": _naive(window.start), "end": _naive(window.end)}
+        ).fetchone()
     except duckdb.Error as exc:
         raise classify(exc, f"counting {dataset.name} for reconcile", engines.DUCKDB.error_hints) from None
     finally:
@@ -112,7 +126,9 @@ def _lake_query(
     return SideCount(dataset.name, int(row[0]), measure, f"count over {column}")
 
 
-def _partition_footers(source: LakeSource, dataset: DatasetConfig, partition: str, window: Window) -> SideCount:
+def _partition_footers(
+    source: LakeSource, dataset: DatasetConfig, partition: str, window: Window
+) -> SideCount:
     """Rows of the window's hive partition (`<partition>=<date>`) from Parquet footers: no data is read."""
     marker = f"{partition}={window.start:%Y-%m-%d}"
     files = [str(f) for f in source.files(dataset) if marker in Path(f).parts]
@@ -120,9 +136,13 @@ def _partition_footers(source: LakeSource, dataset: DatasetConfig, partition: st
         return SideCount(dataset.name, 0, None, f"no files in partition {marker}")
     con = source.connection()
     try:
-        row = con.execute("SELECT sum(num_rows)::BIGINT FROM parquet_file_metadata($files)", {"files": files}).fetchone()
+        row = con.execute(
+            "SELECT sum(num_rows)::BIGINT FROM parquet_file_metadata($files)", {"files": files}
+        ).fetchone()
     except duckdb.Error as exc:
-        raise classify(exc, f"reading {dataset.name} footers for reconcile", engines.DUCKDB.error_hints) from None
+        raise classify(
+            exc, f"reading {dataset.name} footers for reconcile", engines.DUCKDB.error_hints
+        ) from None
     finally:
         con.close()
     return SideCount(dataset.name, int(row[0] or 0) if row else 0, None, f"file footers of {marker}")

@@ -96,9 +96,13 @@ def test_the_management_api_adds_ages_unacknowledged_messages_and_counters(
     assert authorization == "Basic " + base64.b64encode(b"guest:guest").decode()
 
 
-def test_a_management_error_is_a_clear_dataset_error(rabbitmq_server: str, management: Management, queue: str) -> None:
+def test_a_management_error_is_a_clear_dataset_error(
+    rabbitmq_server: str, management: Management, queue: str
+) -> None:
     management.status = 401
-    engine = RabbitMqEngine("mq", RabbitMqSourceConfig(kind="rabbitmq", url=rabbitmq_server, management_url=management.url))
+    engine = RabbitMqEngine(
+        "mq", RabbitMqSourceConfig(kind="rabbitmq", url=rabbitmq_server, management_url=management.url)
+    )
     try:
         with pytest.raises(DatasetError, match=f"answered HTTP 401 for queue {queue}") as raised:
             engine.read(DatasetConfig(name="mq.orders", topic=queue), HEAD, 600)

@@ -21,7 +21,10 @@ DAY = datetime(2026, 10, 19, tzinfo=UTC)
 def record(path: Path, committed: list[int | None], members: int = 1) -> Path:
     partitions = [
         {"low": 0, "segments": [Segment(0, 100, DAY, DAY + timedelta(days=1)).to_dict()]},
-        {"low": 10, "segments": [Segment(10, 50, DAY + timedelta(hours=12), DAY + timedelta(days=1)).to_dict()]},
+        {
+            "low": 10,
+            "segments": [Segment(10, 50, DAY + timedelta(hours=12), DAY + timedelta(days=1)).to_dict()],
+        },
     ]
     data = {
         "format": FORMAT,

@@ -160,7 +160,8 @@ class KafkaEngine(StreamEngine):
             if high > low:
                 newest[p] = high - 1
             if group:
-                position = max(committed.get(p) if committed.get(p) is not None else low, low)  # type: ignore[type-var]
+                done = committed.get(p)
+                position = max(low if done is None else done, low)
                 behind[p] = max(0, high - position)
                 if behind[p] > 0:
                     waiting[p] = position

@@ -271,7 +271,9 @@ class KinesisEngine(StreamEngine):
             total = 0
             for shard in self._shards(stream):
                 iterator = self._iterator(stream, shard["ShardId"], "AT_TIMESTAMP", Timestamp=start)
-                for page in self._pages(iterator, limit=_PAGE, max_pages=self.config.max_records // _PAGE + 1):
+                for page in self._pages(
+                    iterator, limit=_PAGE, max_pages=self.config.max_records // _PAGE + 1
+                ):
                     records = page.get("Records", [])
                     inside = [r for r in records if as_utc(r["ApproximateArrivalTimestamp"]) < end]  # type: ignore[operator]
                     total += len(inside)

@@ -13,6 +13,7 @@ the cumulative publish and acknowledge counters the rules turn into rates and si
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import threading
 import urllib.error
@@ -144,7 +145,9 @@ class RabbitMqEngine(StreamEngine):
                 notes.append("publishers do not set message timestamps: the oldest message's age is unknown")
             stats = managed.get("message_stats") or {}
             produced = _int(stats.get("publish"))
-            consumed = _int(stats.get("ack")) if stats.get("ack") is not None else _int(stats.get("deliver_get"))
+            consumed = (
+                _int(stats.get("ack")) if stats.get("ack") is not None else _int(stats.get("deliver_get"))
+            )
         else:
             notes.append("message ages need the management API (management_url)")
         return StreamReading(
@@ -196,10 +199,8 @@ class RabbitMqEngine(StreamEngine):
     def close(self) -> None:
         with self._lock:
             if self._connection is not None and self._connection.is_open:
-                try:
+                with contextlib.suppress(Exception):  # closing a broken connection must not fail the run
                     self._connection.close()
-                except Exception:  # closing a broken connection must not fail the run
-                    pass
             self._connection = None
 
 

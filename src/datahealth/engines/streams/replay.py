@@ -139,7 +139,9 @@ class ReplayKafkaClient:
 
     def committed(self, group: str, topic: str, partitions: Sequence[int]) -> dict[int, int | None]:
         offsets = self._data().get("groups", {}).get(group, {}).get("offsets", {}).get(topic, [])
-        return {p: (int(offsets[p]) if p < len(offsets) and offsets[p] is not None else None) for p in partitions}
+        return {
+            p: (int(offsets[p]) if p < len(offsets) and offsets[p] is not None else None) for p in partitions
+        }
 
     def group(self, group: str) -> tuple[str | None, int | None]:
         recorded = self._data().get("groups", {}).get(group)

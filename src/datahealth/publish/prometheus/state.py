@@ -40,7 +40,9 @@ class Seen:
     stream_lag_messages: int | None = None
 
 
-def _seen(rows: int | None, last_updated: datetime | None, observed_at: datetime | None, details: dict[str, Any]) -> Seen:
+def _seen(
+    rows: int | None, last_updated: datetime | None, observed_at: datetime | None, details: dict[str, Any]
+) -> Seen:
     """A `Seen`, with a stream's consumer lag when the observation is of a stream."""
     stream = stream_details(details) or {}
     lag, behind = stream.get("lag_seconds"), stream.get("messages_behind")
