@@ -199,7 +199,9 @@ def test_what_prometheus_holds_matches_the_demo(demo: DemoRun) -> None:
     assert value('datahealth_dataset_rows{dataset="warehouse.products"}') == 200  # the catalogue at any scale
     assert value(f'datahealth_dataset_status{{dataset="{MISSING_DATASET}"}}') == 3
     assert value("datahealth_run_datasets_failed") == 1
-    assert value("datahealth_run_datasets_observed") == 8  # 6 tables and files, the clickstream topic, 1 missing
+    assert (
+        value("datahealth_run_datasets_observed") == 8
+    )  # 6 tables and files, the clickstream topic, 1 missing
     # pushed under job="datahealth" with no instance label; the clickstream stopped weeks ago: breached SLA
     series = api.series('datahealth_dataset_status{dataset="lake.clickstream"}')
     assert [(s["job"], s.get("instance")) for s in series] == [("datahealth", None)]
