@@ -30,6 +30,7 @@ system-deps:
 
 services: system-deps
 	scripts/ensure-postgres.sh
+	scripts/ensure-rabbitmq.sh
 
 demo: install-runtime
 	$(BIN)/datahealth demo

@@ -22,7 +22,7 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 # Prefect keeps its settings, profiles and ephemeral database under PREFECT_HOME: never the user's own.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="datahealth-test-prefect-"))
 
-from tests.support import postgres, prometheus, smtp  # noqa: E402
+from tests.support import postgres, prometheus, smtp, streams  # noqa: E402
 from tests.support.projects import write_project  # noqa: E402
 from tests.support.services import markers_for  # noqa: E402
 
@@ -89,6 +89,31 @@ def prometheus_starter() -> prometheus.PrometheusStarter:
 def promtool() -> prometheus.Promtool:
     """Runs Debian's promtool (`promtool("check", "config", path)`)."""
     return prometheus.promtool
+
+
+@pytest.fixture(scope="session")
+def kafka_broker() -> Iterator[str]:
+    """A Tansu Kafka broker for the session (in-memory); yields host:port. Tests use unique topic names."""
+    with streams.tansu_broker() as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint() -> Iterator[str]:
+    """moto's server (Kinesis, DynamoDB) for the session; yields its URL. Tests use unique stream names."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+    with streams.moto_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_server() -> str:
+    """The machine's RabbitMQ; `make test` starts it. Failing (not skipping) keeps the suite honest."""
+    if not streams.rabbitmq_available():
+        pytest.fail("RabbitMQ is not reachable on 127.0.0.1:5672; run `make services`")
+    return streams.RABBITMQ_URL
 
 
 @pytest.fixture

@@ -22,7 +22,13 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 FAULT_DAYS = {f.kind: f.day for f in DEMO_FAULTS}
 # The first day (it records the schema baseline), a clean day before the first fault, and each fault day.
-MONITORED = {0, FAULT_DAYS["required_nulls"] - 1, FAULT_DAYS["stops_loading"] - 1, *FAULT_DAYS.values()}
+MONITORED = {
+    0,
+    FAULT_DAYS["events_dropped"] - 1,
+    FAULT_DAYS["required_nulls"] - 1,
+    FAULT_DAYS["stops_loading"] - 1,
+    *FAULT_DAYS.values(),
+}
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +76,8 @@ def _not_passing(day_results: dict[str, dict[str, dict[str, Any]]]) -> dict[tupl
 
 def test_every_check_passes_before_the_first_fault(demo_checks: dict[str, Any]) -> None:
     by_day = demo_checks["by_day"]
-    for day in sorted(d for d in by_day if d < FAULT_DAYS["required_nulls"]):
+    dropped = FAULT_DAYS["events_dropped"]  # its reconciliation fails that day: see below
+    for day in sorted(d for d in by_day if d < FAULT_DAYS["required_nulls"] and d != dropped):
         assert _not_passing(by_day[day]) == {}, day
     before = by_day[FAULT_DAYS["required_nulls"] - 1]
     assert before["lake.clickstream"]["schema"].outcome == "pass"
@@ -95,6 +102,18 @@ def test_each_fault_fails_a_check_with_its_observed_value(demo_checks: dict[str,
     assert stale.outcome == "fail" and stale.observed_value > 30 and stale.threshold == "< 30 hours"
     assert by_day[FAULT_DAYS["stops_loading"] - 1]["warehouse.purchases"]["freshness"].outcome == "pass"
 
+    missing = by_day[FAULT_DAYS["events_dropped"]]["lake.clickstream"]["reconcile stream.clickstream"]
+    assert missing.outcome == "fail" and missing.origin == "reconcile"
+    assert missing.observed_value == missing.details["rows"] - missing.details["against_rows"] < 0
+    assert 0.02 < -missing.observed_value / missing.details["against_rows"] < 0.04  # about 3 % dropped
+    assert (
+        missing.details["method"].startswith("file footers")
+        and missing.details["against_method"] == "kafka offsets"
+    )
+    assert "stream.clickstream" in missing.message and "fewer" in missing.message
+    before = by_day[FAULT_DAYS["events_dropped"] - 1]["lake.clickstream"]["reconcile stream.clickstream"]
+    assert (before.outcome, before.observed_value) == ("pass", 0.0)  # every event of the day before arrived
+
     drift = by_day[FAULT_DAYS["schema_drift"]]["lake.clickstream"]["schema"]
     assert (drift.outcome, drift.observed_value, drift.check_type) == ("fail", 2.0, "schema")
     assert drift.message == "added: experiment_id; type changed: duration_ms bigint -> varchar"
@@ -108,8 +127,11 @@ def test_only_the_faults_fail_and_nothing_errors(demo_checks: dict[str, Any]) ->
         ("warehouse.purchases", "freshness"): FAULT_DAYS["stops_loading"],
         ("lake.clickstream", "schema"): FAULT_DAYS["schema_drift"],
     }
+    on_the_day = {("lake.clickstream", "reconcile stream.clickstream"): FAULT_DAYS["events_dropped"]}
     for day, results in demo_checks["by_day"].items():
         failing = _not_passing(results)
         assert set(failing.values()) <= {"fail"}, (day, failing)
-        assert set(failing) == {key for key, since in expected.items() if day >= since}, day
+        assert set(failing) == {key for key, since in expected.items() if day >= since} | {
+            key for key, on in on_the_day.items() if day == on
+        }, day
         assert not any(dataset in ("warehouse.products", "lake.crm_exports") for dataset, _ in failing)

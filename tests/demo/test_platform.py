@@ -21,6 +21,7 @@ from datahealth.demo.platform import (
     DEMO_START,
     INITIAL_CUSTOMERS,
     PRODUCT_COUNT,
+    STREAM_DATASETS,
     WAREHOUSE_DATASETS,
     DemoFault,
     DemoPlatform,
@@ -314,13 +315,15 @@ def test_products_stay_fresh(full: Run) -> None:
 
 def test_fault_schedule() -> None:
     assert [(f.day, f.dataset, f.kind) for f in DEMO_FAULTS] == [
+        (9, "stream.clickstream", "consumer_stalls"),
+        (13, "lake.clickstream", "events_dropped"),
         (18, "warehouse.email_events", "required_nulls"),
         (22, "warehouse.customers", "duplicate_rows"),
         (25, "warehouse.purchases", "stops_loading"),
         (27, "lake.clickstream", "schema_drift"),
     ]
     assert all(isinstance(f, DemoFault) and f.description.endswith(".") for f in DEMO_FAULTS)
-    assert {f.dataset for f in DEMO_FAULTS} <= set(DATASETS)
+    assert {f.dataset for f in DEMO_FAULTS} <= set(DATASETS) | set(STREAM_DATASETS)
 
 
 def test_required_nulls_only_on_day_18(full: Run) -> None:

@@ -88,7 +88,7 @@ def test_the_demo_writes_and_prints_its_report(tmp_path: Path, chromium: Any) ->
         assert loaded.console_errors == []
         assert page.locator("#health-chart .main-svg").count() >= 1
         assert page.locator("#chart-rows .main-svg").count() >= 1
-        assert page.locator("#dataset-table tbody tr").count() == 6
+        assert page.locator("#dataset-table tbody tr").count() == 7  # 4 tables, 2 lake datasets, 1 topic
         assert (
             page.evaluate("document.getElementById('health-chart').data[0].x.length") == 5
         )  # five simulated days

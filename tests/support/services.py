@@ -38,6 +38,10 @@ SERVICE_FIXTURES: dict[str, str] = {
     "pushgateway": "prometheus",
     "prometheus": "prometheus",
     "promtool": "prometheus",
+    # stream brokers (tests/support/streams.py): Tansu, moto's server, the machine's RabbitMQ
+    "kafka_broker": "kafka",
+    "aws_endpoint": "kinesis",
+    "rabbitmq_server": "rabbitmq",
 }
 
 
@@ -60,6 +64,9 @@ STARTERS: tuple[tuple[str, str], ...] = (
     ("tests.support.prometheus", "prometheus"),
     ("tests.support.prometheus", "promtool"),
     ("tests.orchestration.prefect_server", "prefect_server"),
+    ("tests.support.streams", "tansu_broker"),
+    ("tests.support.streams", "moto_server"),
+    ("tests.support.streams", "rabbitmq_available"),
     ("prefect.testing.utilities", "prefect_test_harness"),
     ("playwright.sync_api", "sync_playwright"),
 )

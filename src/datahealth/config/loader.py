@@ -8,6 +8,7 @@ whole; each of its errors is mapped back to the file and line the offending key 
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import types
 import typing
@@ -20,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from datahealth.config.errors import ConfigError, ConfigIssue
-from datahealth.config.models import LakeSourceConfig, Project, ProjectConfig, SqlSourceConfig
+from datahealth.config.models import STREAM_KINDS, Project, ProjectConfig
 from datahealth.config.yaml_source import KeyPath, YamlDocument, dotted, read_yaml
 from datahealth.core.redaction import register_secret
 
@@ -29,6 +30,7 @@ _MAP_SECTIONS = ("sources", "datasets", "tiers")
 _LIST_SECTIONS = ("routing",)
 _SINGLE_SECTIONS = ("project", "history", "publish")
 _SECTIONS = _MAP_SECTIONS + _LIST_SECTIONS + _SINGLE_SECTIONS
+_SOURCE_KINDS = ("sql", "lake", *STREAM_KINDS)
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,7 @@ def _clean_loc(loc: tuple[Any, ...], data: dict[str, Any]) -> KeyPath:
     cleaned: list[str | int] = []
     node: Any = data
     for part in loc:
-        if isinstance(node, dict) and part not in node and part in ("sql", "lake"):
+        if isinstance(node, dict) and part not in node and part in _SOURCE_KINDS:
             continue
         cleaned.append(part)
         node = (
@@ -230,7 +232,8 @@ def _explain(error: Any, loc: KeyPath, data: dict[str, Any]) -> tuple[str, str]:
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
         return (
             "unknown or missing source kind",
-            "set kind: sql (SQLAlchemy URL) or kind: lake (files read by DuckDB)",
+            "set kind: sql (SQLAlchemy URL), lake (files read by DuckDB) or a stream: "
+            "kafka, kinesis or rabbitmq",
         )
     if kind == "literal_error":
         return msg.replace("Input should be", "must be"), "use one of the listed values"
@@ -296,18 +299,32 @@ def _unwrap(annotation: Any, node: Any) -> Any:
             continue
         if origin in (typing.Union, types.UnionType):
             members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if members == [SqlSourceConfig, LakeSourceConfig] or set(members) == {
-                SqlSourceConfig,
-                LakeSourceConfig,
-            }:
+            kinds = _kinds_of(members)
+            if kinds:  # a source: the member its `kind` names (sql when it names none)
                 kind = node.get("kind") if isinstance(node, dict) else None
-                annotation = LakeSourceConfig if kind == "lake" else SqlSourceConfig
+                annotation = kinds.get(str(kind)) or kinds.get("sql") or members[0]
                 continue
             annotation = members[0] if len(members) == 1 else annotation
             if len(members) != 1:
                 return annotation
             continue
         return annotation
+
+
+def _kinds_of(members: list[Any]) -> dict[str, Any]:
+    """{kind: model} when every union member is a model with a literal `kind` (the source union)."""
+    kinds: dict[str, Any] = {}
+    for member in members:
+        field = (
+            member.model_fields.get("kind")
+            if isinstance(member, type) and issubclass(member, BaseModel)
+            else None
+        )
+        values = typing.get_args(field.annotation) if field is not None else ()
+        if not values:
+            return {}
+        kinds.update(dict.fromkeys(values, member))
+    return kinds
 
 
 def _cross_check(data: dict[str, Any], merger: _Merger, config_dir: Path) -> list[ConfigIssue]:
@@ -333,6 +350,8 @@ def _cross_check(data: dict[str, Any], merger: _Merger, config_dir: Path) -> lis
                 )
                 continue
             register_secret(url.password if isinstance(url.password, str) else None)
+        if isinstance(source, dict) and source.get("kind") in STREAM_KINDS:
+            _register_stream_secrets(source)
     known_sources = ", ".join(sorted(sources)) or "none defined"
     datasets: dict[str, Any] = _mapping(data.get("datasets"), {})
     for name, dataset in datasets.items():
@@ -365,12 +384,24 @@ def _cross_check(data: dict[str, Any], merger: _Merger, config_dir: Path) -> lis
                     "lake datasets always count rows from file metadata",
                     "remove row_count: estimate",
                 )
+        elif isinstance(source, dict) and source.get("kind") in STREAM_KINDS:
+            issues.extend(_stream_issues(name, dataset, source, issue_at=merger, config_dir=config_dir))
         elif isinstance(source, dict) and dataset.get("path"):
             issue(
                 ("datasets", name, "path"),
                 "SQL datasets are tables, not files",
                 "use table: schema.table instead",
             )
+        if isinstance(source, dict) and source.get("kind") not in STREAM_KINDS:
+            sla = dataset.get("sla")
+            for key in _STREAM_SLA_KEYS:
+                if isinstance(sla, dict) and key in sla:
+                    issue(
+                        ("datasets", name, "sla", key),
+                        f"{key} applies to streams (kafka, kinesis, rabbitmq sources)",
+                        "use warn_after/error_after for tables and files",
+                    )
+        issues.extend(_reconcile_issues(name, dataset, datasets, sources, merger, config_dir))
         tier = dataset.get("tier", "daily")
         if isinstance(tier, str) and tier not in tiers:
             issue(
@@ -379,6 +410,149 @@ def _cross_check(data: dict[str, Any], merger: _Merger, config_dir: Path) -> lis
                 f"define it under tiers:, or use one of: {', '.join(sorted(tiers))}",
             )
     return issues
+
+
+def _register_stream_secrets(source: dict[str, Any]) -> None:
+    """Passwords in a broker URL and secret-looking client settings are masked wherever they appear."""
+    url = source.get("url")
+    if isinstance(url, str):
+        with contextlib.suppress(ArgumentError, ValueError):
+            register_secret(make_url(url).password)  # type: ignore[arg-type]
+    for key, value in _mapping(source.get("client_config"), {}).items():
+        if isinstance(value, str) and any(
+            word in str(key).lower() for word in ("password", "secret", "token")
+        ):
+            register_secret(value)
+
+
+_STREAM_SLA_KEYS = ("max_lag", "max_messages_behind", "silent_after")
+_TABLE_SLA_KEYS = ("warn_after", "error_after", "expected_by", "holidays")
+
+
+def _locate_issue(merger: _Merger, config_dir: Path, path: KeyPath, message: str, fix: str) -> ConfigIssue:
+    file, key, line = merger.locate(path)
+    return ConfigIssue(file or config_dir, key, message, fix, line)
+
+
+def _stream_issues(
+    name: str, dataset: dict[str, Any], source: dict[str, Any], *, issue_at: _Merger, config_dir: Path
+) -> list[ConfigIssue]:
+    """A stream dataset names a topic (not a table or files) and only the SLA keys its platform can measure."""
+    kind = source.get("kind")
+    found: list[ConfigIssue] = []
+
+    def issue(path: KeyPath, message: str, fix: str) -> None:
+        found.append(_locate_issue(issue_at, config_dir, path, message, fix))
+
+    for key in ("table", "path", "timestamp_column", "loaded_at_query"):
+        if dataset.get(key):
+            issue(
+                ("datasets", name, key),
+                f"{kind} datasets are read from the broker, not {key}",
+                "use topic: instead",
+            )
+    if dataset.get("reconcile"):
+        issue(
+            ("datasets", name, "reconcile"),
+            "a stream cannot declare reconcile",
+            "declare it on the table the stream feeds, with against: " + name,
+        )
+    sla: dict[str, Any] = _mapping(dataset.get("sla"), {})
+    for key in _TABLE_SLA_KEYS:
+        if key in sla:
+            issue(
+                ("datasets", name, "sla", key),
+                f"{key} applies to tables and files",
+                "streams use max_lag, max_messages_behind and silent_after",
+            )
+    if kind == "kinesis" and "max_messages_behind" in sla:
+        issue(
+            ("datasets", name, "sla", "max_messages_behind"),
+            "Kinesis does not count the records a consumer is behind (it reports milliseconds)",
+            "use max_lag",
+        )
+    if kind == "rabbitmq" and not source.get("management_url"):
+        for key in ("max_lag", "silent_after"):
+            if key in sla:
+                issue(
+                    ("datasets", name, "sla", key),
+                    "RabbitMQ reports message ages and publish counts only through its management API",
+                    "set management_url on the source, or use max_messages_behind",
+                )
+    if kind == "rabbitmq" and dataset.get("consumer_group"):
+        issue(
+            ("datasets", name, "consumer_group"),
+            "RabbitMQ queues have no consumer groups: the queue's depth is what its consumers have not taken",
+            "remove consumer_group",
+        )
+    if kind in ("kafka", "kinesis") and not dataset.get("consumer_group"):
+        for key in ("max_lag", "max_messages_behind"):
+            if key in sla:
+                issue(
+                    ("datasets", name, "consumer_group"),
+                    f"{key} needs the consumer whose lag it limits",
+                    "add consumer_group: the Kafka consumer group or the Kinesis consumer application",
+                )
+                break
+    return found
+
+
+def _reconcile_issues(
+    name: str,
+    dataset: dict[str, Any],
+    datasets: dict[str, Any],
+    sources: dict[str, Any],
+    merger: _Merger,
+    config_dir: Path,
+) -> list[ConfigIssue]:
+    """Each `reconcile:` entry names a known dataset whose source can count a window."""
+    entries = dataset.get("reconcile")
+    if not isinstance(entries, list):
+        return []
+    found: list[ConfigIssue] = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("against"), str):
+            continue
+        against = entry["against"]
+        path: KeyPath = ("datasets", name, "reconcile", index, "against")
+        other = datasets.get(against)
+        if against == name:
+            found.append(
+                _locate_issue(
+                    merger, config_dir, path, "a dataset cannot reconcile with itself", "name another dataset"
+                )
+            )
+            continue
+        if other is None:
+            known = ", ".join(sorted(datasets)) or "none"
+            found.append(
+                _locate_issue(
+                    merger, config_dir, path, f"unknown dataset '{against}'", f"use one of: {known}"
+                )
+            )
+            continue
+        kind = _mapping(sources.get(against.split(".", 1)[0]), {}).get("kind")
+        if kind == "rabbitmq":
+            found.append(
+                _locate_issue(
+                    merger,
+                    config_dir,
+                    path,
+                    "RabbitMQ cannot count the messages of a past window (delivered messages are gone)",
+                    "reconcile against a Kafka topic, a Kinesis stream or a dataset",
+                )
+            )
+        elif kind in STREAM_KINDS and (entry.get("sum") or entry.get("distinct")):
+            found.append(
+                _locate_issue(
+                    merger,
+                    config_dir,
+                    ("datasets", name, "reconcile", index),
+                    "a stream side is counted from offsets: sum and distinct need two datasets",
+                    "remove sum/distinct, or reconcile against the dataset the stream lands in",
+                )
+            )
+    return found
 
 
 def _mapping(value: Any, default: dict[str, Any]) -> dict[str, Any]:

@@ -66,7 +66,73 @@ class LakeSourceConfig(StrictModel):
     statement_timeout: Duration = timedelta(minutes=5)
 
 
-SourceConfig = Annotated[SqlSourceConfig | LakeSourceConfig, Field(discriminator="kind")]
+class KafkaSourceConfig(StrictModel):
+    """A Kafka cluster, read through its admin API and a private, never-committing reader (docs/streams.md)."""
+
+    kind: Literal["kafka"]
+    bootstrap_servers: str | None = Field(
+        default=None, description="host:port[,host:port...]; put credentials in client_config as ${ENV_VARS}"
+    )
+    client_config: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="librdkafka settings, e.g. security.protocol: SASL_SSL, sasl.password: ${KAFKA_PASSWORD}",
+    )
+    replay: str | None = Field(
+        default=None,
+        description="read recorded broker answers from this JSON file instead of connecting (the demo's topic)",
+    )
+    max_concurrency: int = Field(default=4, ge=1, le=64)
+    timeout: Duration = Field(default=timedelta(seconds=15), description="per broker request")
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> KafkaSourceConfig:
+        if (self.bootstrap_servers is None) == (self.replay is None):
+            raise ValueError("set bootstrap_servers (host:port of the brokers) or replay (a recorded file)")
+        return self
+
+
+class KinesisSourceConfig(StrictModel):
+    """Kinesis Data Streams through boto3; credentials come from the AWS default chain, never this file."""
+
+    kind: Literal["kinesis"]
+    region: str | None = Field(default=None, description="AWS region (default: the AWS configuration's)")
+    endpoint_url: str | None = Field(
+        default=None, description="a Kinesis-compatible endpoint, e.g. a VPC one"
+    )
+    dynamodb_endpoint_url: str | None = Field(
+        default=None, description="endpoint of the DynamoDB holding the consumers' checkpoint (lease) tables"
+    )
+    max_records: int = Field(
+        default=100_000, ge=1, description="most records read to find the newest one or to count a window"
+    )
+    max_concurrency: int = Field(default=4, ge=1, le=64)
+    timeout: Duration = Field(default=timedelta(seconds=15), description="per AWS request")
+
+
+class RabbitMqSourceConfig(StrictModel):
+    """A RabbitMQ broker over AMQP (queue depth, consumers), plus its management API when enabled."""
+
+    kind: Literal["rabbitmq"]
+    url: str = Field(description="amqp://user:${RABBITMQ_PASSWORD}@host:5672/vhost")
+    management_url: str | None = Field(
+        default=None,
+        description="http(s)://host:15672 of the management plugin (same credentials): message ages and rates",
+    )
+    max_concurrency: int = Field(default=4, ge=1, le=64)
+    timeout: Duration = Field(default=timedelta(seconds=15), description="per broker request")
+
+    @field_validator("management_url", mode="before")
+    @classmethod
+    def _empty_management(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+StreamSourceConfig = KafkaSourceConfig | KinesisSourceConfig | RabbitMqSourceConfig
+SourceConfig = Annotated[
+    SqlSourceConfig | LakeSourceConfig | KafkaSourceConfig | KinesisSourceConfig | RabbitMqSourceConfig,
+    Field(discriminator="kind"),
+]
+STREAM_KINDS = ("kafka", "kinesis", "rabbitmq")
 
 
 class ExpectedBy(StrictModel):
@@ -102,12 +168,61 @@ class ExpectedBy(StrictModel):
         return value
 
 
+def _levels(value: Any) -> Any:
+    """`15m` / `100000` (the error level) or `{warn: 5m, error: 15m}` → a levels mapping."""
+    return value if isinstance(value, dict | BaseModel) else {"error": value}
+
+
+class DurationLevels(StrictModel):
+    """A stream limit with warn and/or error levels; a single value is the error level."""
+
+    warn: Duration | None = None
+    error: Duration | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DurationLevels:
+        if self.warn is None and self.error is None:
+            raise ValueError("set warn, error or both, e.g. {warn: 5m, error: 15m}")
+        if self.warn and self.error and self.warn > self.error:
+            raise ValueError("warn must not be longer than error")
+        return self
+
+
+class CountLevels(StrictModel):
+    """A message-count limit with warn and/or error levels; a single number is the error level."""
+
+    warn: int | None = Field(default=None, ge=0)
+    error: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CountLevels:
+        if self.warn is None and self.error is None:
+            raise ValueError("set warn, error or both, e.g. {warn: 10000, error: 100000}")
+        if self.warn is not None and self.error is not None and self.warn > self.error:
+            raise ValueError("warn must not be larger than error")
+        return self
+
+
+StreamDuration = Annotated[DurationLevels | None, BeforeValidator(_levels)]
+StreamCount = Annotated[CountLevels | None, BeforeValidator(_levels)]
+
+
 class FreshnessSla(StrictModel):
-    """How old a dataset's newest data may be before it is a warning or an error."""
+    """How old a dataset's newest data may be before it is a warning or an error.
+
+    Stream datasets (topics, streams, queues) use the stream keys instead: `max_lag` (age of the oldest
+    message the consumer group has not processed), `max_messages_behind` and `silent_after` (no message
+    produced for this long); see docs/streams.md.
+    """
 
     warn_after: Duration | None = None
     error_after: Duration | None = None
     expected_by: ExpectedBy | None = None
+    max_lag: StreamDuration = Field(default=None, description="streams: oldest unconsumed message age")
+    max_messages_behind: StreamCount = Field(default=None, description="streams: messages not yet consumed")
+    silent_after: StreamDuration = Field(
+        default=None, description="streams: no message produced for this long"
+    )
     holidays: Holidays = Field(
         default=HolidayCalendar(),
         description="dates on which no load is expected: "
@@ -179,8 +294,73 @@ class AnomalyConfig(StrictModel):
         return value
 
 
+class ReconcileConfig(StrictModel):
+    """Did every event arrive? Compare this dataset with another dataset or stream over the same window.
+
+    The window is the last complete `period` before the run (e.g. yesterday for `1d`), aligned to
+    midnight in `timezone`. Rows are counted on both sides (messages produced, for a stream); `sum` or
+    `distinct` compares a key column too (datasets only). A difference beyond `tolerance` is a finding.
+    """
+
+    against: str = Field(description="the other side: a dataset or stream named <source>.<name>")
+    period: Duration = Field(default=timedelta(days=1), description="window length; 1d = yesterday")
+    timezone: str = "UTC"
+    column: str | None = Field(
+        default=None,
+        description="this dataset's timestamp column bounding the window (default timestamp_column)",
+    )
+    against_column: str | None = Field(
+        default=None, description="the other dataset's timestamp column (default its timestamp_column)"
+    )
+    partition: str | None = Field(
+        default=None,
+        description="lake datasets: a hive partition column holding the window's date; counted from file footers",
+    )
+    sum: str | None = Field(default=None, description="also compare the sum of this column (both datasets)")
+    distinct: str | None = Field(default=None, description="also compare distinct counts of this column")
+    tolerance: str = Field(
+        default="0", description="allowed difference: a row count (10) or a share of the larger side (0.5%)"
+    )
+    severity: Severity | None = Field(default=None, description="default: the dataset's severity")
+
+    @field_validator("period")
+    @classmethod
+    def _divides_a_day(cls, value: timedelta) -> timedelta:
+        seconds = value.total_seconds()
+        if seconds <= 0 or seconds > 86400 or 86400 % seconds:
+            raise ValueError("must divide a day, e.g. 1d, 6h, 1h or 15m")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_reconcile_timezone(cls, value: str) -> str:
+        return ExpectedBy._valid_timezone(value)
+
+    @field_validator("tolerance", mode="before")
+    @classmethod
+    def _valid_tolerance(cls, value: object) -> object:
+        text = str(value).strip()
+        number = text[:-1] if text.endswith("%") else text
+        try:
+            if float(number) < 0:
+                raise ValueError
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a tolerance: write a row count (10) or a share (0.5%)"
+            ) from None
+        return text
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> ReconcileConfig:
+        if self.sum and self.distinct:
+            raise ValueError("compare either sum or distinct, not both (add a second reconcile entry)")
+        if self.partition and self.period != timedelta(days=1):
+            raise ValueError("partition: counts one day's partition; use period: 1d (or column: instead)")
+        return self
+
+
 class DatasetConfig(StrictModel):
-    """One monitored table or lake dataset, named `<source>.<dataset>` everywhere."""
+    """One monitored table, lake dataset or stream, named `<source>.<dataset>` everywhere."""
 
     name: str
     table: str | None = None
@@ -198,6 +378,15 @@ class DatasetConfig(StrictModel):
     row_count: Literal["exact", "estimate"] = "exact"
     description: str = ""
     sla: FreshnessSla | None = None
+    topic: str | None = Field(
+        default=None,
+        description="streams: the Kafka topic, Kinesis stream or RabbitMQ queue (default: the short name)",
+    )
+    consumer_group: str | None = Field(
+        default=None,
+        description="streams: the Kafka consumer group, or the Kinesis consumer application (its lease table)",
+    )
+    reconcile: list[ReconcileConfig] = Field(default_factory=list)
     profile: ProfileConfig = ProfileConfig()
     checks: GeneratedChecks = GeneratedChecks()
     anomaly: AnomalyConfig = AnomalyConfig()
@@ -224,6 +413,11 @@ class DatasetConfig(StrictModel):
     @property
     def short_name(self) -> str:
         return self.name.split(".", 1)[1]
+
+    @property
+    def topic_name(self) -> str:
+        """The stream's topic, stream or queue name: `topic:` or the dataset's short name."""
+        return self.topic or self.short_name
 
     @property
     def schema_and_table(self) -> tuple[str | None, str]:

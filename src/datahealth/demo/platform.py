@@ -39,6 +39,8 @@ from typing import Any
 
 import duckdb
 
+from datahealth.demo.clickstream_topic import write_recording
+
 DEMO_START = date(2026, 10, 1)
 """Day 0 of the simulation; the demo runs 30 days, i.e. day indices 0..29."""
 
@@ -54,6 +56,9 @@ WAREHOUSE_DATASETS = (
 LAKE_DATASETS = ("lake.clickstream", "lake.crm_exports")
 DATASETS = WAREHOUSE_DATASETS + LAKE_DATASETS
 """Every dataset name :meth:`DemoPlatform.append_day` reports on, in a stable order."""
+STREAM_DATASETS = ("stream.clickstream",)
+"""The Kafka topic feeding lake.clickstream, recorded by :mod:`datahealth.demo.clickstream_topic`."""
+_DROPPED_SHARE = 0.03
 
 INITIAL_CUSTOMERS = 5_000
 PRODUCT_COUNT = 200
@@ -85,6 +90,24 @@ def _iso(day: int) -> str:
 
 
 DEMO_FAULTS: tuple[DemoFault, ...] = (
+    DemoFault(
+        day=9,
+        dataset="stream.clickstream",
+        kind="consumer_stalls",
+        description=(
+            f"On {_iso(9)} the lake loader consuming the clickstream topic crashes at 03:10 and nobody "
+            "restarts it until the next day, so clicks pile up unprocessed."
+        ),
+    ),
+    DemoFault(
+        day=13,
+        dataset="lake.clickstream",
+        kind="events_dropped",
+        description=(
+            f"The clickstream partition event_date={_iso(12)}, landed on {_iso(13)}, silently misses "
+            "3% of the events the topic received that day."
+        ),
+    ),
     DemoFault(
         day=18,
         dataset="warehouse.email_events",
@@ -653,6 +676,15 @@ class DemoPlatform:
 
     # -- clock ----------------------------------------------------------------------------------
 
+    @property
+    def stream_recording(self) -> Path:
+        """What the Kafka cluster says about the clickstream topic at monitoring time (``replay:``)."""
+        return self.root / "streams" / "kafka.json"
+
+    def clicks(self, day: int) -> int:
+        """Clicks produced to the topic on ``day``'s activity date (all of them, whatever the load keeps)."""
+        return self._plan(day).clicks
+
     def day_date(self, day: int) -> date:
         """Calendar date on which ``day``'s batch lands."""
         return self.start + timedelta(days=day)
@@ -725,9 +757,11 @@ class DemoPlatform:
                 customers_after,
                 window,
                 drift="schema_drift" in faults,
+                drop="events_dropped" in faults,
             )
             counts.update(self._write_warehouse(day, key, plan, faults, stopped, window))
             counts.update(lake.result())
+        write_recording(self.stream_recording, self, day, stalled="consumer_stalls" in faults)
         return counts
 
     # -- internals ------------------------------------------------------------------------------
@@ -820,6 +854,7 @@ class DemoPlatform:
         window: dict[str, Any],
         *,
         drift: bool,
+        drop: bool = False,
     ) -> dict[str, int]:
         """Write ``day``'s lake files from the private in-memory scratch connection."""
         if self._scratch is None:
@@ -828,7 +863,7 @@ class DemoPlatform:
         try:
             return {
                 "lake.clickstream": self._write_clickstream(
-                    con, day, key, plan, customers_before, window, drift=drift
+                    con, day, key, plan, customers_before, window, drift=drift, drop=drop
                 ),
                 "lake.crm_exports": self._write_crm_export(con, day, key, plan, customers_after),
             }
@@ -863,8 +898,10 @@ class DemoPlatform:
         window: dict[str, Any],
         *,
         drift: bool,
+        drop: bool = False,
     ) -> int:
-        """Write ``day``'s clickstream partition, drifting its schema when the fault says so."""
+        """Write ``day``'s clickstream partition, drifting its schema or losing 3 % of the events when the
+        faults say so (the topic keeps them all: ``lake.clickstream`` reconciles against it)."""
         _run(
             con,
             _CREATE_CLICKS,
@@ -878,6 +915,12 @@ class DemoPlatform:
             },
         )
         table = "demo_clicks"
+        if drop:
+            _run(
+                con,
+                "DELETE FROM demo_clicks WHERE rnd($k, 'dropped', hash(event_id)) < $share",
+                {"k": key, "share": _DROPPED_SHARE},
+            )
         if drift:
             _run(con, _CREATE_DRIFTED_CLICKS, {"k": key})
             table = "demo_clicks_drifted"
@@ -885,7 +928,8 @@ class DemoPlatform:
         target.parent.mkdir(parents=True, exist_ok=True)
         con.execute(f"COPY {table} TO {_sql_str(str(target))} (FORMAT parquet)")
         self._stamp(target, day)
-        return plan.clicks
+        written = con.execute("SELECT count(*) FROM demo_clicks").fetchone()
+        return int(written[0]) if written else 0
 
     def _write_crm_export(
         self, con: duckdb.DuckDBPyConnection, day: int, key: str, plan: _DayPlan, max_customer: int

@@ -21,13 +21,14 @@ from datahealth.config.models import DatasetConfig, Project
 from datahealth.core.results import DatasetResult, Status, TableMeta, utc_now
 from datahealth.core.run import DatasetSummary, RunOptions, RunSummary
 from datahealth.core.timeparse import parse_as_of
+from datahealth.monitor.reconcile import reconcile_stage
 from datahealth.monitor.selection import select_datasets
 from datahealth.profiling.stage import profile_due, profile_into
 from datahealth.publish import publish_run
 from datahealth.publish.context import PublishContext
 from datahealth.rules.evaluate import evaluate
 from datahealth.rules.findings import RunEvaluation
-from datahealth.sources import DatasetError, open_source
+from datahealth.sources import STREAM_KIND, DatasetError, open_source
 from datahealth.sources.base import Source
 from datahealth.sources.observe import error_observation, observe_dataset
 from datahealth.store import HistoryStore, HistoryStoreError
@@ -143,8 +144,8 @@ class MonitorRun:
             with self.limit(dataset.source):
                 observation = observe_dataset(source, dataset, meta, self.as_of)
             result = DatasetResult(observation)
-            if observation.ok and isinstance(meta, TableMeta):
-                self._run_stages(source, dataset, meta, result)
+            if observation.ok and isinstance(meta, TableMeta) and meta.kind != STREAM_KIND:
+                self._run_stages(source, dataset, meta, result)  # streams have no rows to profile or check
         except Exception as exc:  # contain anything unexpected to this dataset
             result = DatasetResult(error_observation(dataset, self.as_of, exc))
         for listener in list(_listeners):
@@ -165,6 +166,8 @@ class MonitorRun:
                 dataset.source
             ):  # one Soda scan per dataset, within the source's concurrency limit
                 checks_stage(self.project, dataset, source, meta, self.as_of, self.store, result)
+        if self.options.checks and dataset.reconcile:  # did every event arrive? (monitor/reconcile.py)
+            reconcile_stage(self.project, dataset, self.as_of, result, self.source, self.limit)
 
     def failed_result(self, dataset: DatasetConfig, error: BaseException) -> DatasetResult:
         """The result for a dataset whose task died outside `monitor` (timeout, cancelled worker)."""

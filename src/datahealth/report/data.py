@@ -27,6 +27,7 @@ from datahealth.report.axis import TimeAxis, build_axis
 from datahealth.report.schema_log import SchemaLogEntry, diff_snapshots
 from datahealth.rules.findings import SEVERITY_RANK, Incident, RunEvaluation
 from datahealth.rules.status import health_score, run_score
+from datahealth.rules.streams import stream_details
 from datahealth.store import HistoryStore, read
 
 UNKNOWN = "unknown"
@@ -115,6 +116,7 @@ class DatasetView:
     findings: list[FindingView] = field(default_factory=list)
     open_incidents: int = 0
     score: float | None = None  # None while never observed
+    stream: dict[str, Any] | None = None  # a topic/stream/queue's latest reading (rules/streams.py)
 
     @property
     def name(self) -> str:
@@ -247,6 +249,11 @@ class ReportData:
         )
 
     @property
+    def streams(self) -> list[DatasetView]:
+        """Stream datasets with a reading, for the report's Streams section."""
+        return [d for d in self.sorted_datasets() if d.stream is not None]
+
+    @property
     def errored(self) -> list[DatasetView]:
         return [d for d in self.datasets if d.status == Status.ERROR.value]
 
@@ -341,6 +348,7 @@ def _apply_latest_observations(latest: dict[str, StoredObservation], views: dict
         view.as_of, view.rows = obs.as_of, obs.row_count
         view.last_updated, view.lag_seconds = obs.last_updated, obs.freshness_lag_seconds
         view.error, view.error_kind = obs.error, obs.error_kind
+        view.stream = stream_details(obs.details)
 
 
 # Placed observations: observation id -> (its dataset's view, its axis index). Profiles and check results

@@ -54,6 +54,7 @@ from datahealth.rules.freshness import (
 from datahealth.rules.incidents import Coverage, open_after, plan_changes
 from datahealth.rules.schema_diff import SchemaChange, diff_columns, schema_finding
 from datahealth.rules.status import health_score, run_score, status_from_incidents
+from datahealth.rules.streams import evaluate_stream, is_stream
 
 log = logging.getLogger("datahealth.rules.evaluate")
 _VOLUME_BOUND = ("distinct_count", "distinct_added")  # metrics that move with the number of rows
@@ -177,6 +178,13 @@ def evaluate_dataset(
             Coverage(observed=False),
         )
     past = [o for o in history.observations.get(dataset.name, ()) if o.as_of < as_of]
+    if is_stream(obs):  # a topic, stream or queue: its consumer and producer, not rows (rules/streams.py)
+        stream = evaluate_stream(dataset, obs, past, as_of)
+        stream_notes = list(stream.notes)
+        covered = Coverage(
+            observed=True, freshness=stream.complete, schema=False, columns=True, checks=checks_ran
+        )
+        return DatasetVerdict(_suppress(dataset, stream.findings, stream_notes), covered, stream_notes)
     notes: list[str] = []
     findings: list[Finding] = []
     checks = list(result.checks)

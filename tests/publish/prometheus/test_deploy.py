@@ -91,6 +91,8 @@ def test_dashboard_covers_what_the_issue_asks_for() -> None:
         "datahealth_incidents_open",
         "datahealth_run_duration_seconds",
         "datahealth_run_last_success_timestamp_seconds",
+        "datahealth_stream_lag_seconds",
+        "datahealth_stream_lag_messages",
     ):
         assert metric in text, metric
 

@@ -199,7 +199,9 @@ def test_what_prometheus_holds_matches_the_demo(demo: DemoRun) -> None:
     assert value('datahealth_dataset_rows{dataset="warehouse.products"}') == 200  # the catalogue at any scale
     assert value(f'datahealth_dataset_status{{dataset="{MISSING_DATASET}"}}') == 3
     assert value("datahealth_run_datasets_failed") == 1
-    assert value("datahealth_run_datasets_observed") == 7
+    assert (
+        value("datahealth_run_datasets_observed") == 8
+    )  # 6 tables and files, the clickstream topic, 1 missing
     # pushed under job="datahealth" with no instance label; the clickstream stopped weeks ago: breached SLA
     series = api.series('datahealth_dataset_status{dataset="lake.clickstream"}')
     assert [(s["job"], s.get("instance")) for s in series] == [("datahealth", None)]
@@ -212,6 +214,10 @@ def test_what_prometheus_holds_matches_the_demo(demo: DemoRun) -> None:
     # failing checks: the duplicated customers (day 22) and the null customer_ids (day 18)
     failing = api.wait_for("failing checks", lambda: api.query("datahealth_check_status >= 2"))
     assert {"warehouse.customers", "warehouse.email_events"} <= {r["metric"]["dataset"] for r in failing}
+    # the demo's topic: at this scale the loader had processed every recorded click (a click a minute, it
+    # is 20 s behind), so both lag series are there and zero
+    assert value('datahealth_stream_lag_messages{dataset="stream.clickstream"}') == 0
+    assert value('datahealth_stream_lag_seconds{dataset="stream.clickstream"}') == 0
 
 
 @pytest.fixture(scope="module")

@@ -79,6 +79,16 @@ NULL_RATIO = MetricSpec(
     "Share of NULLs in a column at its latest profile (opt-in: publish.prometheus.column_metrics).",
     (*DATASET_LABELS, "column"),
 )
+STREAM_LAG_SECONDS = MetricSpec(
+    "datahealth_stream_lag_seconds",
+    "Streams: age of the oldest message the consumer has not processed (0 when caught up).",
+    DATASET_LABELS,
+)
+STREAM_LAG_MESSAGES = MetricSpec(
+    "datahealth_stream_lag_messages",
+    "Streams: messages produced but not yet processed by the consumer, all partitions.",
+    DATASET_LABELS,
+)
 RUN_DURATION = MetricSpec("datahealth_run_duration_seconds", "Wall time of the latest monitoring run.")
 RUN_FINISHED = MetricSpec(
     "datahealth_run_finished_timestamp_seconds",
@@ -110,6 +120,8 @@ ALL_METRICS = (
     CHECK_STATUS,
     INCIDENTS_OPEN,
     NULL_RATIO,
+    STREAM_LAG_SECONDS,
+    STREAM_LAG_MESSAGES,
     RUN_DURATION,
     RUN_FINISHED,
     RUN_LAST_SUCCESS,
@@ -137,6 +149,8 @@ class DatasetState:
     checks: dict[str, CheckOutcome] = field(default_factory=dict)
     null_ratios: dict[str, float] = field(default_factory=dict)
     incidents_open: dict[str, int] = field(default_factory=dict)
+    stream_lag_seconds: float | None = None
+    stream_lag_messages: int | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +205,8 @@ def metric_families(state: MetricsState, *, last_success: bool = True) -> list[M
         add(SCHEMA_CHANGES, key, ds.schema_changes if ds.status is not None else None)
         for check, outcome in sorted(ds.checks.items()):
             add(CHECK_STATUS, (*key, check, ds.severity), CHECK_VALUE[outcome])
+        add(STREAM_LAG_SECONDS, key, ds.stream_lag_seconds)
+        add(STREAM_LAG_MESSAGES, key, ds.stream_lag_messages)
         if state.column_metrics:
             for column, ratio in sorted(ds.null_ratios.items()):
                 add(NULL_RATIO, (*key, column), ratio)

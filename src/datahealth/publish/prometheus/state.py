@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from datahealth.publish.context import PublishContext
 from datahealth.publish.prometheus.metrics import DatasetState, MetricsState, RunState, run_succeeded
 from datahealth.rules.findings import FindingKind
 from datahealth.rules.status import health_score
+from datahealth.rules.streams import stream_details
 from datahealth.store import HistoryStore, read
 
 DEFAULT_RUN_INTERVAL = timedelta(days=1)  # assumed when no tier has a schedule
@@ -34,6 +36,23 @@ class Seen:
     rows: int | None
     last_updated: datetime | None
     observed_at: datetime | None
+    stream_lag_seconds: float | None = None
+    stream_lag_messages: int | None = None
+
+
+def _seen(
+    rows: int | None, last_updated: datetime | None, observed_at: datetime | None, details: dict[str, Any]
+) -> Seen:
+    """A `Seen`, with a stream's consumer lag when the observation is of a stream."""
+    stream = stream_details(details) or {}
+    lag, behind = stream.get("lag_seconds"), stream.get("messages_behind")
+    return Seen(
+        rows,
+        last_updated,
+        observed_at,
+        float(lag) if isinstance(lag, int | float) else None,
+        int(behind) if isinstance(behind, int) else None,
+    )
 
 
 @dataclass
@@ -83,7 +102,7 @@ def read_store(store: HistoryStore, *, column_metrics: bool) -> Reading:
     with read.connect(store) as conn:
         latest = read.latest_observations(conn)
         for name, obs in latest.items():
-            reading.seen[name] = Seen(obs.row_count, obs.last_updated, obs.observed_at)
+            reading.seen[name] = _seen(obs.row_count, obs.last_updated, obs.observed_at, obs.details)
             reading.statuses[name] = obs.status
             reading.scores[name] = health_score([obs.status])
         unknown_age = [name for name, seen in reading.seen.items() if seen.last_updated is None]
@@ -187,7 +206,7 @@ def overlay_run(reading: Reading, context: PublishContext, now: datetime) -> Non
 
 
 def _overlay_observation(reading: Reading, obs: Observation) -> None:
-    reading.seen[obs.dataset] = Seen(obs.row_count, obs.last_updated, obs.observed_at)
+    reading.seen[obs.dataset] = _seen(obs.row_count, obs.last_updated, obs.observed_at, obs.details)
     if obs.last_updated is not None:
         newest = reading.newest_data.get(obs.dataset)
         reading.newest_data[obs.dataset] = (
@@ -232,6 +251,8 @@ def build_state(project: Project, reading: Reading, stale_after_seconds: float) 
                 checks=reading.checks.get(ds.name, {}),
                 null_ratios=reading.null_ratios.get(ds.name, {}),
                 incidents_open=incident_counts.get(ds.name, {}),
+                stream_lag_seconds=seen.stream_lag_seconds if seen else None,
+                stream_lag_messages=seen.stream_lag_messages if seen else None,
             )
         )
     return MetricsState(
