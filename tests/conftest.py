@@ -22,7 +22,9 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 # Prefect keeps its settings, profiles and ephemeral database under PREFECT_HOME: never the user's own.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="datahealth-test-prefect-"))
 
-from tests.support import postgres, prometheus, smtp  # noqa: E402
+from tests.support import mariadb, postgres, prometheus, smtp  # noqa: E402
+from tests.support.bqemulator import BigQueryEmulator, bigquery_emulator  # noqa: E402
+from tests.support.fakesnow import FakesnowServer, fakesnow_server  # noqa: E402
 from tests.support.projects import write_project  # noqa: E402
 from tests.support.services import markers_for  # noqa: E402
 
@@ -52,6 +54,35 @@ def pg_database(postgres_server: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test; yields its name."""
     with postgres.temporary_database() as name:
         yield name
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> str:
+    """The machine's MariaDB; `make test` starts it. Failing (not skipping) keeps the suite honest."""
+    if not mariadb.mariadb_available():
+        pytest.fail(f"MariaDB is not reachable on {mariadb.HOST}:{mariadb.PORT}; run `make services`")
+    return f"{mariadb.HOST}:{mariadb.PORT}"
+
+
+@pytest.fixture
+def mariadb_database(mariadb_server: str) -> Iterator[str]:
+    """A fresh, empty MariaDB database for one test; yields its name."""
+    with mariadb.temporary_database() as name:
+        yield name
+
+
+@pytest.fixture(scope="session")
+def snowflake_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakesnowServer]:
+    """fakesnow's server (Snowflake's stand-in) for the session, on a free loopback port."""
+    with fakesnow_server(tmp_path_factory.mktemp("fakesnow")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def bigquery_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BigQueryEmulator]:
+    """bqemulator (BigQuery's stand-in) for the session, on free loopback ports."""
+    with bigquery_emulator(tmp_path_factory.mktemp("bqemulator")) as emulator:
+        yield emulator
 
 
 @pytest.fixture(scope="session")

@@ -38,6 +38,11 @@ SERVICE_FIXTURES: dict[str, str] = {
     "pushgateway": "prometheus",
     "prometheus": "prometheus",
     "promtool": "prometheus",
+    # the machine's MariaDB (tests/support/mariadb.py); mariadb_database builds on it
+    "mariadb_server": "mariadb",
+    # cloud warehouses' local stand-ins, each in its own virtualenv (scripts/standins.sh)
+    "snowflake_standin": "snowflake",
+    "bigquery_standin": "bigquery",
 }
 
 
@@ -59,6 +64,12 @@ STARTERS: tuple[tuple[str, str], ...] = (
     ("tests.support.prometheus", "pushgateway"),
     ("tests.support.prometheus", "prometheus"),
     ("tests.support.prometheus", "promtool"),
+    ("tests.support.mariadb", "mariadb_available"),
+    ("tests.support.mariadb", "temporary_database"),
+    ("tests.support.mariadb", "execute"),
+    ("tests.support.fakesnow", "fakesnow_server"),
+    ("tests.support.bqemulator", "bigquery_emulator"),
+    ("pymysql", "connect"),
     ("tests.orchestration.prefect_server", "prefect_server"),
     ("prefect.testing.utilities", "prefect_test_harness"),
     ("playwright.sync_api", "sync_playwright"),
