@@ -39,7 +39,9 @@ class BigQueryEmulator:
         from google.cloud import bigquery
 
         return bigquery.Client(
-            project=PROJECT, credentials=AnonymousCredentials(), client_options={"api_endpoint": self.endpoint}
+            project=PROJECT,
+            credentials=AnonymousCredentials(),
+            client_options={"api_endpoint": self.endpoint},
         )
 
     def execute(self, *statements: str) -> None:
@@ -67,6 +69,10 @@ def bigquery_emulator(log_dir: Path) -> Iterator[BigQueryEmulator]:
     rest, grpc = free_port(), free_port()
     home = STANDINS / "bqemulator" / "home"  # where scripts/standins.sh installed DuckDB's extensions
     with standin_server(
-        "bqemulator", "bqemulator_server.py", [rest, grpc], log_dir / "bqemulator.log", env={"HOME": str(home)}
+        "bqemulator",
+        "bqemulator_server.py",
+        [rest, grpc],
+        log_dir / "bqemulator.log",
+        env={"HOME": str(home)},
     ):
         yield BigQueryEmulator(rest)

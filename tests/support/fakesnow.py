@@ -36,9 +36,12 @@ class FakesnowServer:
         """Run statements with the real connector as an administrator; returns each statement's rows."""
         import snowflake.connector
 
-        with snowflake.connector.connect(
-            user=USER, password=PASSWORD, account=ACCOUNT, database=database, **self.connect_args()
-        ) as con, con.cursor() as cursor:
+        with (
+            snowflake.connector.connect(
+                user=USER, password=PASSWORD, account=ACCOUNT, database=database, **self.connect_args()
+            ) as con,
+            con.cursor() as cursor,
+        ):
             results = []
             for statement in statements:
                 cursor.execute(statement)

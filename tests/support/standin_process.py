@@ -28,7 +28,12 @@ def standin_python(name: str) -> Path:
 
 @contextmanager
 def standin_server(
-    name: str, launcher: str, ports: list[int], log: Path, env: dict[str, str] | None = None, timeout: float = 90
+    name: str,
+    launcher: str,
+    ports: list[int],
+    log: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 90,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Start `launcher` with the stand-in's Python, wait until `ports[0]` accepts, stop it by its PID."""
     python = standin_python(name)

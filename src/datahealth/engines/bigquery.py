@@ -222,7 +222,9 @@ class BigQueryEngine(SqlEngine):
             return ColumnKind.FLOAT
         if base in ("numeric", "bignumeric", "bigdecimal"):
             return ColumnKind.DECIMAL
-        if base in ("bytes", "json", "geography", "interval", "range") or base.startswith(("struct", "array")):
+        if base in ("bytes", "json", "geography", "interval", "range") or base.startswith(
+            ("struct", "array")
+        ):
             return ColumnKind.OTHER
         return ansi_column_kind(data_type)
 

@@ -66,6 +66,9 @@ class MySQLProfileSql(ProfileSql):
     def distinct(self, col: Expr, approx: bool, data_type: str) -> Expr:
         return sa.func.count(self.byte_order(col, data_type).distinct())
 
+    def as_double(self, value: Expr) -> Expr:
+        return value * sa.literal_column("1.0E0")  # DOUBLE arithmetic on MySQL and MariaDB alike
+
 
 class MySQLEngine(SqlEngine):
     name = "mysql"

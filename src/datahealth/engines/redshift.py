@@ -100,6 +100,7 @@ class RedshiftEngine(PostgresEngine):
         timeout_method="statement_timeout",
         max_select_entries=1600,
         approx_distinct=True,
+        has_nan=True,
         sample_emulated=frozenset({PERCENT, ROWS}),
         snapshot_isolation=None,  # Redshift transactions are serializable
         soda_plugin="soda-redshift",

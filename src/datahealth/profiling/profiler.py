@@ -151,9 +151,7 @@ def build_plan(
     fraction = None if window else _quantile_fraction(engine, columns, population, sample)
     subsample = None
     if fraction is not None:
-        from_clause, subsample = _with_subsample_flag(
-            engine, from_clause, statement_where, fraction, columns
-        )
+        from_clause, subsample = _with_subsample_flag(engine, from_clause, statement_where, fraction, columns)
         statement_where = None
     stats_by_column, entries = _select_list(engine, columns, approx, subsample)
     statements = []

@@ -8,7 +8,6 @@ ratio, SQLite's stddev from sums of squares) are computed here so the SQL stays 
 from __future__ import annotations
 
 import json
-
 import math
 from datetime import date, datetime, time
 from decimal import Decimal

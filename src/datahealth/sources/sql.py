@@ -102,7 +102,8 @@ class SqlSource:
             schema = self.default_schema()  # BigQuery: an unqualified name matches nothing
         name = self.backend.denormalize_name
         return sa.table(
-            quoted_name(name(table), quote=True), schema=quoted_name(name(schema), quote=True) if schema else None
+            quoted_name(name(table), quote=True),
+            schema=quoted_name(name(schema), quote=True) if schema else None,
         )
 
     def measure(self, dataset: DatasetConfig, meta: TableMeta, as_of: datetime) -> Measurement:
