@@ -18,6 +18,9 @@ os.environ.setdefault("SODA_CORE_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# Tests talk to loopback only: no cloud metadata probes from the Snowflake connector or AWS SDKs.
+os.environ.setdefault("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 # Prefect keeps its settings, profiles and ephemeral database under PREFECT_HOME: never the user's own.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="datahealth-test-prefect-"))
@@ -74,7 +77,14 @@ def mariadb_database(mariadb_server: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def snowflake_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakesnowServer]:
     """fakesnow's server (Snowflake's stand-in) for the session, on a free loopback port."""
-    with fakesnow_server(tmp_path_factory.mktemp("fakesnow")) as server:
+    from soda_snowflake.common.data_sources.snowflake_data_source import SnowflakeDataSourceImpl
+
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        fakesnow_server(tmp_path_factory.mktemp("fakesnow")) as server,
+    ):
+        # fakesnow has no CURRENT_WAREHOUSE(); soda-snowflake asks for it before each scan. Test setup only.
+        patch.setattr(SnowflakeDataSourceImpl, "get_current_warehouse", lambda self: None)
         yield server
 
 

@@ -18,7 +18,8 @@ from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
@@ -306,12 +307,14 @@ class SqlEngine(ABC):
 
 
 def last_modified(value: Any) -> datetime | None:
-    """A catalog's last-modified value (datetime or ISO text; naive means UTC) as an aware UTC datetime.
+    """A catalog's last-modified value (datetime, ISO text or epoch seconds; naive = UTC) as aware UTC.
 
     The Unix epoch itself counts as unknown: catalogs (and stand-ins) report it for "never".
     """
     if value is None:
         return None
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):  # seconds since the epoch
+        value = datetime.fromtimestamp(float(value), UTC)
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)

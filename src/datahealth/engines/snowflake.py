@@ -33,6 +33,7 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.sql.elements import ColumnElement, TextClause
 from sqlalchemy.sql.selectable import FromClause
 
+import datahealth.core.envdefaults  # noqa: F401  (no cloud-metadata probes at login)
 from datahealth.config.models import SqlSourceConfig
 from datahealth.config.values import SampleSpec, decimal_text
 from datahealth.core.errors import DatasetError
@@ -62,10 +63,12 @@ CATALOG = sa.text(
                      THEN 'VARCHAR(' || c.character_maximum_length || ')'
                 ELSE c.data_type END AS data_type,
            c.is_nullable = 'YES' AS nullable, t.row_count AS estimated_rows,
-           CASE t.table_type WHEN 'VIEW' THEN 'v' WHEN 'MATERIALIZED VIEW' THEN 'm' ELSE 'r' END AS kind,
-           t.last_altered AS last_modified
+           CASE WHEN t.table_type IS NULL OR t.table_type = 'VIEW' THEN 'v'
+                WHEN t.table_type = 'MATERIALIZED VIEW' THEN 'm' ELSE 'r' END AS kind,
+           DATE_PART(epoch_second, t.last_altered) AS last_modified
     FROM information_schema.columns c
-    JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+    LEFT JOIN information_schema.tables t
+      ON t.table_schema = c.table_schema AND t.table_name = c.table_name
     WHERE c.table_schema = :schema AND c.table_name IN :tables
     ORDER BY c.table_name, c.ordinal_position
     """
@@ -106,10 +109,15 @@ class SnowflakeProfileSql(ProfileSql):
         return sa.or_(col == _INFINITY, col == _NEG_INFINITY)
 
     def quantiles_expr(self, value: Expr, subsample: Expr | None) -> Expr | None:
-        """Three t-digest percentiles as one ARRAY (the connector returns it as JSON text)."""
+        """Three t-digest percentiles as one JSON array text (`stats` reads JSON text as the list)."""
         source = sa.case((subsample, value)) if subsample is not None else value
-        return sa.func.array_construct(
-            *(sa.func.approx_percentile(source, sa.literal_column(repr(q))) for q in QUANTILES)
+        return sa.func.to_json(
+            sa.func.array_construct(
+                *(
+                    sa.cast(sa.func.approx_percentile(source, sa.literal_column(repr(q))), sa.Float)
+                    for q in QUANTILES
+                )
+            )
         )
 
 
