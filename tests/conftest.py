@@ -21,6 +21,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 # Tests talk to loopback only: no cloud metadata probes from the Snowflake connector or AWS SDKs.
 os.environ.setdefault("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+os.environ.setdefault("NO_GCE_CHECK", "true")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 # Prefect keeps its settings, profiles and ephemeral database under PREFECT_HOME: never the user's own.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="datahealth-test-prefect-"))
@@ -91,7 +92,12 @@ def snowflake_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fake
 @pytest.fixture(scope="session")
 def bigquery_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BigQueryEmulator]:
     """bqemulator (BigQuery's stand-in) for the session, on free loopback ports."""
-    with bigquery_emulator(tmp_path_factory.mktemp("bqemulator")) as emulator:
+    from google.auth.credentials import AnonymousCredentials
+    from soda_bigquery.common.data_sources import bigquery_data_source_connection as soda_connection
+
+    with pytest.MonkeyPatch.context() as patch, bigquery_emulator(tmp_path_factory.mktemp("bq")) as emulator:
+        # soda-bigquery's application-default credentials are anonymous against the emulator. Test setup only.
+        patch.setattr(soda_connection, "default", lambda *args, **kwargs: (AnonymousCredentials(), "test"))
         yield emulator
 
 

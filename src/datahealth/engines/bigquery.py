@@ -87,7 +87,7 @@ class BigQueryProfileSql(ProfileSql):
         return sa.func.approx_count_distinct(col) if approx else sa.func.count(col.distinct())
 
     def can_distinct(self, kind: ColumnKind, data_type: str) -> bool:
-        return kind not in (ColumnKind.OTHER, ColumnKind.FLOAT)  # COUNT(DISTINCT FLOAT64) is refused
+        return kind != ColumnKind.OTHER  # ARRAY, STRUCT, JSON, GEOGRAPHY cannot be counted distinctly
 
     def length(self, col: Expr) -> Expr:
         return sa.func.length(col)
@@ -103,7 +103,9 @@ class BigQueryProfileSql(ProfileSql):
 
     def quantiles_expr(self, value: Expr, subsample: Expr | None) -> Expr | None:
         source = sa.case((subsample, value)) if subsample is not None else value
-        return _QuartileOffsets(sa.func.approx_quantiles(source, sa.literal_column("4")))
+        quartiles = _QuartileOffsets(sa.func.approx_quantiles(source, sa.literal_column("4")))
+        # BigQuery refuses an array with a NULL element: no values, no array
+        return sa.case((sa.func.count(source) > 0, quartiles))
 
 
 class BigQueryEngine(SqlEngine):
@@ -164,7 +166,7 @@ class BigQueryEngine(SqlEngine):
             return connection
 
         return sa.create_engine(
-            url.set(query={}),
+            url.set(query={"user_supplied_client": "true"}),  # the dialect builds no client of its own
             creator=connect,
             pool_pre_ping=False,
             pool_size=config.max_concurrency,

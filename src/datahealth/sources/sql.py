@@ -141,6 +141,8 @@ class SqlSource:
                     queries += 1
         except sa.exc.DBAPIError as exc:
             raise classify(exc, f"measuring {dataset.name} failed", self.backend.error_hints) from None
+        except sa.exc.NoResultFound:  # an aggregate always returns a row; none means the engine gave up
+            raise DatasetError(f"measuring {dataset.name} failed: the count query returned no row") from None
         last_updated = modified or _to_datetime(row.get("last_updated"))
         method = "loaded_at_query" if dataset.loaded_at_query else ("column" if ts else "metadata")
         return Measurement(
