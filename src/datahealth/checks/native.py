@@ -172,9 +172,8 @@ def _duplicate_aggregates(
     tested = sa.func.count(sa.case((present, sa.literal_column("1"))))
     if len(refs) == 1:
         return [(f"a{index}", tested), (f"a{index + 1}", sa.func.count(refs[0].distinct()))]
-    distinct = sa.select(*refs).select_from(source.table_clause(dataset)).distinct().where(present)
-    distinct = distinct.subquery("key_values")
-    distinct_count = sa.select(sa.func.count()).select_from(distinct).scalar_subquery()
+    keys = sa.select(*refs).select_from(source.table_clause(dataset)).distinct().where(present)
+    distinct_count = sa.select(sa.func.count()).select_from(keys.subquery("key_values")).scalar_subquery()
     return [(f"a{index}", tested), (f"a{index + 1}", distinct_count)]
 
 

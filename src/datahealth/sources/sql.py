@@ -123,7 +123,9 @@ class SqlSource:
         if not use_estimate:
             selected.append(sa.func.count().label("row_count"))
         if ts and not dataset.loaded_at_query:
-            column = sa.column(quoted_name(self.backend.denormalize_name(ts), quote=True))
+            column: sa.ColumnClause[Any] = sa.column(
+                quoted_name(self.backend.denormalize_name(ts), quote=True)
+            )
             selected.append(sa.func.max(column).label("last_updated"))
         row: dict[str, Any] = {}
         queries = 0
