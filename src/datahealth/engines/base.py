@@ -274,6 +274,10 @@ class SqlEngine(ABC):
         """Parts of a Soda qualified name before the schema (PostgreSQL: the database)."""
         return []
 
+    def url_schema(self, url: URL) -> str | None:
+        """The schema a URL names for unqualified tables, where the URL names one (BigQuery's dataset)."""
+        return None
+
     @contextlib.contextmanager
     def soda_data_source(self, data_source: str, source: ConnectedSource) -> Iterator[DataSourceImpl]:
         """A Soda data source named `data_source` on `source`, closed afterwards (engines with a plugin)."""

@@ -251,6 +251,9 @@ class BigQueryEngine(SqlEngine):
     def soda_prefixes(self, url: URL) -> list[str]:
         return [url.host or ""]
 
+    def url_schema(self, url: URL) -> str | None:
+        return url.database or None
+
     @contextlib.contextmanager
     def soda_data_source(self, data_source: str, source: ConnectedSource) -> Iterator[DataSourceImpl]:
         from soda_bigquery.common.data_sources.bigquery_data_source import BigQueryDataSourceImpl
