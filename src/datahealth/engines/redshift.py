@@ -36,7 +36,14 @@ from datahealth.config.models import SqlSourceConfig
 from datahealth.core.errors import DatasetError
 from datahealth.core.redaction import register_secret
 from datahealth.core.results import ErrorKind
-from datahealth.engines.base import PERCENT, ROWS, ConnectedSource, EngineCapabilities, EngineOptions
+from datahealth.engines.base import (
+    PERCENT,
+    ROWS,
+    ConnectedSource,
+    EngineCapabilities,
+    EngineOptions,
+    SqlEngine,
+)
 from datahealth.engines.postgres import PostgresEngine, PostgresProfileSql
 from datahealth.engines.profile_sql import Expr
 
@@ -138,8 +145,7 @@ class RedshiftEngine(PostgresEngine):
     def catalog_query(self, schema: str, tables: Sequence[str]) -> tuple[TextClause, dict[str, Any]]:
         return CATALOG, {"schema": schema, "tables": list(tables)}
 
-    def lock_transaction(self, conn: sa.Connection, key: int) -> None:
-        raise DatasetError("Redshift cannot hold the history store (no advisory locks)", ErrorKind.CONFIG)
+    lock_transaction = SqlEngine.lock_transaction  # no advisory locks on Redshift
 
     def soda_prefixes(self, url: URL) -> list[str]:
         return [url.database or ""]

@@ -251,6 +251,9 @@ class SnowflakeEngine(SqlEngine):
         database, _, _ = (url.database or "").partition("/")
         return [database]
 
+    def url_schema(self, url: URL) -> str | None:
+        return (url.database or "").partition("/")[2] or None
+
     @contextlib.contextmanager
     def soda_data_source(self, data_source: str, source: ConnectedSource) -> Iterator[DataSourceImpl]:
         from soda_snowflake.common.data_sources.snowflake_data_source import SnowflakeDataSourceImpl
