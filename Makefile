@@ -37,9 +37,7 @@ services: system-deps
 standins:
 	scripts/standins.sh
 
-# DATAHEALTH_DEMO_ENGINE=snowflake|bigquery|mariadb runs the demo warehouse on that engine's local
-# stand-in: that needs the warehouse drivers (the dev set) and, for the cloud ones, the stand-ins.
-demo: $(if $(DATAHEALTH_DEMO_ENGINE),install standins services,install-runtime)
+demo: install-runtime
 	$(BIN)/datahealth demo
 	$(BIN)/datahealth status
 
