@@ -7,7 +7,7 @@ export SODA_CORE_TELEMETRY_ENABLED ?= false
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 180
 
-.PHONY: install install-runtime system-deps services demo test test-fast bench lint format lock clean
+.PHONY: install install-runtime system-deps services standins demo test test-fast bench lint format lock clean
 
 # Two locked sets (requirements/*.lock, names + versions + hashes): `runtime` is what `datahealth` needs
 # to run (make demo); `dev` adds pytest, ruff, mypy, Playwright and the benchmark tools. dev is a
@@ -31,12 +31,18 @@ system-deps:
 services: system-deps
 	scripts/ensure-postgres.sh
 	scripts/ensure-rabbitmq.sh
+	scripts/ensure-mariadb.sh
+
+# The local stand-ins of cloud warehouses (fakesnow, bqemulator), each in its own virtualenv under
+# .cache/standins; the tests start them on free loopback ports.
+standins:
+	scripts/standins.sh
 
 demo: install-runtime
 	$(BIN)/datahealth demo
 	$(BIN)/datahealth status
 
-test: install services
+test: install services standins
 	$(PY) -m pytest --durations=25 $(PYTEST_ARGS)
 
 test-fast: install
@@ -61,6 +67,9 @@ LOCK_FLAGS := --python-version 3.11 --override overrides.txt --generate-hashes -
 lock:
 	uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements/runtime.lock
 	uv pip compile pyproject.toml --extra dev -c requirements/runtime.lock $(LOCK_FLAGS) -o requirements/dev.lock
+	for standin in fakesnow bqemulator; do \
+	  uv pip compile requirements/standins/$$standin.in $(LOCK_FLAGS) -o requirements/standins/$$standin.lock; \
+	done
 
 clean:
-	rm -rf $(VENV) .datahealth demo reports/*.html reports/*.prom reports/*.json
+	rm -rf $(VENV) .cache .datahealth demo reports/*.html reports/*.prom reports/*.json

@@ -18,11 +18,18 @@ os.environ.setdefault("SODA_CORE_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# Tests talk to loopback only: no cloud metadata probes from the Snowflake connector or AWS SDKs.
+os.environ.setdefault("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+os.environ.setdefault("NO_GCE_CHECK", "true")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 # Prefect keeps its settings, profiles and ephemeral database under PREFECT_HOME: never the user's own.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="datahealth-test-prefect-"))
 
 from tests.support import postgres, prometheus, smtp, streams  # noqa: E402
+from tests.support import mariadb, postgres, prometheus, smtp  # noqa: E402
+from tests.support.bqemulator import BigQueryEmulator, bigquery_emulator  # noqa: E402
+from tests.support.fakesnow import FakesnowServer, fakesnow_server  # noqa: E402
 from tests.support.projects import write_project  # noqa: E402
 from tests.support.services import markers_for  # noqa: E402
 
@@ -52,6 +59,47 @@ def pg_database(postgres_server: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test; yields its name."""
     with postgres.temporary_database() as name:
         yield name
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> str:
+    """The machine's MariaDB; `make test` starts it. Failing (not skipping) keeps the suite honest."""
+    if not mariadb.mariadb_available():
+        pytest.fail(f"MariaDB is not reachable on {mariadb.HOST}:{mariadb.PORT}; run `make services`")
+    return f"{mariadb.HOST}:{mariadb.PORT}"
+
+
+@pytest.fixture
+def mariadb_database(mariadb_server: str) -> Iterator[str]:
+    """A fresh, empty MariaDB database for one test; yields its name."""
+    with mariadb.temporary_database() as name:
+        yield name
+
+
+@pytest.fixture(scope="session")
+def snowflake_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakesnowServer]:
+    """fakesnow's server (Snowflake's stand-in) for the session, on a free loopback port."""
+    from soda_snowflake.common.data_sources.snowflake_data_source import SnowflakeDataSourceImpl
+
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        fakesnow_server(tmp_path_factory.mktemp("fakesnow")) as server,
+    ):
+        # fakesnow has no CURRENT_WAREHOUSE(); soda-snowflake asks for it before each scan. Test setup only.
+        patch.setattr(SnowflakeDataSourceImpl, "get_current_warehouse", lambda self: None)
+        yield server
+
+
+@pytest.fixture(scope="session")
+def bigquery_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BigQueryEmulator]:
+    """bqemulator (BigQuery's stand-in) for the session, on free loopback ports."""
+    from google.auth.credentials import AnonymousCredentials
+    from soda_bigquery.common.data_sources import bigquery_data_source_connection as soda_connection
+
+    with pytest.MonkeyPatch.context() as patch, bigquery_emulator(tmp_path_factory.mktemp("bq")) as emulator:
+        # soda-bigquery's application-default credentials are anonymous against the emulator. Test setup only.
+        patch.setattr(soda_connection, "default", lambda *args, **kwargs: (AnonymousCredentials(), "test"))
+        yield emulator
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ reason, listed in docs/engines.md; it is never counted as a pass.
 from __future__ import annotations
 
 import statistics
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -62,7 +63,7 @@ def engine_of(under_test: EngineUnderTest) -> SqlEngine:
 @contextmanager
 def opened(under_test: EngineUnderTest, url: str | None = None) -> Iterator[SqlSource]:
     """The monitor's own source on the engine under test (read-only), closed afterwards."""
-    source = SqlSource("wh", SqlSourceConfig(kind="sql", url=url or under_test.url), Path("."))
+    source = SqlSource("wh", SqlSourceConfig(**under_test.source(url)), Path("."))
     try:
         yield source
     finally:
@@ -128,9 +129,35 @@ def test_row_estimates_come_from_metadata_exactly_where_declared(under_test: Eng
     else:
         assert meta.estimated_rows is None and counted
         assert (measurement.row_count, measurement.row_count_method) == (len(ORDERS_ROWS), "exact")
-    # No engine declares metadata freshness yet; one that does adds its no-scan path and its case here.
-    assert not capabilities.metadata_freshness
+    # a timestamp column, when named, is what freshness reads (test_freshness_metadata: without one)
     assert (measurement.last_updated, measurement.last_updated_method) == (NEWEST, "column")
+
+
+@pytest.mark.parametrize("under_test", engines_for("freshness_metadata"), indirect=True)
+def test_freshness_comes_from_metadata_exactly_where_declared(under_test: EngineUnderTest) -> None:
+    """Without a timestamp column, an engine whose catalog records changes knows the last write (no scan)."""
+    capabilities = engine_of(under_test).capabilities
+    under_test.execute(ORDERS_DDL, ORDERS_INSERT)
+    under_test.record_write("orders")
+    under_test.refresh_statistics()
+    ds = dataset(under_test, row_count="estimate")
+    with opened(under_test) as source:
+        first = source.measure(ds, described(source, ds), AS_OF)
+    if not capabilities.metadata_freshness:
+        assert (first.last_updated, first.last_updated_method) == (None, None)
+        return
+    assert first.last_updated_method == "metadata" and first.last_updated is not None
+    assert abs((datetime.now(UTC) - first.last_updated).total_seconds()) < 120
+    time.sleep(1.1)  # catalogs keep seconds
+    under_test.execute("INSERT INTO orders (id) VALUES (100)")
+    under_test.record_write("orders")
+    under_test.refresh_statistics()
+    with opened(under_test) as source:
+        meta = described(source, ds)
+        statements = capture(source.engine)
+        second = source.measure(ds, meta, AS_OF)
+    assert second.last_updated is not None and second.last_updated > first.last_updated  # follows writes
+    assert statements == []  # freshness and row count from the catalog: no query at all
 
 
 @pytest.mark.parametrize("under_test", engines_for("observe_scan"), indirect=True)
@@ -197,8 +224,19 @@ def test_samples_are_native_or_emulated_exactly_as_declared(under_test: EngineUn
                     profile(sample)
                 assert error.value.kind == ErrorKind.CONFIG
                 continue
-            sampled = profile(sample)
             native = kind in capabilities.sample_native
+            if native and kind == PERCENT and capabilities.sample_blocks:
+                # whole storage blocks: a 1000-row table is one block, so it comes back whole or empty,
+                # and an empty sample of a non-empty table is an error, never a clean profile
+                try:
+                    whole = profile(sample)
+                except DatasetError as error:
+                    assert "returned zero rows although the table has rows" in str(error)
+                else:
+                    assert whole.sampled and whole.row_count == 1000
+                    assert whole.details["sample_method"] not in EMULATED_METHODS
+                continue
+            sampled = profile(sample)
             assert sampled.sampled and (sampled.details["sample_method"] not in EMULATED_METHODS) == native
             if kind == ROWS:
                 assert sampled.row_count == 100
@@ -214,7 +252,7 @@ def test_checks_run_through_soda_where_the_engine_has_a_plugin(
     root = tmp_path / "project"
     write_project(
         root,
-        {"wh": {"kind": "sql", "url": under_test.url}},
+        {"wh": under_test.source()},
         {"wh.orders": {"table": under_test.table("orders"), "primary_key": ["id"]}},
     )
     write_checks(
@@ -230,11 +268,15 @@ def test_checks_run_through_soda_where_the_engine_has_a_plugin(
             "id.duplicate": (CheckOutcome.FAIL, 1, "generated"),
             "row_count": (CheckOutcome.PASS, 10, "user"),
         }
-    else:  # a later issue adds checks computed by datahealth itself; until then, a clear error
-        [result] = results.values()
-        assert result.outcome == CheckOutcome.ERROR
-        assert result.message.startswith(f"checks not supported for this source: wh is {under_test.backend}")
-        assert "orders.yml is not run" in result.message
+    else:  # datahealth computes the generated checks; the user contract is an error saying what runs
+        outcomes = {name: (r.outcome, r.observed_value, r.origin) for name, r in results.items()}
+        assert outcomes == {
+            "contract": (CheckOutcome.ERROR, None, "user"),
+            "id.duplicate": (CheckOutcome.FAIL, 1, "generated"),
+        }
+        message = results["contract"].message
+        assert "checks/wh/orders.yml is not run" in message and "no Soda data source" in message
+        assert "primary-key duplicates" in message
 
 
 @pytest.mark.parametrize("under_test", engines_for("schema_change"), indirect=True)
@@ -243,7 +285,7 @@ def test_a_schema_change_between_runs_is_a_finding(under_test: EngineUnderTest, 
     root = tmp_path / "project"
     write_project(
         root,
-        {"wh": {"kind": "sql", "url": under_test.url}},
+        {"wh": under_test.source()},
         {"wh.orders": {"table": under_test.table("orders"), "timestamp_column": "updated_at"}},
     )
     project = load_project(root)

@@ -40,8 +40,8 @@ def test_samples_are_emulated_with_random() -> None:
     assert (sampled.method, sampled.repeatable) == ("random filter", False)
     rows, sampled = sample_sql(LITE, DIALECT, SampleSpec(rows=25))
     assert rows == (
-        'SELECT count(*) AS count_1 FROM (SELECT * FROM main."My ""T""" WHERE ts > 1 ORDER BY random() '
-        "LIMIT 25 OFFSET 0) AS profile_sample"
+        'SELECT count(*) AS count_1 FROM (SELECT * FROM main."My ""T""" WHERE ts > 1 ORDER BY abs(random()) '
+        "% 1000000 LIMIT 25 OFFSET 0) AS profile_sample"
     )
     assert (sampled.method, sampled.repeatable) == ("random order limit", False)
 

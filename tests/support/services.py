@@ -42,6 +42,11 @@ SERVICE_FIXTURES: dict[str, str] = {
     "kafka_broker": "kafka",
     "aws_endpoint": "kinesis",
     "rabbitmq_server": "rabbitmq",
+    # the machine's MariaDB (tests/support/mariadb.py); mariadb_database builds on it
+    "mariadb_server": "mariadb",
+    # cloud warehouses' local stand-ins, each in its own virtualenv (scripts/standins.sh)
+    "snowflake_standin": "snowflake",
+    "bigquery_standin": "bigquery",
 }
 
 
@@ -63,6 +68,12 @@ STARTERS: tuple[tuple[str, str], ...] = (
     ("tests.support.prometheus", "pushgateway"),
     ("tests.support.prometheus", "prometheus"),
     ("tests.support.prometheus", "promtool"),
+    ("tests.support.mariadb", "mariadb_available"),
+    ("tests.support.mariadb", "temporary_database"),
+    ("tests.support.mariadb", "execute"),
+    ("tests.support.fakesnow", "fakesnow_server"),
+    ("tests.support.bqemulator", "bigquery_emulator"),
+    ("pymysql", "connect"),
     ("tests.orchestration.prefect_server", "prefect_server"),
     ("tests.support.streams", "tansu_broker"),
     ("tests.support.streams", "moto_server"),

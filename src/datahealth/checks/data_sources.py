@@ -77,7 +77,8 @@ def target_for(
             f"run on {', '.join(supported)} and lake sources"
         )
     schema, table = dataset.schema_and_table
-    parts = [*engine.soda_prefixes(url), schema or engine.capabilities.default_schema or "", table]
+    schema = schema or engine.capabilities.default_schema or engine.url_schema(url) or ""
+    parts = [*engine.soda_prefixes(url), schema, table]
     for part in parts:
         if not part or "/" in part or '"' in part:
             raise DatasetError(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from datahealth.checks import native
 from datahealth.checks.baselines import HistoryBaselines, load_baselines
 from datahealth.checks.contracts import GENERATED, USER, EffectiveContract, build_contract
 from datahealth.checks.data_sources import ChecksNotSupported, open_data_source, soda_target
@@ -26,6 +27,7 @@ from datahealth.config.models import DatasetConfig, Project
 from datahealth.core.redaction import redact
 from datahealth.core.results import CheckOutcome, CheckResult, DatasetResult, TableMeta
 from datahealth.sources.base import DatasetError, Source
+from datahealth.sources.sql import SqlSource
 from datahealth.store import HistoryStore
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,9 @@ def run_checks(
     try:
         target = soda_target(project, dataset)
     except ChecksNotSupported as exc:
+        if native.applies(source):  # no Soda plugin: datahealth computes the generated checks itself
+            assert isinstance(source, SqlSource)
+            return native.run_native_checks(project, dataset, source, meta, baselines)
         return unsupported_results(project, dataset, str(exc), baselines)
     contract = build_contract(project, dataset, target, baselines)
     results = contract_results(contract)

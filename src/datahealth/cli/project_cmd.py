@@ -69,6 +69,13 @@ def validate(project: ProjectOption = Path(".")) -> None:
         err_console.print(redact(exc.render()), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID) from None
     with handled_errors():
+        from datahealth.checks.native import contract_issues
+
+        unsupported = contract_issues(loaded)
+        if unsupported:
+            for issue in unsupported:
+                err_console.print(f"[red]error[/]: {redact(issue)}", highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_INVALID)
         config = loaded.config
         console.print(
             f"[green]valid[/]: {len(config.sources)} sources, {len(config.datasets)} datasets, "

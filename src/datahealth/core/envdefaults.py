@@ -15,6 +15,8 @@ DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",
     "DO_NOT_TRACK": "1",
+    # the Snowflake connector probes cloud metadata servers (AWS, Azure, GCP) at every login for telemetry
+    "SNOWFLAKE_DISABLE_PLATFORM_DETECTION": "true",
     # engine code logs outside flow runs too (CLI --no-prefect, tests); those records stay local
     "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
 }

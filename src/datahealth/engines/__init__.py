@@ -12,21 +12,30 @@ from __future__ import annotations
 
 from sqlalchemy.engine import URL, make_url
 
-from datahealth.engines import ansi, duckdb, postgres, sqlite
+from datahealth.engines import ansi, bigquery, duckdb, mysql, postgres, redshift, snowflake, sqlite
 from datahealth.engines.base import EngineCapabilities, EngineOptions, SqlEngine
 
 ANSI: ansi.AnsiEngine = ansi.ENGINE
 DUCKDB: duckdb.DuckDBEngine = duckdb.ENGINE
 POSTGRES: postgres.PostgresEngine = postgres.ENGINE
 SQLITE: sqlite.SQLiteEngine = sqlite.ENGINE
+MYSQL: mysql.MySQLEngine = mysql.ENGINE
+SNOWFLAKE: snowflake.SnowflakeEngine = snowflake.ENGINE
+BIGQUERY: bigquery.BigQueryEngine = bigquery.ENGINE
+REDSHIFT: redshift.RedshiftEngine = redshift.ENGINE
 
-REGISTERED: dict[str, SqlEngine] = {engine.name: engine for engine in (POSTGRES, DUCKDB, SQLITE)}
+REGISTERED: dict[str, SqlEngine] = {
+    engine.name: engine for engine in (POSTGRES, DUCKDB, SQLITE, MYSQL, SNOWFLAKE, BIGQUERY, REDSHIFT)
+}
 """Engines with a module of their own, by SQLAlchemy backend name."""
+
+ALIASES: dict[str, SqlEngine] = {"mariadb": MYSQL}
+"""Other backend names of a registered engine (`mariadb+pymysql://` is MySQL's module)."""
 
 
 def for_backend(name: str) -> SqlEngine:
     """The engine for a SQLAlchemy backend name (`postgresql`, `duckdb`, ...); unknown names get ANSI."""
-    return REGISTERED.get(name, ANSI)
+    return REGISTERED.get(name) or ALIASES.get(name, ANSI)
 
 
 def for_url(url: str | URL) -> SqlEngine:
@@ -40,10 +49,15 @@ def with_checks() -> list[SqlEngine]:
 
 
 __all__ = [
+    "ALIASES",
     "ANSI",
+    "BIGQUERY",
     "DUCKDB",
+    "MYSQL",
     "POSTGRES",
+    "REDSHIFT",
     "REGISTERED",
+    "SNOWFLAKE",
     "SQLITE",
     "EngineCapabilities",
     "EngineOptions",

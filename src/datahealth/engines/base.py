@@ -18,6 +18,8 @@ from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
@@ -29,7 +31,7 @@ from sqlalchemy.sql.selectable import FromClause
 from datahealth.config.models import SqlSourceConfig
 from datahealth.config.values import SampleSpec
 from datahealth.core.errors import DatasetError
-from datahealth.core.results import ColumnInfo, ErrorKind, TableMeta
+from datahealth.core.results import ColumnInfo, ErrorKind, TableMeta, as_utc
 from datahealth.engines.cancel import Watch
 from datahealth.engines.errors import ErrorHints
 from datahealth.engines.profile_sql import ProfileSql
@@ -94,6 +96,13 @@ class EngineCapabilities:
     """Transaction-scoped locks across processes (used to migrate a shared history store once)."""
     batch_alter_table: bool = False
     """ALTER TABLE cannot change columns in place: migrations copy the table (Alembic batch mode)."""
+    sample_blocks: bool = False
+    """Native percentage samples draw whole storage blocks (BigQuery `TABLESAMPLE SYSTEM`): a table smaller
+    than a block comes back whole or empty, never as a fraction of its rows."""
+    qualified_names: bool = False
+    """Data queries must name the schema (dataset): an unqualified table is qualified with the default."""
+    bytes_billed_limit: bool = False
+    """Scans are billed by bytes and refused by the engine above the source's `maximum_bytes_billed`."""
 
 
 @dataclass
@@ -166,17 +175,22 @@ class SqlEngine(ABC):
         """
 
     def read_catalog(self, conn: sa.Connection, schema: str, tables: Sequence[str]) -> dict[str, TableMeta]:
-        """Run the catalog query and group its rows into one `TableMeta` per table found."""
+        """Run the catalog query and group its rows into one `TableMeta` per table found.
+
+        Engines whose catalog records when a table last changed (`metadata_freshness`) add a
+        `last_modified` column; it lands in `TableMeta.details` as an ISO timestamp (UTC).
+        """
         query, params = self.catalog_query(schema, tables)
         columns: dict[str, list[ColumnInfo]] = defaultdict(list)
         estimates: dict[str, int | None] = {}
         kinds: dict[str, str] = {}
+        details: dict[str, dict[str, Any]] = defaultdict(dict)
         for row in conn.execute(query, params).mappings():
-            table = row["table_name"]
+            table = self.normalize_name(row["table_name"])
             nullable = row["nullable"]
             columns[table].append(
                 ColumnInfo(
-                    row["column_name"],
+                    self.normalize_name(row["column_name"]),
                     str(row["data_type"]).lower(),
                     None if nullable is None else bool(nullable),
                 )
@@ -184,9 +198,27 @@ class SqlEngine(ABC):
             estimate = row["estimated_rows"]
             estimates[table] = int(estimate) if estimate is not None and int(estimate) >= 0 else None
             kinds[table] = _RELATION_KINDS.get(str(row["kind"]), "table")
+            modified = last_modified(row.get("last_modified"))
+            if modified is not None:
+                details[table]["last_modified"] = modified.isoformat()
         return {
-            t: TableMeta(tuple(cols), estimates.get(t), kinds.get(t, "table")) for t, cols in columns.items()
+            t: TableMeta(tuple(cols), estimates.get(t), kinds.get(t, "table"), dict(details.get(t, {})))
+            for t, cols in columns.items()
         }
+
+    def normalize_name(self, name: str) -> str:
+        """A name as the catalog stores it → as people write it in config (Snowflake: `ORDERS` → `orders`)."""
+        return name
+
+    def denormalize_name(self, name: str) -> str:
+        """A name from config → as the database stores it, to be quoted exactly (Snowflake: `orders` → `ORDERS`)."""
+        return name
+
+    def metadata_last_modified(self, meta: TableMeta) -> datetime | None:
+        """When the catalog says the table last changed (None where the engine does not record it)."""
+        if not self.capabilities.metadata_freshness:
+            return None
+        return last_modified(meta.details.get("last_modified"))
 
     # --- profiling -----------------------------------------------------------------------------
 
@@ -242,6 +274,10 @@ class SqlEngine(ABC):
         """Parts of a Soda qualified name before the schema (PostgreSQL: the database)."""
         return []
 
+    def url_schema(self, url: URL) -> str | None:
+        """The schema a URL names for unqualified tables, where the URL names one (BigQuery's dataset)."""
+        return None
+
     @contextlib.contextmanager
     def soda_data_source(self, data_source: str, source: ConnectedSource) -> Iterator[DataSourceImpl]:
         """A Soda data source named `data_source` on `source`, closed afterwards (engines with a plugin)."""
@@ -272,3 +308,23 @@ class SqlEngine(ABC):
         Without advisory locks there is nothing to take: SQLite's own write lock serialises writers.
         """
         return None
+
+
+def last_modified(value: Any) -> datetime | None:
+    """A catalog's last-modified value (datetime, ISO text or epoch seconds; naive = UTC) as aware UTC.
+
+    The Unix epoch itself counts as unknown: catalogs (and stand-ins) report it for "never".
+    """
+    if value is None:
+        return None
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):  # seconds since the epoch
+        value = datetime.fromtimestamp(float(value), UTC)
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    aware = as_utc(value)
+    return None if aware is None or aware.timestamp() <= 0 else aware

@@ -29,6 +29,7 @@ _ORDER = (
     ErrorKind.MISSING,
     ErrorKind.CORRUPT,
     ErrorKind.UNREACHABLE,
+    ErrorKind.CONFIG,  # engine hints only (BigQuery's bytes-billed refusal)
 )
 
 

@@ -75,6 +75,10 @@ class ProfileSql:
         """Approximate quartiles as one list value (None: the engine has no cheap quantiles)."""
         return None
 
+    def as_double(self, value: Expr) -> Expr:
+        """The value the moments are computed over (MySQL: as DOUBLE, since its DECIMAL division keeps 4 digits)."""
+        return value
+
     def stddev(self, value: Expr) -> list[tuple[str, Expr]]:
         return [("stddev", sa.func.stddev_samp(value))]
 
@@ -109,9 +113,9 @@ class ProfileSql:
         exprs: list[tuple[str, Expr]] = [
             ("min", sa.func.min(value)),
             ("max", sa.func.max(value)),
-            ("mean", sa.func.avg(value)),
+            ("mean", sa.func.avg(self.as_double(value))),
         ]
-        exprs += self.stddev(value)
+        exprs += self.stddev(self.as_double(value))
         quantiles = self.quantiles_expr(value, subsample)
         if quantiles is not None:
             exprs.append(("quantiles", quantiles))

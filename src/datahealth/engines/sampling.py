@@ -44,7 +44,7 @@ def random_sample(
     draw: str,
     scale: int,
 ) -> SampledRelation:
-    """Bernoulli by a per-row random draw in [0, scale), or `ORDER BY random() LIMIT n` (neither repeatable)."""
+    """Bernoulli by a per-row random draw in [0, scale), or `ORDER BY <draw> LIMIT n` (neither repeatable)."""
     if spec.percent is not None:
         threshold = spec.percent / 100 * scale
         keep = sa.literal_column(draw) < literal(threshold)
@@ -54,7 +54,7 @@ def random_sample(
     query = sa.select(STAR).select_from(relation)
     if where is not None:
         query = query.where(where)
-    subquery = query.order_by(sa.func.random()).limit(spec.rows).subquery(SAMPLE_ALIAS)
+    subquery = query.order_by(sa.literal_column(draw)).limit(spec.rows).subquery(SAMPLE_ALIAS)
     return SampledRelation(subquery, None, "random order limit", False)
 
 

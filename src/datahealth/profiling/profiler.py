@@ -131,7 +131,7 @@ def build_plan(
     config = dataset.profile
     sample = config.sample
     window = _window(dataset, as_of)
-    where = _window_condition(dataset, meta, window) if window else None
+    where = _window_condition(engine, dataset, meta, window) if window else None
     population = row_hint if row_hint is not None else meta.estimated_rows
     if sample is not None and population is not None and _covers_everything(sample, population):
         sample = None  # a sample at least as large as the table is the table: say "not sampled"
@@ -151,7 +151,7 @@ def build_plan(
     fraction = None if window else _quantile_fraction(engine, columns, population, sample)
     subsample = None
     if fraction is not None:
-        from_clause, subsample = _with_subsample_flag(from_clause, statement_where, fraction, columns)
+        from_clause, subsample = _with_subsample_flag(engine, from_clause, statement_where, fraction, columns)
         statement_where = None
     stats_by_column, entries = _select_list(engine, columns, approx, subsample)
     statements = []
@@ -186,7 +186,7 @@ def _select_list(
     entries: list[ColumnElement[Any]] = [sa.func.count().label(ROW_COUNT)]
     stats_by_column: dict[int, list[str]] = {}
     for column in columns:
-        ref = column_ref(column.info.name, column.kind)
+        ref = column_ref(engine.denormalize_name(column.info.name), column.kind)
         expressions = engine.profile_sql.column_expressions(
             ref, column.kind, column.info.data_type, approx, subsample
         )
@@ -196,16 +196,17 @@ def _select_list(
 
 
 def _with_subsample_flag(
+    engine: SqlEngine,
     from_clause: FromClause | TextClause,
     where: ColumnElement[Any] | None,
     fraction: float,
     columns: list[ProfiledColumn],
 ) -> tuple[FromClause, ColumnElement[Any]]:
-    """Wrap the relation to add one `random() < fraction` flag per row, shared by every quantile digest."""
+    """Wrap the relation to add one random `draw < fraction` flag per row, shared by every quantile digest."""
     flag = _unused_name(_SUBSAMPLE_FLAG, {c.info.name for c in columns})
-    query = sa.select(STAR, (sa.func.random() < sa.literal_column(repr(fraction))).label(flag)).select_from(
-        from_clause
-    )
+    draw, scale = engine.random_draw
+    keep = sa.literal_column(draw) < sa.literal_column(repr(fraction * scale))
+    query = sa.select(STAR, keep.label(flag)).select_from(from_clause)
     if where is not None:
         query = query.where(where)
     return query.subquery("profile_source"), sa.column(quoted_name(flag, quote=True), type_=sa.Boolean())
@@ -267,7 +268,7 @@ def _window(dataset: DatasetConfig, as_of: datetime) -> tuple[datetime, datetime
 
 
 def _window_condition(
-    dataset: DatasetConfig, meta: TableMeta, window: tuple[datetime, datetime]
+    engine: SqlEngine, dataset: DatasetConfig, meta: TableMeta, window: tuple[datetime, datetime]
 ) -> ColumnElement[Any]:
     """`start < ts <= end`, bound as aware datetimes for instants and naive UTC for wall-clock types."""
     ts = dataset.timestamp_column
@@ -282,7 +283,7 @@ def _window_condition(
         raise DatasetError(f"timestamp_column '{ts}' is not a column of {dataset.name}", ErrorKind.CONFIG)
     aware = is_timezone_aware(info.data_type)
     start, end = (value if aware else value.replace(tzinfo=None) for value in window)
-    column = column_ref(ts, ColumnKind.TEMPORAL)
+    column = column_ref(engine.denormalize_name(ts), ColumnKind.TEMPORAL)
     kind = sa.DateTime(timezone=aware)
     return sa.and_(
         column > sa.bindparam("window_start", start, type_=kind),

@@ -7,6 +7,7 @@ ratio, SQLite's stddev from sums of squares) are computed here so the SQL stays 
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -64,6 +65,8 @@ def _numeric(raw: dict[str, Any], quantile_fraction: float | None) -> dict[str, 
     stats["stddev"] = as_float(raw["stddev"]) if "stddev" in raw else _stddev_from_sums(raw)
     if "quantiles" in raw:
         values = raw["quantiles"]
+        if isinstance(values, str):  # drivers that return arrays as JSON text (Snowflake)
+            values = json.loads(values)
         stats["quantiles"] = (
             {key: number(v) for key, v in zip(QUANTILE_KEYS, values, strict=True)}
             if values is not None

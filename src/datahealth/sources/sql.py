@@ -98,8 +98,12 @@ class SqlSource:
     def table_clause(self, dataset: DatasetConfig) -> sa.TableClause:
         """The dataset's table as a quoted SQLAlchemy clause (for profile and check queries too)."""
         schema, table = dataset.schema_and_table
+        if schema is None and self.backend.capabilities.qualified_names:
+            schema = self.default_schema()  # BigQuery: an unqualified name matches nothing
+        name = self.backend.denormalize_name
         return sa.table(
-            quoted_name(table, quote=True), schema=quoted_name(schema, quote=True) if schema else None
+            quoted_name(name(table), quote=True),
+            schema=quoted_name(name(schema), quote=True) if schema else None,
         )
 
     def measure(self, dataset: DatasetConfig, meta: TableMeta, as_of: datetime) -> Measurement:
@@ -113,11 +117,16 @@ class SqlSource:
                 ErrorKind.CONFIG,
             )
         use_estimate = dataset.row_count == "estimate" and meta.estimated_rows is not None
+        # without a timestamp column, a catalog that records changes gives freshness without a scan
+        modified = None if ts or dataset.loaded_at_query else self.backend.metadata_last_modified(meta)
         selected: list[Any] = []
         if not use_estimate:
             selected.append(sa.func.count().label("row_count"))
         if ts and not dataset.loaded_at_query:
-            selected.append(sa.func.max(sa.column(quoted_name(ts, quote=True))).label("last_updated"))
+            column: sa.ColumnClause[Any] = sa.column(
+                quoted_name(self.backend.denormalize_name(ts), quote=True)
+            )
+            selected.append(sa.func.max(column).label("last_updated"))
         row: dict[str, Any] = {}
         queries = 0
         try:
@@ -134,8 +143,10 @@ class SqlSource:
                     queries += 1
         except sa.exc.DBAPIError as exc:
             raise classify(exc, f"measuring {dataset.name} failed", self.backend.error_hints) from None
-        last_updated = _to_datetime(row.get("last_updated"))
-        method = "loaded_at_query" if dataset.loaded_at_query else ("column" if ts else None)
+        except sa.exc.NoResultFound:  # an aggregate always returns a row; none means the engine gave up
+            raise DatasetError(f"measuring {dataset.name} failed: the count query returned no row") from None
+        last_updated = modified or _to_datetime(row.get("last_updated"))
+        method = "loaded_at_query" if dataset.loaded_at_query else ("column" if ts else "metadata")
         return Measurement(
             row_count=meta.estimated_rows if use_estimate else int(row["row_count"]),
             row_count_method="estimate" if use_estimate else "exact",
