@@ -26,8 +26,13 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 # Prefect keeps its settings, profiles and ephemeral database under PREFECT_HOME: never the user's own.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="datahealth-test-prefect-"))
 
-from tests.support import postgres, prometheus, smtp, streams  # noqa: E402
-from tests.support import mariadb, postgres, prometheus, smtp  # noqa: E402
+from tests.support import (  # noqa: E402
+    mariadb,  # noqa: E402
+    postgres,
+    prometheus,
+    smtp,
+    streams,
+)
 from tests.support.bqemulator import BigQueryEmulator, bigquery_emulator  # noqa: E402
 from tests.support.fakesnow import FakesnowServer, fakesnow_server  # noqa: E402
 from tests.support.projects import write_project  # noqa: E402
