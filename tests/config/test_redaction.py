@@ -23,3 +23,25 @@ def test_logging_filter_masks_messages_and_exceptions(caplog) -> None:  # type: 
     with caplog.at_level(logging.INFO, logger="datahealth.test.redaction"):
         logger.info("token is %s", "zz-very-secret-zz")
     assert "zz-very-secret-zz" not in caplog.text and "***" in caplog.text
+
+
+def test_a_webhook_url_is_masked_by_its_parts() -> None:
+    url = "https://hooks.example.com/services/T0001/B0001/PartSecretToken42?key=QueryValue99"
+    register_secret(url)
+    for echoed in (
+        "Cannot POST /services/T0001/B0001/PartSecretToken42",
+        "services/T0001/B0001/PartSecretToken42?key=QueryValue99",
+        "token PartSecretToken42 revoked",
+        "key=QueryValue99",
+        "https%3A%2F%2Fhooks.example.com%2Fservices%2FT0001%2FB0001%2FPartSecretToken42",
+    ):
+        cleaned = redact(echoed)
+        assert "PartSecretToken42" not in cleaned and "QueryValue99" not in cleaned, cleaned
+        assert "PartSecretToken42" not in cleaned.replace("%2F", "/")
+
+
+def test_a_url_password_is_masked_encoded_decoded_and_with_its_user() -> None:
+    register_secret("postgresql://monitor:Pa%40ss%2Fw0rd@db.example.com:5432/wh")
+    for echoed in ("password Pa@ss/w0rd rejected", "Pa%40ss%2Fw0rd", "login monitor:Pa@ss/w0rd"):
+        assert "Pa@ss/w0rd" not in redact(echoed) and "Pa%40ss%2Fw0rd" not in redact(echoed)
+    assert redact("host db.example.com port 5432 database wh") == "host db.example.com port 5432 database wh"

@@ -4,6 +4,11 @@ Secrets enter datahealth in two ways: passwords embedded in connection URLs and 
 environment variables that configuration names (tokens, SMTP passwords). Both are registered here the
 moment they are read; every log record, error message, report and alert passes through `redact()`.
 Redacting by value (not by field name) also catches a secret echoed back inside a driver's error text.
+
+A secret is registered *by parts*: a server that refuses a webhook echoes only its path ("Cannot POST
+/services/T000/B000/<token>"), a driver prints the password URL-decoded, a proxy the userinfo. So a URL
+registers the whole URL, its userinfo and password, its path, path and query, query values and the last
+path segment (the token of a webhook), and every form is registered both URL-encoded and decoded.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 _MASK = "***"
 _MIN_SECRET_LENGTH = 3  # shorter values would blank out ordinary text (ports, single letters)
@@ -23,11 +29,53 @@ _lock = threading.Lock()
 _secrets: set[str] = set()
 
 
+_MIN_PART_LENGTH = 8  # a URL's path segment or query value shorter than this is not a secret by itself
+
+
 def register_secret(value: str | None) -> None:
-    """Remember a secret value so that `redact()` removes it from any text from now on."""
-    if value and len(value) >= _MIN_SECRET_LENGTH:
-        with _lock:
-            _secrets.add(value)
+    """Remember a secret value, and each form it can appear in, so that `redact()` removes it from now on."""
+    if not value or len(value) < _MIN_SECRET_LENGTH:
+        return
+    forms = secret_forms(value)
+    with _lock:
+        _secrets.update(forms)
+
+
+def secret_forms(value: str) -> set[str]:
+    """Every form `register_secret(value)` masks (for tests and for checking a text by hand)."""
+    forms = {value, *_url_parts(value)}
+    found = {form for part in forms for form in (part, unquote(part), quote(part, safe=""), quote(part))}
+    return {form for form in found if len(form) >= _MIN_SECRET_LENGTH}
+
+
+def _url_parts(value: str) -> set[str]:
+    """The pieces of a URL that identify its secret: userinfo, password, path, query, the token segment."""
+    if "://" not in value:
+        return set()
+    try:
+        parts = urlsplit(value.strip())
+        password = parts.password
+    except ValueError:
+        return set()
+    found: set[str] = set()
+    userinfo = parts.netloc.rpartition("@")[0]
+    if userinfo:
+        found.add(userinfo)
+    if password:
+        found.add(password)
+    path = parts.path.rstrip("/")
+    if len(path.strip("/")) >= _MIN_PART_LENGTH:
+        found.add(path)
+        found.add(path.lstrip("/"))
+        last = path.rsplit("/", 1)[-1]
+        if len(last) >= _MIN_PART_LENGTH:
+            found.add(last)
+    if parts.query:
+        found.add(parts.query)
+        if path:
+            found.add(f"{path}?{parts.query}")
+        found.update(v for _, v in parse_qsl(parts.query) if len(v) >= _MIN_PART_LENGTH)
+    return found
 
 
 def redact(text: object) -> str:

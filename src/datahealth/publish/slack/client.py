@@ -61,6 +61,8 @@ _AUTH_CODES = {
     "no_service",
     "action_prohibited",
 }
+# HTTP answers of a webhook URL that does not exist (mistyped, or the app removed): a configuration error.
+_NO_SUCH_HOOK = {404, 410}
 # Codes that block one channel until the bot is invited / the channel exists.
 _CHANNEL_CODES = {
     "channel_not_found",
@@ -264,14 +266,14 @@ class WebhookTransport:
         client = self._clients.get(target)
         if client is None:
             raise SlackDeliveryError(f"no incoming webhook configured for {target}", "channel")
-        self._budget.call(lambda: self._send(client, text, blocks), f"webhook post to {target}")
+        self._budget.call(lambda: self._send(client, text, blocks, target), f"webhook post to {target}")
         return Posted()
 
     def update(self, channel_id: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> Posted:
         raise SlackDeliveryError("incoming webhooks cannot edit messages", "message")
 
     @staticmethod
-    def _send(client: WebhookClient, text: str, blocks: list[dict[str, Any]]) -> None:
+    def _send(client: WebhookClient, text: str, blocks: list[dict[str, Any]], target: str) -> None:
         try:
             response = client.send(text=text, blocks=blocks, unfurl_links=False)
         except Exception as exc:
@@ -285,6 +287,14 @@ class WebhookTransport:
             )
         if status >= 500:
             raise _Retryable(f"HTTP {status}")
+        if status in _NO_SUCH_HOOK:
+            raise SlackDeliveryError(
+                f"configuration error: the incoming webhook for {target} answered HTTP {status} "
+                f"({redact(body)[:120] or 'no such hook'}): the URL is wrong or the webhook was removed; "
+                "set its environment variable to a current webhook URL (messages stay queued until then)",
+                "channel",
+                "no_such_hook",
+            )
         scope = "all" if body in _AUTH_CODES else "channel" if body in _CHANNEL_CODES else "message"
         raise SlackDeliveryError(f"webhook refused the message: HTTP {status} {redact(body)[:200]}", scope)
 
