@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from datahealth.cli.app import app
 from datahealth.cli.common import (
@@ -61,13 +62,23 @@ def init(
 
 
 @app.command()
-def validate(project: ProjectOption = Path(".")) -> None:
+def validate(
+    project: ProjectOption = Path("."),
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat warnings (e.g. inline passwords) as errors.")
+    ] = False,
+) -> None:
     """Check sla_config/ and list every problem at once (exit 0 when valid, 2 otherwise)."""
     try:
         loaded = open_project(project)
     except ConfigError as exc:
         err_console.print(redact(exc.render()), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID) from None
+    for warning in loaded.warnings:
+        label = "[red]error[/]" if strict else "[yellow]warning[/]"
+        err_console.print(f"{label}: {escape(redact(warning))}", highlight=False, soft_wrap=True)
+    if strict and loaded.warnings:
+        raise typer.Exit(EXIT_INVALID)
     with handled_errors():
         from datahealth.checks.native import contract_issues
 

@@ -189,7 +189,8 @@ def load_project(root: Path | str = ".", environ: dict[str, str] | None = None) 
     if issues:
         raise ConfigError(_dedupe(issues))
     assert config is not None
-    return Project(root=root, config=config)
+    warnings = tuple(str(warning) for doc in docs for warning in doc.warnings)
+    return Project(root=root, config=config, warnings=warnings)
 
 
 def _validation_issues(exc: ValidationError, merger: _Merger, config_dir: Path) -> list[ConfigIssue]:

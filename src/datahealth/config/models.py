@@ -650,6 +650,7 @@ class Project(BaseModel):
 
     root: Path
     config: ProjectConfig
+    warnings: tuple[str, ...] = ()  # valid but worth changing (inline credentials); `validate` lists them
 
     @property
     def datasets(self) -> list[DatasetConfig]:

@@ -16,11 +16,13 @@ from typing import Any
 
 import yaml
 
+from datahealth.config import urls
 from datahealth.config.errors import ConfigIssue
 from datahealth.core.redaction import register_secret
 
 _ENV_REF = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 KeyPath = tuple[str | int, ...]
+_SECRET_KEYS = {"password", "secret", "token", "api_key", "sasl_plain_password"}
 
 
 @dataclass
@@ -31,6 +33,7 @@ class YamlDocument:
     data: Any
     lines: dict[KeyPath, int] = field(default_factory=dict)
     issues: list[ConfigIssue] = field(default_factory=list)
+    warnings: list[ConfigIssue] = field(default_factory=list)  # valid, but worth changing (inline secrets)
 
     def line_of(self, key_path: KeyPath) -> int | None:
         """The line of the deepest known prefix of `key_path` (a bad value may sit inside a known key)."""
@@ -123,9 +126,45 @@ def _build(node: yaml.Node, key_path: KeyPath, doc: YamlDocument, env: Any) -> A
             items.append(_build(item, child, doc, env))
         return items
     value = _construct_scalar(node)
-    if isinstance(value, str) and "${" in value:
-        return _expand_env(value, key_path, node.start_mark.line + 1, doc, env)
+    if not isinstance(value, str):
+        return value
+    line = node.start_mark.line + 1
+    if key_path and str(key_path[-1]).lower() in _SECRET_KEYS and value and "${" not in value:
+        register_secret(value)
+        doc.warnings.append(
+            ConfigIssue(
+                doc.path,
+                dotted(key_path),
+                "a secret is written in the file (inline credentials)",
+                f"write {key_path[-1]}: ${{SOME_ENV_VAR}} and set the environment variable instead",
+                line=line,
+            )
+        )
+    if "://" in value and "@" in value:
+        _check_url(value, key_path, line, doc)
+    if "${" in value:
+        value = _expand_env(value, key_path, line, doc, env)
+        if "://" in value and "@" in value:
+            _check_url(value, key_path, line, doc, written=False)
     return value
+
+
+def _check_url(value: str, key_path: KeyPath, line: int, doc: YamlDocument, written: bool = True) -> None:
+    """A URL must reach the server its text names; a password written in the file is worth a warning."""
+    problem = urls.meaning_problem(value)
+    if problem is not None and not (written and "${" in value):
+        doc.issues.append(ConfigIssue(doc.path, dotted(key_path), problem, urls.ENCODE_FIX, line=line))
+    if written and urls.literal_password(value):
+        register_secret(value)
+        doc.warnings.append(
+            ConfigIssue(
+                doc.path,
+                dotted(key_path),
+                "a password is written in the file (inline credentials)",
+                "write user:${PASSWORD}@ and set the environment variable instead",
+                line=line,
+            )
+        )
 
 
 def _construct_scalar(node: yaml.Node) -> Any:
@@ -137,13 +176,31 @@ def _construct_scalar(node: yaml.Node) -> Any:
 
 
 def _expand_env(value: str, key_path: KeyPath, line: int, doc: YamlDocument, env: Any) -> str:
+    masked = _ENV_REF.sub(lambda m: "x" * len(m.group()), value)  # a URL's shape, positions kept
+
     def replace(match: re.Match[str]) -> str:
         name, default = match.group("name"), match.group("default")
+        found = str(env[name]) if name in env else default
         if name in env:
-            register_secret(env[name])
-            return str(env[name])
-        if default is not None:
-            return default
+            register_secret(found)
+        if found is None:
+            return _missing(name)
+        slot = urls.slot_of(masked, match.start())
+        if slot == "userinfo":
+            return urls.encode_userinfo_value(found)
+        if slot == "authority" and urls.escapes_authority(found):
+            doc.issues.append(
+                ConfigIssue(
+                    doc.path,
+                    dotted(key_path),
+                    f"the value of {name} contains '@', '/', '?' or '#' and would change the URL's host",
+                    "set it to the host name (and port) only",
+                    line=line,
+                )
+            )
+        return found
+
+    def _missing(name: str) -> str:
         doc.issues.append(
             ConfigIssue(
                 doc.path,
