@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import yaml
 
 from datahealth.config import urls
+from datahealth.config.bounded_yaml import AliasBudget, LimitExceeded, compose, read_config_text
 from datahealth.config.errors import ConfigIssue
 from datahealth.core.redaction import register_secret
 
@@ -57,14 +59,16 @@ def read_yaml(path: Path, environ: dict[str, str] | None = None) -> YamlDocument
     env = os.environ if environ is None else environ
     doc = YamlDocument(path=path, data=None)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_config_text(path)
+        node = compose(text)
     except OSError as exc:
         doc.issues.append(
             ConfigIssue(path, "", f"cannot read the file ({exc.strerror})", "check the path and permissions")
         )
         return doc
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except LimitExceeded as exc:
+        doc.issues.append(ConfigIssue(path, "", exc.message, exc.fix, line=exc.line))
+        return doc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -82,7 +86,10 @@ def read_yaml(path: Path, environ: dict[str, str] | None = None) -> YamlDocument
         doc.data = {}
         return doc
     try:
-        doc.data = _build(node, (), doc, env)
+        doc.data = _build(node, (), doc, env, AliasBudget())
+    except LimitExceeded as exc:
+        doc.issues.append(ConfigIssue(path, "", exc.message, exc.fix, line=exc.line))
+        doc.data = None
     except yaml.YAMLError as exc:  # a scalar no safe constructor accepts (e.g. a bare `=` or `!!python/...`)
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -99,11 +106,14 @@ def read_yaml(path: Path, environ: dict[str, str] | None = None) -> YamlDocument
     return doc
 
 
-def _build(node: yaml.Node, key_path: KeyPath, doc: YamlDocument, env: Any) -> Any:
+def _build(
+    node: yaml.Node, key_path: KeyPath, doc: YamlDocument, env: Any, budget: AliasBudget, alias: bool = False
+) -> Any:
+    alias = budget.visit(node, alias)
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = str(_build(key_node, key_path, doc, env))
+            key = str(_build(key_node, key_path, doc, env, budget, alias))
             child = (*key_path, key)
             doc.lines[child] = key_node.start_mark.line + 1
             if key in result:
@@ -116,14 +126,14 @@ def _build(node: yaml.Node, key_path: KeyPath, doc: YamlDocument, env: Any) -> A
                         line=key_node.start_mark.line + 1,
                     )
                 )
-            result[key] = _build(value_node, child, doc, env)
+            result[key] = _build(value_node, child, doc, env, budget, alias)
         return result
     if isinstance(node, yaml.SequenceNode):
         items = []
         for index, item in enumerate(node.value):
             child = (*key_path, index)
             doc.lines[child] = item.start_mark.line + 1
-            items.append(_build(item, child, doc, env))
+            items.append(_build(item, child, doc, env, budget, alias))
         return items
     value = _construct_scalar(node)
     if not isinstance(value, str):
@@ -167,12 +177,19 @@ def _check_url(value: str, key_path: KeyPath, line: int, doc: YamlDocument, writ
         )
 
 
+_scalar_loaders = threading.local()
+
+
 def _construct_scalar(node: yaml.Node) -> Any:
-    loader = yaml.SafeLoader("")
+    """The Python value of a scalar node; one loader per thread (making one per scalar is slow)."""
+    loader = getattr(_scalar_loaders, "loader", None)
+    if loader is None:
+        loader = _scalar_loaders.loader = yaml.SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)
     finally:
-        loader.dispose()
+        loader.constructed_objects.clear()
+        loader.recursive_objects.clear()
 
 
 def _expand_env(value: str, key_path: KeyPath, line: int, doc: YamlDocument, env: Any) -> str:
