@@ -302,6 +302,13 @@ class SqlEngine(ABC):
         """Statements run on every new history-store connection (SQLite: WAL, busy timeout, foreign keys)."""
         return []
 
+    def migration_lock(self, url: URL) -> contextlib.AbstractContextManager[None]:
+        """Held while the history store is migrated, around the transaction (a file lock for file stores).
+
+        Server databases need none: `lock_transaction` takes an advisory lock inside the transaction.
+        """
+        return contextlib.nullcontext()
+
     def lock_transaction(self, conn: sa.Connection, key: int) -> None:
         """Hold a lock named `key` until `conn`'s transaction ends, across processes where the engine can.
 

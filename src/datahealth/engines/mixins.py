@@ -20,6 +20,11 @@ from datahealth.core.errors import SourceUnavailable
 from datahealth.engines.base import SqlEngine
 from datahealth.engines.cancel import Watch, watchdog
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on POSIX: SQLite's own locking is all there is
+    fcntl = None  # type: ignore[assignment]
+
 IN_MEMORY = ":memory:"
 
 
@@ -40,6 +45,24 @@ class FileDatabaseMixin(SqlEngine):
         if not path.exists():
             raise SourceUnavailable(f"{self.title} database file not found: {url.database}")
         return path
+
+    @contextlib.contextmanager
+    def migration_lock(self, url: URL) -> Iterator[None]:
+        """An exclusive lock on `<database>.migrate.lock`: concurrent first runs migrate one at a time.
+
+        The database's own write lock does not cover it: Python's sqlite3 runs DDL outside a transaction,
+        so two processes that both found no schema would both create it ("alembic_version already exists").
+        """
+        path = database_file(url)
+        if path is None or fcntl is None:
+            yield
+            return
+        with open(f"{path}.migrate.lock", "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def resolve_store_url(self, url: URL, project_root: Path) -> URL:
         resolved = self.resolve_url(url, project_root)

@@ -3,7 +3,8 @@
 Several runs may open a new store at the same moment (workers of one deployment, a frequent and a daily
 tier): they migrate one at a time, and each checks again once it holds the lock, so the store's tables
 are created once. Alembic's `context` is process-global, hence the thread lock; the engine's
-transaction lock (PostgreSQL: an advisory lock) covers other processes and machines.
+transaction lock (PostgreSQL: an advisory lock) covers other processes and machines, and a file store's
+migration lock file (`history.db.migrate.lock`) covers other processes on this machine.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ def upgrade(engine: Engine) -> None:
     if current_revision(engine) == head_revision():
         return
     config = alembic_config()
-    with _migrating, engine.begin() as conn:
-        engines.for_backend(conn.dialect.name).lock_transaction(conn, _MIGRATION_LOCK_KEY)
+    backend = engines.for_url(engine.url)
+    with _migrating, backend.migration_lock(engine.url), engine.begin() as conn:
+        backend.lock_transaction(conn, _MIGRATION_LOCK_KEY)
         if MigrationContext.configure(conn).get_current_revision() == head_revision():
             return  # another run migrated it while this one waited
         config.attributes["connection"] = conn
