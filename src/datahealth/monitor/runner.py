@@ -31,7 +31,7 @@ from datahealth.rules.findings import RunEvaluation
 from datahealth.sources import STREAM_KIND, DatasetError, open_source
 from datahealth.sources.base import Source
 from datahealth.sources.observe import error_observation, observe_dataset
-from datahealth.store import HistoryStore, HistoryStoreError
+from datahealth.store import HistoryStore, HistoryStoreError, liveness
 from datahealth.store.incidents import record_evaluation
 from datahealth.store.queries import load_history
 
@@ -73,6 +73,10 @@ class MonitorRun:
         self._started = time.perf_counter()
         self._owns_store = store is None
         self.store = store or HistoryStore.open(project.config.history.url, project.root)
+        # a run that died left its row `running` and maybe a claimed delivery: say so, once, and mark it
+        self.warnings: list[str] = (
+            [] if run_id else [r.describe() for r in liveness.mark_interrupted(self.store)]
+        )
         # `run_id` attaches to a run another process started (a Dask worker monitoring its datasets)
         self.run_id = run_id or self.store.start_run(
             as_of,
@@ -80,11 +84,11 @@ class MonitorRun:
             selection=[d.name for d in self.datasets],
             flow_run_id=flow_run_id,
             datasets_total=len(self.datasets),
+            owner=liveness.owner(),
         )
         self._sources: dict[str, Source] = {}
         self._limits: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
-        self.warnings: list[str] = []
         self.flow_run_url: str | None = None
         self.evaluation: RunEvaluation | None = None
         self.artifacts: dict[str, str] = {}  # what publishers produced, e.g. {"report": path or URL}

@@ -127,7 +127,11 @@ def send_report_email(
 def deliver_pending(store: HistoryStore, config: EmailConfig) -> EmailOutcome:
     """Send the pending report emails, oldest first, over one SMTP connection; those that fail stay pending."""
     outcome = EmailOutcome()
-    deliveries.release_expired(store, CHANNEL)
+    requeued = deliveries.release_expired(store, CHANNEL)
+    if requeued:
+        outcome.warnings.append(
+            f"email: {requeued} report email(s) claimed by a run that stopped mid-send were re-queued"
+        )
     # Claim first: a run overlapping this one (another tier) must not send the same email again.
     mine = [item for item in deliveries.pending(store, CHANNEL) if deliveries.claim(store, item.id)]
     if not mine:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from datahealth.core.redaction import redact
 from datahealth.core.results import as_utc, utc_now
+from datahealth.store import liveness
 from datahealth.store.repository import HistoryStore
 from datahealth.store.tables import deliveries
 
@@ -97,6 +98,7 @@ def mark_attempt_failed(store: HistoryStore, delivery_id: int, error: str, *, gi
             .values(
                 status=FAILED if give_up else PENDING,
                 last_error=redact(error)[:2000],
+                external_ref=None,
                 attempts=deliveries.c.attempts + 1,
             )
         )
@@ -114,22 +116,27 @@ def claim(store: HistoryStore, delivery_id: int, hold: timedelta = timedelta(min
         result = conn.execute(
             deliveries.update()
             .where(deliveries.c.id == delivery_id, deliveries.c.status == PENDING)
-            .values(status=SENDING, next_attempt_at=now + hold)
+            .values(status=SENDING, next_attempt_at=now + hold, external_ref=liveness.claim_tag())
         )
         return result.rowcount == 1
 
 
 def release_expired(store: HistoryStore, channel: str) -> int:
-    """Put deliveries whose sender's claim ran out back in the queue; returns how many."""
+    """Put deliveries back in the queue whose claim ran out or whose claimant died; returns how many.
+
+    A claim made on this host by a process that is gone is released at once (the run was killed
+    mid-send); a claim from another host waits for its `hold` to run out.
+    """
+    claimed = sa.select(deliveries.c.id, deliveries.c.external_ref).where(
+        deliveries.c.channel == channel, deliveries.c.status == SENDING
+    )
     with store.engine.begin() as conn:
+        dead = [row.id for row in conn.execute(claimed) if liveness.claimant_dead(row.external_ref)]
+        stale = sa.or_(deliveries.c.next_attempt_at < utc_now(), deliveries.c.id.in_(dead))
         result = conn.execute(
             deliveries.update()
-            .where(
-                deliveries.c.channel == channel,
-                deliveries.c.status == SENDING,
-                deliveries.c.next_attempt_at < utc_now(),
-            )
-            .values(status=PENDING)
+            .where(deliveries.c.channel == channel, deliveries.c.status == SENDING, stale)
+            .values(status=PENDING, external_ref=None)
         )
         return int(result.rowcount or 0)
 

@@ -81,7 +81,9 @@ class HistoryStore:
         selection: Sequence[str] = (),
         flow_run_id: str | None = None,
         datasets_total: int = 0,
+        owner: dict[str, Any] | None = None,
     ) -> str:
+        """Record a run as `running`; `owner` (host, pid) lets the next run tell whether it died."""
         run_id = str(uuid.uuid4())
         with self.engine.begin() as conn:
             conn.execute(
@@ -94,6 +96,7 @@ class HistoryStore:
                     flow_run_id=flow_run_id,
                     selection=list(selection),
                     datasets_total=datasets_total,
+                    summary={"owner": owner} if owner else None,
                 )
             )
         return run_id

@@ -51,6 +51,7 @@ class DrainReport:
     sent: int = 0
     given_up: int = 0
     left: int = 0
+    requeued: int = 0  # claimed by a run that stopped mid-send, back in the queue
     errors: list[str] = field(default_factory=list)
 
 
@@ -139,6 +140,10 @@ def publish_slack(context: PublishContext) -> None:
         )
     report = drain(store, transport)
     _summarise(context, mode=mode, plan=plan, report=report)
+    if report.requeued:
+        context.summary.warnings.append(
+            f"slack: {report.requeued} message(s) claimed by a run that stopped mid-send were re-queued"
+        )
     if report.left or report.given_up:
         context.summary.warnings.append(_warning(report))
 
@@ -151,7 +156,7 @@ def drain(store: HistoryStore, transport: SlackTransport) -> DrainReport:
     message is claimed before it is sent, so two runs draining at once never send one twice.
     """
     report = DrainReport()
-    queue.release_expired(store, CHANNEL)
+    report.requeued = queue.release_expired(store, CHANNEL)
     blocked = queue.claimed_targets(store, CHANNEL)  # a concurrent run is sending there: keep the order
     seen: set[int] = set()
     stopped = False
@@ -298,6 +303,7 @@ def _summarise(
         "sent": report.sent,
         "queued": report.left,
         "given_up": report.given_up,
+        "requeued": report.requeued,
     }
     if preview is not None:
         summary["preview"] = preview
