@@ -102,15 +102,17 @@ def test_postgres_stopping_mid_run_fails_only_the_datasets_not_yet_observed(
     assert all(len(rows) == 2 for rows in history(root, list(results)).values())
 
 
-def _terminate_when_running(cluster: PrivateCluster, database: str, fragment: str, killed: list[int]) -> None:
+def _terminate_when_running(
+    cluster: PrivateCluster, database: str, fragment: str, killed: list[int], application: str = "datahealth"
+) -> None:
     """Poll for datahealth's query on `fragment` and terminate its backend (an admin or a failover would)."""
     deadline = time.monotonic() + 60
     with psycopg.connect(cluster.dsn(database), autocommit=True) as conn:
         while time.monotonic() < deadline and not killed:
             row = conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE application_name = 'datahealth' "
-                "AND state = 'active' AND query LIKE %s",
-                (f"%{fragment}%",),
+                "SELECT pid FROM pg_stat_activity WHERE application_name LIKE %s "
+                "AND state = 'active' AND query LIKE %s AND pid <> pg_backend_pid()",
+                (application, f"%{fragment}%"),
             ).fetchone()
             if row is not None:
                 conn.execute("SELECT pg_terminate_backend(%s)", (row[0],))
@@ -237,3 +239,36 @@ def test_corrupt_and_truncated_parquet_files_are_corrupt_datasets(tmp_path: Path
     recovered = run(root, SECOND)
     assert_recovered(root, recovered, ["lake.truncated", "lake.garbage", "lake.mixed"], slack)
     assert by_dataset(recovered)["lake.mixed"].rows == 40
+
+
+def test_a_connection_lost_during_the_soda_scan_is_unreachable_once(
+    tmp_path: Path, cluster: PrivateCluster, warehouse: str, slack: FakeSlack
+) -> None:
+    """Observe succeeds; the connection dies while Soda scans: one `unreachable` error, not one per check."""
+    cluster.execute(
+        # IMMUTABLE so the planner drops the unreferenced column from observe's count(*): only Soda's
+        # scan, which checks `lazy`, waits in pg_sleep long enough to be terminated.
+        "CREATE FUNCTION slow_value(i int) RETURNS int IMMUTABLE LANGUAGE sql "
+        "AS $$ SELECT i FROM pg_sleep(10) $$",
+        f"CREATE VIEW scanned AS SELECT g AS id, TIMESTAMP '{LOADED}' AS updated_at, "  # noqa: S608
+        "slow_value(g) AS lazy FROM generate_series(1, 3) g",
+        dbname=warehouse,
+    )
+    root = pg_project(tmp_path, cluster.url(warehouse), ["scanned"], slack, statement_timeout="90s")
+    checks = root / "checks" / "pg" / "scanned.yml"
+    checks.parent.mkdir(parents=True, exist_ok=True)
+    checks.write_text("columns:\n  - name: lazy\n    checks: [{missing: {}}]\n")
+    killed: list[int] = []
+    killer = threading.Thread(
+        target=_terminate_when_running, args=(cluster, warehouse, '"lazy"', killed, "%")
+    )
+    killer.start()
+    try:
+        summary = run(root, FIRST, profile=False)
+    finally:
+        killer.join(timeout=90)
+    assert killed, "Soda's scan never showed up in pg_stat_activity"
+    scanned = by_dataset(summary)["pg.scanned"]
+    assert (scanned.status, scanned.error_kind) == ("error", "unreachable"), scanned
+    assert scanned.error is not None and "during checks" in scanned.error
+    assert scanned.checks_failed == 0  # not one "not evaluated" error per check

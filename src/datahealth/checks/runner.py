@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,8 @@ from datahealth.checks.results import error_result, map_check_results, planned_e
 from datahealth.checks.soda_env import prepare_soda
 from datahealth.config.models import DatasetConfig, Project
 from datahealth.core.redaction import redact
-from datahealth.core.results import CheckOutcome, CheckResult, DatasetResult, TableMeta
+from datahealth.core.results import CheckOutcome, CheckResult, DatasetResult, ErrorKind, TableMeta
+from datahealth.engines.errors import error_kind
 from datahealth.sources.base import DatasetError, Source
 from datahealth.sources.sql import SqlSource
 from datahealth.store import HistoryStore
@@ -92,9 +93,21 @@ def checks_stage(
     store: HistoryStore | None,
     result: DatasetResult,
 ) -> None:
-    """The runner's checks stage: results onto `result`; an unexpected failure becomes a stage error."""
+    """The runner's checks stage: results onto `result`; an unexpected failure becomes a stage error.
+
+    A connection lost during the scan is the source being unreachable, as it would be during observe:
+    the dataset gets one `unreachable` error instead of one "not evaluated" error per check.
+    """
     try:
-        result.checks.extend(run_checks(project, dataset, source, as_of, store=store, meta=meta))
+        checks = run_checks(project, dataset, source, as_of, store=store, meta=meta)
+        lost = _connection_lost(checks, source)
+        if lost is None:
+            result.checks.extend(checks)
+            return
+        message = redact(f"lost the connection to {dataset.source} during checks: {lost}")
+        logger.warning("%s: %s", dataset.name, message)
+        result.stage_errors["checks"] = message
+        result.observation = replace(result.observation, error=message, error_kind=ErrorKind.UNREACHABLE)
     except Exception as exc:  # a Soda or driver bug must not take the dataset (or the run) down
         message = redact(
             f"checks failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
@@ -102,6 +115,15 @@ def checks_stage(
         logger.warning("%s: %s", dataset.name, message)
         result.stage_errors["checks"] = message
         result.checks.append(error_result(dataset.name, message, name="checks", check_type="checks"))
+
+
+def _connection_lost(checks: list[CheckResult], source: Source) -> str | None:
+    """The reason of the first check that errored because the source went away, or None."""
+    hints = getattr(getattr(source, "backend", None), "error_hints", None)
+    for check in checks:
+        if check.outcome == CheckOutcome.ERROR and error_kind(check.message, hints) == ErrorKind.UNREACHABLE:
+            return check.message.removeprefix("not evaluated: ")
+    return None
 
 
 def scan_contract(

@@ -21,7 +21,15 @@ GENERIC_HINTS: ErrorHints = {
     ErrorKind.PERMISSION: ("permission denied", "access denied", "insufficient privilege", "not authorized"),
     ErrorKind.MISSING: ("does not exist", "not found", "no such file"),
     ErrorKind.CORRUPT: ("corrupt", "truncated"),
-    ErrorKind.UNREACHABLE: ("could not connect", "connection refused", "connection failed", "server closed"),
+    ErrorKind.UNREACHABLE: (
+        "could not connect",
+        "connection refused",
+        "connection failed",
+        "server closed",
+        "connection is lost",  # psycopg, and Soda repeating it
+        "lost connection",  # MySQL/MariaDB
+        "connection already closed",
+    ),
 }
 _ORDER = (
     ErrorKind.TIMEOUT,
