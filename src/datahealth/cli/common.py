@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,7 +43,19 @@ ProjectOption = Annotated[
         show_default=True,
     ),
 ]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="Output format: table or json.")]
+
+
+def _known_format(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
+    """`-f` takes the command's default format or json; anything else is one line and exit 2."""
+    allowed = sorted({str(param.default), "json"})
+    if value not in allowed:
+        raise fail(f"--format {value!r} is not one of: {', '.join(allowed)}", EXIT_INVALID)
+    return value
+
+
+FormatOption = Annotated[
+    str, typer.Option("--format", "-f", help="Output format: table or json.", callback=_known_format)
+]
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
@@ -61,7 +74,31 @@ def handled_errors() -> Iterator[None]:
     except (SelectionError, ValueError, KeyError) as exc:
         raise fail(str(exc).strip("'\""), EXIT_INVALID) from None
     except HistoryStoreError as exc:
-        raise fail(str(exc)) from None
+        raise fail(f"{exc} (check history.url in sla_config/ and that the store is reachable)") from None
+    except OSError as exc:  # a file the command reads or writes
+        where = f" {exc.filename}" if exc.filename else ""
+        raise fail(f"cannot use{where}: {exc.strerror or exc}", EXIT_INVALID) from None
+
+
+def writable_output(path: Path | None) -> None:
+    """Refuse an output path that cannot be written (`-o /proc/version`, a missing directory) up front."""
+    if path is None:
+        return
+    target = path.expanduser()
+    if target.is_dir():
+        if not os.access(target, os.W_OK):
+            raise fail(f"cannot write to the directory {target}: permission denied", EXIT_INVALID)
+        return
+    if not target.parent.is_dir():
+        raise fail(f"cannot write {target}: the directory {target.parent} does not exist", EXIT_INVALID)
+    existed = target.exists()
+    try:
+        with target.open("ab"):
+            pass
+    except OSError as exc:
+        raise fail(f"cannot write {target}: {exc.strerror or exc}", EXIT_INVALID) from None
+    if not existed:
+        target.unlink(missing_ok=True)
 
 
 def open_project(path: Path) -> Project:

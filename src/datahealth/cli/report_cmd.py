@@ -17,6 +17,7 @@ from datahealth.cli.common import (
     handled_errors,
     open_project,
     open_store,
+    writable_output,
 )
 from datahealth.core.timeparse import parse_as_of
 
@@ -41,6 +42,7 @@ def report(
     from datahealth.report import render_project_report
 
     failed = False
+    writable_output(output)
     with handled_errors():
         loaded = open_project(project)
         store = open_store(loaded)

@@ -19,6 +19,7 @@ from rich.progress import (
 
 import datahealth.core.envdefaults  # noqa: F401
 from datahealth.cli.app import app
+from datahealth.core.timeparse import parse_as_of
 from datahealth.cli.common import (
     EXIT_FAILED,
     FormatOption,
@@ -69,6 +70,9 @@ def run(
             raise ValueError(f"--fail-on must be one of {', '.join(FAIL_LEVELS)}")
         loaded = open_project(project)
         selected = select_for_run(loaded, dataset, tier)
+        parse_as_of(as_of)  # a bad --as-of is one line here, before any run is recorded
+        if prefect:  # the monitor's own failures (history store) as one line, not a Prefect traceback
+            open_store(loaded).close()
         summary = _run_with_progress(
             loaded.root, dataset, tier, as_of, prefect, publish, len(selected), quiet=output == "json"
         )

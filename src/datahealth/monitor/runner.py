@@ -8,6 +8,7 @@ never exceptions: every dataset ends with a `DatasetResult`, error or not.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import defaultdict
@@ -18,6 +19,7 @@ from typing import Any
 
 from datahealth.checks.runner import checks_stage
 from datahealth.config.models import DatasetConfig, Project
+from datahealth.core.redaction import redact
 from datahealth.core.results import DatasetResult, Status, TableMeta, utc_now
 from datahealth.core.run import DatasetSummary, RunOptions, RunSummary
 from datahealth.core.timeparse import parse_as_of
@@ -251,6 +253,18 @@ class MonitorRun:
             warnings=list(self.warnings),
         )
 
+    def fail(self, exc: BaseException) -> None:
+        """Record that the run stopped on an error of the monitor itself, so no row stays `running`."""
+        reason = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
+        with contextlib.suppress(Exception):  # the store itself may be what failed
+            self.store.finish_run(
+                self.run_id,
+                status="failed",
+                datasets_failed=0,
+                duration_seconds=time.perf_counter() - self._started,
+                summary={"error": reason},
+            )
+
     def close(self) -> None:
         with self._lock:
             for source in self._sources.values():
@@ -280,5 +294,8 @@ def run_monitor(
             )
             results = list(pool.map(lambda d: run.monitor(d, catalogs[d.source][d.name]), run.datasets))
         return run.finish(results)
+    except Exception as exc:
+        run.fail(exc)
+        raise
     finally:
         run.close()
