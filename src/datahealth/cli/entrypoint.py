@@ -19,7 +19,6 @@ import sys
 from datahealth.cli import app
 from datahealth.core.redaction import redact
 
-
 DEBUG_FLAG = "--debug"
 
 

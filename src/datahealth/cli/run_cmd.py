@@ -19,7 +19,6 @@ from rich.progress import (
 
 import datahealth.core.envdefaults  # noqa: F401
 from datahealth.cli.app import app
-from datahealth.core.timeparse import parse_as_of
 from datahealth.cli.common import (
     EXIT_FAILED,
     FormatOption,
@@ -33,6 +32,7 @@ from datahealth.cli.common import (
 from datahealth.cli.render import rows_as_json, status_rows, status_table
 from datahealth.core.results import DatasetResult, Status
 from datahealth.core.run import RunSummary
+from datahealth.core.timeparse import parse_as_of
 from datahealth.monitor.runner import add_progress_listener, remove_progress_listener, run_monitor
 from datahealth.orchestration.planning import select_for_run
 
