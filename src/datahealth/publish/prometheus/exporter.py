@@ -8,12 +8,15 @@ its last success timestamp, which keeps ageing in PromQL.
 from __future__ import annotations
 
 import logging
+import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from wsgiref.simple_server import WSGIServer
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import start_http_server
+from prometheus_client import make_wsgi_app
 from prometheus_client.core import Metric
+from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.registry import CollectorRegistry
 
 from datahealth.config.models import Project
@@ -23,6 +26,7 @@ from datahealth.publish.prometheus.state import stale_after, state_from_store
 from datahealth.store import HistoryStore
 
 log = logging.getLogger("datahealth.exporter")
+LISTEN_BACKLOG = 1024  # socketserver's default of 5 refuses connections when 50 scrapers arrive at once
 
 
 class MetricsUnavailable(Exception):
@@ -46,11 +50,35 @@ def store_registry(project: Project, store: HistoryStore) -> CollectorRegistry:
 
 @contextmanager
 def serve_metrics(project: Project, store: HistoryStore, host: str, port: int) -> Iterator[WSGIServer]:
-    """Serve on host:port (0: any free port) in a daemon thread until the block ends; OSError if it cannot bind."""
-    server, thread = start_http_server(port, addr=host, registry=store_registry(project, store))
+    """Serve on host:port (0: any free port) in a daemon thread until the block ends; OSError if it cannot bind.
+
+    One thread per request (prometheus_client's threading server) behind a real listen backlog.
+    """
+    server_class = type(
+        "MetricsServer",
+        (ThreadingWSGIServer,),
+        {"request_queue_size": LISTEN_BACKLOG, "address_family": _family(host, port)},
+    )
+    app = make_wsgi_app(store_registry(project, store))
+    server = make_server(host, port, app, server_class, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="datahealth-metrics", daemon=True)
+    thread.start()
     try:
         yield server
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log line per scrape on stderr."""
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        return
+
+
+def _family(host: str, port: int) -> socket.AddressFamily:
+    """IPv4 or IPv6, whichever the host name resolves to first (as prometheus_client does)."""
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    return infos[0][0]
