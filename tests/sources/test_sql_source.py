@@ -211,3 +211,15 @@ def test_timestamp_column_that_does_not_exist_is_a_config_error(tmp_path: Path) 
         source.measure(ds, meta, AS_OF)
     assert caught.value.kind == ErrorKind.CONFIG
     source.close()
+
+
+def test_a_table_without_columns_is_reported_as_such_not_as_missing(pg_url: str, tmp_path: Path) -> None:
+    database = sa.engine.make_url(pg_url).database
+    assert database is not None
+    postgres.execute(database, "CREATE TABLE public.hollow ()")
+    source = source_for(pg_url, tmp_path)
+    described = source.describe([dataset("wh.hollow"), dataset("wh.nowhere")])
+    hollow, nowhere = described["wh.hollow"], described["wh.nowhere"]
+    assert isinstance(hollow, DatasetError) and "has no columns" in str(hollow)
+    assert isinstance(nowhere, DatasetError) and "not found" in str(nowhere)
+    source.close()

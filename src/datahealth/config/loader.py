@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from datahealth.config.advice import config_warnings
 from datahealth.config.errors import ConfigError, ConfigIssue
 from datahealth.config.models import STREAM_KINDS, Project, ProjectConfig
 from datahealth.config.yaml_source import KeyPath, YamlDocument, dotted, read_yaml
@@ -189,7 +190,7 @@ def load_project(root: Path | str = ".", environ: dict[str, str] | None = None) 
     if issues:
         raise ConfigError(_dedupe(issues))
     assert config is not None
-    warnings = tuple(str(warning) for doc in docs for warning in doc.warnings)
+    warnings = (*(str(warning) for doc in docs for warning in doc.warnings), *config_warnings(config))
     return Project(root=root, config=config, warnings=warnings)
 
 

@@ -18,6 +18,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
+from datahealth.config.advice import clear_text_auth
 from datahealth.config.models import EmailConfig, Project, ProjectConfig
 from datahealth.publish.base import PublishError, SendResult
 from datahealth.publish.context import PublishContext
@@ -127,6 +128,9 @@ def send_report_email(
 def deliver_pending(store: HistoryStore, config: EmailConfig) -> EmailOutcome:
     """Send the pending report emails, oldest first, over one SMTP connection; those that fail stay pending."""
     outcome = EmailOutcome()
+    clear_text = clear_text_auth(config)
+    if clear_text:
+        outcome.warnings.append(f"email: {clear_text}")
     requeued = deliveries.release_expired(store, CHANNEL)
     if requeued:
         outcome.warnings.append(

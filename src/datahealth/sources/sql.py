@@ -80,10 +80,7 @@ class SqlSource:
                     catalog = self.backend.read_catalog(conn, schema, tables)
                     for dataset in members:
                         table = dataset.schema_and_table[1]
-                        results[dataset.name] = catalog.get(table) or DatasetError(
-                            f"table {schema}.{table} not found in {self.name} (or no permission to see it)",
-                            ErrorKind.MISSING,
-                        )
+                        results[dataset.name] = catalog.get(table) or self._absent(conn, schema, table)
         except DatasetError as exc:
             error = exc if isinstance(exc, SourceUnavailable) else exc
             return {d.name: results.get(d.name, error) for d in datasets}
@@ -94,6 +91,21 @@ class SqlSource:
             failure = classify(exc, f"catalog query on {self.name} failed", self.backend.error_hints)
             return {d.name: results.get(d.name, failure) for d in datasets}
         return results
+
+    def _absent(self, conn: sa.Connection, schema: str, table: str) -> DatasetError:
+        """Why the catalog has no columns for a table: it has none (`CREATE TABLE t ()`), or it is not there.
+
+        Asked only when the catalog query found nothing, so the common case costs no extra query.
+        """
+        try:
+            exists = sa.inspect(conn).has_table(table, schema=schema)
+        except Exception:  # the dialect cannot tell: say what the catalog said
+            exists = False
+        if exists:
+            return DatasetError(f"table {schema}.{table} in {self.name} has no columns", ErrorKind.MISSING)
+        return DatasetError(
+            f"table {schema}.{table} not found in {self.name} (or no permission to see it)", ErrorKind.MISSING
+        )
 
     def table_clause(self, dataset: DatasetConfig) -> sa.TableClause:
         """The dataset's table as a quoted SQLAlchemy clause (for profile and check queries too)."""
