@@ -94,6 +94,15 @@ def escapes_authority(value: str) -> bool:
     return any(c in value for c in "@/?#")
 
 
+def password_of(url: str) -> str | None:
+    """The URL's password, decoded (None when it has none or cannot be read)."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None
+
+
 def literal_password(url: str) -> bool:
     """Whether a URL carries a password written in the file (not a `${ENV}` reference)."""
     if not _SCHEME.match(url):

@@ -165,7 +165,7 @@ def _check_url(value: str, key_path: KeyPath, line: int, doc: YamlDocument, writ
     if problem is not None and not (written and "${" in value):
         doc.issues.append(ConfigIssue(doc.path, dotted(key_path), problem, urls.ENCODE_FIX, line=line))
     if written and urls.literal_password(value):
-        register_secret(value)
+        register_secret(urls.password_of(value))  # the password only: a database name is no secret
         doc.warnings.append(
             ConfigIssue(
                 doc.path,
