@@ -60,7 +60,7 @@ def serve_metrics(project: Project, store: HistoryStore, host: str, port: int) -
         {"request_queue_size": LISTEN_BACKLOG, "address_family": _family(host, port)},
     )
     app = make_wsgi_app(store_registry(project, store))
-    server = make_server(host, port, app, server_class, handler_class=_QuietHandler)
+    server: WSGIServer = make_server(host, port, app, server_class, handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="datahealth-metrics", daemon=True)
     thread.start()
     try:
