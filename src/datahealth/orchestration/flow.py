@@ -90,6 +90,9 @@ def data_health(
         with scaling.make_task_runner(kind, settings) as runner:
             results = _monitor_all(runner, handle, run, settings)
         summary = run.finish(results)
+    except Exception as exc:  # the monitor itself broke: record it, so no row stays `running`
+        run.fail(exc)
+        raise
     finally:
         handles.unregister(handle)
         run.close()
