@@ -1,4 +1,5 @@
-"""The run after a killed one says so: the dead run's row is marked `interrupted` and named in the warnings."""
+"""No run stays `running`: one that breaks is recorded `failed`; the run after a killed one marks it
+`interrupted` and names it in its warnings."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
+
 from datahealth.config import load_project
 from datahealth.core.run import RunOptions
-from datahealth.monitor.runner import run_monitor
+from datahealth.monitor.runner import MonitorRun, run_monitor
 from datahealth.store import HistoryStore
+from datahealth.store.tables import runs
 from tests.support.projects import write_project
 
 
@@ -37,3 +42,27 @@ def test_the_next_run_marks_and_reports_an_interrupted_run(tmp_path: Path) -> No
     assert any(dead_run in w for w in summary.warnings)
     again = run_monitor(project, options=RunOptions(profile=False, checks=False, report=False))
     assert not any(dead_run in w for w in again.warnings)
+
+
+def test_a_run_that_breaks_is_recorded_failed_not_left_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sqlite3.connect(tmp_path / "wh.db") as conn:
+        conn.execute("CREATE TABLE orders (id INTEGER, loaded_at TIMESTAMP)")
+    project = load_project(
+        write_project(tmp_path, {"wh": {"kind": "sql", "url": "sqlite:///wh.db"}}, {"wh.orders": {}})
+    )
+
+    def broken(self: MonitorRun, results: object) -> None:
+        raise RuntimeError("evaluation broke")
+
+    monkeypatch.setattr(MonitorRun, "finish", broken)
+    with pytest.raises(RuntimeError, match="evaluation broke"):
+        run_monitor(project, options=RunOptions(profile=False, checks=False, report=False))
+    store = HistoryStore.open(project.config.history.url, project.root)
+    try:
+        with store.engine.connect() as conn:
+            [(status, summary)] = conn.execute(sa.select(runs.c.status, runs.c.summary)).all()
+    finally:
+        store.close()
+    assert status == "failed" and summary["error"] == "RuntimeError: evaluation broke"
