@@ -19,6 +19,9 @@ DEFAULTS = {
     "SNOWFLAKE_DISABLE_PLATFORM_DETECTION": "true",
     # engine code logs outside flow runs too (CLI --no-prefect, tests); those records stay local
     "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+    # concurrency-limit leases on disk under PREFECT_HOME, not in one server's memory: two runs that each
+    # start a temporary server on the same home renew each other's leases instead of logging lease errors
+    "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": "prefect.server.concurrency.lease_storage.filesystem",
 }
 
 
