@@ -41,6 +41,12 @@ def test_an_already_encoded_env_password_is_not_encoded_twice() -> None:
     assert encode_userinfo_value("plain") == "plain"
 
 
+def test_an_at_sign_in_the_query_is_not_a_problem() -> None:
+    assert meaning_problem("postgresql://monitor@db.example.com/wh?application_name=a@b") is None
+    assert meaning_problem("postgresql://monitor:p%40ss@db.example.com:5432/wh") is None
+    assert meaning_problem("postgresql://monitor:p@ss:1@db.example.com:5432/wh") is not None
+
+
 def test_slots_of_a_url_template() -> None:
     template = "postgresql://xxxxxx:xxxxx@xxxxxxx:5432/xxxx"
     assert slot_of(template, template.index(":xxxxx") + 1) == "userinfo"

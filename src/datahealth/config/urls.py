@@ -63,11 +63,17 @@ def meaning_problem(url: str) -> str | None:
         return None
     intended = _HOST_PORT.match(url[span[1] + 1 :])
     actual = parsed_target(url)
-    if intended is None or actual is None:
+    if intended is None:
         return None
+    if actual is None:  # the '@' made the rest unreadable (e.g. a port of "word@host:5432")
+        return "the URL's user or password holds an unencoded '@': the URL cannot be read"
     host = intended.group("host").strip("[]") or None
     port = int(intended.group("port")) if intended.group("port") else None
-    if (actual[0], actual[1]) == (host, port):
+    between = url[span[0] : span[1]]
+    broken = not actual[0] or "@" in actual[0]  # no host, or one that swallowed the rest
+    # an '@' in the query (`?email=a@b`) is not in the authority: a readable host before it is fine
+    moved = (actual[0], actual[1]) != (host, port) and not any(c in between for c in "/?#")
+    if not (broken or moved):
         return None
     return (
         f"the URL's user or password holds an unencoded '@': it would connect to host "
