@@ -82,11 +82,60 @@ def test_a_rule_not_evaluated_does_not_resolve() -> None:
     metadata_only = {"warehouse.orders": Coverage(checks=False)}
     changes, open_ = run([], open_, T0 + timedelta(minutes=15), metadata_only)
     assert changes == [] and len(open_) == 1
-    unreachable = {"warehouse.orders": Coverage(observed=False)}
-    assert run([], open_, T0 + timedelta(minutes=30), unreachable)[0] == []
+    unreachable = {"warehouse.orders": Coverage(observed=False, failures={"observe": "unreachable: refused"})}
+    changes, open_ = run([], open_, T0 + timedelta(minutes=30), unreachable)
+    assert [(c.event, c.reason) for c in changes] == [(IncidentEvent.UNVERIFIED, "unreachable: refused")]
+    assert (
+        len(open_) == 1 and open_[0].details["unverified_since"] == (T0 + timedelta(minutes=30)).isoformat()
+    )
+    assert run([], open_, T0 + timedelta(minutes=40), unreachable)[0] == []  # marked once, not every run
     not_in_run: dict[str, Coverage] = {}
     assert run([], open_, T0 + timedelta(minutes=45), not_in_run)[0] == []
     changes, _ = run([], open_, T0 + DAY)
+    assert [c.event for c in changes] == [IncidentEvent.RESOLVED]
+
+
+def _checks_run(passed: set[str], planned: set[str], failures: dict[str, str]) -> dict[str, Coverage]:
+    return {
+        "warehouse.orders": Coverage(
+            checks=True,
+            checks_passed=frozenset(passed),
+            checks_clean=not failures,
+            checks_planned=frozenset(planned),
+            failures=failures,
+        )
+    }
+
+
+def test_only_an_evaluated_passing_check_resolves() -> None:
+    check = Finding(
+        "warehouse.orders",
+        FindingKind.CHECK,
+        "country.invalid",
+        "error",
+        "invalid",
+        details={"outcome": "fail"},
+    )
+    _, open_ = run([check], [], T0)
+    rejected = _checks_run({"id.duplicate"}, {"id.duplicate", "contract"}, {"checks": "orders.yml: bad key"})
+    changes, open_ = run([], open_, T0 + DAY, rejected)
+    assert [(c.event, c.reason) for c in changes] == [(IncidentEvent.UNVERIFIED, "orders.yml: bad key")]
+    errored = dataclasses.replace(
+        check, message="not evaluated: connection lost", details={"outcome": "error"}
+    )
+    changes, open_ = run([errored], open_, T0 + 2 * DAY, rejected)
+    assert changes == [] and open_[0].severity == "error" and open_[0].details["outcome"] == "fail"
+    changes, open_ = run([check], open_, T0 + 3 * DAY)  # verified again: still failing, the mark goes
+    assert changes[0].event == IncidentEvent.ONGOING and "unverified_since" not in open_[0].details
+    passed = _checks_run({"country.invalid"}, {"country.invalid"}, {})
+    changes, open_ = run([], open_, T0 + 4 * DAY, passed)
+    assert [c.event for c in changes] == [IncidentEvent.RESOLVED] and open_ == []
+
+
+def test_a_check_removed_from_a_clean_contract_resolves() -> None:
+    check = Finding("warehouse.orders", FindingKind.CHECK, "country.invalid", "error", "invalid")
+    _, open_ = run([check], [], T0)
+    changes, _ = run([], open_, T0 + DAY, _checks_run({"id.duplicate"}, {"id.duplicate"}, {}))
     assert [c.event for c in changes] == [IncidentEvent.RESOLVED]
 
 

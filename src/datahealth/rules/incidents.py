@@ -10,6 +10,10 @@ evaluated, and says what happens to each incident; `store/incidents.py` writes t
 - an open incident without a finding is RESOLVED on the first run that evaluated its rule and found it
   clean. A run that did not evaluate the rule (a metadata-only tier for a check failure, an unreachable
   source for anything but the connection error) leaves it as it is;
+- unknown is not healthy: when the rule errored or was not evaluated (a rejected contract, a check Soda
+  did not evaluate, a source lost before the scan, an observation that failed) the incident stays open and
+  is marked UNVERIFIED once, "could not verify since <time>: <reason>", until a run evaluates it again. An
+  errored check never replaces the failure it was meant to re-check: that is unverified too;
 - acknowledged / snoozed incidents keep their lifecycle; publishers stay quiet until `quiet_until`
   (`Incident.is_quiet`). An acknowledgement without an end lasts until the incident resolves.
 """
@@ -49,12 +53,24 @@ _KEPT_DETAILS = (
     "missed_deadline",
     "error_kind",
     "origin",
+    "freshness_checks",
+    "duplicate_checks",
 )
+
+
+UNVERIFIED_SINCE = "unverified_since"  # incident detail: when a run last could not verify it (ISO time)
+UNVERIFIED_REASON = "unverified_reason"
 
 
 @dataclass(frozen=True)
 class Coverage:
-    """Which rules a run evaluated for one dataset: only those can resolve the dataset's incidents."""
+    """Which rules a run evaluated for one dataset: only those can resolve the dataset's incidents.
+
+    `checks` says the checks stage ran. `checks_passed` (when not None) narrows it to the checks that were
+    evaluated this run: only those, or checks no longer planned after a scan without errors
+    (`checks_clean`), resolve. `failures` says why a rule could not be evaluated (`observe`, `checks`,
+    `columns`, `volume`, or `check:<name>`), so an incident it leaves open is marked unverified with a reason.
+    """
 
     observed: bool = True
     freshness: bool = True
@@ -62,21 +78,42 @@ class Coverage:
     volume: bool = True
     columns: bool = False
     checks: bool = False
+    checks_passed: frozenset[str] | None = None
+    checks_clean: bool = True
+    checks_planned: frozenset[str] = frozenset()
+    failures: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
-    def covers(self, kind: str, subject: str) -> bool:
+    def covers(self, kind: str, subject: str, details: Mapping[str, Any] | None = None) -> bool:
         if kind == FindingKind.ERROR:
             return True  # every run tries to observe and evaluate
         if not self.observed:
             return False
-        if kind == FindingKind.FRESHNESS:
-            return self.freshness
+        if kind == FindingKind.FRESHNESS:  # a contract freshness check in it must have passed too
+            checks = (details or {}).get("freshness_checks") or ()
+            return self.freshness and all(self.covers(FindingKind.CHECK, c) for c in checks)
         if kind == FindingKind.SCHEMA_CHANGE:
             return self.schema
         if kind == FindingKind.ANOMALY:
             return self.columns if subject.startswith("column.") else self.volume
         if kind == FindingKind.CHECK:
-            return self.checks
+            if not self.checks:
+                return False
+            if self.checks_passed is None or subject in self.checks_passed:
+                return True
+            return self.checks_clean and subject not in self.checks_planned  # the check was removed
         return False
+
+    def failure(self, kind: str, subject: str) -> str | None:
+        """Why the rule behind an incident could not be evaluated this run; None when it was not asked."""
+        if kind == FindingKind.ERROR:
+            return None
+        if not self.observed:
+            return self.failures.get("observe") or "the dataset could not be observed"
+        if kind == FindingKind.CHECK:
+            return self.failures.get(f"check:{subject}") or self.failures.get("checks")
+        if kind == FindingKind.ANOMALY:
+            return self.failures.get("columns" if subject.startswith("column.") else "volume")
+        return self.failures.get(kind)
 
 
 def incident_details(finding: Finding) -> dict[str, Any]:
@@ -103,6 +140,19 @@ def new_incident(finding: Finding, at: datetime) -> Incident:
         occurrences=1,
         details=incident_details(finding),
     )
+
+
+def unverify_incident(incident: Incident, reason: str, at: datetime) -> IncidentChange | None:
+    """Mark an incident "could not verify since …" (once: None when it is already marked)."""
+    if UNVERIFIED_SINCE in incident.details:
+        return None
+    details = {**incident.details, UNVERIFIED_SINCE: at.isoformat(), UNVERIFIED_REASON: reason}
+    updated = dataclasses.replace(incident, updated_at=at, details=details)
+    return IncidentChange(updated, IncidentEvent.UNVERIFIED, None, incident.severity, reason)
+
+
+def _is_check_error(finding: Finding) -> bool:
+    return finding.kind == FindingKind.CHECK and finding.details.get("outcome") == "error"
 
 
 def continue_incident(incident: Incident, finding: Finding, at: datetime) -> IncidentChange:
@@ -171,14 +221,27 @@ def plan_changes(
         known = current.get(fingerprint)
         if known is None:
             changes.append(IncidentChange(new_incident(finding, at), IncidentEvent.OPENED, finding))
+        elif _is_check_error(finding) and known.details.get("outcome") not in (None, "error"):
+            # the check that failed could not be re-run: that says nothing about the data
+            unverified = unverify_incident(known, finding.message or finding.title, at)
+            if unverified is not None:
+                changes.append(unverified)
         else:
             changes.append(continue_incident(known, finding, at))
     for fingerprint, incident in current.items():
         if fingerprint in seen:
             continue
         evaluated = coverage.get(incident.dataset)
-        if evaluated is not None and evaluated.covers(incident.kind, incident.subject):
+        if evaluated is None:
+            continue
+        if evaluated.covers(incident.kind, incident.subject, incident.details):
             changes.append(resolve_incident(incident, at))
+            continue
+        reason = evaluated.failure(incident.kind, incident.subject)
+        if reason:
+            unverified = unverify_incident(incident, reason, at)
+            if unverified is not None:
+                changes.append(unverified)
     return changes
 
 
