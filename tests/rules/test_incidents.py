@@ -187,3 +187,47 @@ def test_status_and_score_from_open_incidents() -> None:
     assert health_score(open_) == pytest.approx(100 * 0.5 * 0.85, abs=0.1)
     assert status_from_incidents(open_[:1] if open_[0].severity == "warn" else open_[1:]) == Status.WARN
     assert status_from_incidents([]) == Status.OK and run_score([]) == 100.0 and run_score([100, 50]) == 75.0
+
+
+def _anomaly(observed: str, key: str = "null_ratio:spike") -> Finding:
+    return Finding(
+        "warehouse.orders",
+        FindingKind.ANOMALY,
+        "column.country.null_ratio",
+        "warn",
+        f"null ratio {observed} is a spike",
+        observed=observed,
+        details={"change_key": key, "observed": observed},
+    )
+
+
+def test_an_incident_keeps_its_opening_title_and_evidence() -> None:
+    _, open_ = run([_anomaly("4.9%")], [], T0)
+    changes, open_ = run([_anomaly("22.4%")], open_, T0 + DAY)
+    assert open_[0].title == "null ratio 4.9% is a spike" and open_[0].details["observed"] == "4.9%"
+    assert changes[0].finding is not None and changes[0].finding.observed == "22.4%"  # the event's
+
+
+def test_anomalies_resolve_after_n_clean_runs_and_come_back_to_the_same_incident() -> None:
+    policy = {"warehouse.orders": Coverage(columns=True, resolve_after_runs=2, reopen_within=DAY)}
+    _, open_ = run([_anomaly("30%")], [], T0, policy)
+    changes, open_ = run([], open_, T0 + DAY, policy)
+    assert [c.event for c in changes] == [IncidentEvent.ONGOING] and open_[0].details["clean_runs"] == 1
+    changes, open_ = run([_anomaly("31%")], open_, T0 + 2 * DAY, policy)  # back in the band only once
+    assert "clean_runs" not in open_[0].details
+    run([], open_, T0 + 3 * DAY, policy)
+    changes, open_ = run([], [dataclasses.replace(open_[0], details={"clean_runs": 1})], T0 + 4 * DAY, policy)
+    [done] = changes
+    assert done.event == IncidentEvent.RESOLVED and open_ == []
+    back = plan_changes([_anomaly("29%")], [], policy, T0 + 4 * DAY + timedelta(hours=12), [done.incident])
+    assert [(c.event, c.incident.id, c.incident.status) for c in back] == [
+        (IncidentEvent.REOPENED, done.incident.id, IncidentStatus.OPEN)
+    ]
+    assert back[0].incident.resolved_at is None and "after it resolved" in back[0].reason
+    much_later = plan_changes([_anomaly("29%")], [], policy, T0 + 9 * DAY, [done.incident])
+    assert [c.event for c in much_later] == [IncidentEvent.OPENED]
+
+
+def test_report_only_findings_raise_no_incident() -> None:
+    quiet_finding = dataclasses.replace(_anomaly("1.5%"), details={"report_only": "too small"})
+    assert plan_changes([quiet_finding], [], SEEN, T0) == []

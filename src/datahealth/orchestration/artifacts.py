@@ -25,6 +25,7 @@ _EVENT_HEADINGS = (
     (IncidentEvent.CHANGED, "Changed incidents"),
     (IncidentEvent.RESOLVED, "Resolved incidents"),
     (IncidentEvent.UNVERIFIED, "Could not verify (still open)"),
+    (IncidentEvent.REOPENED, "Re-opened incidents"),
 )
 
 

@@ -16,6 +16,7 @@ A dataset whose evaluation fails gets an `error` finding of its own; the other d
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import logging
 from collections.abc import Mapping, Sequence
@@ -43,6 +44,7 @@ from datahealth.rules.anomaly.metrics import (
     judge_column,
     judge_volume,
 )
+from datahealth.rules.anomaly.significance import significant
 from datahealth.rules.findings import Finding, FindingKind, Incident, RunEvaluation
 from datahealth.rules.freshness import (
     FreshnessVerdict,
@@ -74,6 +76,7 @@ class EvaluationHistory:
     profiles: Mapping[str, Mapping[str, Sequence[ColumnPoint]]] = field(default_factory=dict)
     baselines: Mapping[str, tuple[ColumnInfo, ...]] = field(default_factory=dict)
     open_incidents: Sequence[Incident] = ()
+    recently_resolved: Sequence[Incident] = ()  # a problem back within `anomaly.reopen_within` re-opens one
 
 
 @dataclass
@@ -127,7 +130,7 @@ def evaluate(
         coverage[dataset.name] = verdict.coverage
         if verdict.notes:
             notes[dataset.name] = verdict.notes
-    changes = plan_changes(findings, history.open_incidents, coverage, at)
+    changes = plan_changes(findings, history.open_incidents, coverage, at, history.recently_resolved)
     still_open = open_after(history.open_incidents, changes)
     statuses: dict[str, Status] = {}
     scores: dict[str, float] = {}
@@ -253,6 +256,8 @@ def evaluate_dataset(
         volume=not dataset.anomaly.enabled or volume is not None,
         columns=result.profile is not None or not dataset.anomaly.enabled or not dataset.anomaly.columns,
         checks=checks_ran and "checks" not in result.stage_errors,
+        resolve_after_runs=dataset.anomaly.resolve_after_runs,
+        reopen_within=dataset.anomaly.reopen_within,
         **_stage_coverage(result, checks_ran),
     )
     return DatasetVerdict(findings, coverage, notes)
@@ -353,6 +358,7 @@ def _columns(
     profile = result.profile
     assert profile is not None
     past = history.profiles.get(dataset.name, {})
+    significance = dataset.anomaly.significance
     judged: list[MetricJudgement] = []
     for column in profile.columns:
         stats = column.stats
@@ -364,7 +370,11 @@ def _columns(
             _int(stats.get("distinct_count")),
             profile.window_start is not None,
         )
-        judged.extend(judge_column(column.column, past.get(column.column, ()), current, settings))
+        for item in judge_column(column.column, past.get(column.column, ()), current, settings):
+            if item.judgement.is_anomaly:
+                worth, why = significant(item.metric, item.judgement, significance, profile.row_count)
+                item = item if worth else dataclasses.replace(item, report_only=why)
+            judged.append(item)
     return judged
 
 

@@ -58,6 +58,9 @@ class IncidentEvent(StrEnum):
     # The rule that could resolve it errored or was not evaluated: the incident stays open, marked
     # "could not verify since …" (`details["unverified_since"]`); recorded once, until it is verified again.
     UNVERIFIED = "unverified"
+    # A problem back soon after it resolved (within `anomaly.reopen_within`): the old incident and its
+    # thread continue instead of a new alert.
+    REOPENED = "reopened"
     # Recorded in the incident's history by `datahealth incidents ack|snooze`; never a run's change.
     ACKNOWLEDGED = "acknowledged"
     SNOOZED = "snoozed"

@@ -14,6 +14,10 @@ evaluated, and says what happens to each incident; `store/incidents.py` writes t
   did not evaluate, a source lost before the scan, an observation that failed) the incident stays open and
   is marked UNVERIFIED once, "could not verify since <time>: <reason>", until a run evaluates it again. An
   errored check never replaces the failure it was meant to re-check: that is unverified too;
+- hysteresis: an anomaly incident resolves after `anomaly.resolve_after_runs` clean runs in a row (a
+  noisy metric back inside its band once is not yet fixed); a problem back within
+  `anomaly.reopen_within` of resolving REOPENS its old incident (same id, same Slack thread);
+- an incident keeps the title and evidence it opened with; later observations are its events;
 - acknowledged / snoozed incidents keep their lifecycle; publishers stay quiet until `quiet_until`
   (`Incident.is_quiet`). An acknowledgement without an end lasts until the incident resolves.
 """
@@ -26,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from datahealth.core.durations import format_duration
 from datahealth.rules.findings import (
     SEVERITY_RANK,
     Finding,
@@ -58,6 +63,9 @@ _KEPT_DETAILS = (
 )
 
 
+# What an incident keeps from the finding that opened it (its title and message stay too).
+_OPENING_EVIDENCE = ("observed", "expected", "low", "high", "expected_range")
+CLEAN_RUNS = "clean_runs"  # incident detail: clean runs in a row so far (anomaly hysteresis)
 UNVERIFIED_SINCE = "unverified_since"  # incident detail: when a run last could not verify it (ISO time)
 UNVERIFIED_REASON = "unverified_reason"
 
@@ -82,6 +90,8 @@ class Coverage:
     checks_clean: bool = True
     checks_planned: frozenset[str] = frozenset()
     failures: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    resolve_after_runs: int = 1  # anomaly incidents: consecutive clean runs before they resolve
+    reopen_within: timedelta = timedelta(0)  # a problem back this soon continues its resolved incident
 
     def covers(self, kind: str, subject: str, details: Mapping[str, Any] | None = None) -> bool:
         if kind == FindingKind.ERROR:
@@ -174,18 +184,21 @@ def continue_incident(incident: Incident, finding: Finding, at: datetime) -> Inc
         reasons.append(f"{status.value} period ended, still failing")
         status, quiet_until, acknowledged_by = IncidentStatus.OPEN, None, None
     event = IncidentEvent.CHANGED if reasons else IncidentEvent.ONGOING
+    details = incident_details(finding)
+    details.update({k: incident.details[k] for k in _OPENING_EVIDENCE if k in incident.details})
     updated = dataclasses.replace(
         incident,
         severity=finding.severity,
         status=status,
-        title=finding.title,
-        message=finding.message,
+        # the title and evidence it opened with stay; later observations are its events (and findings)
+        title=incident.title,
+        message=incident.message,
         updated_at=at if reasons else incident.updated_at,
         last_seen_at=at,
         occurrences=incident.occurrences + 1,
         quiet_until=quiet_until,
         acknowledged_by=acknowledged_by,
-        details=incident_details(finding),
+        details=details,
     )
     return IncidentChange(updated, event, finding, previous, "; ".join(reasons))
 
@@ -204,22 +217,48 @@ def _worst_per_fingerprint(findings: Iterable[Finding]) -> dict[str, Finding]:
     return chosen
 
 
+def reopen_incident(incident: Incident, finding: Finding, at: datetime) -> IncidentChange:
+    """A problem back soon after its incident resolved: the same incident (and Slack thread) again."""
+    change = continue_incident(incident, finding, at)
+    assert incident.resolved_at is not None
+    reopened = dataclasses.replace(
+        change.incident, status=IncidentStatus.OPEN, resolved_at=None, updated_at=at, quiet_until=None
+    )
+    reason = f"back {format_duration(at - incident.resolved_at)} after it resolved"
+    return IncidentChange(reopened, IncidentEvent.REOPENED, finding, incident.severity, reason)
+
+
+def _clean_run(incident: Incident, needed: int, at: datetime) -> IncidentChange:
+    """One more clean run of an anomaly incident: RESOLVED once `needed` in a row were clean."""
+    clean = int(incident.details.get(CLEAN_RUNS, 0)) + 1
+    if clean >= needed:
+        return resolve_incident(incident, at)
+    details = {**incident.details, CLEAN_RUNS: clean}
+    return IncidentChange(dataclasses.replace(incident, details=details), IncidentEvent.ONGOING)
+
+
 def plan_changes(
     findings: Sequence[Finding],
     open_incidents: Sequence[Incident],
     coverage: Mapping[str, Coverage],
     at: datetime,
+    recently_resolved: Sequence[Incident] = (),
 ) -> list[IncidentChange]:
     """What happens to every incident this run touches (see the module docstring for the rules)."""
     current: dict[str, Incident] = {}
     for incident in sorted(open_incidents, key=lambda i: i.id):
         if incident.is_open:
             current[incident.fingerprint] = incident  # the newest wins should the store hold two
+    resolved = {i.fingerprint: i for i in sorted(recently_resolved, key=lambda i: i.id) if i.resolved_at}
     changes: list[IncidentChange] = []
-    seen = _worst_per_fingerprint(findings)
+    seen = _worst_per_fingerprint(f for f in findings if not f.details.get("report_only"))
     for fingerprint, finding in seen.items():
         known = current.get(fingerprint)
-        if known is None:
+        earlier = resolved.get(fingerprint)
+        window = coverage[finding.dataset].reopen_within if finding.dataset in coverage else timedelta(0)
+        if known is None and earlier is not None and at - earlier.resolved_at <= window:  # type: ignore[operator]
+            changes.append(reopen_incident(earlier, finding, at))
+        elif known is None:
             changes.append(IncidentChange(new_incident(finding, at), IncidentEvent.OPENED, finding))
         elif _is_check_error(finding) and known.details.get("outcome") not in (None, "error"):
             # the check that failed could not be re-run: that says nothing about the data
@@ -235,7 +274,8 @@ def plan_changes(
         if evaluated is None:
             continue
         if evaluated.covers(incident.kind, incident.subject, incident.details):
-            changes.append(resolve_incident(incident, at))
+            needed = evaluated.resolve_after_runs if incident.kind == FindingKind.ANOMALY else 1
+            changes.append(_clean_run(incident, needed, at))
             continue
         reason = evaluated.failure(incident.kind, incident.subject)
         if reason:
