@@ -273,6 +273,10 @@ class GeneratedChecks(StrictModel):
     )
 
 
+ColumnMetricKind = Literal["null_ratio", "null_ratio_added", "distinct_count", "distinct_added"]
+_ALERTING_COLUMN_METRICS: tuple[ColumnMetricKind, ...] = ("null_ratio", "null_ratio_added", "distinct_count")
+
+
 class EffectSize(StrictModel):
     """The smallest change of one column metric worth an alert, on top of being statistically unusual."""
 
@@ -298,8 +302,8 @@ class SignificanceConfig(StrictModel):
     min_cardinality: int = Field(
         default=4, ge=0, description="distinct values below which a count is not alerted on"
     )
-    alert_on: list[Literal["null_ratio", "null_ratio_added", "distinct_count", "distinct_added"]] = Field(
-        default_factory=lambda: ["null_ratio", "null_ratio_added", "distinct_count"],
+    alert_on: list[ColumnMetricKind] = Field(
+        default_factory=lambda: list(_ALERTING_COLUMN_METRICS),
         description="column metric kinds that raise incidents; the others only show in the report",
     )
 

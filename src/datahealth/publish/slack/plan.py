@@ -112,8 +112,9 @@ def plan_messages(
                 if not told or quiet or not state.threads:
                     plan.skipped["unverified, not threaded"] += 1
                     continue
-                note = unverified_note(change)
-                threaded.extend(_in_thread(incident, facts, target, context.as_of, "unverified", note))
+                threaded.extend(
+                    _in_thread(incident, facts, target, context.as_of, "unverified", unverified_note(change))
+                )
                 continue
             if change.event == IncidentEvent.RESOLVED:
                 if not told:
