@@ -214,7 +214,8 @@ def write_project(root: Path) -> None:
         yaml.safe_dump({"sources": {"wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"}}})
     )
     (config / "datasets.yaml").write_text(yaml.safe_dump({"datasets": datasets}, sort_keys=False))
-    project = {"project": {"name": "pizzaplace"}, "history": {"url": f"sqlite:///{root / 'history.db'}"}}
+    history = {"url": f"sqlite:///{root / 'history.db'}", "retention_days": 400}  # keep the whole year
+    project = {"project": {"name": "pizzaplace"}, "history": history}
     (config / "project.yaml").write_text(yaml.safe_dump(project))
 
 

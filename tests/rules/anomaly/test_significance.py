@@ -40,3 +40,10 @@ def test_bands_are_clipped_to_the_metric_domain() -> None:
     item = MetricJudgement("column.x.null_ratio", "null_ratio", "x", spike(0.9, 0.93, 0.522, 1.339))
     finding = anomaly_finding("wh.t", item, "warn")
     assert finding.expected == "52.2%–100.0%" and finding.details["expected_range"] == [0.522, 1.0]
+
+
+def test_a_near_unique_column_growing_with_the_rows_is_volume_not_a_new_alert() -> None:
+    busy_day = spike(105, 60)
+    assert "near-unique" in significant("distinct_count", busy_day, DEFAULTS, 110)[1]
+    collapsed = Judgement("anomaly", 1, 50, 40, 60, -9.0, "none", direction="drop")
+    assert significant("distinct_count", collapsed, DEFAULTS, 58) == (True, "")  # one value for every row

@@ -180,7 +180,14 @@ def judge_column(
     nulls added / rows added, and distinct values added when the distinct count accumulates.
     """
     points = sorted(
-        [p for p in history if p.at < current.at and p.windowed == current.windowed], key=lambda p: p.at
+        [
+            p
+            for p in history
+            if p.at < current.at
+            and p.windowed == current.windowed
+            and not (p.windowed and p.row_count == 0)  # an empty window says nothing about its columns
+        ],
+        key=lambda p: p.at,
     ) + [current]
     window = [p for p in points if p.at >= current.at - settings.training_window]
     rows = [float(p.row_count) for p in window if p.row_count is not None]

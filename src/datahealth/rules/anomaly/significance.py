@@ -15,6 +15,7 @@ import dataclasses
 from datahealth.config.models import SignificanceConfig
 from datahealth.rules.anomaly.detector import Judgement
 
+NEAR_UNIQUE = 0.5  # distinct values per row above which a column's distinct count is a row count
 RATIO_METRICS = ("null_ratio", "null_ratio_added")
 DISTINCT_METRICS = ("distinct_count", "distinct_added")
 
@@ -50,6 +51,11 @@ def significant(
         unit = lambda v: f"{v:,.0f}"  # noqa: E731
         if metric == "distinct_count" and max(judgement.observed, expected) < config.min_cardinality:
             return False, f"fewer than {config.min_cardinality} distinct values (min_cardinality)"
+        if judgement.direction == "spike" and rows and judgement.observed >= NEAR_UNIQUE * rows:
+            return (
+                False,
+                "a near-unique column (an id, a timestamp) has more values because there are more rows",
+            )
     if effect < size.min_absolute:
         return False, f"changed by {unit(effect)}, less than min_absolute {unit(size.min_absolute)}"
     if expected > 0 and effect / expected < size.min_relative:
