@@ -312,9 +312,9 @@ def simulate(days: int, scale: float, seed: int, faults: tuple[Fault, ...]) -> d
                 events = [
                     {"event": event.event, **{k: getattr(incident, k) for k in INCIDENT_FIELDS}}
                     for event, incident in read.run_events(store, summary.run_id)
-                    if event.event in ("opened", "changed")
+                    if event.event in ("opened", "changed", "reopened")
                 ]
-                opened.extend((day, e) for e in events if e["event"] == "opened")
+                opened.extend((day, e) for e in events if e["event"] in ("opened", "reopened"))
                 for outcome in outcomes:
                     fault = outcome.fault
                     if outcome.detected_after is None and fault.day <= day < fault.day + DETECT_WITHIN:

@@ -82,11 +82,60 @@ def test_a_rule_not_evaluated_does_not_resolve() -> None:
     metadata_only = {"warehouse.orders": Coverage(checks=False)}
     changes, open_ = run([], open_, T0 + timedelta(minutes=15), metadata_only)
     assert changes == [] and len(open_) == 1
-    unreachable = {"warehouse.orders": Coverage(observed=False)}
-    assert run([], open_, T0 + timedelta(minutes=30), unreachable)[0] == []
+    unreachable = {"warehouse.orders": Coverage(observed=False, failures={"observe": "unreachable: refused"})}
+    changes, open_ = run([], open_, T0 + timedelta(minutes=30), unreachable)
+    assert [(c.event, c.reason) for c in changes] == [(IncidentEvent.UNVERIFIED, "unreachable: refused")]
+    assert (
+        len(open_) == 1 and open_[0].details["unverified_since"] == (T0 + timedelta(minutes=30)).isoformat()
+    )
+    assert run([], open_, T0 + timedelta(minutes=40), unreachable)[0] == []  # marked once, not every run
     not_in_run: dict[str, Coverage] = {}
     assert run([], open_, T0 + timedelta(minutes=45), not_in_run)[0] == []
     changes, _ = run([], open_, T0 + DAY)
+    assert [c.event for c in changes] == [IncidentEvent.RESOLVED]
+
+
+def _checks_run(passed: set[str], planned: set[str], failures: dict[str, str]) -> dict[str, Coverage]:
+    return {
+        "warehouse.orders": Coverage(
+            checks=True,
+            checks_passed=frozenset(passed),
+            checks_clean=not failures,
+            checks_planned=frozenset(planned),
+            failures=failures,
+        )
+    }
+
+
+def test_only_an_evaluated_passing_check_resolves() -> None:
+    check = Finding(
+        "warehouse.orders",
+        FindingKind.CHECK,
+        "country.invalid",
+        "error",
+        "invalid",
+        details={"outcome": "fail"},
+    )
+    _, open_ = run([check], [], T0)
+    rejected = _checks_run({"id.duplicate"}, {"id.duplicate", "contract"}, {"checks": "orders.yml: bad key"})
+    changes, open_ = run([], open_, T0 + DAY, rejected)
+    assert [(c.event, c.reason) for c in changes] == [(IncidentEvent.UNVERIFIED, "orders.yml: bad key")]
+    errored = dataclasses.replace(
+        check, message="not evaluated: connection lost", details={"outcome": "error"}
+    )
+    changes, open_ = run([errored], open_, T0 + 2 * DAY, rejected)
+    assert changes == [] and open_[0].severity == "error" and open_[0].details["outcome"] == "fail"
+    changes, open_ = run([check], open_, T0 + 3 * DAY)  # verified again: still failing, the mark goes
+    assert changes[0].event == IncidentEvent.ONGOING and "unverified_since" not in open_[0].details
+    passed = _checks_run({"country.invalid"}, {"country.invalid"}, {})
+    changes, open_ = run([], open_, T0 + 4 * DAY, passed)
+    assert [c.event for c in changes] == [IncidentEvent.RESOLVED] and open_ == []
+
+
+def test_a_check_removed_from_a_clean_contract_resolves() -> None:
+    check = Finding("warehouse.orders", FindingKind.CHECK, "country.invalid", "error", "invalid")
+    _, open_ = run([check], [], T0)
+    changes, _ = run([], open_, T0 + DAY, _checks_run({"id.duplicate"}, {"id.duplicate"}, {}))
     assert [c.event for c in changes] == [IncidentEvent.RESOLVED]
 
 
@@ -138,3 +187,47 @@ def test_status_and_score_from_open_incidents() -> None:
     assert health_score(open_) == pytest.approx(100 * 0.5 * 0.85, abs=0.1)
     assert status_from_incidents(open_[:1] if open_[0].severity == "warn" else open_[1:]) == Status.WARN
     assert status_from_incidents([]) == Status.OK and run_score([]) == 100.0 and run_score([100, 50]) == 75.0
+
+
+def _anomaly(observed: str, key: str = "null_ratio:spike") -> Finding:
+    return Finding(
+        "warehouse.orders",
+        FindingKind.ANOMALY,
+        "column.country.null_ratio",
+        "warn",
+        f"null ratio {observed} is a spike",
+        observed=observed,
+        details={"change_key": key, "observed": observed},
+    )
+
+
+def test_an_incident_keeps_its_opening_title_and_evidence() -> None:
+    _, open_ = run([_anomaly("4.9%")], [], T0)
+    changes, open_ = run([_anomaly("22.4%")], open_, T0 + DAY)
+    assert open_[0].title == "null ratio 4.9% is a spike" and open_[0].details["observed"] == "4.9%"
+    assert changes[0].finding is not None and changes[0].finding.observed == "22.4%"  # the event's
+
+
+def test_anomalies_resolve_after_n_clean_runs_and_come_back_to_the_same_incident() -> None:
+    policy = {"warehouse.orders": Coverage(columns=True, resolve_after_runs=2, reopen_within=DAY)}
+    _, open_ = run([_anomaly("30%")], [], T0, policy)
+    changes, open_ = run([], open_, T0 + DAY, policy)
+    assert [c.event for c in changes] == [IncidentEvent.ONGOING] and open_[0].details["clean_runs"] == 1
+    changes, open_ = run([_anomaly("31%")], open_, T0 + 2 * DAY, policy)  # back in the band only once
+    assert "clean_runs" not in open_[0].details
+    run([], open_, T0 + 3 * DAY, policy)
+    changes, open_ = run([], [dataclasses.replace(open_[0], details={"clean_runs": 1})], T0 + 4 * DAY, policy)
+    [done] = changes
+    assert done.event == IncidentEvent.RESOLVED and open_ == []
+    back = plan_changes([_anomaly("29%")], [], policy, T0 + 4 * DAY + timedelta(hours=12), [done.incident])
+    assert [(c.event, c.incident.id, c.incident.status) for c in back] == [
+        (IncidentEvent.REOPENED, done.incident.id, IncidentStatus.OPEN)
+    ]
+    assert back[0].incident.resolved_at is None and "after it resolved" in back[0].reason
+    much_later = plan_changes([_anomaly("29%")], [], policy, T0 + 9 * DAY, [done.incident])
+    assert [c.event for c in much_later] == [IncidentEvent.OPENED]
+
+
+def test_report_only_findings_raise_no_incident() -> None:
+    quiet_finding = dataclasses.replace(_anomaly("1.5%"), details={"report_only": "too small"})
+    assert plan_changes([quiet_finding], [], SEEN, T0) == []

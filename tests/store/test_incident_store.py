@@ -134,6 +134,21 @@ def test_lifecycle_is_stored_with_events(store: HistoryStore) -> None:
     assert read.list_incidents(store, status="all", datasets=["lake.*"]) == []
 
 
+def test_a_problem_back_soon_reopens_its_incident(store: HistoryStore) -> None:
+    _, first = one_run(store, T0, lag=timedelta(hours=1), failing=True)
+    [opened] = [c.incident.id for c in first.changes]
+    _, clean = one_run(store, T0 + DAY, lag=timedelta(hours=1), failing=False)
+    assert [c.event for c in clean.changes] == [IncidentEvent.RESOLVED]
+    _, back = one_run(store, T0 + DAY + timedelta(hours=6), lag=timedelta(hours=1), failing=True)
+    assert [(c.event, c.incident.id) for c in back.changes] == [(IncidentEvent.REOPENED, opened)]
+    stored = read.get_incident(store, opened)
+    assert stored is not None and stored.is_open and stored.resolved_at is None
+    assert [e.event for e in read.incident_history(store, opened)] == ["opened", "resolved", "reopened"]
+    _, later = one_run(store, T0 + 5 * DAY, lag=timedelta(hours=1), failing=False)
+    _, much_later = one_run(store, T0 + 9 * DAY, lag=timedelta(hours=1), failing=True)
+    assert [c.event for c in much_later.changes] == [IncidentEvent.OPENED]
+
+
 def test_two_runs_planned_at_once_open_one_incident(store: HistoryStore) -> None:
     dataset = config()
     obs = Observation(

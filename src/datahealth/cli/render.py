@@ -72,7 +72,7 @@ def status_rows(project: Project, store: HistoryStore) -> list[StatusRow]:
                 freshness_lag_seconds=obs.freshness_lag_seconds,
                 sla_error_after_seconds=sla_seconds,
                 checks_failed=obs.checks_failed,
-                error=obs.error,
+                error=obs.reason,
                 as_of=obs.as_of.isoformat(),
                 owners=dataset.owners,
             )

@@ -273,6 +273,41 @@ class GeneratedChecks(StrictModel):
     )
 
 
+ColumnMetricKind = Literal["null_ratio", "null_ratio_added", "distinct_count", "distinct_added"]
+_ALERTING_COLUMN_METRICS: tuple[ColumnMetricKind, ...] = ("null_ratio", "null_ratio_added", "distinct_count")
+
+
+class EffectSize(StrictModel):
+    """The smallest change of one column metric worth an alert, on top of being statistically unusual."""
+
+    min_absolute: float = Field(
+        ge=0, description="in the metric's unit: a ratio (0.02 = 2 points) or a count"
+    )
+    min_relative: float = Field(ge=0, description="as a share of the expected value (0.5 = half of it)")
+
+
+class SignificanceConfig(StrictModel):
+    """Practical significance of column-metric anomalies: what counts as a change people care about.
+
+    A column anomaly alerts only when the change is at least `min_absolute` AND `min_relative` away from
+    the expected value, the profiled window has `min_rows` rows, and (for distinct counts) the column has
+    `min_cardinality` distinct values; otherwise it is a statistical curiosity shown in the report.
+    """
+
+    null_ratio: EffectSize = EffectSize(min_absolute=0.05, min_relative=0.5)
+    distinct_count: EffectSize = EffectSize(min_absolute=3, min_relative=0.5)
+    min_rows: int = Field(
+        default=50, ge=0, description="profiled rows below which columns are not alerted on"
+    )
+    min_cardinality: int = Field(
+        default=4, ge=0, description="distinct values below which a count is not alerted on"
+    )
+    alert_on: list[ColumnMetricKind] = Field(
+        default_factory=lambda: list(_ALERTING_COLUMN_METRICS),
+        description="column metric kinds that raise incidents; the others only show in the report",
+    )
+
+
 class AnomalyConfig(StrictModel):
     """Anomaly detection over the dataset's history."""
 
@@ -285,6 +320,14 @@ class AnomalyConfig(StrictModel):
     columns: bool = Field(default=True, description="also judge null ratio and distinct count per column")
     period: Duration = Field(default=timedelta(days=1), description="rows added are counted per this period")
     severity: Severity = Field(default="warn", description="severity of anomaly incidents")
+    significance: SignificanceConfig = SignificanceConfig()
+    resolve_after_runs: int = Field(
+        default=2, ge=1, description="consecutive clean runs before an anomaly incident resolves"
+    )
+    reopen_within: Duration = Field(
+        default=timedelta(days=2),
+        description="a problem back within this long after resolving continues its old incident and thread",
+    )
 
     @field_validator("period", "training_window")
     @classmethod

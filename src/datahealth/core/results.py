@@ -192,3 +192,8 @@ class StoredObservation:
     error_kind: str | None
     details: dict[str, Any]
     observed_at: datetime | None = None
+
+    @property
+    def reason(self) -> str | None:
+        """Why the dataset errored or could not be verified: the observation's error or evaluation's reason."""
+        return self.error or self.details.get("status_reason") or None

@@ -183,7 +183,12 @@ class MonitorRun:
         """Evaluate, store every result once, record incident changes, then publish; returns the summary."""
         evaluation = self.evaluate(results)
         for result in results:
-            self.store.record_dataset_result(self.run_id, result, evaluation.statuses[result.dataset])
+            self.store.record_dataset_result(
+                self.run_id,
+                result,
+                evaluation.statuses[result.dataset],
+                reason=evaluation.reasons.get(result.dataset),
+            )
         evaluation = record_evaluation(self.store, self.run_id, self.as_of, evaluation)  # fills incident ids
         summary = self._summary(results, evaluation)
         if self.options.publish:
@@ -235,7 +240,7 @@ class MonitorRun:
                     last_updated=obs.last_updated.isoformat() if obs.last_updated else None,
                     freshness_lag_seconds=obs.freshness_lag_seconds,
                     checks_failed=result.checks_failed,
-                    error=obs.error,
+                    error=obs.error or evaluation.reasons.get(obs.dataset),
                     error_kind=obs.error_kind.value if obs.error_kind else None,
                 )
             )

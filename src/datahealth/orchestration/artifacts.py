@@ -24,6 +24,8 @@ _EVENT_HEADINGS = (
     (IncidentEvent.OPENED, "New incidents"),
     (IncidentEvent.CHANGED, "Changed incidents"),
     (IncidentEvent.RESOLVED, "Resolved incidents"),
+    (IncidentEvent.UNVERIFIED, "Could not verify (still open)"),
+    (IncidentEvent.REOPENED, "Re-opened incidents"),
 )
 
 

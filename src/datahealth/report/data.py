@@ -347,7 +347,7 @@ def _apply_latest_observations(latest: dict[str, StoredObservation], views: dict
         view.status = obs.status.value
         view.as_of, view.rows = obs.as_of, obs.row_count
         view.last_updated, view.lag_seconds = obs.last_updated, obs.freshness_lag_seconds
-        view.error, view.error_kind = obs.error, obs.error_kind
+        view.error, view.error_kind = obs.reason, obs.error_kind
         view.stream = stream_details(obs.details)
 
 

@@ -16,6 +16,7 @@ A dataset whose evaluation fails gets an `error` finding of its own; the other d
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import logging
 from collections.abc import Mapping, Sequence
@@ -43,6 +44,7 @@ from datahealth.rules.anomaly.metrics import (
     judge_column,
     judge_volume,
 )
+from datahealth.rules.anomaly.significance import significant
 from datahealth.rules.findings import Finding, FindingKind, Incident, RunEvaluation
 from datahealth.rules.freshness import (
     FreshnessVerdict,
@@ -51,7 +53,13 @@ from datahealth.rules.freshness import (
     last_change_from_history,
     load_due,
 )
-from datahealth.rules.incidents import Coverage, open_after, plan_changes
+from datahealth.rules.incidents import (
+    UNVERIFIED_REASON,
+    UNVERIFIED_SINCE,
+    Coverage,
+    open_after,
+    plan_changes,
+)
 from datahealth.rules.schema_diff import SchemaChange, diff_columns, schema_finding
 from datahealth.rules.status import health_score, run_score, status_from_incidents
 from datahealth.rules.streams import evaluate_stream, is_stream
@@ -68,6 +76,7 @@ class EvaluationHistory:
     profiles: Mapping[str, Mapping[str, Sequence[ColumnPoint]]] = field(default_factory=dict)
     baselines: Mapping[str, tuple[ColumnInfo, ...]] = field(default_factory=dict)
     open_incidents: Sequence[Incident] = ()
+    recently_resolved: Sequence[Incident] = ()  # a problem back within `anomaly.reopen_within` re-opens one
 
 
 @dataclass
@@ -121,14 +130,18 @@ def evaluate(
         coverage[dataset.name] = verdict.coverage
         if verdict.notes:
             notes[dataset.name] = verdict.notes
-    changes = plan_changes(findings, history.open_incidents, coverage, at)
+    changes = plan_changes(findings, history.open_incidents, coverage, at, history.recently_resolved)
     still_open = open_after(history.open_incidents, changes)
     statuses: dict[str, Status] = {}
     scores: dict[str, float] = {}
+    reasons: dict[str, str] = {}
     for name in coverage:
         mine = [i for i in still_open if i.dataset == name]
         statuses[name] = status_from_incidents(mine)
         scores[name] = health_score(mine)
+        reason = status_reason([f for f in findings if f.dataset == name], mine)
+        if reason:
+            reasons[name] = reason
     return RunEvaluation(
         statuses=statuses,
         scores=scores,
@@ -137,7 +150,23 @@ def evaluate(
         open_incidents=still_open,
         health_score=run_score(scores.values()),
         notes=notes,
+        reasons=reasons,
     )
+
+
+def status_reason(findings: Sequence[Finding], open_incidents: Sequence[Incident]) -> str | None:
+    """Why a dataset could not be (fully) verified this run, in one line; None when nothing errored."""
+    for finding in findings:
+        if finding.kind == FindingKind.ERROR or finding.details.get("outcome") == "error":
+            what = finding.message or finding.title
+            return redact(what if finding.kind == FindingKind.ERROR else f"{finding.subject}: {what}")
+    unverified = [i for i in open_incidents if UNVERIFIED_SINCE in i.details]
+    if unverified:
+        first = min(unverified, key=lambda i: str(i.details[UNVERIFIED_SINCE]))
+        since = str(first.details[UNVERIFIED_SINCE])[:16].replace("T", " ")
+        why = first.details.get(UNVERIFIED_REASON) or "not evaluated"
+        return redact(f"could not verify {len(unverified)} open incident(s) since {since}: {why}")
+    return None
 
 
 def findings_for_result(dataset: DatasetConfig, result: DatasetResult) -> list[Finding]:
@@ -160,7 +189,7 @@ def evaluate_dataset(
             change = SchemaChange("table_disappeared", None, f"{len(baseline)} columns", None)
             return DatasetVerdict(
                 [schema_finding(dataset.name, [change], dataset.severity, {"error": obs.error})],
-                Coverage(observed=False),
+                Coverage(observed=False, failures={"observe": obs.error or "table disappeared"}),
             )
         kind = obs.error_kind.value if obs.error_kind else "error"
         return DatasetVerdict(
@@ -175,7 +204,7 @@ def evaluate_dataset(
                     details={"error_kind": kind, "change_key": kind},
                 )
             ],
-            Coverage(observed=False),
+            Coverage(observed=False, failures={"observe": f"{kind}: {obs.error or 'no reason given'}"}),
         )
     past = [o for o in history.observations.get(dataset.name, ()) if o.as_of < as_of]
     if is_stream(obs):  # a topic, stream or queue: its consumer and producer, not rows (rules/streams.py)
@@ -212,8 +241,13 @@ def evaluate_dataset(
             notes.append(f"volume: {volume.judgement.note}")
         if dataset.anomaly.columns and result.profile is not None:
             columns = _columns(dataset, result, history, as_of, settings)
-    findings.extend(_fold_anomalies(dataset, volume, columns, stale, schema, checks))
-    findings.extend(_check_findings(dataset, checks))
+    stale = _fold_freshness_checks(dataset, stale, checks)
+    if stale is not None and stale not in findings:
+        findings.append(stale)
+    anomalies = _fold_anomalies(dataset, volume, columns, stale, schema, checks)
+    from_checks = _check_findings(dataset, checks)
+    findings.extend(_fold_into_missing_checks(anomalies, from_checks))
+    findings.extend(from_checks)
     findings = _suppress(dataset, findings, notes)
     coverage = Coverage(
         observed=True,
@@ -222,8 +256,34 @@ def evaluate_dataset(
         volume=not dataset.anomaly.enabled or volume is not None,
         columns=result.profile is not None or not dataset.anomaly.enabled or not dataset.anomaly.columns,
         checks=checks_ran and "checks" not in result.stage_errors,
+        resolve_after_runs=dataset.anomaly.resolve_after_runs,
+        reopen_within=dataset.anomaly.reopen_within,
+        **_stage_coverage(result, checks_ran),
     )
     return DatasetVerdict(findings, coverage, notes)
+
+
+def _stage_coverage(result: DatasetResult, checks_ran: bool) -> dict[str, Any]:
+    """Which checks were evaluated (only those resolve) and why the others (or the profile) were not."""
+    profile_error = result.stage_errors.get("profile")
+    if not checks_ran:
+        return {"failures": {"columns": profile_error}} if profile_error else {}
+    evaluated = frozenset(c.name for c in result.checks if c.outcome != CheckOutcome.ERROR)
+    errored = [c for c in result.checks if c.outcome == CheckOutcome.ERROR]
+    failures: dict[str, str] = {f"check:{c.name}": c.message or "not evaluated" for c in errored}
+    general = result.stage_errors.get("checks") or next(
+        (c.message for c in errored if c.check_type in ("contract", "checks") and c.message), None
+    )
+    if general or errored:
+        failures["checks"] = general or errored[0].message or "checks were not evaluated"
+    if profile_error:
+        failures["columns"] = profile_error
+    return {
+        "checks_passed": evaluated,
+        "checks_clean": not errored and "checks" not in result.stage_errors,
+        "checks_planned": frozenset(c.name for c in result.checks),
+        "failures": failures,
+    }
 
 
 def _timezone(dataset: DatasetConfig) -> str:
@@ -254,7 +314,8 @@ def _schema(
         ]
         for check in folded:
             checks.remove(check)
-    return schema_finding(dataset.name, changes, dataset.severity, extra)
+    additive = all(c.kind == "column_added" for c in changes)  # readers of existing columns are unaffected
+    return schema_finding(dataset.name, changes, "warn" if additive else dataset.severity, extra)
 
 
 def _freshness(
@@ -297,6 +358,7 @@ def _columns(
     profile = result.profile
     assert profile is not None
     past = history.profiles.get(dataset.name, {})
+    significance = dataset.anomaly.significance
     judged: list[MetricJudgement] = []
     for column in profile.columns:
         stats = column.stats
@@ -308,7 +370,11 @@ def _columns(
             _int(stats.get("distinct_count")),
             profile.window_start is not None,
         )
-        judged.extend(judge_column(column.column, past.get(column.column, ()), current, settings))
+        for item in judge_column(column.column, past.get(column.column, ()), current, settings):
+            if item.judgement.is_anomaly:
+                worth, why = significant(item.metric, item.judgement, significance, profile.row_count)
+                item = item if worth else dataclasses.replace(item, report_only=why)
+            judged.append(item)
     return judged
 
 
@@ -372,6 +438,64 @@ def _fold_anomalies(
     return findings
 
 
+def _fold_freshness_checks(
+    dataset: DatasetConfig, stale: Finding | None, checks: list[CheckResult]
+) -> Finding | None:
+    """A failing contract `freshness` check and the SLA breach are one cause: one freshness finding.
+
+    The checks are removed from `checks`; with an SLA breach they are listed under it, without one the
+    first failing check becomes the freshness finding (so both feed the same `freshness:sla` incident).
+    """
+    failing = [
+        c
+        for c in checks
+        if c.check_type == "freshness" and c.outcome in (CheckOutcome.FAIL, CheckOutcome.WARN)
+    ]
+    for check in failing:
+        checks.remove(check)
+    if not failing:
+        return stale
+    names = [c.name for c in failing]
+    if stale is None:
+        first = failing[0]
+        severity = "warn" if all(c.outcome == CheckOutcome.WARN for c in failing) else dataset.severity
+        stale = Finding(
+            dataset.name,
+            FindingKind.FRESHNESS,
+            "sla",
+            severity,
+            f"{dataset.name}: stale (check {first.name} failed)",
+            first.message,
+            observed=None if first.observed_value is None else f"{first.observed_value:g}",
+            expected=first.threshold,
+            details={"change_key": f"check:{severity}", "freshness_checks": names},
+        )
+        failing = failing[1:]
+    else:
+        stale.details["freshness_checks"] = names
+    for check in failing:
+        _relate(stale, _check_finding(dataset, check))
+    return stale
+
+
+def _fold_into_missing_checks(anomalies: list[Finding], checks: list[Finding]) -> list[Finding]:
+    """A null spike and the failing `missing` check on the same column are one cause: the check keeps it."""
+    missing = {
+        f.details.get("column"): f
+        for f in checks
+        if f.details.get("check_type") == "missing" and f.details.get("outcome") in ("fail", "warn")
+    }
+    kept = []
+    for finding in anomalies:
+        column = finding.details.get("column")
+        metric = str(finding.details.get("metric") or "")
+        if column in missing and metric.startswith("null"):
+            _relate(missing[column], finding)
+        else:
+            kept.append(finding)
+    return kept
+
+
 def _relate(cause: Finding, consequence: Finding) -> None:
     """List a consequence under its cause's details (the finding itself is not raised)."""
     cause.details.setdefault("related", []).append(
@@ -386,11 +510,66 @@ def _relate(cause: Finding, consequence: Finding) -> None:
 
 
 def _check_findings(dataset: DatasetConfig, checks: Sequence[CheckResult]) -> list[Finding]:
-    return [
+    """One finding per failing check; checks that errored for the same reason (a lost source, a rejected
+    contract) are one finding about the checks, not one incident per check."""
+    by_reason: dict[str, list[CheckResult]] = {}
+    for check in checks:
+        if check.outcome == CheckOutcome.ERROR:
+            by_reason.setdefault(check.message, []).append(check)
+    alone = {reason for reason, errored in by_reason.items() if len(errored) == 1}
+    findings = [
         _check_finding(dataset, c)
         for c in checks
-        if c.outcome in (CheckOutcome.FAIL, CheckOutcome.WARN, CheckOutcome.ERROR)
+        if c.outcome in (CheckOutcome.FAIL, CheckOutcome.WARN)
+        or (c.outcome == CheckOutcome.ERROR and c.message in alone)
     ]
+    findings = _fold_duplicates(findings, checks)
+    for reason, errored in by_reason.items():
+        if len(errored) > 1:
+            findings.append(_checks_not_evaluated(dataset, reason, errored))
+    return findings
+
+
+def _fold_duplicates(findings: list[Finding], checks: Sequence[CheckResult]) -> list[Finding]:
+    """Failing `duplicate` checks that count the same duplicated rows (one per key column) are one cause.
+
+    The group's finding is the generated primary-key check when it is among them (else the first by
+    name); the others are listed under it.
+    """
+    counts = {c.name: c.observed_value for c in checks if c.check_type == "duplicate"}
+    origin = {c.name: c.details.get("switch") for c in checks}
+    groups: dict[float, list[Finding]] = {}
+    for finding in findings:
+        count = counts.get(finding.subject)
+        if (
+            finding.details.get("check_type") == "duplicate"
+            and count
+            and finding.details.get("outcome") != "error"
+        ):
+            groups.setdefault(count, []).append(finding)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda f: (origin.get(f.subject) != "primary_key_duplicates", f.subject))
+        cause = group[0]
+        for other in group[1:]:
+            findings.remove(other)
+            _relate(cause, other)
+        cause.details["duplicate_checks"] = [f.subject for f in group]
+    return findings
+
+
+def _checks_not_evaluated(dataset: DatasetConfig, reason: str, errored: Sequence[CheckResult]) -> Finding:
+    names = [c.name for c in errored]
+    return Finding(
+        dataset.name,
+        FindingKind.CHECK,
+        "checks",
+        "error",
+        f"{dataset.name}: {len(names)} checks could not be evaluated",
+        reason.removeprefix("not evaluated: ") or "not evaluated",
+        details={"check_type": "checks", "outcome": "error", "change_key": "error", "checks": names},
+    )
 
 
 def _check_finding(dataset: DatasetConfig, check: CheckResult) -> Finding:

@@ -55,6 +55,12 @@ class IncidentEvent(StrEnum):
     CHANGED = "changed"
     ONGOING = "ongoing"
     RESOLVED = "resolved"
+    # The rule that could resolve it errored or was not evaluated: the incident stays open, marked
+    # "could not verify since …" (`details["unverified_since"]`); recorded once, until it is verified again.
+    UNVERIFIED = "unverified"
+    # A problem back soon after it resolved (within `anomaly.reopen_within`): the old incident and its
+    # thread continue instead of a new alert.
+    REOPENED = "reopened"
     # Recorded in the incident's history by `datahealth incidents ack|snooze`; never a run's change.
     ACKNOWLEDGED = "acknowledged"
     SNOOZED = "snoozed"
@@ -117,6 +123,8 @@ class RunEvaluation:
     open_incidents: list[Incident] = field(default_factory=list)
     health_score: float = 100.0  # the run's score: mean of `scores` (100 for an empty run)
     notes: dict[str, list[str]] = field(default_factory=dict)  # per dataset: why a rule gave no verdict yet
+    # per dataset: why it is in error or what could not be verified (never empty when present)
+    reasons: dict[str, str] = field(default_factory=dict)
 
     def findings_for(self, dataset: str) -> list[Finding]:
         return [f for f in self.findings if f.dataset == dataset]

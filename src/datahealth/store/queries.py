@@ -30,4 +30,7 @@ def load_history(
             profiles=read.profile_history(conn, names, since, as_of),
             baselines=read.accepted_schemas(conn, names, as_of),
             open_incidents=read.open_incidents(conn),
+            recently_resolved=read.recently_resolved(
+                conn, names, as_of - max(d.anomaly.reopen_within for d in datasets)
+            ),
         )

@@ -127,9 +127,17 @@ class HistoryStore:
 
     # dataset results ----------------------------------------------------------------------------
 
-    def record_dataset_result(self, run_id: str, result: DatasetResult, status: Status) -> int:
-        """Write the observation, its profile and its check results in one transaction; returns the observation id."""
+    def record_dataset_result(
+        self, run_id: str, result: DatasetResult, status: Status, *, reason: str | None = None
+    ) -> int:
+        """Write the observation, its profile and its check results in one transaction; returns the observation id.
+
+        `reason` (why the dataset errored or could not be verified) is kept in the details as `status_reason`.
+        """
         obs = result.observation
+        details = {**obs.details, "stage_errors": result.stage_errors} if result.stage_errors else obs.details
+        if reason:
+            details = {**details, "status_reason": redact(reason)}
         with self.engine.begin() as conn:
             key = conn.execute(
                 observations.insert().values(
@@ -149,11 +157,7 @@ class HistoryStore:
                     checks_failed=result.checks_failed,
                     error=redact(obs.error) if obs.error else None,
                     error_kind=obs.error_kind.value if obs.error_kind else None,
-                    details=_json_safe(
-                        {**obs.details, "stage_errors": result.stage_errors}
-                        if result.stage_errors
-                        else obs.details
-                    ),
+                    details=_json_safe(details),
                 )
             ).inserted_primary_key
             assert key is not None  # an INSERT always has one

@@ -17,6 +17,7 @@ import pytest
 
 from datahealth.publish import publish_run
 from datahealth.publish.slack.publisher import publish_slack
+from datahealth.rules.incidents import unverify_incident
 from datahealth.store import deliveries
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_scenarios import (
@@ -109,6 +110,22 @@ def test_change_replies_in_thread_and_resolve_edits_the_original(
     assert len(replies) == 2 and "Resolved after 5h" in replies[-1].text
     updates = slack.calls("chat.update")
     assert updates and all(r.body["channel"] == slack.channel_id("#data-alerts") for r in updates)
+
+
+def test_could_not_verify_is_one_thread_reply_and_never_a_resolve(
+    scenario: Scenario, slack: FakeSlack
+) -> None:
+    incident, finding = scenario.incident("warehouse.customers", "country.invalid")
+    publish_slack(scenario.context([opened(incident, finding)]))
+    [original] = slack.top_level("#crm-data")
+    unverified = unverify_incident(incident, "checks/warehouse/customers.yml: bad key <!channel>", later(1))
+    assert unverified is not None
+    publish_slack(scenario.context([unverified], as_of=later(1)))
+    [reply] = slack.replies(original)
+    assert "Could not verify since" in reply.text and "customers.yml: bad key" in reply.text
+    assert "<!channel>" not in reply.text  # the reason is escaped
+    assert "Resolved" not in header(original) and len(slack.top_level("#crm-data")) == 1
+    assert unverify_incident(unverified.incident, "again", later(2)) is None  # one reply, not one per run
 
 
 def test_routing_sends_each_incident_to_its_channels(scenario: Scenario, slack: FakeSlack) -> None:

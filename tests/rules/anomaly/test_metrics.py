@@ -94,6 +94,20 @@ def test_windowed_null_ratio_spike_then_back_to_normal() -> None:
     assert not any(i.judgement.is_anomaly for i in after)
 
 
+def test_empty_windows_are_not_training_for_column_metrics() -> None:
+    """A closed day (no rows in the window) must not teach the same weekday to expect zero values."""
+    history = [
+        ColumnPoint(
+            START + timedelta(days=d), 0 if d % 7 == 3 else 140, 0, None, 0 if d % 7 == 3 else 30, True
+        )
+        for d in range(28)
+    ]
+    reopened = ColumnPoint(START + timedelta(days=31), 140, 0, 0.0, 30, windowed=True)  # the same weekday
+    items = {i.metric: i for i in judge_column("name", history, reopened, DetectorSettings())}
+    assert not items["distinct_count"].judgement.is_anomaly
+    assert all(p.value > 0 for p in items["distinct_count"].judgement.training)
+
+
 def test_whole_table_profiles_judge_the_rows_added() -> None:
     """3 % nulls in one day's rows barely move a month-old table's ratio; the added rows' ratio shows it."""
     points = [

@@ -8,7 +8,9 @@ The rules, in the order they apply to each incident change and each of its route
 4. a destination that would get more than `digest_threshold` top-level messages in one run gets one digest;
 5. changes go in the incident's thread (bot mode) and refresh the original; a resolve edits the original
    and says so in the thread. Webhooks cannot thread or edit, so they get a top-level notice instead;
-6. a resolve of something nobody was told about stays silent.
+6. a resolve of something nobody was told about stays silent;
+7. "could not verify since …" (an UNVERIFIED incident: its check errored, the source was lost) is one
+   reply in the incident's thread, once until it is verified again; webhooks and untold incidents skip it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from datahealth.publish.slack import blocks
 from datahealth.publish.slack.blocks import CardFacts, DigestItem, Evidence, Links, Message
 from datahealth.report.render import LATEST, report_url
 from datahealth.rules.findings import SEVERITY_RANK, Incident, IncidentChange, IncidentEvent
+from datahealth.rules.incidents import UNVERIFIED_SINCE
 from datahealth.rules.routing import destinations
 
 # Delivery kinds (stored in the deliveries table, so their names are part of the history format).
@@ -105,6 +108,14 @@ def plan_messages(
         quiet = incident.is_quiet(context.as_of)
         for target in targets:
             told = state.announced is None or (incident.id, target) in state.announced
+            if change.event == IncidentEvent.UNVERIFIED:
+                if not told or quiet or not state.threads:
+                    plan.skipped["unverified, not threaded"] += 1
+                    continue
+                threaded.extend(
+                    _in_thread(incident, facts, target, context.as_of, "unverified", unverified_note(change))
+                )
+                continue
             if change.event == IncidentEvent.RESOLVED:
                 if not told:
                     plan.skipped["never announced"] += 1
@@ -133,6 +144,14 @@ def plan_messages(
         plan.messages.extend(_top_level(target, items, slack.digest_threshold, links, context.as_of))
     plan.messages.extend(threaded)
     return plan
+
+
+def unverified_note(change: IncidentChange) -> str:
+    """The thread reply for an incident whose rule could not be evaluated: still open, not resolved."""
+    since = change.incident.details.get(UNVERIFIED_SINCE)
+    when = str(since)[:16].replace("T", " ") + " UTC" if since else "this run"
+    reason = blocks.escape(change.reason.strip()) if change.reason.strip() else "not evaluated"
+    return f":grey_question: Could not verify since {when}: {reason}. Still open until a run evaluates it."
 
 
 def _in_thread(

@@ -24,6 +24,7 @@ from typing import Any
 
 from datahealth.core.durations import format_duration
 from datahealth.rules.anomaly.detector import DetectorSettings, Floors, Judgement, Point, judge
+from datahealth.rules.anomaly.significance import clip_to_domain
 from datahealth.rules.findings import Finding, FindingKind
 
 ROWS_FLOORS = Floors(absolute=1.0, relative=0.02)
@@ -95,6 +96,7 @@ class MetricJudgement:
     period: timedelta | None = None
     zero_volume: bool = False
     note: str = ""
+    report_only: str = ""  # why an anomalous metric is not worth an alert (practical significance)
 
 
 def judge_volume(
@@ -178,7 +180,14 @@ def judge_column(
     nulls added / rows added, and distinct values added when the distinct count accumulates.
     """
     points = sorted(
-        [p for p in history if p.at < current.at and p.windowed == current.windowed], key=lambda p: p.at
+        [
+            p
+            for p in history
+            if p.at < current.at
+            and p.windowed == current.windowed
+            and not (p.windowed and p.row_count == 0)  # an empty window says nothing about its columns
+        ],
+        key=lambda p: p.at,
     ) + [current]
     window = [p for p in points if p.at >= current.at - settings.training_window]
     rows = [float(p.row_count) for p in window if p.row_count is not None]
@@ -280,12 +289,12 @@ def format_value(metric: str, value: float | None) -> str:
 
 def anomaly_finding(dataset: str, item: MetricJudgement, severity: str) -> Finding:
     """The finding for an anomalous metric: observed, expected range and the history behind them."""
-    j = item.judgement
+    j = clip_to_domain(item.metric, item.judgement)
     what = _METRIC_TEXT.get(item.metric, item.metric)
     period = f" in the last {format_duration(item.period)}" if item.period else ""
     observed = format_value(item.metric, j.observed)
     if j.low is not None and j.high is not None:
-        expected = f"{format_value(item.metric, max(j.low, 0.0))}–{format_value(item.metric, j.high)}"
+        expected = f"{format_value(item.metric, j.low)}–{format_value(item.metric, j.high)}"
     else:
         expected = f"about {format_value(item.metric, j.expected)}"
     where = f"{dataset}.{item.column}" if item.column else dataset
@@ -319,6 +328,8 @@ def anomaly_finding(dataset: str, item: MetricJudgement, severity: str) -> Findi
     }
     if j.low is not None and j.high is not None:
         details["expected_range"] = [j.low, j.high]
+    if item.report_only:
+        details["report_only"] = item.report_only
     return Finding(
         dataset,
         FindingKind.ANOMALY,

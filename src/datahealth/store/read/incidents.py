@@ -89,6 +89,18 @@ def open_incidents(db: Reader, datasets: Sequence[str] | None = None) -> list[In
         return [stored_incident(row) for row in rows]
 
 
+def recently_resolved(db: Reader, datasets: Sequence[str], since: datetime) -> list[Incident]:
+    """Incidents of `datasets` resolved at or after `since` (a problem back soon re-opens them)."""
+    query = sa.select(incidents).where(
+        incidents.c.status == RESOLVED,
+        incidents.c.dataset.in_(list(datasets)),
+        incidents.c.resolved_at >= since,
+    )
+    with connect(db) as conn:
+        rows = conn.execute(query.order_by(incidents.c.resolved_at, incidents.c.id)).mappings()
+        return [stored_incident(row) for row in rows]
+
+
 def get_incident(db: Reader, incident_id: int) -> Incident | None:
     with connect(db) as conn:
         row = conn.execute(sa.select(incidents).where(incidents.c.id == incident_id)).mappings().first()
