@@ -64,8 +64,9 @@ def handled_errors() -> Iterator[None]:
         raise fail(str(exc)) from None
 
 
-def open_project(path: Path) -> Project:
-    return load_project(path)
+def open_project(path: Path, *, source_secrets: bool = True) -> Project:
+    """The project; commands that only read the history store pass `source_secrets=False`."""
+    return load_project(path, source_secrets=source_secrets)
 
 
 def open_store(project: Project) -> HistoryStore:

@@ -160,7 +160,7 @@ def _print_summary(summary: RunSummary) -> None:
 def status(project: ProjectOption = Path("."), output: FormatOption = "table") -> None:
     """Every dataset's latest state from the history store (no queries against the data)."""
     with handled_errors():
-        loaded = open_project(project)
+        loaded = open_project(project, source_secrets=False)
         store = open_store(loaded)
         try:
             rows = status_rows(loaded, store)

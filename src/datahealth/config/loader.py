@@ -158,8 +158,14 @@ class _Merger:
         return None, dotted(key_path), None
 
 
-def load_project(root: Path | str = ".", environ: dict[str, str] | None = None) -> Project:
-    """Load and validate the monitoring project at `root`; raise ConfigError listing every problem."""
+def load_project(
+    root: Path | str = ".", environ: dict[str, str] | None = None, *, source_secrets: bool = True
+) -> Project:
+    """Load and validate the monitoring project at `root`; raise ConfigError listing every problem.
+
+    `source_secrets=False` is for commands that only read the history store (`status`, `report`, ...):
+    an unset `${ENV}` under `sources:` is then left empty instead of being an error.
+    """
     root = Path(root).resolve()
     config_dir = root / CONFIG_DIR
     files = sorted([*config_dir.glob("*.yaml"), *config_dir.glob("*.yml")])
@@ -175,7 +181,8 @@ def load_project(root: Path | str = ".", environ: dict[str, str] | None = None) 
             ]
         )
     merger = _Merger()
-    docs = [read_yaml(path, environ) for path in files]
+    optional_env = () if source_secrets else ("sources",)
+    docs = [read_yaml(path, environ, optional_env) for path in files]
     for doc in docs:
         merger.issues.extend(doc.issues)
         merger.add(doc)
@@ -339,6 +346,8 @@ def _cross_check(data: dict[str, Any], merger: _Merger, config_dir: Path) -> lis
     sources: dict[str, Any] = _mapping(data.get("sources"), {})
     tiers: dict[str, Any] = _mapping(data.get("tiers"), {"daily": {}})
     for name, source in sources.items():
+        if _has_unset_env(merger, name):
+            continue  # loaded without source secrets: its URL is incomplete on purpose
         if isinstance(source, dict) and source.get("kind") == "sql" and isinstance(source.get("url"), str):
             try:
                 url = make_url(source["url"])
@@ -410,6 +419,11 @@ def _cross_check(data: dict[str, Any], merger: _Merger, config_dir: Path) -> lis
                 f"define it under tiers:, or use one of: {', '.join(sorted(tiers))}",
             )
     return issues
+
+
+def _has_unset_env(merger: _Merger, source_name: str) -> bool:
+    origin = merger.origins.get(("sources", source_name))
+    return origin is not None and any(path[:2] == origin.path for path in origin.doc.unset)
 
 
 def _register_stream_secrets(source: dict[str, Any]) -> None:
