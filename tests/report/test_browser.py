@@ -50,7 +50,7 @@ def test_loads_offline_without_errors_and_draws_the_overview(report: Path, chrom
         page = loaded.page
         assert loaded.console_errors == []
         assert all(url.startswith(("file:", "data:", "blob:")) for url in loaded.requests), loaded.requests
-        assert _plotted(page, "#health-chart") == ["ok", "warn", "fail", "error", "health score"]
+        assert _plotted(page, "#health-chart") == ["ok", "warn", "fail", "unknown", "health score"]
         assert _plotted(page, "#incident-chart") == ["bar"]
         assert page.locator("#dataset-table tbody tr").count() == 5
         assert page.locator("#detail").is_hidden()
@@ -106,7 +106,7 @@ def test_the_dataset_table_sorts_and_filters(report: Path, chromium: Any) -> Non
         page.fill("#dataset-filter", "crm")
         assert visible() == [CUSTOMERS]
         page.fill("#dataset-filter", "")
-        page.select_option("#status-filter", "error")
+        page.select_option("#status-filter", "unknown")
         assert visible() == [BROKEN]
         assert page.locator("#dataset-count").inner_text() == "1 of 5 datasets"
         page.select_option("#status-filter", "")

@@ -35,7 +35,7 @@ from datahealth.core.run import RunSummary
 from datahealth.monitor.runner import add_progress_listener, remove_progress_listener, run_monitor
 from datahealth.orchestration.planning import select_for_run
 
-FAIL_LEVELS = {"never": None, "error": Status.ERROR, "fail": Status.FAIL, "warn": Status.WARN}
+FAIL_LEVELS = {"never": None, "unknown": Status.UNKNOWN, "fail": Status.FAIL, "warn": Status.WARN}
 
 
 @app.command()
@@ -59,12 +59,13 @@ def run(
         bool, typer.Option("--publish/--no-publish", help="Push metrics, alerts and reports.")
     ] = True,
     fail_on: Annotated[
-        str, typer.Option(help="Exit 1 when any dataset is at least: never, error, fail or warn.")
+        str, typer.Option(help="Exit 1 when any dataset is at least: never, unknown, fail or warn.")
     ] = "never",
     output: FormatOption = "table",
 ) -> None:
     """Observe, profile and check the datasets now (or --as-of a time), store and publish the results."""
     with handled_errors():
+        fail_on = "unknown" if fail_on == "error" else fail_on  # the status word before 0.x: still accepted
         if fail_on not in FAIL_LEVELS:
             raise ValueError(f"--fail-on must be one of {', '.join(FAIL_LEVELS)}")
         loaded = open_project(project)

@@ -5,7 +5,7 @@
   "use strict";
   var DATA = JSON.parse(document.getElementById("dh-data").textContent);
   var T = DATA.t;
-  var COLORS = {ok: "#2e7d32", warn: "#e08600", fail: "#c62828", error: "#6a1b9a", unknown: "#8a8f98"};
+  var COLORS = {ok: "#2e7d32", warn: "#e08600", fail: "#c62828", unknown: "#6a1b9a"};
   var SEVERITY = {warn: "#e08600", error: "#c62828"};
   var OUTCOME_CODES = {p: 0, w: 1, f: 2, e: 3};
   var OUTCOME_NAMES = ["pass", "warn", "fail", "error"];
@@ -74,7 +74,7 @@
     var node = document.getElementById("health-chart");
     if (!node) return Promise.resolve();
     if (!T.length) return note(node, "No runs recorded in this window yet.");
-    var traces = ["ok", "warn", "fail", "error"].map(function (status) {
+    var traces = ["ok", "warn", "fail", "unknown"].map(function (status) {
       return {type: "bar", name: status, x: T, y: DATA.health[status], marker: {color: COLORS[status]},
               hovertemplate: "%{y} " + status + "<extra></extra>"};
     });
