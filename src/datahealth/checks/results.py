@@ -74,6 +74,8 @@ def _map_one(
         details["soda_name"] = check.name
     if check.type == "schema":
         details.update(_schema_details(soda))
+    if _unit(soda):  # what the observed value counts (freshness: hours unless the contract says otherwise)
+        details["unit"] = _unit(soda)
     if outcome == CheckOutcome.ERROR:
         message = f"not evaluated: {reason}"
         observed = None

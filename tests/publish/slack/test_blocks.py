@@ -56,7 +56,7 @@ def test_card_says_severity_dataset_what_observed_expected_since_owners_and_link
     assert "Error · warehouse.customers" in card["blocks"][0]["text"]["text"]
     assert "check missing_email failed" in rendered
     assert "*Observed*: 12" in rendered and "*Expected*: 0" in rendered
-    assert "2026-10-05 05:00 UTC (2h ago)" in rendered
+    assert "2026-10-05 05:00 UTC (open for 2h)" in rendered
     assert "<!subteam^S0CRM>" in rendered
     assert "<http://prefect.local/runs/flow-run/abc|Prefect flow run>" in rendered
     assert "<https://reports.example.com/latest.html|Data health report>" in rendered
@@ -129,7 +129,7 @@ def test_sample_values_only_for_datasets_that_opt_in(tmp_path: Path) -> None:
         finally:
             scenario.close()
         payload = all_text(plan.messages[0].message)
-        assert "Failing rows:* 2" in payload and "`email`" in payload
+        assert "Failing rows:* 2 rows" in payload and "`email`" in payload
         assert ("jane.doe@example.com" in payload) is share
         assert ("max.muster@example.com" in payload) is share
 
