@@ -393,6 +393,11 @@ class DatasetConfig(StrictModel):
     share_samples: bool = Field(
         default=False, description="opt in to failing-row samples in alerts and reports"
     )
+    on_empty: Literal["warn", "error", "ignore"] = Field(
+        default="warn",
+        description="an empty table or profile window is a `not_empty` check at this level "
+        "(error: the dataset's severity)",
+    )
     suppress: list[str] = Field(
         default_factory=list,
         description="findings never to raise incidents for, as "
