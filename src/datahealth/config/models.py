@@ -614,7 +614,7 @@ class ProjectSettings(StrictModel):
     """Project-wide settings, including how the Prefect flow runs (docs/scaling.md)."""
 
     name: str = "datahealth"
-    default_tier: str = "daily"
+    default_tier: str = Field(default="daily", description="the tier of every dataset that sets no tier:")
     fail_run_on_monitor_error: bool = Field(
         default=False,
         description="fail the flow run when the monitor itself erred (internal error, publisher down)",
