@@ -70,7 +70,6 @@ def build_project(root: Path) -> Project:
             "owners": [f"team-{i % 17}"],
             "tags": ["core" if i % 3 else "raw"],
             "sla": {"warn_after": "30h", "error_after": "48h"},
-            "share_samples": i % 2 == 0,
         }
     config = ProjectConfig.model_validate(
         {
@@ -206,11 +205,7 @@ def fill_history(project: Project, store: HistoryStore) -> dict[str, int]:
                         "threshold": "= 0",
                         "origin": "generated",
                         "message": "31 missing values" if fails else "",
-                        "details": {
-                            "sample_rows": [{"id": j, "email": f"user{j}@example.com"} for j in range(5)]
-                        }
-                        if fails
-                        else {},
+                        "details": {"diagnostics": {"missing_count": 31}} if fails else {},
                     }
                 )
             if day == 0 or (name in faulty and day == DAYS - 5):

@@ -390,9 +390,6 @@ class DatasetConfig(StrictModel):
     profile: ProfileConfig = ProfileConfig()
     checks: GeneratedChecks = GeneratedChecks()
     anomaly: AnomalyConfig = AnomalyConfig()
-    share_samples: bool = Field(
-        default=False, description="opt in to failing-row samples in alerts and reports"
-    )
     on_empty: Literal["warn", "error", "ignore"] = Field(
         default="warn",
         description="an empty table or profile window is a `not_empty` check at this level "

@@ -161,7 +161,6 @@ class CheckResult:
     threshold: str | None = None
     origin: str = "user"
     message: str = ""
-    sample_rows: list[dict[str, Any]] | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
 

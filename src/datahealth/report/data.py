@@ -32,16 +32,13 @@ from datahealth.store import HistoryStore, read
 
 UNKNOWN = Status.UNKNOWN.value  # also the status of a dataset never observed (it has no score)
 STATUS_NAMES = tuple(s.value for s in Status)
-SAMPLE_ROWS_SHOWN = 10
-SAMPLE_COLUMNS_SHOWN = 20
-SAMPLE_VALUE_CHARS = 200
 FAILING = ("fail", "unknown")
 ROW_COUNTING_CHECKS = ("missing", "invalid", "duplicate", "failed_rows")
 
 
 @dataclass(frozen=True)
 class CheckDetail:
-    """A check's latest result. `sample_rows` is filled only for datasets that opted in (`share_samples`)."""
+    """A check's latest result (counts only: soda-core's open-source engine returns no failing rows)."""
 
     name: str
     check_type: str
@@ -51,8 +48,6 @@ class CheckDetail:
     threshold: str | None
     message: str
     failing_rows: int | None
-    sample_columns: list[str]
-    sample_rows: list[list[str]] | None
 
     @property
     def failing(self) -> bool:
@@ -420,20 +415,11 @@ def _apply_latest_checks(latest: dict[str, list[read.StoredCheck]], views: dict[
     for name, checks in latest.items():
         view = views.get(name)
         if view is not None:
-            view.checks = [_check_detail(c, view.config.share_samples) for c in checks]
+            view.checks = [_check_detail(c) for c in checks]
 
 
-def _check_detail(check: read.StoredCheck, share_samples: bool) -> CheckDetail:
+def _check_detail(check: read.StoredCheck) -> CheckDetail:
     details = check.details
-    samples = details.get("sample_rows")
-    samples = [s for s in samples if isinstance(s, dict)] if isinstance(samples, list) else []
-    columns: list[str] = []
-    for sample in samples:
-        columns.extend(str(k) for k in sample if str(k) not in columns)
-    columns = columns[:SAMPLE_COLUMNS_SHOWN]
-    shown = None
-    if share_samples and samples:
-        shown = [[_sample_value(sample.get(c)) for c in columns] for sample in samples[:SAMPLE_ROWS_SHOWN]]
     failing = details.get("failed_rows_count")
     if not isinstance(failing, int) or isinstance(failing, bool):  # the observed value counts rows for these
         counts_rows = check.check_type in ROW_COUNTING_CHECKS and check.observed_value is not None
@@ -447,14 +433,7 @@ def _check_detail(check: read.StoredCheck, share_samples: bool) -> CheckDetail:
         threshold=check.threshold,
         message=check.message,
         failing_rows=failing,
-        sample_columns=columns,
-        sample_rows=shown,
     )
-
-
-def _sample_value(value: Any) -> str:
-    text = "NULL" if value is None else redact(value)
-    return text if len(text) <= SAMPLE_VALUE_CHARS else text[:SAMPLE_VALUE_CHARS] + "…"
 
 
 def _apply_schema_log(log: dict[str, list[read.SchemaSnapshot]], views: dict[str, DatasetView]) -> None:

@@ -75,7 +75,6 @@ def dataset_payload(view: DatasetView) -> dict[str, Any]:
         "d": config.description,
         "o": config.owners,
         "tg": config.tags,
-        "sh": config.share_samples,
         "err": view.error,
         "ek": view.error_kind,
         "sla": [_hours(view.sla_warn_seconds), _hours(view.sla_error_seconds)]
@@ -102,8 +101,6 @@ def dataset_payload(view: DatasetView) -> dict[str, Any]:
                 c.threshold,
                 c.message,
                 c.failing_rows,
-                c.sample_columns,
-                c.sample_rows,
             ]
             for c in view.checks
         ],

@@ -5,8 +5,8 @@ so messages are tested (and previewed in the demo) without Slack. The card answe
 which dataset, what is wrong in one line, observed against expected, since when, whose it is, and where
 to look (the Prefect flow run and the report). `text` is the notification / screen-reader fallback.
 
-Failing-row samples can hold personal data; `Evidence.samples` is only filled for datasets that opted in
-with `share_samples: true` (the publisher decides), otherwise a card shows counts and column names only.
+A card shows counts and column names, never row values: soda-core's open-source engine returns no
+failing rows, and row values could hold personal data.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ MAX_BLOCKS = 50
 MAX_TEXT = 3000
 MAX_HEADER = 150
 MAX_FIELD = 2000
-MAX_SAMPLE_ROWS = 5
 
 Message = dict[str, Any]
 
@@ -50,11 +49,10 @@ class Links:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What a check found wrong: counts and column names always, sample rows only when allowed."""
+    """What a check found wrong: how many rows fail and in which columns."""
 
     failing_rows: str | None = None
     columns: tuple[str, ...] = ()
-    samples: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -269,14 +267,6 @@ def evidence_blocks(evidence: Evidence) -> list[dict[str, Any]]:
     if evidence.columns:
         parts.append("*Columns:* " + ", ".join(f"`{escape(c)}`" for c in evidence.columns))
     blocks = [section(" · ".join(parts))] if parts else []
-    if evidence.samples:
-        shown = evidence.samples[:MAX_SAMPLE_ROWS]
-        rows = [escape(json.dumps(row, default=str, ensure_ascii=False)) for row in shown]
-        more = len(evidence.samples) - len(shown)
-        text = "*Sample of failing rows* (shared: `share_samples: true`)\n```" + "\n".join(rows) + "```"
-        if more:
-            text += f"\n... and {more} more"
-        blocks.append(section(text))
     return blocks
 
 

@@ -224,7 +224,7 @@ def card_facts(
     if incident.kind == "check":
         check = _check_result(context, incident.dataset, incident.subject)
         column = (finding.details.get("column") if finding else None) or incident.details.get("column")
-        evidence = _evidence(check, column, share=bool(dataset and dataset.share_samples))
+        evidence = _evidence(check, column)
         if check is not None and check.observed_value is not None:
             observed = values.observed_text(check)  # with its unit: hours, rows, %
     return CardFacts(
@@ -243,16 +243,13 @@ def _check_result(context: PublishContext, dataset: str, name: str) -> CheckResu
     return None
 
 
-def _evidence(check: CheckResult | None, column: str | None, *, share: bool) -> Evidence:
-    """Counts and column names always; the failing rows themselves only for datasets that opted in."""
+def _evidence(check: CheckResult | None, column: str | None) -> Evidence:
+    """How many rows fail (row-counting checks only) and which columns; never row values (Soda has none)."""
     columns: list[str] = [column] if column else []
-    samples = list(check.sample_rows or []) if check else []
     if check and check.column and check.column not in columns:
         columns.append(check.column)
-    if not columns and samples:
-        columns = list(dict.fromkeys(k for row in samples for k in row))
-    failing = values.failing_rows(check) if check is not None else None  # only checks that count rows
-    return Evidence(failing_rows=failing, columns=tuple(columns), samples=tuple(samples) if share else ())
+    failing = values.failing_rows(check) if check is not None else None
+    return Evidence(failing_rows=failing, columns=tuple(columns))
 
 
 def report_link(context: PublishContext, dataset: str | None = None) -> str | None:

@@ -283,20 +283,10 @@
     var checks = ds.cl || [];
     if (!checks.length) return h("p", {cls: "muted", text: "No check results yet."});
     var body = [];
-    var failing = checks.filter(function (c) { return c[3] === "fail" || c[3] === "error"; });
     body.push(table(["check", "type", "column", "outcome", "observed", "threshold", "failing rows", "message"],
       checks.map(function (c) {
         return [c[0], c[1], c[2], pill(c[3] === "pass" ? "ok" : c[3]), c[4], c[5], c[7], c[6]];
       })));
-    failing.forEach(function (c) {
-      if (c[9] && c[9].length) {
-        body.push(h("p", {text: "Failing-row sample for " + c[0] + ":"}));
-        body.push(h("div", {cls: "samples"}, [table(c[8], c[9])]));
-      } else if (c[8] && c[8].length) {
-        body.push(h("p", {cls: "muted", text: "Failing-row sample for " + c[0] + " withheld (columns: " + c[8].join(", ") +
-          "). The dataset does not set share_samples: true."}));
-      }
-    });
     return h("div", {}, body);
   }
 
