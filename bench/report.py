@@ -124,7 +124,7 @@ def fill_history(project: Project, store: HistoryStore) -> dict[str, int]:
                 rng.uniform(2, 8) if not (name in stale and day >= DAYS - 4) else 24 * (day - DAYS + 6)
             )
             status = (
-                "error"
+                "unknown"
                 if error
                 else "fail"
                 if failing or lag > 48 * 3600
