@@ -70,7 +70,6 @@ def build_project(root: Path) -> Project:
             "owners": [f"team-{i % 17}"],
             "tags": ["core" if i % 3 else "raw"],
             "sla": {"warn_after": "30h", "error_after": "48h"},
-            "share_samples": i % 2 == 0,
         }
     config = ProjectConfig.model_validate(
         {
@@ -125,7 +124,7 @@ def fill_history(project: Project, store: HistoryStore) -> dict[str, int]:
                 rng.uniform(2, 8) if not (name in stale and day >= DAYS - 4) else 24 * (day - DAYS + 6)
             )
             status = (
-                "error"
+                "unknown"
                 if error
                 else "fail"
                 if failing or lag > 48 * 3600
@@ -206,11 +205,7 @@ def fill_history(project: Project, store: HistoryStore) -> dict[str, int]:
                         "threshold": "= 0",
                         "origin": "generated",
                         "message": "31 missing values" if fails else "",
-                        "details": {
-                            "sample_rows": [{"id": j, "email": f"user{j}@example.com"} for j in range(5)]
-                        }
-                        if fails
-                        else {},
+                        "details": {"diagnostics": {"missing_count": 31}} if fails else {},
                     }
                 )
             if day == 0 or (name in faulty and day == DAYS - 5):

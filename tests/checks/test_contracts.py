@@ -247,7 +247,7 @@ def test_row_count_bounds_wait_for_enough_days_and_then_follow_the_daily_change(
 
 
 def test_row_count_bounds_ignore_errors_and_missing_counts_and_scale_with_the_gap() -> None:
-    history = [_obs(d, 500 + 50 * d) for d in range(8)] + [_obs(8, None), _obs(9, 0, status=Status.ERROR)]
+    history = [_obs(d, 500 + 50 * d) for d in range(8)] + [_obs(8, None), _obs(9, 0, status=Status.UNKNOWN)]
     bounds, _ = learn_row_count_bounds(history, datetime(2026, 10, 14, 7, 30, tzinfo=UTC), 7)
     assert bounds is not None and bounds.last_count == 850 and bounds.days == 8
     assert bounds.upper >= 850 + 7 * 50  # seven days since the last good count

@@ -71,7 +71,6 @@ checks:
         "paid_share is 0.6",
         "> 0.5",
     )
-    assert all(r.sample_rows is None for r in results.values())
 
 
 def test_warn_level_thresholds_warn(orders_project: Project) -> None:

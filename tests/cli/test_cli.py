@@ -53,7 +53,7 @@ def test_run_then_status_json(tmp_path: Path) -> None:
     assert rows["wh.orders"]["status"] == "ok" and rows["wh.orders"]["rows"] == 5
     assert rows["wh.orders"]["freshness_lag_seconds"] == 7200.0
     assert rows["wh.orders"]["last_updated"].startswith("2026-10-10T05:00:00")
-    assert rows["wh.gone"]["status"] == "error" and "not found" in rows["wh.gone"]["error"]
+    assert rows["wh.gone"]["status"] == "unknown" and "not found" in rows["wh.gone"]["error"]
     for key in (
         "dataset",
         "status",

@@ -9,6 +9,7 @@ import pytest
 from datahealth.config import ConfigError, load_project
 from datahealth.core.redaction import redact
 from tests.conftest import REPO_ROOT
+from tests.support.projects import write_project
 
 
 def write(root: Path, name: str, text: str) -> Path:
@@ -140,3 +141,43 @@ datasets:
     assert "not a valid cron expression" in messages["datasets.wh.b.sla.expected_by.cron"]
     assert "IANA time zone" in messages["datasets.wh.b.sla.expected_by.timezone"]
     assert "not a duration" in messages["datasets.wh.c.sla.warn_after"]
+
+
+def test_without_source_secrets_an_unset_source_variable_is_left_empty(tmp_path: Path) -> None:
+    """Read-only commands load the project with source_secrets=False; everything else still needs them."""
+    write_project(
+        tmp_path,
+        sources={"wh": {"kind": "sql", "url": "${DH_TEST_WAREHOUSE_URL}"}},
+        datasets={"wh.orders": {}},
+        history={"url": "sqlite:///${DH_TEST_HISTORY_DIR}/h.db"},
+    )
+    loaded = load_project(tmp_path, environ={"DH_TEST_HISTORY_DIR": "/tmp"}, source_secrets=False)
+    assert loaded.config.sources["wh"].url == ""  # type: ignore[union-attr]
+    with pytest.raises(ConfigError, match="DH_TEST_WAREHOUSE_URL is not set"):
+        load_project(tmp_path, environ={"DH_TEST_HISTORY_DIR": "/tmp"})
+    with pytest.raises(ConfigError, match="DH_TEST_HISTORY_DIR is not set"):  # the store is always needed
+        load_project(tmp_path, environ={}, source_secrets=False)
+
+
+def test_default_tier_applies_to_datasets_without_a_tier_and_must_exist(tmp_path: Path) -> None:
+    tiers = {"daily": {}, "hourly": {"schedule": "0 * * * *"}}
+    write_project(
+        tmp_path,
+        sources={"wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"}},
+        datasets={"wh.orders": {}, "wh.items": {"tier": "daily"}},
+        project={"default_tier": "hourly"},
+        tiers=tiers,
+    )
+    datasets = load_project(tmp_path).config.datasets
+    assert (datasets["wh.orders"].tier, datasets["wh.items"].tier) == ("hourly", "daily")
+    write_project(
+        tmp_path,
+        sources={"wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"}},
+        datasets={"wh.orders": {}},
+        project={"default_tier": "hourlly"},
+        tiers=tiers,
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_project(tmp_path)
+    assert raised.value.issues[0].key == "project.default_tier" and len(raised.value.issues) == 1
+    assert "unknown tier 'hourlly'" in str(raised.value) and "project.yaml:" in str(raised.value)

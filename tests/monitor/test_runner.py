@@ -55,7 +55,7 @@ def test_failures_stay_with_their_dataset_and_the_run_finishes(mixed_project: Pa
     assert by_name["lake.bad"].error_kind == "corrupt"
     assert by_name["remote.orders"].error_kind == "unreachable"
     assert {d.dataset for d in summary.errored} == {"wh.missing_table", "lake.bad", "remote.orders"}
-    assert summary.counts["error"] == 3 and summary.counts["ok"] == 1
+    assert summary.counts["unknown"] == 3 and summary.counts["ok"] == 1
     assert "remote-secret-pw" not in str(summary.to_dict())
 
     store = HistoryStore.open(project.config.history.url, project.root)

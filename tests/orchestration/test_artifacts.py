@@ -43,7 +43,7 @@ def summary() -> RunSummary:
     datasets = [
         DatasetSummary("warehouse.orders", "ok", 10, NOW.isoformat(), 3600.0, 0, None),
         DatasetSummary(
-            "warehouse.gone", "error", None, None, None, 0, "table main.gone not found | x", "missing"
+            "warehouse.gone", "unknown", None, None, None, 0, "table main.gone not found | x", "missing"
         ),
         DatasetSummary("warehouse.late", "fail", 5, NOW.isoformat(), 90000.0, 2, None),
     ]
@@ -53,7 +53,7 @@ def summary() -> RunSummary:
         started_at=NOW.isoformat(),
         duration_seconds=1.5,
         health_score=43.3,
-        counts={"ok": 1, "warn": 0, "fail": 1, "error": 1},
+        counts={"ok": 1, "warn": 0, "fail": 1, "unknown": 1},
         datasets=datasets,
         warnings=["slack: ConnectionError: refused"],
     )
@@ -74,7 +74,7 @@ def test_summary_tells_counts_new_and_resolved_incidents_errors_and_the_report(p
     )
     text = summary_markdown(project, summary(), evaluation, tier="daily", report_link="http://r/1.html")
     assert text.startswith("# Data health: daily\n")
-    assert "| ❌ fail | 1 |" in text and "| 🛑 error | 1 |" in text and "health score **43/100**" in text
+    assert "| ❌ fail | 1 |" in text and "| 🛑 unknown | 1 |" in text and "health score **43/100**" in text
     assert "## New incidents (1)\n\n- **warehouse.late** (error): stale for 25h" in text
     assert "## Resolved incidents (1)\n\n- **warehouse.orders** (warn): row count dropped" in text
     assert "still stale" not in text  # ongoing incidents are not news

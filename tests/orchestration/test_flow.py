@@ -54,7 +54,7 @@ def test_data_problems_complete_the_run_and_read_as_a_story(tmp_path: Path) -> N
         and "offline.events** (unreachable)" in summary
     )
     table_type, table = view.artifacts["flow-test-daily-datasets"]
-    assert table_type == "table" and [r["status"] for r in table][:2] == ["error", "error"]
+    assert table_type == "table" and [r["status"] for r in table][:2] == ["unknown", "unknown"]
     assert {r["dataset"]: r["rows"] for r in table}["warehouse.orders"] == 3
     link_type, link = view.artifacts["flow-test-daily-report"]
     assert link_type == "markdown" and link.startswith("[Data-health report](file://")

@@ -86,7 +86,7 @@ def test_the_dask_task_runner_runs_the_same_flow(tmp_path: Path) -> None:
         "warehouse.a": "ok",
         "warehouse.b": "ok",
         "warehouse.c": "ok",
-        "warehouse.gone": "error",
+        "warehouse.gone": "unknown",
     }
     view = read_run(state.state_details.flow_run_id)
     assert sorted(view.tasks) == [

@@ -51,7 +51,7 @@ def test_the_email_arrives_with_body_alternative_and_report(
     )  # defaults + crm route + revenue route (error severity)
     message = received.message
     assert message["From"] == "datahealth@localhost"
-    assert "3 fail" in message["Subject"] and "1 error" in message["Subject"]
+    assert "3 fail" in message["Subject"] and "2 unknown" in message["Subject"]
     text, html, attachment = _parts(message)
     assert "<script" not in html.lower() and len(html.encode()) < 100_000
     assert "check missing email failed" in html and "warehouse.&lt;svg/onload" in html

@@ -19,7 +19,7 @@ def assert_error_visible(
     slack: FakeSlack | None,
     says: str,
     *,
-    status: str = "error",
+    status: str = "unknown",
     incident: str = "error",
 ) -> None:
     """Status, stored incident, report, metrics and (when configured) Slack all tell of the dataset's error.

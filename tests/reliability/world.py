@@ -29,7 +29,7 @@ from tests.support.prometheus import parse_samples
 SLACK_TOKEN_ENV = "DH_RELIABILITY_SLACK_TOKEN"
 CHANNEL = "#data-alerts"
 RECIPIENT = "data-team@example.com"
-STATUS_VALUES = {0: "ok", 1: "warn", 2: "fail", 3: "error"}
+STATUS_VALUES = {0: "ok", 1: "warn", 2: "fail", 3: "unknown"}
 DUCKDB_WAREHOUSE = {"wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"}}  # wh.duckdb in the project root
 
 

@@ -14,11 +14,10 @@ from tests.report.conftest import open_report
 from tests.report.history import (
     BROKEN,
     CUSTOMERS,
-    HOSTILE_COLUMN,
     HOSTILE_DATASET,
-    HOSTILE_VALUE,
     ORDERS,
     PII_EMAIL,
+    QUIET,
     History,
     write_report_project,
 )
@@ -50,7 +49,7 @@ def test_loads_offline_without_errors_and_draws_the_overview(report: Path, chrom
         page = loaded.page
         assert loaded.console_errors == []
         assert all(url.startswith(("file:", "data:", "blob:")) for url in loaded.requests), loaded.requests
-        assert _plotted(page, "#health-chart") == ["ok", "warn", "fail", "error", "health score"]
+        assert _plotted(page, "#health-chart") == ["ok", "warn", "fail", "unknown", "health score"]
         assert _plotted(page, "#incident-chart") == ["bar"]
         assert page.locator("#dataset-table tbody tr").count() == 5
         assert page.locator("#detail").is_hidden()
@@ -69,14 +68,12 @@ def test_opening_a_dataset_draws_its_charts_and_shared_samples(report: Path, chr
         assert _plotted(page, "#chart-nulls") == ["heatmap"]
         assert _plotted(page, "#chart-checks") == ["heatmap"]
         detail = page.locator("#detail").inner_text()
-        assert PII_EMAIL in detail and HOSTILE_VALUE in detail  # shown, as text
-        assert page.locator("#detail .samples th").all_inner_texts() == ["id", "email", HOSTILE_COLUMN]
         assert "type changed" in detail and "coupon" in detail  # schema change log
         assert loaded.console_errors == []
         _not_injected(page)
 
 
-def test_hostile_dataset_and_withheld_samples(report: Path, chromium: Any) -> None:
+def test_hostile_dataset_names_are_text(report: Path, chromium: Any) -> None:
     with open_report(chromium, report, "#ds=" + quote(HOSTILE_DATASET, safe="")) as loaded:
         page = loaded.page
         page.wait_for_selector("#detail[data-ready]")
@@ -86,7 +83,7 @@ def test_hostile_dataset_and_withheld_samples(report: Path, chromium: Any) -> No
             label.startswith("&lt;img src=x") for label in null_labels
         )  # escaped for plotly's label markup
         detail = page.locator("#detail").inner_text()
-        assert PII_EMAIL not in detail and "withheld" in detail and HOSTILE_COLUMN in detail
+        assert PII_EMAIL not in detail  # no row values anywhere (soda-core returns none)
         page.evaluate("(name) => { location.hash = '#ds=' + encodeURIComponent(name); }", CUSTOMERS)
         page.wait_for_selector(f'#detail[data-ready="{CUSTOMERS}"]')
         assert PII_EMAIL not in page.locator("#detail").inner_text()
@@ -106,9 +103,9 @@ def test_the_dataset_table_sorts_and_filters(report: Path, chromium: Any) -> Non
         page.fill("#dataset-filter", "crm")
         assert visible() == [CUSTOMERS]
         page.fill("#dataset-filter", "")
-        page.select_option("#status-filter", "error")
-        assert visible() == [BROKEN]
-        assert page.locator("#dataset-count").inner_text() == "1 of 5 datasets"
+        page.select_option("#status-filter", "unknown")
+        assert visible() == [BROKEN, QUIET]  # could not be observed; never observed
+        assert page.locator("#dataset-count").inner_text() == "2 of 5 datasets"
         page.select_option("#status-filter", "")
         page.click("th[data-sort=name]")
         names = visible()

@@ -20,7 +20,6 @@ from tests.report.history import (
     HOSTILE_COLUMN,
     HOSTILE_DATASET,
     ORDERS,
-    PII_EMAIL,
     QUIET,
     SECRET,
     START,
@@ -57,7 +56,7 @@ def test_gathers_statuses_counts_and_history(history: History) -> None:
     views = {d.name: d for d in data.datasets}
     assert data.as_of == AS_OF
     assert len(data.axis) == DAYS
-    assert data.counts == {"ok": 0, "warn": 0, "fail": 3, "error": 1, "unknown": 1}
+    assert data.counts == {"ok": 0, "warn": 0, "fail": 3, "unknown": 2}
     assert views[QUIET].status == "unknown" and views[QUIET].rows is None
     orders = views[ORDERS].history
     assert orders.rows[0] == 1000 and orders.rows[8] == 100 and orders.rows[9] == 1090
@@ -68,32 +67,27 @@ def test_gathers_statuses_counts_and_history(history: History) -> None:
     assert dict(
         (name, "".join(o[0] if o else "-" for o in outcomes)) for name, _, outcomes in orders.checks
     ) == {"missing email": "ppppppppff", "row count": "pppppppppp"}
-    assert data.health_counts[0] == {"ok": 4, "warn": 0, "fail": 0, "error": 0}
-    assert data.health_counts[-1] == {"ok": 0, "warn": 0, "fail": 3, "error": 1}
-    fail, error = health_score([Status.FAIL]), health_score([Status.ERROR])
+    assert data.health_counts[0] == {"ok": 4, "warn": 0, "fail": 0, "unknown": 0}
+    assert data.health_counts[-1] == {"ok": 0, "warn": 0, "fail": 3, "unknown": 1}
+    fail, error = health_score([Status.FAIL]), health_score([Status.UNKNOWN])
     assert data.health_scores[0] == 100.0 and data.health_scores[-1] == round((3 * fail + error) / 4, 1)
 
 
 def test_scores_follow_open_incidents_like_the_runs_score(history: History) -> None:
     data = gather_report_data(history.project, history.store)
     views = {d.name: d for d in data.datasets}
-    assert views[BROKEN].score == 0.0 and views[QUIET].score is None  # unobservable; never observed
+    assert views[BROKEN].score == 0.0 and views[QUIET].score is None  # not observable; never observed
     orders, customers, hostile = views[ORDERS].score, views[CUSTOMERS].score, views[HOSTILE_DATASET].score
     assert orders is not None and hostile is not None
     assert orders == customers < hostile < 100.0  # an open error incident costs more than a warning
     assert data.score == round((orders + orders + hostile + 0.0) / 4, 1)
 
 
-def test_samples_only_for_datasets_that_share_them(history: History) -> None:
+def test_failing_checks_show_row_counts(history: History) -> None:
     views = {d.name: d for d in gather_report_data(history.project, history.store).datasets}
-    shared = views[ORDERS].checks[0]
-    assert shared.failing and shared.failing_rows == 3
-    assert shared.sample_rows is not None and PII_EMAIL in shared.sample_rows[0]
-    for name in (CUSTOMERS, HOSTILE_DATASET):
-        withheld = views[name].checks[0]
-        assert withheld.sample_rows is None
-        assert withheld.sample_columns == ["id", "email", HOSTILE_COLUMN]  # column names are always shown
-        assert withheld.failing_rows == 3
+    for name in (ORDERS, CUSTOMERS, HOSTILE_DATASET):
+        check = views[name].checks[0]
+        assert check.failing and check.failing_rows == 3
 
 
 def test_secrets_in_stored_text_are_masked(history: History) -> None:
@@ -198,7 +192,7 @@ def test_the_same_report_data_from_a_postgresql_history_store(tmp_path: Path, pg
     finally:
         built.store.close()
     views = {d.name: d for d in data.datasets}
-    assert data.counts == {"ok": 0, "warn": 0, "fail": 3, "error": 1, "unknown": 1}
+    assert data.counts == {"ok": 0, "warn": 0, "fail": 3, "unknown": 2}
     assert views[ORDERS].history.rows[8] == 100 and views[ORDERS].history.anomalies == {8}
     assert views[ORDERS].history.null_ratios[1][9] == 0.25
     assert [c.name for c in views[ORDERS].checks] == ["missing email", "row count"]

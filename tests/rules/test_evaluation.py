@@ -176,7 +176,7 @@ def test_unreachable_dataset_is_an_error_and_a_vanished_table_a_schema_change() 
     by_dataset = {f.dataset: f for f in verdict.findings}
     assert by_dataset[config.name].kind == FindingKind.ERROR and by_dataset[config.name].subject == "observe"
     assert by_dataset[gone.name].title == "warehouse.legacy: the table disappeared"
-    assert verdict.statuses == {config.name: Status.ERROR, gone.name: Status.FAIL}
+    assert verdict.statuses == {config.name: Status.UNKNOWN, gone.name: Status.FAIL}
 
 
 def test_one_dataset_failing_to_evaluate_does_not_lose_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -197,7 +197,7 @@ def test_one_dataset_failing_to_evaluate_does_not_lose_the_others(monkeypatch: p
         EvaluationHistory(),
         as_of=today,
     )
-    assert verdict.statuses == {broken.name: Status.ERROR, fine.name: Status.FAIL}
+    assert verdict.statuses == {broken.name: Status.UNKNOWN, fine.name: Status.FAIL}
     error = next(f for f in verdict.findings if f.dataset == broken.name)
     assert error.subject == "evaluation" and "ZeroDivisionError: boom" in error.message
 

@@ -142,7 +142,7 @@ def test_a_check_removed_from_a_clean_contract_resolves() -> None:
 def test_monitor_errors_always_resolve_when_the_dataset_is_seen_again() -> None:
     error = Finding("warehouse.orders", FindingKind.ERROR, "observe", "error", "unreachable")
     _, open_ = run([error], [], T0)
-    assert status_from_incidents(open_) == Status.ERROR and health_score(open_) == 0.0
+    assert status_from_incidents(open_) == Status.UNKNOWN and health_score(open_) == 0.0
     changes, _ = run([], open_, T0 + DAY, {"warehouse.orders": Coverage(observed=False)})
     assert [c.event for c in changes] == [IncidentEvent.RESOLVED]
 

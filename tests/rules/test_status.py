@@ -30,8 +30,8 @@ def incident(
     [
         (incident("warn"), Status.WARN),
         (incident("error"), Status.FAIL),
-        (incident("error", kind="error"), Status.ERROR),
-        (incident("error", outcome="error"), Status.ERROR),  # a check that errored: the monitor's fault
+        (incident("error", kind="error"), Status.UNKNOWN),
+        (incident("error", outcome="error"), Status.UNKNOWN),  # a check that errored: the monitor's fault
         (incident("error", status=IncidentStatus.RESOLVED), Status.OK),
         (incident("warn", status=IncidentStatus.ACKNOWLEDGED), Status.WARN),  # acknowledged still counts
     ],
@@ -41,7 +41,7 @@ def test_one_incident_scores_like_the_status_it_stands_for(problem: Incident, st
     assert health_score([problem]) == health_score([status])
 
 
-def test_score_halves_per_failure_loses_15_percent_per_warning_and_is_zero_when_unobservable() -> None:
+def test_score_halves_per_failure_loses_15_percent_per_warning_and_is_zero_when_unknown() -> None:
     assert health_score([]) == health_score([Status.OK]) == 100.0
     assert health_score([Status.FAIL, Status.FAIL]) == 25.0
     assert health_score([incident("error"), incident("warn"), incident("warn")]) == round(50 * 0.85 * 0.85, 1)

@@ -116,11 +116,11 @@ def test_history_is_ordered_and_schema_snapshots_only_on_change(store: HistorySt
         )
     run_id = store.start_run(T0 + timedelta(days=3))
     store.record_dataset_result(
-        run_id, DatasetResult(observation(T0 + timedelta(days=3), 0, error="cannot reach wh")), Status.ERROR
+        run_id, DatasetResult(observation(T0 + timedelta(days=3), 0, error="cannot reach wh")), Status.UNKNOWN
     )
     history = read.observation_history(store, ["wh.customers"], since=T0 + timedelta(days=1))["wh.customers"]
     assert [h.row_count for h in history] == [11, 12, None]
-    assert history[-1].error == "cannot reach wh" and history[-1].status == Status.ERROR
+    assert history[-1].error == "cannot reach wh" and history[-1].status == Status.UNKNOWN
     assert (
         read.accepted_schemas(store, ["wh.customers"])["wh.customers"] == COLUMNS
     )  # first snapshot = baseline

@@ -19,7 +19,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from datahealth.core.results import DatasetResult, Observation, Status
+from datahealth.core.results import CheckOutcome, CheckResult, DatasetResult, Observation, Status
 from datahealth.store import HistoryStore, migrate, read
 from datahealth.store.engine import create_history_engine, resolve_history_url
 from datahealth.store.tables import metadata
@@ -114,5 +114,35 @@ def test_a_store_made_at_0001_with_history_is_upgraded_when_opened(history_url: 
         assert migrate.current_revision(upgraded.engine) == migrate.head_revision()
         assert schema_differences(upgraded.engine) == []
         assert read.latest_observations(upgraded)["wh.orders"].row_count == 5
+    finally:
+        upgraded.close()
+
+
+def test_status_error_becomes_unknown_and_nothing_else_is_lost(history_url: str, tmp_path: Path) -> None:
+    """0003 renames the dataset status word; nothing else is touched."""
+    engine = create_history_engine(resolve_history_url(history_url, tmp_path))
+    try:
+        to_revision(engine, "0002")
+        old = HistoryStore(engine)
+        run_id = old.start_run(T0)
+        check = CheckResult("wh.orders", "id.missing", "missing", CheckOutcome.ERROR, column="id")
+        broken = DatasetResult(
+            Observation("wh.orders", "wh", T0, T0, error="cannot reach wh"), checks=[check]
+        )
+        old.record_dataset_result(run_id, broken, Status.OK)
+        with engine.begin() as conn:  # what a 0002 store held for a dataset it could not observe
+            conn.execute(sa.text("UPDATE observations SET status = 'error'"))
+    finally:
+        engine.dispose()
+    upgraded = HistoryStore.open(history_url, tmp_path)
+    try:
+        assert read.latest_observations(upgraded)["wh.orders"].status == Status.UNKNOWN
+        with upgraded.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM check_results")).scalar_one() == 1
+            assert conn.execute(sa.text("SELECT status FROM observations")).scalar_one() == "unknown"
+        to_revision(upgraded.engine, "0002", down=True)
+        with upgraded.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT status FROM observations")).scalar_one() == "error"
+            assert conn.execute(sa.text("SELECT count(*) FROM check_results")).scalar_one() == 1
     finally:
         upgraded.close()

@@ -84,7 +84,7 @@ def learn_row_count_bounds(
     """
     per_day: dict[date, StoredObservation] = {}
     for obs in history:
-        if obs.as_of < as_of and obs.row_count is not None and obs.status != Status.ERROR:
+        if obs.as_of < as_of and obs.row_count is not None and obs.status != Status.UNKNOWN:
             per_day[obs.as_of.date()] = obs  # history is oldest first: the day's last count wins
     if len(per_day) < min_days:
         return None, f"row_count bounds need {min_days} days of history, {len(per_day)} so far"

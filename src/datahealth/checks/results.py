@@ -3,7 +3,7 @@
 Soda's `is_ok` is True when checks were NOT_EVALUATED (a broken query, an ambiguous threshold), so every
 outcome is mapped one by one and NOT_EVALUATED becomes an error, never a pass. Soda's error texts carry
 SQL excerpts, driver prefixes and positions in the YAML; `readable_error` keeps the one line that says what
-is wrong. The open-source engine returns counts only, so `sample_rows` stays None.
+is wrong. The open-source engine returns counts only (no failing rows), so results carry counts.
 """
 
 from __future__ import annotations
@@ -74,6 +74,8 @@ def _map_one(
         details["soda_name"] = check.name
     if check.type == "schema":
         details.update(_schema_details(soda))
+    if _unit(soda):  # what the observed value counts (freshness: hours unless the contract says otherwise)
+        details["unit"] = _unit(soda)
     if outcome == CheckOutcome.ERROR:
         message = f"not evaluated: {reason}"
         observed = None

@@ -50,7 +50,7 @@ def show(
     with handled_errors():
         if output not in ("yaml", "json"):
             raise ValueError(f"--format must be yaml or json, not {output!r}")
-        loaded = open_project(project)
+        loaded = open_project(project, source_secrets=False)
         config = loaded.dataset(dataset)
         try:
             target = soda_target(loaded, config)

@@ -101,8 +101,9 @@ def writable_output(path: Path | None) -> None:
         target.unlink(missing_ok=True)
 
 
-def open_project(path: Path) -> Project:
-    return load_project(path)
+def open_project(path: Path, *, source_secrets: bool = True) -> Project:
+    """The project; commands that only read the history store pass `source_secrets=False`."""
+    return load_project(path, source_secrets=source_secrets)
 
 
 def open_store(project: Project) -> HistoryStore:

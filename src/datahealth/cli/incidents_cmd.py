@@ -50,7 +50,7 @@ SEVERITY_STYLE = {"error": STATUS_STYLE["fail"], "warn": STATUS_STYLE["warn"]}
 def project_store(path: Path) -> Iterator[tuple[Project, HistoryStore]]:
     """The project and its history store, closed afterwards; errors become one line and an exit code."""
     with handled_errors():
-        loaded = open_project(path)
+        loaded = open_project(path, source_secrets=False)
         store = open_store(loaded)
         try:
             yield loaded, store

@@ -36,7 +36,7 @@ def profile(
     with handled_errors():
         if output not in ("table", "json"):
             raise ValueError(f"--format must be table or json, not {output!r}")
-        loaded = open_project(project)
+        loaded = open_project(project, source_secrets=False)
         loaded.dataset(dataset)  # unknown name → a clear error listing the configured datasets
         store = open_store(loaded)
         try:

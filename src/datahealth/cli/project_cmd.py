@@ -67,8 +67,15 @@ def validate(
     strict: Annotated[
         bool, typer.Option("--strict", help="Treat warnings (e.g. inline passwords) as errors.")
     ] = False,
+    connect: Annotated[
+        bool,
+        typer.Option(
+            "--connect",
+            help="Also reach every source: each dataset's table or path, timestamp and key columns must exist.",
+        ),
+    ] = False,
 ) -> None:
-    """Check sla_config/ and list every problem at once (exit 0 when valid, 2 otherwise)."""
+    """Check sla_config/ and every file under checks/, listing every problem at once (exit 0 when valid, 2 otherwise)."""
     try:
         loaded = open_project(project)
     except ConfigError as exc:
@@ -80,15 +87,24 @@ def validate(
     if strict and loaded.warnings:
         raise typer.Exit(EXIT_INVALID)
     with handled_errors():
+        from datahealth.checks.contract_files import contract_file_issues
         from datahealth.checks.native import contract_issues
 
-        unsupported = contract_issues(loaded)
-        if unsupported:
-            for issue in unsupported:
-                err_console.print(f"[red]error[/]: {redact(issue)}", highlight=False, soft_wrap=True)
+        problems = [str(issue) for issue in contract_file_issues(loaded)]
+        problems.extend(contract_issues(loaded))
+        if connect:
+            from datahealth.monitor.preflight import connection_issues
+
+            problems.extend(str(issue) for issue in connection_issues(loaded))
+        if problems:
+            for problem in problems:
+                err_console.print(
+                    f"[red]error[/]: {escape(redact(problem))}", highlight=False, soft_wrap=True
+                )
             raise typer.Exit(EXIT_INVALID)
         config = loaded.config
+        reached = ", every table and column found" if connect else ""
         console.print(
             f"[green]valid[/]: {len(config.sources)} sources, {len(config.datasets)} datasets, "
-            f"{len(config.tiers)} tiers, {len(config.routing)} routes ({loaded.root / 'sla_config'})"
+            f"{len(config.tiers)} tiers, {len(config.routing)} routes{reached} ({loaded.root / 'sla_config'})"
         )

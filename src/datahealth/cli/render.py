@@ -14,7 +14,7 @@ from datahealth.core.results import Status
 from datahealth.rules.findings import SEVERITY_RANK, Incident
 from datahealth.store import HistoryStore, read
 
-STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "red", "error": "bold red", "unknown": "dim"}
+STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "red", "unknown": "bold red"}
 
 
 @dataclass

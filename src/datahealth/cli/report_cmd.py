@@ -44,7 +44,7 @@ def report(
     failed = False
     writable_output(output)
     with handled_errors():
-        loaded = open_project(project)
+        loaded = open_project(project, source_secrets=False)
         store = open_store(loaded)
         try:
             built = render_project_report(

@@ -36,7 +36,7 @@ from datahealth.core.timeparse import parse_as_of
 from datahealth.monitor.runner import add_progress_listener, remove_progress_listener, run_monitor
 from datahealth.orchestration.planning import select_for_run
 
-FAIL_LEVELS = {"never": None, "error": Status.ERROR, "fail": Status.FAIL, "warn": Status.WARN}
+FAIL_LEVELS = {"never": None, "unknown": Status.UNKNOWN, "fail": Status.FAIL, "warn": Status.WARN}
 
 
 @app.command()
@@ -60,12 +60,13 @@ def run(
         bool, typer.Option("--publish/--no-publish", help="Push metrics, alerts and reports.")
     ] = True,
     fail_on: Annotated[
-        str, typer.Option(help="Exit 1 when any dataset is at least: never, error, fail or warn.")
+        str, typer.Option(help="Exit 1 when any dataset is at least: never, unknown, fail or warn.")
     ] = "never",
     output: FormatOption = "table",
 ) -> None:
     """Observe, profile and check the datasets now (or --as-of a time), store and publish the results."""
     with handled_errors():
+        fail_on = "unknown" if fail_on == "error" else fail_on  # the status word before 0.x: still accepted
         if fail_on not in FAIL_LEVELS:
             raise ValueError(f"--fail-on must be one of {', '.join(FAIL_LEVELS)}")
         loaded = open_project(project)
@@ -164,7 +165,7 @@ def _print_summary(summary: RunSummary) -> None:
 def status(project: ProjectOption = Path("."), output: FormatOption = "table") -> None:
     """Every dataset's latest state from the history store (no queries against the data)."""
     with handled_errors():
-        loaded = open_project(project)
+        loaded = open_project(project, source_secrets=False)
         store = open_store(loaded)
         try:
             rows = status_rows(loaded, store)

@@ -159,8 +159,14 @@ class _Merger:
         return None, dotted(key_path), None
 
 
-def load_project(root: Path | str = ".", environ: dict[str, str] | None = None) -> Project:
-    """Load and validate the monitoring project at `root`; raise ConfigError listing every problem."""
+def load_project(
+    root: Path | str = ".", environ: dict[str, str] | None = None, *, source_secrets: bool = True
+) -> Project:
+    """Load and validate the monitoring project at `root`; raise ConfigError listing every problem.
+
+    `source_secrets=False` is for commands that only read the history store (`status`, `report`, ...):
+    an unset `${ENV}` under `sources:` is then left empty instead of being an error.
+    """
     root = Path(root).resolve()
     config_dir = root / CONFIG_DIR
     files = sorted([*config_dir.glob("*.yaml"), *config_dir.glob("*.yml")])
@@ -176,14 +182,15 @@ def load_project(root: Path | str = ".", environ: dict[str, str] | None = None) 
             ]
         )
     merger = _Merger()
-    docs = [read_yaml(path, environ) for path in files]
+    optional_env = () if source_secrets else ("sources",)
+    docs = [read_yaml(path, environ, optional_env) for path in files]
     for doc in docs:
         merger.issues.extend(doc.issues)
         merger.add(doc)
     issues = list(merger.issues)
     config: ProjectConfig | None = None
     try:
-        config = ProjectConfig.model_validate(merger.data)
+        config = ProjectConfig.model_validate(_with_default_tier(merger.data))
     except ValidationError as exc:
         issues.extend(_validation_issues(exc, merger, config_dir))
     issues.extend(_cross_check(merger.data, merger, config_dir))
@@ -341,6 +348,8 @@ def _cross_check(data: dict[str, Any], merger: _Merger, config_dir: Path) -> lis
     sources: dict[str, Any] = _mapping(data.get("sources"), {})
     tiers: dict[str, Any] = _mapping(data.get("tiers"), {"daily": {}})
     for name, source in sources.items():
+        if _has_unset_env(merger, name):
+            continue  # loaded without source secrets: its URL is incomplete on purpose
         if isinstance(source, dict) and source.get("kind") == "sql" and isinstance(source.get("url"), str):
             try:
                 url = make_url(source["url"])
@@ -354,6 +363,13 @@ def _cross_check(data: dict[str, Any], merger: _Merger, config_dir: Path) -> lis
             register_secret(url.password if isinstance(url.password, str) else None)
         if isinstance(source, dict) and source.get("kind") in STREAM_KINDS:
             _register_stream_secrets(source)
+    default_tier = _default_tier(data)
+    if default_tier not in tiers:
+        issue(
+            ("project", "default_tier"),
+            f"unknown tier '{default_tier}'",
+            f"define it under tiers:, or use one of: {', '.join(sorted(tiers))}",
+        )
     known_sources = ", ".join(sorted(sources)) or "none defined"
     datasets: dict[str, Any] = _mapping(data.get("datasets"), {})
     for name, dataset in datasets.items():
@@ -404,7 +420,7 @@ def _cross_check(data: dict[str, Any], merger: _Merger, config_dir: Path) -> lis
                         "use warn_after/error_after for tables and files",
                     )
         issues.extend(_reconcile_issues(name, dataset, datasets, sources, merger, config_dir))
-        tier = dataset.get("tier", "daily")
+        tier = dataset.get("tier")
         if isinstance(tier, str) and tier not in tiers:
             issue(
                 ("datasets", name, "tier"),
@@ -412,6 +428,31 @@ def _cross_check(data: dict[str, Any], merger: _Merger, config_dir: Path) -> lis
                 f"define it under tiers:, or use one of: {', '.join(sorted(tiers))}",
             )
     return issues
+
+
+def _default_tier(data: dict[str, Any]) -> str:
+    """`project.default_tier`: the tier of every dataset that names none (default `daily`)."""
+    project = data.get("project")
+    value = project.get("default_tier") if isinstance(project, dict) else None
+    return value if isinstance(value, str) else "daily"
+
+
+def _with_default_tier(data: dict[str, Any]) -> dict[str, Any]:
+    """The merged data with `tier:` filled in from `project.default_tier` where a dataset sets none."""
+    datasets = data.get("datasets")
+    if not isinstance(datasets, dict):
+        return data
+    tier = _default_tier(data)
+    filled = {
+        name: {**item, "tier": tier} if isinstance(item, dict) and "tier" not in item else item
+        for name, item in datasets.items()
+    }
+    return {**data, "datasets": filled}
+
+
+def _has_unset_env(merger: _Merger, source_name: str) -> bool:
+    origin = merger.origins.get(("sources", source_name))
+    return origin is not None and any(path[:2] == origin.path for path in origin.doc.unset)
 
 
 def _register_stream_secrets(source: dict[str, Any]) -> None:

@@ -433,8 +433,10 @@ class DatasetConfig(StrictModel):
     profile: ProfileConfig = ProfileConfig()
     checks: GeneratedChecks = GeneratedChecks()
     anomaly: AnomalyConfig = AnomalyConfig()
-    share_samples: bool = Field(
-        default=False, description="opt in to failing-row samples in alerts and reports"
+    on_empty: Literal["warn", "error", "ignore"] = Field(
+        default="warn",
+        description="an empty table or profile window is a `not_empty` check at this level "
+        "(error: the dataset's severity)",
     )
     suppress: list[str] = Field(
         default_factory=list,
@@ -652,7 +654,7 @@ class ProjectSettings(StrictModel):
     """Project-wide settings, including how the Prefect flow runs (docs/scaling.md)."""
 
     name: str = "datahealth"
-    default_tier: str = "daily"
+    default_tier: str = Field(default="daily", description="the tier of every dataset that sets no tier:")
     fail_run_on_monitor_error: bool = Field(
         default=False,
         description="fail the flow run when the monitor itself erred (internal error, publisher down)",

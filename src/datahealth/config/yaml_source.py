@@ -36,6 +36,8 @@ class YamlDocument:
     lines: dict[KeyPath, int] = field(default_factory=dict)
     issues: list[ConfigIssue] = field(default_factory=list)
     warnings: list[ConfigIssue] = field(default_factory=list)  # valid, but worth changing (inline secrets)
+    unset: list[KeyPath] = field(default_factory=list)  # references left empty under `optional_env` sections
+    optional_env: tuple[str, ...] = ()
 
     def line_of(self, key_path: KeyPath) -> int | None:
         """The line of the deepest known prefix of `key_path` (a bad value may sit inside a known key)."""
@@ -54,10 +56,18 @@ def dotted(key_path: KeyPath) -> str:
     return out
 
 
-def read_yaml(path: Path, environ: dict[str, str] | None = None) -> YamlDocument:
-    """Parse `path`, expand env references, and collect issues instead of raising."""
+def read_yaml(
+    path: Path, environ: dict[str, str] | None = None, optional_env: tuple[str, ...] = ()
+) -> YamlDocument:
+    """Parse `path`, expand env references, and collect issues instead of raising.
+
+    Under the top-level sections in `optional_env` an unset variable is left empty and recorded in
+    `doc.unset` instead of being an error (read-only commands never connect to sources, so they must
+    not need the sources' secrets).
+    """
     env = os.environ if environ is None else environ
     doc = YamlDocument(path=path, data=None)
+    doc.optional_env = optional_env
     try:
         text = read_config_text(path)
         node = compose(text)
@@ -218,6 +228,9 @@ def _expand_env(value: str, key_path: KeyPath, line: int, doc: YamlDocument, env
         return found
 
     def _missing(name: str) -> str:
+        if key_path and key_path[0] in doc.optional_env:
+            doc.unset.append(key_path)
+            return ""
         doc.issues.append(
             ConfigIssue(
                 doc.path,

@@ -14,12 +14,22 @@ from typing import Any
 
 
 class Status(StrEnum):
-    """A dataset's health, worst last: the order is used to pick the worst of several."""
+    """A dataset's health, worst last: the order is used to pick the worst of several.
+
+    These words are the dataset's status only; an incident's severity is `warn` or `error`
+    (`rules/findings.py`), so a report never shows "0 error" beside red `error` badges.
+    `unknown`: the monitor could not observe or evaluate the dataset, or never has; unknown is not
+    healthy (it was called `error` before; history written then is migrated, the old word still parses).
+    """
 
     OK = "ok"
     WARN = "warn"
     FAIL = "fail"
-    ERROR = "error"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Status | None:
+        return cls.UNKNOWN if value == "error" else None  # run summaries stored before the rename
 
     @property
     def rank(self) -> int:
@@ -151,7 +161,6 @@ class CheckResult:
     threshold: str | None = None
     origin: str = "user"
     message: str = ""
-    sample_rows: list[dict[str, Any]] | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
 

@@ -51,7 +51,7 @@ class RunSummary:
 
     @property
     def errored(self) -> list[DatasetSummary]:
-        return [d for d in self.datasets if d.status == Status.ERROR.value]
+        return [d for d in self.datasets if d.status == Status.UNKNOWN.value]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from datahealth.checks.emptiness import emptiness_check
 from datahealth.checks.runner import checks_stage
 from datahealth.config.models import DatasetConfig, Project
 from datahealth.core.redaction import redact
@@ -174,6 +175,10 @@ class MonitorRun:
                 checks_stage(self.project, dataset, source, meta, self.as_of, self.store, result)
         if self.options.checks and dataset.reconcile:  # did every event arrive? (monitor/reconcile.py)
             reconcile_stage(self.project, dataset, self.as_of, result, self.source, self.limit)
+        if self.options.checks or result.profile is not None:  # an empty table or window is a finding
+            emptiness = emptiness_check(dataset, result, checks_ran=self.options.checks)
+            if emptiness is not None:
+                result.checks.append(emptiness)
 
     def failed_result(self, dataset: DatasetConfig, error: BaseException) -> DatasetResult:
         """The result for a dataset whose task died outside `monitor` (timeout, cancelled worker)."""

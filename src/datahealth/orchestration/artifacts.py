@@ -18,8 +18,9 @@ from datahealth.core.durations import format_duration
 from datahealth.core.redaction import redact
 from datahealth.core.run import RunSummary
 from datahealth.rules.findings import IncidentChange, IncidentEvent, RunEvaluation
+from datahealth.rules.status import RUN_SCORE_DEFINITION
 
-_STATUS_ICON = {"ok": "✅", "warn": "⚠️", "fail": "❌", "error": "🛑"}
+_STATUS_ICON = {"ok": "✅", "warn": "⚠️", "fail": "❌", "unknown": "🛑"}
 _EVENT_HEADINGS = (
     (IncidentEvent.OPENED, "New incidents"),
     (IncidentEvent.CHANGED, "Changed incidents"),
@@ -61,7 +62,8 @@ def summary_markdown(
         f"# {title}: {tier or 'all datasets'}",
         "",
         f"As of **{summary.as_of[:16].replace('T', ' ')} UTC** · {len(summary.datasets)} datasets · "
-        f"health score **{summary.health_score:.0f}/100** · {summary.duration_seconds:.1f}s",
+        f"health score **{summary.health_score:.0f}/100** ({RUN_SCORE_DEFINITION}) · "
+        f"{summary.duration_seconds:.1f}s",
         "",
         "| status | datasets |",
         "|---|---|",
@@ -94,7 +96,7 @@ def summary_markdown(
 
 def status_table(summary: RunSummary) -> list[dict[str, Any]]:
     """One row per dataset, worst first, as the table artifact shows it."""
-    order = {"error": 0, "fail": 1, "warn": 2, "ok": 3}
+    order = {"unknown": 0, "fail": 1, "warn": 2, "ok": 3}
     rows = []
     for d in sorted(summary.datasets, key=lambda d: (order.get(d.status, 9), d.dataset)):
         rows.append(

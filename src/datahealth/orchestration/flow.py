@@ -222,7 +222,8 @@ def _flow_run_url(project: Project) -> str | None:
     base = project.config.publish.prefect_ui_url
     if base and flow_run.id:
         return f"{base.rstrip('/')}/runs/flow-run/{flow_run.id}"
-    return flow_run.ui_url or None
+    url = flow_run.ui_url or ""  # `None/flow-runs/...` when the server has no UI URL (a temporary server)
+    return url if url.startswith(("http://", "https://")) else None
 
 
 def _monitor_problems(summary: RunSummary) -> list[str]:

@@ -58,7 +58,7 @@ def report_recipients(config: ProjectConfig, data: ReportData) -> list[str]:
 
 def subject_line(data: ReportData) -> str:
     counts = data.counts
-    problems = ", ".join(f"{counts[s]} {s}" for s in ("error", "fail", "warn") if counts.get(s))
+    problems = ", ".join(f"{counts[s]} {s}" for s in ("unknown", "fail", "warn") if counts.get(s))
     score = "-" if data.score is None else f"{data.score:.0f}"
     title = " ".join(data.title.split())
     return f"{title}: {problems or 'all healthy'} · health {score}/100 · {data.as_of:%Y-%m-%d %H:%M} UTC"

@@ -30,18 +30,15 @@ from datahealth.rules.status import health_score, run_score
 from datahealth.rules.streams import stream_details
 from datahealth.store import HistoryStore, read
 
-UNKNOWN = "unknown"
-STATUS_NAMES = (*(s.value for s in Status), UNKNOWN)
-SAMPLE_ROWS_SHOWN = 10
-SAMPLE_COLUMNS_SHOWN = 20
-SAMPLE_VALUE_CHARS = 200
-FAILING = ("fail", "error")
+UNKNOWN = Status.UNKNOWN.value  # also the status of a dataset never observed (it has no score)
+STATUS_NAMES = tuple(s.value for s in Status)
+FAILING = ("fail", "unknown")
 ROW_COUNTING_CHECKS = ("missing", "invalid", "duplicate", "failed_rows")
 
 
 @dataclass(frozen=True)
 class CheckDetail:
-    """A check's latest result. `sample_rows` is filled only for datasets that opted in (`share_samples`)."""
+    """A check's latest result (counts only: soda-core's open-source engine returns no failing rows)."""
 
     name: str
     check_type: str
@@ -51,8 +48,6 @@ class CheckDetail:
     threshold: str | None
     message: str
     failing_rows: int | None
-    sample_columns: list[str]
-    sample_rows: list[list[str]] | None
 
     @property
     def failing(self) -> bool:
@@ -121,6 +116,11 @@ class DatasetView:
     @property
     def name(self) -> str:
         return self.config.name
+
+    @property
+    def observed(self) -> bool:
+        """Whether any observation exists (a never-observed dataset is `unknown` without a reason or score)."""
+        return self.as_of is not None
 
     @property
     def rank(self) -> int:
@@ -238,7 +238,7 @@ class ReportData:
         return run_score(scores) if scores else None
 
     def worst(self, limit: int = 10) -> list[DatasetView]:
-        bad = [d for d in self.datasets if d.status not in (Status.OK.value, UNKNOWN)]
+        bad = [d for d in self.datasets if d.status != Status.OK.value and d.observed]
         return sorted(bad, key=_worst_first)[:limit]
 
     @property
@@ -255,7 +255,7 @@ class ReportData:
 
     @property
     def errored(self) -> list[DatasetView]:
-        return [d for d in self.datasets if d.status == Status.ERROR.value]
+        return [d for d in self.datasets if d.status == Status.UNKNOWN.value and d.observed]
 
     @property
     def findings(self) -> list[FindingView]:
@@ -415,20 +415,11 @@ def _apply_latest_checks(latest: dict[str, list[read.StoredCheck]], views: dict[
     for name, checks in latest.items():
         view = views.get(name)
         if view is not None:
-            view.checks = [_check_detail(c, view.config.share_samples) for c in checks]
+            view.checks = [_check_detail(c) for c in checks]
 
 
-def _check_detail(check: read.StoredCheck, share_samples: bool) -> CheckDetail:
+def _check_detail(check: read.StoredCheck) -> CheckDetail:
     details = check.details
-    samples = details.get("sample_rows")
-    samples = [s for s in samples if isinstance(s, dict)] if isinstance(samples, list) else []
-    columns: list[str] = []
-    for sample in samples:
-        columns.extend(str(k) for k in sample if str(k) not in columns)
-    columns = columns[:SAMPLE_COLUMNS_SHOWN]
-    shown = None
-    if share_samples and samples:
-        shown = [[_sample_value(sample.get(c)) for c in columns] for sample in samples[:SAMPLE_ROWS_SHOWN]]
     failing = details.get("failed_rows_count")
     if not isinstance(failing, int) or isinstance(failing, bool):  # the observed value counts rows for these
         counts_rows = check.check_type in ROW_COUNTING_CHECKS and check.observed_value is not None
@@ -442,14 +433,7 @@ def _check_detail(check: read.StoredCheck, share_samples: bool) -> CheckDetail:
         threshold=check.threshold,
         message=check.message,
         failing_rows=failing,
-        sample_columns=columns,
-        sample_rows=shown,
     )
-
-
-def _sample_value(value: Any) -> str:
-    text = "NULL" if value is None else redact(value)
-    return text if len(text) <= SAMPLE_VALUE_CHARS else text[:SAMPLE_VALUE_CHARS] + "…"
 
 
 def _apply_schema_log(log: dict[str, list[read.SchemaSnapshot]], views: dict[str, DatasetView]) -> None:
@@ -575,9 +559,9 @@ def _apply_scores(
         view.open_incidents = len(open_by_dataset.get(name, ()))
         if name in scores:
             view.score = scores[name]
-        elif view.status == UNKNOWN:
+        elif not view.observed:  # never observed: unknown, and no score to average
             view.score = None
-        elif open_by_dataset.get(name) and view.status != Status.ERROR.value:
+        elif open_by_dataset.get(name) and view.status != Status.UNKNOWN.value:
             view.score = health_score(open_by_dataset[name])
         else:
             view.score = health_score([Status(view.status)])
@@ -595,7 +579,7 @@ def _health_over_time(
 ) -> tuple[list[dict[str, int]], list[float | None]]:
     """Status counts and score at each axis point, carrying each dataset's last known status forward
     (a metadata tier that observes a subset must not make the others vanish from the chart)."""
-    counts = [dict.fromkeys(STATUS_NAMES[:-1], 0) for _ in range(size)]
+    counts = [dict.fromkeys(STATUS_NAMES, 0) for _ in range(size)]
     for dataset in datasets:
         current: str | None = None
         for index, status in enumerate(dataset.history.statuses):
@@ -613,6 +597,6 @@ def routing_severity(view: DatasetView, incidents_: Iterable[Incident] = ()) -> 
     """The severity to route a dataset's report lines by: its worst open incident or finding."""
     severities = [i.severity for i in incidents_ if i.dataset == view.name and i.is_open]
     severities += [f.severity for f in view.findings]
-    if view.status in (Status.FAIL.value, Status.ERROR.value):
+    if view.status in (Status.FAIL.value, Status.UNKNOWN.value):
         severities.append("error")
     return max(severities, key=lambda s: SEVERITY_RANK.get(s, 0), default="warn")

@@ -16,7 +16,7 @@ from typing import Any
 
 from datahealth.report.data import DatasetView, ReportData
 
-STATUS_CODE: dict[str | None, str] = {"ok": "o", "warn": "w", "fail": "f", "error": "e"}
+STATUS_CODE: dict[str | None, str] = {"ok": "o", "warn": "w", "fail": "f", "unknown": "u"}
 OUTCOME_CODE: dict[str | None, str] = {"pass": "p", "warn": "w", "fail": "f", "error": "e"}
 TIMELINE_INCIDENTS = 300
 status_code, outcome_code = STATUS_CODE.get, OUTCOME_CODE.get  # bound once: called per point
@@ -38,7 +38,10 @@ def browser_payload(data: ReportData) -> dict[str, Any]:
         "t": [_iso(t) for t in data.axis.points],
         "asOf": _iso(data.as_of),
         "health": {
-            **{status: [c[status] for c in data.health_counts] for status in ("ok", "warn", "fail", "error")},
+            **{
+                status: [c[status] for c in data.health_counts]
+                for status in ("ok", "warn", "fail", "unknown")
+            },
             "score": data.health_scores,
         },
         "incidents": [
@@ -72,7 +75,6 @@ def dataset_payload(view: DatasetView) -> dict[str, Any]:
         "d": config.description,
         "o": config.owners,
         "tg": config.tags,
-        "sh": config.share_samples,
         "err": view.error,
         "ek": view.error_kind,
         "sla": [_hours(view.sla_warn_seconds), _hours(view.sla_error_seconds)]
@@ -99,8 +101,6 @@ def dataset_payload(view: DatasetView) -> dict[str, Any]:
                 c.threshold,
                 c.message,
                 c.failing_rows,
-                c.sample_columns,
-                c.sample_rows,
             ]
             for c in view.checks
         ],

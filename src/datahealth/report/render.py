@@ -35,15 +35,13 @@ STATUS_COLORS = {
     "ok": "#2e7d32",
     "warn": "#e08600",
     "fail": "#c62828",
-    "error": "#6a1b9a",
-    "unknown": "#8a8f98",
+    "unknown": "#6a1b9a",
 }
 STATUS_BACKGROUNDS = {
     "ok": "#e8f5e9",
     "warn": "#fff4e0",
     "fail": "#fdecea",
-    "error": "#f3e5f5",
-    "unknown": "#f1f3f4",
+    "unknown": "#f3e5f5",
 }
 SEVERITY_COLORS = {"warn": STATUS_COLORS["warn"], "error": STATUS_COLORS["fail"]}
 

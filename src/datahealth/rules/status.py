@@ -1,11 +1,12 @@
-"""A dataset's status (ok|warn|fail|error) and THE health score, both derived from its open problems.
+"""A dataset's status (ok|warn|fail|unknown) and THE health score, both derived from its open problems.
 
 Open incidents are the memory of what is wrong, so status follows them rather than one run's results:
 a check failure found by the daily run keeps the dataset failing during the 15-minute metadata runs that
 do not run checks, and an acknowledged incident still counts (acknowledging silences alerts, it does not
 make the data healthy). Each open incident is one problem at one level (`problem_status`):
 
-- error: the monitor could not observe or evaluate the dataset (an `error` incident);
+- unknown: the monitor could not observe or evaluate the dataset (an `error`-kind incident, or a
+  check that could not be evaluated);
 - fail:  an open incident of severity error;
 - warn:  an open incident of severity warn;
 - ok:    nothing open.
@@ -28,13 +29,20 @@ from datahealth.rules.findings import Incident, IncidentStatus
 ERROR_WEIGHT = 0.5  # share of the score a failing problem takes
 WARN_WEIGHT = 0.15  # share of the score a warning takes
 
+# The definition in words, for help texts (Prometheus HELP, CLI) and docs; it must match health_score.
+HEALTH_SCORE_DEFINITION = (
+    f"100, halved for each open failing incident (x{1 - ERROR_WEIGHT:g}), "
+    f"x{1 - WARN_WEIGHT:g} for each open warning, 0 when unknown (not observed or not evaluated)"
+)
+RUN_SCORE_DEFINITION = "the mean of the run's dataset health scores"
+
 
 def problem_status(incident: Incident) -> Status:
     """The status one incident stands for (OK once resolved)."""
     if incident.status == IncidentStatus.RESOLVED:
         return Status.OK
     if incident.kind == "error" or incident.details.get("outcome") == "error":
-        return Status.ERROR  # the monitor could not see the data: a monitor error, not a data failure
+        return Status.UNKNOWN  # the monitor could not see the data: a monitor error, not a data failure
     return Status.FAIL if incident.severity == "error" else Status.WARN
 
 
@@ -47,7 +55,7 @@ def health_score(problems: Iterable[Incident | Status]) -> float:
     score = 100.0
     for problem in problems:
         status = problem if isinstance(problem, Status) else problem_status(problem)
-        if status == Status.ERROR:
+        if status == Status.UNKNOWN:
             return 0.0
         if status == Status.FAIL:
             score *= 1 - ERROR_WEIGHT

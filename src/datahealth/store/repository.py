@@ -181,9 +181,7 @@ class HistoryStore:
                             "threshold": c.threshold,
                             "origin": c.origin,
                             "message": redact(c.message) if c.message else c.message,
-                            "details": _json_safe(
-                                {**c.details, "sample_rows": c.sample_rows} if c.sample_rows else c.details
-                            ),
+                            "details": _json_safe(c.details),
                         }
                         for c in result.checks
                     ],

@@ -128,7 +128,7 @@ def test_column_metrics_are_opt_in() -> None:
 
 
 def test_status_and_check_values() -> None:
-    for status, value in [(Status.OK, 0), (Status.WARN, 1), (Status.FAIL, 2), (Status.ERROR, 3)]:
+    for status, value in [(Status.OK, 0), (Status.WARN, 1), (Status.FAIL, 2), (Status.UNKNOWN, 3)]:
         got = samples(render(MetricsState([orders(status=status)], None, 60.0)))
         assert got[("datahealth_dataset_status", labels(**ORDERS))] == value
     for outcome, value in [

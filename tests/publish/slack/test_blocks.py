@@ -56,7 +56,7 @@ def test_card_says_severity_dataset_what_observed_expected_since_owners_and_link
     assert "Error · warehouse.customers" in card["blocks"][0]["text"]["text"]
     assert "check missing_email failed" in rendered
     assert "*Observed*: 12" in rendered and "*Expected*: 0" in rendered
-    assert "2026-10-05 05:00 UTC (2h ago)" in rendered
+    assert "2026-10-05 05:00 UTC (open for 2h)" in rendered
     assert "<!subteam^S0CRM>" in rendered
     assert "<http://prefect.local/runs/flow-run/abc|Prefect flow run>" in rendered
     assert "<https://reports.example.com/latest.html|Data health report>" in rendered
@@ -102,36 +102,21 @@ def test_fit_truncates_long_texts_and_too_many_blocks() -> None:
     assert all(len(b["text"]["text"]) <= 3000 for b in message["blocks"])
 
 
-def check_with_samples() -> DatasetResult:
+def test_evidence_is_counts_and_columns_never_row_values(tmp_path: Path) -> None:
     check = CheckResult(
-        "warehouse.customers",
-        "missing_email",
-        "missing",
-        CheckOutcome.FAIL,
-        column="email",
-        observed_value=2,
-        sample_rows=[
-            {"customer_id": 1, "email": "jane.doe@example.com"},
-            {"customer_id": 2, "email": "max.muster@example.com"},
-        ],
+        "warehouse.customers", "missing_email", "missing", CheckOutcome.FAIL, column="email", observed_value=2
     )
-    return DatasetResult(observation("warehouse.customers"), checks=[check])
-
-
-def test_sample_values_only_for_datasets_that_opt_in(tmp_path: Path) -> None:
-    for share in (False, True):
-        datasets = {"warehouse.customers": {"owners": ["crm-team"], "share_samples": share}}
-        scenario = Scenario(make_project(tmp_path / str(share), datasets=datasets, routing=[]))
-        try:
-            incident_, finding = scenario.incident("warehouse.customers", observed="2")
-            context = scenario.context([opened(incident_, finding)], results=[check_with_samples()])
-            plan = plan_messages(context, PlanState(threads=True, announced=None, last_alerts={}))
-        finally:
-            scenario.close()
-        payload = all_text(plan.messages[0].message)
-        assert "Failing rows:* 2" in payload and "`email`" in payload
-        assert ("jane.doe@example.com" in payload) is share
-        assert ("max.muster@example.com" in payload) is share
+    scenario = Scenario(make_project(tmp_path, datasets={"warehouse.customers": {}}, routing=[]))
+    try:
+        incident_, finding = scenario.incident("warehouse.customers", observed="2")
+        results = [DatasetResult(observation("warehouse.customers"), checks=[check])]
+        context = scenario.context([opened(incident_, finding)], results=results)
+        plan = plan_messages(context, PlanState(threads=True, announced=None, last_alerts={}))
+    finally:
+        scenario.close()
+    payload = all_text(plan.messages[0].message)
+    assert "Failing rows:* 2 rows" in payload and "`email`" in payload
+    assert "Sample" not in payload
 
 
 def test_report_link_from_base_url_and_flow_run_url(tmp_path: Path) -> None:

@@ -17,9 +17,10 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from datahealth.core.results import CheckOutcome, Status
+from datahealth.rules.status import HEALTH_SCORE_DEFINITION, RUN_SCORE_DEFINITION
 
 PREFIX = "datahealth_"
-STATUS_VALUE = {Status.OK: 0, Status.WARN: 1, Status.FAIL: 2, Status.ERROR: 3}
+STATUS_VALUE = {Status.OK: 0, Status.WARN: 1, Status.FAIL: 2, Status.UNKNOWN: 3}
 CHECK_VALUE = {CheckOutcome.PASS: 0, CheckOutcome.WARN: 1, CheckOutcome.FAIL: 2, CheckOutcome.ERROR: 3}
 SEVERITIES = ("warn", "error")
 
@@ -53,12 +54,12 @@ FRESHNESS_SLA = MetricSpec(
 ROWS = MetricSpec("datahealth_dataset_rows", "Rows in the dataset at its latest observation.", DATASET_LABELS)
 DATASET_STATUS = MetricSpec(
     "datahealth_dataset_status",
-    "Dataset status at its latest observation: 0 ok, 1 warn, 2 fail, 3 error.",
+    "Dataset status at its latest observation: 0 ok, 1 warn, 2 fail, 3 unknown (could not be observed or evaluated).",
     DATASET_LABELS,
 )
 HEALTH_SCORE = MetricSpec(
     "datahealth_dataset_health_score",
-    "Dataset health score, 0-100 (ok 100, warn 70, fail 30, error 0).",
+    f"Dataset health score, 0-100: {HEALTH_SCORE_DEFINITION}.",
     DATASET_LABELS,
 )
 SCHEMA_CHANGES = MetricSpec(
@@ -101,9 +102,12 @@ RUN_LAST_SUCCESS = MetricSpec(
 RUN_OBSERVED = MetricSpec("datahealth_run_datasets_observed", "Datasets the latest monitoring run looked at.")
 RUN_FAILED = MetricSpec(
     "datahealth_run_datasets_failed",
-    "Datasets the latest monitoring run could not observe or check (status error).",
+    "Datasets the latest monitoring run could not observe or check (status unknown).",
 )
-RUN_HEALTH = MetricSpec("datahealth_run_health_score", "Health score of the latest monitoring run, 0-100.")
+RUN_HEALTH = MetricSpec(
+    "datahealth_run_health_score",
+    f"Health score of the latest monitoring run, 0-100: {RUN_SCORE_DEFINITION}.",
+)
 STALE_AFTER = MetricSpec(
     "datahealth_run_stale_after_seconds",
     "Age of the last successful run after which the monitor itself counts as stale.",

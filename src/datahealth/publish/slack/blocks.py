@@ -5,8 +5,8 @@ so messages are tested (and previewed in the demo) without Slack. The card answe
 which dataset, what is wrong in one line, observed against expected, since when, whose it is, and where
 to look (the Prefect flow run and the report). `text` is the notification / screen-reader fallback.
 
-Failing-row samples can hold personal data; `Evidence.samples` is only filled for datasets that opted in
-with `share_samples: true` (the publisher decides), otherwise a card shows counts and column names only.
+A card shows counts and column names, never row values: soda-core's open-source engine returns no
+failing rows, and row values could hold personal data.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from datahealth.core.durations import format_duration
 from datahealth.core.redaction import redact
@@ -26,13 +27,16 @@ MAX_BLOCKS = 50
 MAX_TEXT = 3000
 MAX_HEADER = 150
 MAX_FIELD = 2000
-MAX_SAMPLE_ROWS = 5
 
 Message = dict[str, Any]
 
 SEVERITY_EMOJI = {"error": ":red_circle:", "warn": ":large_orange_circle:"}
 RESOLVED_EMOJI = ":white_check_mark:"
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{6,}$")
+# The only raw mrkdwn an owner may be: one user or one user group. `<!channel>`, `<!here>`, `<!everyone>`
+# and links are escaped, so a name in sla_config can never ping a whole channel.
+_USER_OR_GROUP = re.compile(r"^<(@[UW][A-Z0-9]+|!subteam\^S[A-Z0-9]+)(\|[^<>|]*)?>$")
+_SLACK_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 
 
 @dataclass(frozen=True)
@@ -45,11 +49,10 @@ class Links:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What a check found wrong: counts and column names always, sample rows only when allowed."""
+    """What a check found wrong: how many rows fail and in which columns."""
 
     failing_rows: str | None = None
     columns: tuple[str, ...] = ()
-    samples: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,9 @@ def mention(owner: str, mapping: dict[str, str], enabled: bool = True) -> str:
     if not enabled:
         return escape(owner)
     if owner in mapping:
-        return mapping[owner]
-    if owner.startswith("<") and owner.endswith(">"):
+        wanted = mapping[owner]
+        return wanted if _USER_OR_GROUP.match(wanted) else escape(wanted)
+    if _USER_OR_GROUP.match(owner):
         return owner
     if _SLACK_ID.match(owner):
         return f"<!subteam^{owner}>" if owner.startswith("S") else f"<@{owner}>"
@@ -94,6 +98,21 @@ def mention(owner: str, mapping: dict[str, str], enabled: bool = True) -> str:
 
 def when(value: datetime | None) -> str:
     return "-" if value is None else f"{value:%Y-%m-%d %H:%M} UTC"
+
+
+def local_time(value: datetime) -> str:
+    """A time Slack shows in each reader's own time zone ("Today at 09:00"); UTC text where it cannot."""
+    return f"<!date^{int(value.timestamp())}^{{date_short_pretty}} {{time}}|{when(value)}>"
+
+
+def since(incident: Incident, as_of: datetime) -> str:
+    """When the incident opened and for how long it has been open, as of this run (never "0s ago")."""
+    opened = local_time(incident.opened_at)
+    if incident.status == IncidentStatus.RESOLVED and incident.resolved_at is not None:
+        return f"{opened}\nresolved {local_time(incident.resolved_at)} after {format_duration(incident.resolved_at - incident.opened_at)}"
+    if as_of > incident.opened_at:
+        return f"{opened} (open for {format_duration(as_of - incident.opened_at)})"
+    return f"{opened} (first seen in this run)"
 
 
 def one_line(incident: Incident, facts: CardFacts) -> str:
@@ -155,12 +174,23 @@ def context(parts: Sequence[str]) -> dict[str, Any]:
 
 
 def link_line(links: Links) -> list[str]:
+    """Links only to real web addresses (a Prefect server without a UI URL gives `None/flow-runs/...`)."""
     parts = []
-    if links.flow_run_url:
-        parts.append(f"<{links.flow_run_url}|Prefect flow run>")
-    if links.report_url:
-        parts.append(f"<{links.report_url}|Data health report>")
+    if _is_web_url(links.flow_run_url):
+        parts.append(f"<{_link_safe(links.flow_run_url)}|Prefect flow run>")
+    if _is_web_url(links.report_url):
+        parts.append(f"<{_link_safe(links.report_url)}|Data health report>")
     return parts
+
+
+def _is_web_url(url: str | None) -> bool:
+    parsed = urlsplit(url or "")
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc) and parsed.netloc != "None"
+
+
+def _link_safe(url: str | None) -> str:
+    """`<`, `>` and `|` end a Slack link early; percent-encode them."""
+    return str(url).replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
 
 
 def pack_lines(lines: Sequence[str], max_blocks: int, noun: str = "more") -> list[dict[str, Any]]:
@@ -208,17 +238,10 @@ def incident_card(incident: Incident, facts: CardFacts, as_of: datetime, note: s
     if note:
         what = f"{note}\n{what}"
     blocks.append(section(what))
-    since = when(incident.opened_at)
-    if resolved and incident.resolved_at is not None:
-        since += f"\nresolved {when(incident.resolved_at)} after {format_duration(incident.resolved_at - incident.opened_at)}"
-    else:
-        since += (
-            f" ({format_duration(as_of - incident.opened_at)} ago)" if as_of >= incident.opened_at else ""
-        )
     pairs = [
         ("Observed" + (" (last)" if resolved else ""), escape(facts.observed) if facts.observed else "-"),
         ("Expected", escape(facts.expected) if facts.expected else "-"),
-        ("Since", since),
+        ("Since", since(incident, as_of)),
         ("Owners", " ".join(facts.owners) if facts.owners else "-"),
     ]
     blocks.append(fields(pairs))
@@ -244,14 +267,6 @@ def evidence_blocks(evidence: Evidence) -> list[dict[str, Any]]:
     if evidence.columns:
         parts.append("*Columns:* " + ", ".join(f"`{escape(c)}`" for c in evidence.columns))
     blocks = [section(" · ".join(parts))] if parts else []
-    if evidence.samples:
-        shown = evidence.samples[:MAX_SAMPLE_ROWS]
-        rows = [escape(json.dumps(row, default=str, ensure_ascii=False)) for row in shown]
-        more = len(evidence.samples) - len(shown)
-        text = "*Sample of failing rows* (shared: `share_samples: true`)\n```" + "\n".join(rows) + "```"
-        if more:
-            text += f"\n... and {more} more"
-        blocks.append(section(text))
     return blocks
 
 
@@ -284,7 +299,7 @@ def change_note(incident: Incident, previous_severity: str | None, facts: CardFa
 def thread_reply(incident: Incident, facts: CardFacts, note: str) -> Message:
     """A reply in the incident's thread; names the dataset because a digest's thread holds several."""
     footer = [f"{escape(incident.dataset)} · incident #{incident.id}", *link_line(facts.links)]
-    return fit({"text": f"{incident.dataset}: {note}", "blocks": [section(note), context(footer)]})
+    return fit({"text": f"{escape(incident.dataset)}: {note}", "blocks": [section(note), context(footer)]})
 
 
 def resolved_note(incident: Incident) -> str:
@@ -321,7 +336,7 @@ def digest(target: str, items: Sequence[DigestItem], links: Links) -> Message:
     footer = [f"digest for {escape(target)}", *link_line(links)]
     blocks.extend(pack_lines(lines, MAX_BLOCKS - len(blocks) - 1, noun="more incidents"))
     blocks.append(context(footer))
-    text = f"{len(items)} data incidents: " + "; ".join(f"{i.incident.dataset}" for i in items[:10])
+    text = f"{len(items)} data incidents: " + "; ".join(escape(i.incident.dataset) for i in items[:10])
     if len(items) > 10:
         text += f" ... and {len(items) - 10} more"
     return fit({"text": text, "blocks": blocks})
@@ -338,10 +353,15 @@ def _digest_line(item: DigestItem) -> str:
     return f"• {emoji} {one_line(incident, item.facts)}{label} · #{incident.id}"
 
 
+def _without_date_tokens(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Blocks with Slack's `<!date^...|fallback>` tokens replaced by their fallback text (for previews)."""
+    return list(json.loads(_SLACK_DATE.sub(r"\1", json.dumps(blocks))))
+
+
 def as_text(message: Message) -> str:
     """A plain-text rendering of a message's blocks: the README mock-up and the console preview."""
     out: list[str] = []
-    for block in message.get("blocks", []):
+    for block in _without_date_tokens(message.get("blocks", [])):
         kind = block.get("type")
         if kind == "header":
             out.append(block["text"]["text"])

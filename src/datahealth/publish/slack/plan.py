@@ -26,7 +26,7 @@ from urllib.parse import quote
 from datahealth.config.models import DatasetConfig, SlackConfig
 from datahealth.core.results import CheckResult
 from datahealth.publish.context import PublishContext
-from datahealth.publish.slack import blocks
+from datahealth.publish.slack import blocks, values
 from datahealth.publish.slack.blocks import CardFacts, DigestItem, Evidence, Links, Message
 from datahealth.report.render import LATEST, report_url
 from datahealth.rules.findings import SEVERITY_RANK, Incident, IncidentChange, IncidentEvent
@@ -243,7 +243,9 @@ def card_facts(
     if incident.kind == "check":
         check = _check_result(context, incident.dataset, incident.subject)
         column = (finding.details.get("column") if finding else None) or incident.details.get("column")
-        evidence = _evidence(check, column, observed, share=bool(dataset and dataset.share_samples))
+        evidence = _evidence(check, column)
+        if check is not None and check.observed_value is not None:
+            observed = values.observed_text(check)  # with its unit: hours, rows, %
     return CardFacts(
         observed=None if observed is None else str(observed),
         expected=None if expected is None else str(expected),
@@ -260,20 +262,13 @@ def _check_result(context: PublishContext, dataset: str, name: str) -> CheckResu
     return None
 
 
-def _evidence(check: CheckResult | None, column: str | None, observed: Any, *, share: bool) -> Evidence:
-    """Counts and column names always; the failing rows themselves only for datasets that opted in."""
+def _evidence(check: CheckResult | None, column: str | None) -> Evidence:
+    """How many rows fail (row-counting checks only) and which columns; never row values (Soda has none)."""
     columns: list[str] = [column] if column else []
-    samples = list(check.sample_rows or []) if check else []
     if check and check.column and check.column not in columns:
         columns.append(check.column)
-    if not columns and samples:
-        columns = list(dict.fromkeys(k for row in samples for k in row))
-    failing = None
-    if check is not None and check.observed_value is not None:
-        failing = f"{check.observed_value:g}"
-    elif observed is not None:
-        failing = str(observed)
-    return Evidence(failing_rows=failing, columns=tuple(columns), samples=tuple(samples) if share else ())
+    failing = values.failing_rows(check) if check is not None else None
+    return Evidence(failing_rows=failing, columns=tuple(columns))
 
 
 def report_link(context: PublishContext, dataset: str | None = None) -> str | None:

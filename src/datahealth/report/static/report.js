@@ -5,7 +5,7 @@
   "use strict";
   var DATA = JSON.parse(document.getElementById("dh-data").textContent);
   var T = DATA.t;
-  var COLORS = {ok: "#2e7d32", warn: "#e08600", fail: "#c62828", error: "#6a1b9a", unknown: "#8a8f98"};
+  var COLORS = {ok: "#2e7d32", warn: "#e08600", fail: "#c62828", unknown: "#6a1b9a"};
   var SEVERITY = {warn: "#e08600", error: "#c62828"};
   var OUTCOME_CODES = {p: 0, w: 1, f: 2, e: 3};
   var OUTCOME_NAMES = ["pass", "warn", "fail", "error"];
@@ -74,7 +74,7 @@
     var node = document.getElementById("health-chart");
     if (!node) return Promise.resolve();
     if (!T.length) return note(node, "No runs recorded in this window yet.");
-    var traces = ["ok", "warn", "fail", "error"].map(function (status) {
+    var traces = ["ok", "warn", "fail", "unknown"].map(function (status) {
       return {type: "bar", name: status, x: T, y: DATA.health[status], marker: {color: COLORS[status]},
               hovertemplate: "%{y} " + status + "<extra></extra>"};
     });
@@ -283,20 +283,10 @@
     var checks = ds.cl || [];
     if (!checks.length) return h("p", {cls: "muted", text: "No check results yet."});
     var body = [];
-    var failing = checks.filter(function (c) { return c[3] === "fail" || c[3] === "error"; });
     body.push(table(["check", "type", "column", "outcome", "observed", "threshold", "failing rows", "message"],
       checks.map(function (c) {
         return [c[0], c[1], c[2], pill(c[3] === "pass" ? "ok" : c[3]), c[4], c[5], c[7], c[6]];
       })));
-    failing.forEach(function (c) {
-      if (c[9] && c[9].length) {
-        body.push(h("p", {text: "Failing-row sample for " + c[0] + ":"}));
-        body.push(h("div", {cls: "samples"}, [table(c[8], c[9])]));
-      } else if (c[8] && c[8].length) {
-        body.push(h("p", {cls: "muted", text: "Failing-row sample for " + c[0] + " withheld (columns: " + c[8].join(", ") +
-          "). The dataset does not set share_samples: true."}));
-      }
-    });
     return h("div", {}, body);
   }
 
