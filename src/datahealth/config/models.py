@@ -577,6 +577,9 @@ class ReportConfig(StrictModel):
     max_points: int = Field(
         default=120, ge=10, le=2000, description="history points per chart (runs are bucketed)"
     )
+    keep: int = Field(
+        default=30, ge=0, description="timestamped reports kept in the directory, newest first (0: all)"
+    )
 
 
 class PublishConfig(StrictModel):

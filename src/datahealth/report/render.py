@@ -1,8 +1,9 @@
 """Renders the report (one self-contained HTML file) and the email bodies from `ReportData`.
 
 Jinja2 with autoescaping for every `.html` template, so each data value and column name is escaped
-where it is written. plotly.js is inlined once per file (no CDN: the report works offline and from an
-email attachment); the charts are drawn in the browser from the compact JSON in `payload.py`.
+where it is written. A partial plotly.js bundle (the three trace types the report draws) is inlined once
+per file (no CDN: the report works offline and from an email attachment), packed like the chart data
+(`payload.pack`); the charts are drawn in the browser from the compact JSON in `payload.py`.
 Templates are looked up first in the project's `<report directory>/templates/`, so users can restyle
 or extend the report without forking datahealth.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,11 +28,12 @@ import datahealth
 from datahealth.config.models import Project, ReportConfig
 from datahealth.core.durations import format_duration
 from datahealth.report.data import STATUS_NAMES, ReportData, RunInfo, gather_report_data
-from datahealth.report.payload import browser_payload, script_json
+from datahealth.report.payload import browser_payload, pack, script_json
 from datahealth.rules.findings import RunEvaluation
 from datahealth.store import HistoryStore
 
 LATEST = "latest.html"
+_REPORT_NAME = re.compile(r"data-health-\d{8}T\d{6}Z\.html")
 STATUS_COLORS = {
     "ok": "#2e7d32",
     "warn": "#e08600",
@@ -108,10 +111,15 @@ def environment(override_dir: str | None = None) -> jinja2.Environment:
 
 @functools.lru_cache(maxsize=1)
 def plotly_js() -> str:
-    """plotly.js from the installed plotly package (never a CDN), made safe to inline in a script element."""
-    from plotly.offline import get_plotlyjs
+    """The partial plotly.js bundle shipped with datahealth (scatter, bar and heatmap only: the traces
+    report.js draws; `scripts/build-plotly-bundle.sh` builds it), never a CDN, made safe to inline."""
+    return _static("vendor/plotly-partial.min.js").replace("</script", "<\\/script")
 
-    return get_plotlyjs().replace("</script", "<\\/script")
+
+@functools.lru_cache(maxsize=1)
+def plotly_packed() -> str:
+    """The bundle as the page embeds it (`payload.pack`), compressed once per process."""
+    return pack(plotly_js())
 
 
 @functools.lru_cache(maxsize=4)
@@ -125,8 +133,8 @@ def render_report_html(data: ReportData, override_dir: Path | None = None) -> st
         data=data,
         datasets=data.sorted_datasets(),
         history_days=(data.as_of - data.window_start).days,
-        data_json=Markup(script_json(browser_payload(data))),
-        plotly_js=Markup(plotly_js()),
+        data_packed=Markup(pack(script_json(browser_payload(data)))),
+        plotly_packed=Markup(plotly_packed()),
         report_js=Markup(_static("report.js")),
         report_css=Markup(_static("report.css")),
     )
@@ -150,8 +158,11 @@ def render_email(
     return env.get_template("email.html").render(context), env.get_template("email.txt").render(context)
 
 
-def write_report(html: str, directory: Path, as_of: datetime, *, output: Path | None = None) -> ReportFiles:
-    """Write `data-health-<as-of>.html` and `latest.html` under `directory` (or only `output`), atomically."""
+def write_report(
+    html: str, directory: Path, as_of: datetime, *, output: Path | None = None, keep: int = 0
+) -> ReportFiles:
+    """Write `data-health-<as-of>.html` and `latest.html` (a copy, replaced each time) under `directory`
+    (or only `output`), atomically; then keep only the newest `keep` timestamped reports (0: all)."""
     content = html.encode("utf-8")
     if output is not None and not output.is_dir():
         _atomic_write(output, content)
@@ -161,7 +172,19 @@ def write_report(html: str, directory: Path, as_of: datetime, *, output: Path | 
     _atomic_write(path, content)
     latest = target_dir / LATEST
     _atomic_write(latest, content)
+    if keep:
+        prune_reports(target_dir, keep, written=path)
     return ReportFiles(path, latest, len(content))
+
+
+def prune_reports(directory: Path, keep: int, *, written: Path | None = None) -> list[Path]:
+    """Remove all but the newest `keep` timestamped reports. Their names sort by as-of time; the report
+    just `written` (even a back-dated one), files under other names and `latest.html` are never touched."""
+    reports = sorted(p for p in directory.glob("data-health-*.html") if _REPORT_NAME.fullmatch(p.name))
+    removed = [p for p in reports[:-keep] if p != written] if keep else []
+    for old in removed:
+        old.unlink(missing_ok=True)
+    return removed
 
 
 def _atomic_write(path: Path, content: bytes) -> None:
@@ -228,5 +251,6 @@ def render_project_report(
     publisher all call."""
     data = gather_report_data(project, store, as_of=as_of, evaluation=evaluation, run=run)
     html = render_report_html(data, templates_dir(project))
-    directory = project.resolve(project.config.publish.report.directory)
-    return BuiltReport(data, write_report(html, directory, data.as_of, output=output))
+    config = project.config.publish.report
+    directory = project.resolve(config.directory)
+    return BuiltReport(data, write_report(html, directory, data.as_of, output=output, keep=config.keep))
