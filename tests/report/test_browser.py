@@ -138,3 +138,34 @@ def test_a_report_before_any_run_opens_cleanly(tmp_path: Path, chromium: Any) ->
         page.wait_for_selector(f'#detail[data-ready="{ORDERS}"]')
         assert "No row counts recorded" in page.locator("#detail").inner_text()
         assert loaded.console_errors == []
+
+
+_CLIPPED = """() => {
+  const width = document.documentElement.clientWidth, clipped = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const box = el.getBoundingClientRect();
+    if (!box.width && !box.height) continue;
+    const name = el.tagName + ":" + (el.textContent || "").trim().slice(0, 30);
+    if (box.left < -0.5 || box.right > width + 0.5) clipped.push("outside " + name);
+    else if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).display !== "inline") clipped.push("overflows " + name);
+  }
+  return {clipped, scroll: document.documentElement.scrollWidth, width};
+}"""
+
+
+@pytest.mark.parametrize("width", [360, 600])
+def test_the_email_fits_narrow_and_wide_mail_clients(history: History, chromium: Any, width: int) -> None:
+    from datahealth.report import render_email
+    from datahealth.report.data import gather_report_data
+
+    data = gather_report_data(history.project, history.store)
+    html, _ = render_email(data, report_name="data-health-20261010T070000Z.html")
+    page = chromium.new_page(viewport={"width": width, "height": 900}, java_script_enabled=True)
+    try:
+        page.set_content(html)
+        result = page.evaluate(_CLIPPED)
+        assert result["scroll"] <= width and result["clipped"] == [], result
+        body = page.locator("body").inner_text()
+        assert "since" in body and "problem" in body and "open incidents" in body
+    finally:
+        page.close()

@@ -34,10 +34,18 @@ def report(
         ),
     ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Show the state as of this ISO time.")] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="With --email: write the email as <report>.eml next to the report (or in -o DIR) "
+            "instead of sending it.",
+        ),
+    ] = False,
 ) -> None:
     """Render the data-health report (reports/data-health-<time>.html and reports/latest.html) from the
     history store's current state; no query touches the monitored data."""
-    from datahealth.publish.email import EmailError, send_report_email
+    from datahealth.publish.email import EmailError, send_report_email, write_report_email
     from datahealth.report import render_project_report
 
     failed = False
@@ -53,13 +61,18 @@ def report(
                 f"Report: {shown} ({built.files.size / 1e6:.1f} MB, {len(built.data.datasets)} datasets)",
                 highlight=False,
             )
-            if email:
+            if email and dry_run:
+                eml = write_report_email(loaded, built, built.files.path.parent)
+                console.print(f"Email written (not sent): {eml}", highlight=False)
+            elif email:
                 try:
                     outcome = send_report_email(loaded, store, built)
                 except EmailError as exc:
                     err_console.print(f"[yellow]warning[/] email: {exc}", highlight=False)
                     failed = True
                 else:
+                    for note in outcome.notes:
+                        console.print(note, highlight=False)
                     for warning in outcome.warnings:
                         err_console.print(f"[yellow]warning[/] {warning}", highlight=False)
                     failed = outcome.pending > 0 or outcome.given_up > 0

@@ -565,6 +565,11 @@ class EmailConfig(StrictModel):
     recipients: list[str] = Field(default_factory=list)
     timeout_seconds: float = Field(default=30.0, gt=0)
     attach_report: bool = Field(default=True, description="attach the full HTML report to the email")
+    attach_limit_bytes: int = Field(
+        default=2_000_000,
+        ge=0,
+        description="attach the report only up to this size; a larger one is linked (publish.report.base_url)",
+    )
 
 
 class ReportConfig(StrictModel):

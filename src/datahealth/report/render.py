@@ -146,13 +146,16 @@ def render_email(
     *,
     report_name: str | None = None,
     attached: bool = True,
+    too_large: bool = False,
 ) -> tuple[str, str]:
-    """The email's HTML body (no JavaScript, inline CSS) and its plain-text alternative."""
+    """The email's HTML body (no JavaScript, inline CSS) and its plain-text alternative. `too_large`: the
+    report was to be attached but is over the size limit, so the email says where it is instead."""
     env = environment(_dir(override_dir))
     context: dict[str, Any] = {
         "data": data,
         "report_name": report_name,
         "attached": attached,
+        "too_large": too_large,
         "report_link": _email_link(data, report_name),
     }
     return env.get_template("email.html").render(context), env.get_template("email.txt").render(context)
