@@ -8,6 +8,7 @@ never exceptions: every dataset ends with a `DatasetResult`, error or not.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import defaultdict
@@ -177,6 +178,7 @@ class MonitorRun:
         """Evaluate, store every result once, record incident changes, then publish; returns the summary."""
         evaluation = self.evaluate(results)
         for result in results:
+            _note_expected_rows(result, evaluation)
             self.store.record_dataset_result(self.run_id, result, evaluation.statuses[result.dataset])
         evaluation = record_evaluation(self.store, self.run_id, self.as_of, evaluation)  # fills incident ids
         summary = self._summary(results, evaluation)
@@ -278,3 +280,12 @@ def run_monitor(
         return run.finish(results)
     finally:
         run.close()
+
+
+def _note_expected_rows(result: DatasetResult, evaluation: RunEvaluation) -> None:
+    """Keep the volume detector's expected range with the observation, so the report's row-count band is
+    the range the detector judged each run against (not one the page would have to recompute)."""
+    expected = evaluation.expected_rows.get(result.dataset)
+    if expected is not None:
+        details = {**result.observation.details, "expected_rows": [round(v, 3) for v in expected]}
+        result.observation = dataclasses.replace(result.observation, details=details)

@@ -77,6 +77,7 @@ class DatasetVerdict:
     findings: list[Finding]
     coverage: Coverage
     notes: list[str] = field(default_factory=list)
+    expected_rows: tuple[float, float] | None = None  # the volume detector's range, on the row-count scale
 
 
 def evaluate(
@@ -93,6 +94,7 @@ def evaluate(
     findings: list[Finding] = []
     coverage: dict[str, Coverage] = {}
     notes: dict[str, list[str]] = {}
+    expected_rows: dict[str, tuple[float, float]] = {}
     at = as_of or (results[0].observation.as_of if results else utc_now())
     for result in results:
         dataset = by_name.get(result.dataset)
@@ -121,6 +123,8 @@ def evaluate(
         coverage[dataset.name] = verdict.coverage
         if verdict.notes:
             notes[dataset.name] = verdict.notes
+        if verdict.expected_rows is not None:
+            expected_rows[dataset.name] = verdict.expected_rows
     changes = plan_changes(findings, history.open_incidents, coverage, at)
     still_open = open_after(history.open_incidents, changes)
     statuses: dict[str, Status] = {}
@@ -137,6 +141,7 @@ def evaluate(
         open_incidents=still_open,
         health_score=run_score(scores.values()),
         notes=notes,
+        expected_rows=expected_rows,
     )
 
 
@@ -223,7 +228,21 @@ def evaluate_dataset(
         columns=result.profile is not None or not dataset.anomaly.enabled or not dataset.anomaly.columns,
         checks=checks_ran and "checks" not in result.stage_errors,
     )
-    return DatasetVerdict(findings, coverage, notes)
+    return DatasetVerdict(findings, coverage, notes, _expected_rows(volume, obs.row_count))
+
+
+def _expected_rows(volume: MetricJudgement | None, rows: int | None) -> tuple[float, float] | None:
+    """The detector's expected range as a row count: a range of rows added starts at the count it was
+    compared against (this run's count less the rows added)."""
+    if volume is None or rows is None:
+        return None
+    low, high = volume.judgement.low, volume.judgement.high
+    if low is None or high is None:
+        return None
+    if volume.metric == "rows_added":
+        base = rows - volume.judgement.observed
+        low, high = low + base, high + base
+    return (max(0.0, float(low)), float(high))
 
 
 def _timezone(dataset: DatasetConfig) -> str:

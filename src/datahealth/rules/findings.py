@@ -117,6 +117,8 @@ class RunEvaluation:
     open_incidents: list[Incident] = field(default_factory=list)
     health_score: float = 100.0  # the run's score: mean of `scores` (100 for an empty run)
     notes: dict[str, list[str]] = field(default_factory=dict)  # per dataset: why a rule gave no verdict yet
+    # per dataset: the volume detector's expected row-count range this run (what the report's band shows)
+    expected_rows: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def findings_for(self, dataset: str) -> list[Finding]:
         return [f for f in self.findings if f.dataset == dataset]
