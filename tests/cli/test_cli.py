@@ -86,3 +86,18 @@ def test_init_scaffolds_a_valid_project(tmp_path: Path) -> None:
     assert (target / ".gitignore").exists()
     assert "flows/data_health.py:data_health" in (target / "prefect.yaml").read_text()
     assert runner.invoke(app, ["validate", "-p", str(target)]).exit_code == 0
+
+
+def test_version_and_grouped_help_without_type_placeholders_on_flags() -> None:
+    from datahealth import __version__
+
+    version = runner.invoke(app, ["--version"])
+    assert version.exit_code == 0 and version.output.strip() == f"datahealth {__version__}"
+    shown = runner.invoke(app, ["--help"]).output
+    panels = [
+        p for p in ("Get started", "Monitor", "Investigate and act", "Publish and operate") if p in shown
+    ]
+    assert panels == ["Get started", "Monitor", "Investigate and act", "Publish and operate"]
+    assert shown.index(" init ") < shown.index(" validate ") < shown.index(" run ") < shown.index(" status ")
+    report_help = runner.invoke(app, ["report", "--help"]).output
+    assert "--email" in report_help and "<bool>" not in report_help and "<path>" in report_help

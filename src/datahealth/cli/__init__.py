@@ -10,6 +10,7 @@ from datahealth.cli import (  # noqa: F401  (registration)
     project_cmd,
     publish_cmd,
     report_cmd,
+    root_cmd,
     run_cmd,
     schema_cmd,
 )

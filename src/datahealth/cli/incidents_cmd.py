@@ -30,6 +30,7 @@ from datahealth.cli.render import STATUS_STYLE
 from datahealth.config import Project
 from datahealth.core.durations import format_duration, parse_duration
 from datahealth.core.results import utc_now
+from datahealth.core.wording import plural
 from datahealth.rules.findings import Incident, IncidentStatus
 from datahealth.store import HistoryStore, read
 from datahealth.store.incidents import quiet_incident
@@ -164,7 +165,7 @@ def show(
         ("expected", incident.details.get("expected") or "-"),
         ("detail", incident.message or "-"),
         ("opened", f"{incident.opened_at:%Y-%m-%d %H:%M} UTC"),
-        ("last seen", f"{incident.last_seen_at:%Y-%m-%d %H:%M} UTC ({incident.occurrences} runs)"),
+        ("last seen", f"{incident.last_seen_at:%Y-%m-%d %H:%M} UTC ({plural(incident.occurrences, 'run')})"),
     ]
     if incident.resolved_at:
         lines.append(("resolved", f"{incident.resolved_at:%Y-%m-%d %H:%M} UTC"))

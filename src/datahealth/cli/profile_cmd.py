@@ -20,6 +20,7 @@ from datahealth.cli.common import (
     open_project,
     open_store,
 )
+from datahealth.core.wording import plural
 from datahealth.store import read
 from datahealth.store.read import StoredColumnProfile
 
@@ -78,7 +79,7 @@ def profile_document(dataset: str, rows: list[StoredColumnProfile]) -> dict[str,
 def _headline(document: dict[str, Any]) -> str:
     parts = [
         f"[bold]{document['dataset']}[/] as of {str(document['as_of'])[:19].replace('T', ' ')} UTC",
-        f"{document['row_count']:,} rows profiled",
+        f"{plural(document['row_count'], 'row')} profiled",
     ]
     if document["sampled"]:
         parts.append(f"[yellow]sampled ({document['sample']})[/]")

@@ -20,6 +20,7 @@ from datahealth.cli.common import (
 )
 from datahealth.config import ConfigError
 from datahealth.core.redaction import redact
+from datahealth.core.wording import plural
 
 
 @app.command()
@@ -78,6 +79,6 @@ def validate(project: ProjectOption = Path(".")) -> None:
             raise typer.Exit(EXIT_INVALID)
         config = loaded.config
         console.print(
-            f"[green]valid[/]: {len(config.sources)} sources, {len(config.datasets)} datasets, "
+            f"[green]valid[/]: {plural(len(config.sources), 'source')}, {plural(len(config.datasets), 'dataset')}, "
             f"{len(config.tiers)} tiers, {len(config.routing)} routes ({loaded.root / 'sla_config'})"
         )

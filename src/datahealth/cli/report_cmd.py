@@ -19,6 +19,7 @@ from datahealth.cli.common import (
     open_store,
 )
 from datahealth.core.timeparse import parse_as_of
+from datahealth.core.wording import plural
 
 
 @app.command()
@@ -43,8 +44,9 @@ def report(
         ),
     ] = False,
 ) -> None:
-    """Render the data-health report (reports/data-health-<time>.html and reports/latest.html) from the
-    history store's current state; no query touches the monitored data."""
+    """Render the data-health report from the history store (no query touches the monitored data).
+
+    Writes reports/data-health-<as-of>.html and reports/latest.html."""
     from datahealth.publish.email import EmailError, send_report_email, write_report_email
     from datahealth.report import render_project_report
 
@@ -58,7 +60,7 @@ def report(
             )
             shown = built.files.latest or built.files.path
             console.print(
-                f"Report: {shown} ({built.files.size / 1e6:.1f} MB, {len(built.data.datasets)} datasets)",
+                f"Report: {shown} ({built.files.size / 1e6:.1f} MB, {plural(len(built.data.datasets), 'dataset')})",
                 highlight=False,
             )
             if email and dry_run:
@@ -77,7 +79,7 @@ def report(
                         err_console.print(f"[yellow]warning[/] {warning}", highlight=False)
                     failed = outcome.pending > 0 or outcome.given_up > 0
                     if outcome.sent:
-                        console.print(f"Emailed {outcome.sent} report email(s).")
+                        console.print(f"Emailed {plural(outcome.sent, 'report email')}.")
         finally:
             store.close()
     if failed:

@@ -32,6 +32,7 @@ from datahealth.cli.common import (
 from datahealth.cli.render import rows_as_json, status_rows, status_table
 from datahealth.core.results import DatasetResult, Status
 from datahealth.core.run import RunSummary
+from datahealth.core.wording import plural
 from datahealth.monitor.runner import add_progress_listener, remove_progress_listener, run_monitor
 from datahealth.orchestration.planning import select_for_run
 
@@ -145,7 +146,7 @@ def _run_with_progress(
 def _print_summary(summary: RunSummary) -> None:
     counts = ", ".join(f"{v} {k}" for k, v in summary.counts.items() if v)
     console.print(
-        f"Run {summary.run_id[:8]}: {len(summary.datasets)} datasets in {summary.duration_seconds:.1f}s; "
+        f"Run {summary.run_id[:8]}: {plural(len(summary.datasets), 'dataset')} in {summary.duration_seconds:.1f}s; "
         f"{counts}; health score {summary.health_score:.0f}/100"
     )
     for item in summary.errored:

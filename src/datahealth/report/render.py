@@ -27,6 +27,7 @@ from markupsafe import Markup
 import datahealth
 from datahealth.config.models import Project, ReportConfig
 from datahealth.core.durations import format_duration
+from datahealth.core.wording import plural
 from datahealth.report.data import STATUS_NAMES, ReportData, RunInfo, gather_report_data
 from datahealth.report.payload import browser_payload, pack, script_json
 from datahealth.rules.findings import RunEvaluation
@@ -97,7 +98,13 @@ def environment(override_dir: str | None = None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters.update(
-        duration=format_duration, number=_number, when=_when, day=_day, epoch=_epoch, untitled=_untitled
+        duration=format_duration,
+        plural=_plural,
+        number=_number,
+        when=_when,
+        day=_day,
+        epoch=_epoch,
+        untitled=_untitled,
     )
     env.globals.update(
         status_colors=STATUS_COLORS,
@@ -212,6 +219,11 @@ def _email_link(data: ReportData, report_name: str | None) -> str | None:
 
 def _dir(path: Path | None) -> str | None:
     return str(path) if path is not None and path.is_dir() else None
+
+
+def _plural(count: int, noun: str) -> str:
+    """`{{ n|plural("dataset") }}`: "1 dataset", "2 datasets"."""
+    return plural(count, noun)
 
 
 def _untitled(title: str, dataset: str) -> str:

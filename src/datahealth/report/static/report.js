@@ -173,7 +173,8 @@
         row.hidden = !visible;
         shown += visible ? 1 : 0;
       });
-      count.textContent = shown === rows.length ? rows.length + " datasets" : shown + " of " + rows.length + " datasets";
+      var noun = rows.length === 1 ? " dataset" : " datasets";
+      count.textContent = shown === rows.length ? rows.length + noun : shown + " of " + rows.length + noun;
     }
     filter.addEventListener("input", apply);
     status.addEventListener("change", apply);
