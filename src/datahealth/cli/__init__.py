@@ -4,6 +4,7 @@ from datahealth.cli import (  # noqa: F401  (registration)
     checks_cmd,
     demo_cmd,
     deploy_cmd,
+    history_cmd,
     incidents_cmd,
     metrics_cmd,
     profile_cmd,

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 import datahealth.core.envdefaults  # noqa: F401
 from datahealth.cli.app import app
@@ -29,6 +22,7 @@ from datahealth.cli.common import (
     open_project,
     open_store,
 )
+from datahealth.cli.progress import StepProgress
 from datahealth.cli.render import rows_as_json, status_rows, status_table
 from datahealth.core.results import DatasetResult, Status
 from datahealth.core.run import RunSummary
@@ -101,20 +95,14 @@ def _run_with_progress(
     total: int,
     quiet: bool,
 ) -> RunSummary:
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=quiet,
-    )
-    task_id = progress.add_task("starting" + (" Prefect" if prefect else ""), total=total)
+    if prefect and not os.environ.get("PREFECT_API_URL"):
+        first = "starting a temporary Prefect server (set PREFECT_API_URL to use yours, or --no-prefect)"
+    else:
+        first = "starting the Prefect flow" if prefect else "starting"
+    progress = StepProgress(err_console, total, first, quiet=quiet)
 
     def advance(result: DatasetResult) -> None:
-        progress.update(task_id, advance=1, description=f"observed {result.dataset}")
+        progress.step(f"observed {result.dataset}")
 
     add_progress_listener(advance)
     try:
