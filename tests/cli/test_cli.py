@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from datahealth.cli import app
@@ -101,3 +102,34 @@ def test_version_and_grouped_help_without_type_placeholders_on_flags() -> None:
     assert shown.index(" init ") < shown.index(" validate ") < shown.index(" run ") < shown.index(" status ")
     report_help = runner.invoke(app, ["report", "--help"]).output
     assert "--email" in report_help and "<bool>" not in report_help and "<path>" in report_help
+
+
+def test_progress_is_printed_line_by_line_when_output_is_piped(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    project = small_project(tmp_path)
+    piped = subprocess.run(
+        [sys.executable, "-m", "datahealth", "run", "-p", str(project), "--no-prefect", "--no-publish"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    lines = [line for line in piped.stderr.splitlines() if line.startswith("[")]
+    assert lines[0].startswith("[0/2") and lines[0].endswith("] starting"), piped.stderr
+    assert sorted(line.split("] ")[1] for line in lines[1:]) == ["observed wh.gone", "observed wh.orders"]
+    assert "Run " in piped.stdout and "2 datasets" in piped.stdout
+
+
+def test_run_says_it_starts_a_temporary_prefect_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datahealth.cli.run_cmd import starting_message
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert starting_message(prefect=True) == (
+        "starting a temporary Prefect server (set PREFECT_API_URL to use yours, or --no-prefect)"
+    )
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+    assert starting_message(prefect=True) == "starting the Prefect flow on the server in PREFECT_API_URL"
+    assert starting_message(prefect=False) == "starting"

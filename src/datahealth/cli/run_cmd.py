@@ -85,6 +85,16 @@ def run(
         raise typer.Exit(EXIT_FAILED)
 
 
+def starting_message(prefect: bool) -> str:
+    """What `run` says before its first dataset: a temporary Prefect server takes most of a short run."""
+    api = os.environ.get("PREFECT_API_URL")
+    if not prefect:
+        return "starting"
+    if not api:
+        return "starting a temporary Prefect server (set PREFECT_API_URL to use yours, or --no-prefect)"
+    return "starting the Prefect flow on the server in PREFECT_API_URL"
+
+
 def _run_with_progress(
     root: Path,
     patterns: list[str] | None,
@@ -95,11 +105,7 @@ def _run_with_progress(
     total: int,
     quiet: bool,
 ) -> RunSummary:
-    if prefect and not os.environ.get("PREFECT_API_URL"):
-        first = "starting a temporary Prefect server (set PREFECT_API_URL to use yours, or --no-prefect)"
-    else:
-        first = "starting the Prefect flow" if prefect else "starting"
-    progress = StepProgress(err_console, total, first, quiet=quiet)
+    progress = StepProgress(err_console, total, starting_message(prefect), quiet=quiet)
 
     def advance(result: DatasetResult) -> None:
         progress.step(f"observed {result.dataset}")
