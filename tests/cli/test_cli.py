@@ -133,3 +133,24 @@ def test_run_says_it_starts_a_temporary_prefect_server(
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
     assert starting_message(prefect=True) == "starting the Prefect flow on the server in PREFECT_API_URL"
     assert starting_message(prefect=False) == "starting"
+
+
+def test_status_as_of_shows_the_state_at_that_time(tmp_path: Path) -> None:
+    project = small_project(tmp_path)
+    for at in ("2026-10-10T07:00Z", "2026-10-13T07:00Z"):
+        ran = runner.invoke(app, ["run", "-p", str(project), "--no-prefect", "--no-publish", "--as-of", at])
+        assert ran.exit_code == 0, ran.output
+    now = {
+        r["dataset"]: r
+        for r in json.loads(runner.invoke(app, ["status", "-p", str(project), "-f", "json"]).output)
+    }
+    then_result = runner.invoke(app, ["status", "-p", str(project), "-f", "json", "--as-of", "2026-10-11"])
+    then = {r["dataset"]: r for r in json.loads(then_result.output)}
+    assert now["wh.orders"]["as_of"].startswith("2026-10-13") and then["wh.orders"]["as_of"].startswith(
+        "2026-10-10"
+    )
+    assert (
+        now["wh.orders"]["open_incidents"] >= 1 and then["wh.orders"]["open_incidents"] == 0
+    )  # stale only later
+    table = runner.invoke(app, ["status", "-p", str(project), "--as-of", "2026-10-11"])
+    assert "Data health as of 2026-10-11 00:00 UTC" in table.output

@@ -26,6 +26,7 @@ from datahealth.cli.progress import StepProgress
 from datahealth.cli.render import rows_as_json, status_rows, status_table
 from datahealth.core.results import DatasetResult, Status
 from datahealth.core.run import RunSummary
+from datahealth.core.timeparse import parse_as_of
 from datahealth.core.wording import plural
 from datahealth.monitor.runner import add_progress_listener, remove_progress_listener, run_monitor
 from datahealth.orchestration.planning import select_for_run
@@ -152,18 +153,29 @@ def _print_summary(summary: RunSummary) -> None:
 
 
 @app.command()
-def status(project: ProjectOption = Path("."), output: FormatOption = "table") -> None:
+def status(
+    project: ProjectOption = Path("."),
+    output: FormatOption = "table",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="The state as of this ISO time: the newest runs by then, incidents open then."
+        ),
+    ] = None,
+) -> None:
     """Every dataset's latest state from the history store (no queries against the data)."""
     with handled_errors():
         loaded = open_project(project)
+        when = parse_as_of(as_of) if as_of else None
         store = open_store(loaded)
         try:
-            rows = status_rows(loaded, store)
+            rows = status_rows(loaded, store, as_of=when)
         finally:
             store.close()
     if output == "json":
         print(json.dumps(rows_as_json(rows), indent=2, default=str))
     elif output == "table":
-        console.print(status_table(rows))
+        title = "Data health" if when is None else f"Data health as of {when:%Y-%m-%d %H:%M} UTC"
+        console.print(status_table(rows, title=title))
     else:
         raise typer.Exit(EXIT_FAILED)
