@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 IRREGULAR = {"was": "were", "is": "are", "has": "have", "entry": "entries", "query": "queries"}
 
 
@@ -10,3 +12,15 @@ def plural(count: int, noun: str, many: str | None = None) -> str:
     if count == 1:
         return f"{count:,} {noun}"
     return f"{count:,} {many or IRREGULAR.get(noun) or noun + 's'}"
+
+
+def format_number(value: int | float | None) -> str:
+    """A number as people read it, the same in the report and the terminal: whole numbers with thousands
+    separators (`1,234,567`), others rounded to what matters (`1,234.6`, `0.0123`), `-` when missing."""
+    if value is None:
+        return "-"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3g}"

@@ -27,7 +27,7 @@ from markupsafe import Markup
 import datahealth
 from datahealth.config.models import Project, ReportConfig
 from datahealth.core.durations import format_duration
-from datahealth.core.wording import plural
+from datahealth.core.wording import format_number, plural
 from datahealth.report.data import STATUS_NAMES, ReportData, RunInfo, gather_report_data
 from datahealth.report.payload import browser_payload, pack, script_json
 from datahealth.rules.findings import RunEvaluation
@@ -232,7 +232,7 @@ def _untitled(title: str, dataset: str) -> str:
 
 
 def _number(value: int | float | None) -> str:
-    return "-" if value is None else f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+    return format_number(value)
 
 
 def _when(value: datetime | None) -> str:
