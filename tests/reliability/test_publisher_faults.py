@@ -74,7 +74,7 @@ def test_publishers_down_keep_the_run_whole_and_deliver_everything_once_back(
         in warnings
     )
     assert "email: EmailDeliveryError: SMTP delivery through 127.0.0.1:" in warnings
-    assert "1 report email(s) kept pending" in warnings
+    assert "1 report email kept pending" in warnings
     assert "slack: 1 message(s) queued for the next run" in warnings and "HTTP 500" in warnings
     assert textfile_statuses(root) == {"wh.orders": "fail"} and "wh.orders" in report_html(root)
     assert slack.messages == [] and {r.status for r in slack.requests} == {500}

@@ -53,7 +53,7 @@ def test_report_command_emails_it(history: History, smtp_server: SmtpStarter) ->
         _set_email(history, smtp_host=server.host, smtp_port=server.port, security="none")
         result = runner.invoke(app, ["report", "-p", str(history.project.root), "--email"])
         assert result.exit_code == 0, result.output
-        assert "Emailed 1 report email(s)" in result.output and len(server.received) == 1
+        assert "Emailed 1 report email." in result.output and len(server.received) == 1
 
 
 def test_report_command_email_without_smtp_fails_clearly(history: History) -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from datahealth.config.models import EmailConfig, Project, ProjectConfig
+from datahealth.core.wording import plural
 from datahealth.publish.base import PublishError, SendResult
 from datahealth.publish.context import PublishContext
 from datahealth.publish.smtp import EmailError, permanent, reason, refusals, server_address, smtp_connection
@@ -174,8 +175,8 @@ def deliver_pending(store: HistoryStore, config: EmailConfig) -> EmailOutcome:
             deliveries.mark_attempt_failed(store, item.id, why)
         outcome.pending = len(waiting)
         outcome.warnings.append(
-            f"email: SMTP delivery through {server_address(config)} failed ({why}); {len(waiting)} report email(s) kept "
-            "pending and retried on the next run"
+            f"email: SMTP delivery through {server_address(config)} failed ({why}); "
+            f"{plural(len(waiting), 'report email')} kept pending and retried on the next run"
         )
     return outcome
 
