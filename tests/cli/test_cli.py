@@ -87,6 +87,9 @@ def test_init_scaffolds_a_valid_project(tmp_path: Path) -> None:
     assert (target / ".gitignore").exists()
     assert "flows/data_health.py:data_health" in (target / "prefect.yaml").read_text()
     assert runner.invoke(app, ["validate", "-p", str(target)]).exit_code == 0
+    for path in (target / "sla_config").glob("*.yaml"):
+        run_together = [line for line in path.read_text().splitlines() if line.count(" # ") > 1]
+        assert run_together == [], path.name  # each comment on its own line
 
 
 def test_version_and_grouped_help_without_type_placeholders_on_flags() -> None:
