@@ -25,7 +25,8 @@ from rich.progress import (
 
 
 class StepProgress:
-    """`step(description)` advances by one; `note(text)` says what is happening without advancing."""
+    """`step(description)` advances by one; `note(text)` says what is happening without advancing;
+    `say(text)` prints a message that stays."""
 
     def __init__(self, console: Console, total: int | None, first: str, *, quiet: bool = False) -> None:
         self.console, self.total, self.quiet = console, total, quiet
@@ -70,6 +71,13 @@ class StepProgress:
             self._bar.update(self._task, description=description)
         else:
             self._line(description)
+
+    def say(self, text: str) -> None:
+        """A message that stays: a line above the live bar on a terminal, a progress line elsewhere."""
+        if self._bar is not None:
+            self._bar.console.print(text, highlight=False, markup=False)
+        else:
+            self._line(text)
 
     def _line(self, text: str) -> None:
         if self.quiet:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -107,8 +108,16 @@ def _run_with_progress(
     quiet: bool,
 ) -> RunSummary:
     progress = StepProgress(err_console, total, starting_message(prefect), quiet=quiet)
+    started, first_result = time.perf_counter(), []
 
     def advance(result: DatasetResult) -> None:
+        if not first_result:
+            first_result.append(time.perf_counter() - started)
+            if prefect and not os.environ.get("PREFECT_API_URL") and not quiet:
+                progress.say(
+                    f"the temporary Prefect server and the flow took {first_result[0]:.1f}s to start "
+                    "(set PREFECT_API_URL to a running server to skip this)"
+                )
         progress.step(f"observed {result.dataset}")
 
     add_progress_listener(advance)
