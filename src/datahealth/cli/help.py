@@ -9,7 +9,8 @@ so `show_flags_as_flags` shows nothing there.
 
 from __future__ import annotations
 
-import click
+from typing import Any
+
 from typer.core import TyperGroup, TyperOption
 
 COMMAND_PANELS: dict[str, str] = {
@@ -36,12 +37,12 @@ OTHER = "Other"
 class OrderedCommands(TyperGroup):
     """The root command group: commands listed in `COMMAND_PANELS` order, each in its panel."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         order = list(COMMAND_PANELS)
         names = super().list_commands(ctx)
         return sorted(names, key=lambda name: (order.index(name) if name in order else len(order), name))
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is not None and hasattr(command, "rich_help_panel"):
             command.rich_help_panel = COMMAND_PANELS.get(cmd_name, OTHER)
@@ -51,11 +52,11 @@ class OrderedCommands(TyperGroup):
 _typed = TyperOption.display_type_rich
 
 
-def _flag_or_type(self: TyperOption, ctx: click.Context) -> str | None:
+def _flag_or_type(self: TyperOption, ctx: Any) -> str | None:
     return None if self.is_flag else _typed(self, ctx)
 
 
 def show_flags_as_flags() -> None:
     """Every option typer creates (the commands' and `--help`) shows no type when it is a flag. Typer
     builds its options from `TyperOption` itself, so its display method is replaced there, once."""
-    TyperOption.display_type_rich = _flag_or_type  # type: ignore[method-assign]
+    TyperOption.display_type_rich = _flag_or_type  # type: ignore[method-assign,assignment]

@@ -108,7 +108,8 @@ def _run_with_progress(
     quiet: bool,
 ) -> RunSummary:
     progress = StepProgress(err_console, total, starting_message(prefect), quiet=quiet)
-    started, first_result = time.perf_counter(), []
+    started = time.perf_counter()
+    first_result: list[float] = []
 
     def advance(result: DatasetResult) -> None:
         if not first_result:

@@ -58,9 +58,9 @@ def server_address(config: EmailConfig) -> str:
 @contextlib.contextmanager
 def smtp_connection(config: EmailConfig) -> Iterator[smtplib.SMTP]:
     """A connected (and, when configured, encrypted and logged-in) SMTP client."""
+    config = with_environment(config)
     if not config.smtp_host:
         raise EmailError("publish.email.smtp_host is not set")
-    config = with_environment(config)
     password = smtp_password(config)
     context = ssl.create_default_context(cafile=config.ca_file) if config.security != "none" else None
     client: smtplib.SMTP
