@@ -239,7 +239,7 @@
     var z = ds.nz.map(function (series) { return series.map(function (v) { return v == null ? null : v / 10000; }); });
     return plot(node, [{
       type: "heatmap", x: T, y: labels(ds.nc), z: z, zmin: 0, zmax: 100, colorscale: NULL_SCALE, xgap: 1, ygap: 1,
-      colorbar: {title: {text: "% null"}, thickness: 10, tickvals: [0, 1, 10, 50, 100], ticksuffix: "%"},
+      colorbar: {title: {text: "% null"}, thickness: 10, tickvals: [0, 10, 25, 50, 100], ticksuffix: "%"},
       hovertemplate: "%{y}<br>%{x}<br>%{z:.4f}% null<extra></extra>"
     }], {height: Math.min(90 + 22 * ds.nc.length, 700), margin: {l: 140, r: 20, t: 10, b: 40},
          yaxis: {automargin: true, autorange: "reversed", type: "category"}});
