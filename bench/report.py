@@ -4,7 +4,9 @@ Measures what a reader waits for: the report's size, the time to gather and rend
 (`render_project_report`: every history query, templating and writing the files), and the time until
 headless Chromium has the page loaded with its overview charts drawn (performance.now() at the page's
 ready signal, i.e. from navigation start). Opening one dataset (its four charts, drawn lazily) is timed
-too. Targets: under 8 MB, render under 2 s, load under 3 s.
+too. The same history rendered for six of the datasets stands for the demo's report. Targets: at most
+3 MB, render at most 1.5 s, load at most 1.5 s; the six-dataset report at most 1.2 MB. Render is wall
+time on a shared machine, so its CPU time and the load average are recorded beside it.
 
 Run: `python bench/report.py` (part of `make bench`); writes bench/results/report.json.
 """
@@ -46,7 +48,8 @@ DATASETS = 1000
 DAYS = 30
 COLUMNS = 8
 CHECKS = 5
-TARGETS = {"bytes": 8_000_000, "render_seconds": 2.0, "load_seconds": 3.0}
+TARGETS = {"bytes": 3_000_000, "render_seconds": 1.5, "load_seconds": 1.5, "six_dataset_bytes": 1_200_000}
+SMALL_REPORT_DATASETS = 6
 START = datetime(2026, 10, 1, 7, 0, tzinfo=UTC)
 CHROMIUM_ARGS = [
     "--headless",
@@ -59,10 +62,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-def build_project(root: Path) -> Project:
+def build_project(root: Path, datasets_shown: int = DATASETS) -> Project:
     sources = {f"wh{i}": {"kind": "sql", "url": f"sqlite:///{root / f'wh{i}.db'}"} for i in range(10)}
     datasets = {}
-    for i in range(DATASETS):
+    for i in range(datasets_shown):
         name = f"wh{i % 10}.table_{i:04d}"
         datasets[name] = {
             "name": name,
@@ -157,7 +160,10 @@ def fill_history(project: Project, store: HistoryStore) -> dict[str, int]:
                     "checks_failed": 1 if failing else 0,
                     "error": "connection refused" if error else None,
                     "error_kind": "unreachable" if error else None,
-                    "details": {},
+                    # what a run records since the report draws the detector's band (from day 8 on)
+                    "details": {"expected_rows": [round(count * 0.95), round(count * 1.05)]}
+                    if day >= 7 and not error
+                    else {},
                 }
             )
             if error:
@@ -282,7 +288,8 @@ def _insert_incidents(conn: sa.Connection, datasets: list[str], run_id: str) -> 
 
 
 def plotly_floor_page(directory: Path) -> Path:
-    """A page holding nothing but the same inlined plotly.js: the load time no report can beat."""
+    """A page holding nothing but the same plotly.js bundle, inlined as plain text: the load time no
+    report can beat."""
     from datahealth.report.render import plotly_js
 
     path = directory / "plotly-only.html"
@@ -354,6 +361,11 @@ def main() -> None:
                 built = render_project_report(project, store)
                 renders.append(time.perf_counter() - started)
                 cpu.append(time.process_time() - started_cpu)
+            small_dir = root / "six-datasets"
+            small_dir.mkdir()
+            small = render_project_report(
+                build_project(root, SMALL_REPORT_DATASETS), store, output=small_dir / "report.html"
+            )
         finally:
             store.close()
         load_seconds, detail_seconds, floor_seconds = load_in_chromium(
@@ -363,6 +375,7 @@ def main() -> None:
         "datasets": DATASETS,
         "days": DAYS,
         "bytes": built.files.size,
+        "six_dataset_bytes": small.files.size,
         "render_seconds": round(statistics.median(renders), 3),
         "load_seconds": round(load_seconds, 3),
         "detail_seconds": round(detail_seconds, 3),
@@ -374,16 +387,21 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "targets": TARGETS,
     }
-    result["met"] = all(result[k] < v for k, v in TARGETS.items())
+    result["met"] = all(result[k] <= v for k, v in TARGETS.items())
     print_table(
         "HTML report: 1,000 datasets x 30 days",
         ["measure", "value", "target"],
         [
             ["size (MB)", result["bytes"] / 1e6, TARGETS["bytes"] / 1e6],
+            [
+                "six-dataset report (MB)",
+                result["six_dataset_bytes"] / 1e6,
+                TARGETS["six_dataset_bytes"] / 1e6,
+            ],
             ["gather + render + write (s)", result["render_seconds"], TARGETS["render_seconds"]],
             ["Chromium load, charts drawn (s)", result["load_seconds"], TARGETS["load_seconds"]],
             ["open one dataset, 4 charts (s)", result["detail_seconds"], "-"],
-            ["a page with only plotly.js (s)", result["plotly_only_load_seconds"], "-"],
+            ["a page with only the plotly.js bundle (s)", result["plotly_only_load_seconds"], "-"],
             ["render, CPU time (s)", result["render_cpu_seconds"], "-"],
         ],
     )

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from datahealth.cli import app
@@ -86,3 +87,73 @@ def test_init_scaffolds_a_valid_project(tmp_path: Path) -> None:
     assert (target / ".gitignore").exists()
     assert "flows/data_health.py:data_health" in (target / "prefect.yaml").read_text()
     assert runner.invoke(app, ["validate", "-p", str(target)]).exit_code == 0
+    for path in (target / "sla_config").glob("*.yaml"):
+        run_together = [line for line in path.read_text().splitlines() if line.count(" # ") > 1]
+        assert run_together == [], path.name  # each comment on its own line
+
+
+def test_version_and_grouped_help_without_type_placeholders_on_flags() -> None:
+    from datahealth import __version__
+
+    version = runner.invoke(app, ["--version"])
+    assert version.exit_code == 0 and version.output.strip() == f"datahealth {__version__}"
+    shown = runner.invoke(app, ["--help"]).output
+    panels = [
+        p for p in ("Get started", "Monitor", "Investigate and act", "Publish and operate") if p in shown
+    ]
+    assert panels == ["Get started", "Monitor", "Investigate and act", "Publish and operate"]
+    assert shown.index(" init ") < shown.index(" validate ") < shown.index(" run ") < shown.index(" status ")
+    report_help = runner.invoke(app, ["report", "--help"]).output
+    assert "--email" in report_help and "<bool>" not in report_help and "<path>" in report_help
+
+
+def test_progress_is_printed_line_by_line_when_output_is_piped(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    project = small_project(tmp_path)
+    piped = subprocess.run(
+        [sys.executable, "-m", "datahealth", "run", "-p", str(project), "--no-prefect", "--no-publish"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    lines = [line for line in piped.stderr.splitlines() if line.startswith("[")]
+    assert lines[0].startswith("[0/2") and lines[0].endswith("] starting"), piped.stderr
+    assert sorted(line.split("] ")[1] for line in lines[1:]) == ["observed wh.gone", "observed wh.orders"]
+    assert "Run " in piped.stdout and "2 datasets" in piped.stdout
+
+
+def test_run_says_it_starts_a_temporary_prefect_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datahealth.cli.run_cmd import starting_message
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert starting_message(prefect=True) == (
+        "starting a temporary Prefect server (set PREFECT_API_URL to use yours, or --no-prefect)"
+    )
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+    assert starting_message(prefect=True) == "starting the Prefect flow on the server in PREFECT_API_URL"
+    assert starting_message(prefect=False) == "starting"
+
+
+def test_status_as_of_shows_the_state_at_that_time(tmp_path: Path) -> None:
+    project = small_project(tmp_path)
+    for at in ("2026-10-10T07:00Z", "2026-10-13T07:00Z"):
+        ran = runner.invoke(app, ["run", "-p", str(project), "--no-prefect", "--no-publish", "--as-of", at])
+        assert ran.exit_code == 0, ran.output
+    now = {
+        r["dataset"]: r
+        for r in json.loads(runner.invoke(app, ["status", "-p", str(project), "-f", "json"]).output)
+    }
+    then_result = runner.invoke(app, ["status", "-p", str(project), "-f", "json", "--as-of", "2026-10-11"])
+    then = {r["dataset"]: r for r in json.loads(then_result.output)}
+    assert now["wh.orders"]["as_of"].startswith("2026-10-13") and then["wh.orders"]["as_of"].startswith(
+        "2026-10-10"
+    )
+    assert (
+        now["wh.orders"]["open_incidents"] >= 1 and then["wh.orders"]["open_incidents"] == 0
+    )  # stale only later
+    table = runner.invoke(app, ["status", "-p", str(project), "--as-of", "2026-10-11"])
+    assert "Data health as of 2026-10-11 00:00 UTC" in table.output

@@ -87,3 +87,14 @@ def test_schema_show_and_accept_resolve_on_the_next_run(project: Path) -> None:
     code, output = invoke("status", "-p", str(project), "--format", "json")
     [row] = json.loads(output)
     assert row["status"] == "fail" and row["open_incidents"] == 1 and "stale" in row["problem"]
+
+
+def test_a_limited_list_says_how_many_it_left_out(project: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["incidents", "list", "-p", str(project), "--limit", "1", "--format", "json"]
+    )
+    assert result.exit_code == 0
+    assert len(json.loads(result.stdout)) == 1  # stdout stays plain JSON
+    assert "showing 1 of 2 incidents, newest first" in result.stderr
+    everything = CliRunner().invoke(app, ["incidents", "list", "-p", str(project), "--format", "json"])
+    assert len(json.loads(everything.stdout)) == 2 and "showing" not in everything.stderr

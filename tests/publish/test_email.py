@@ -224,10 +224,115 @@ def test_an_email_that_failed_in_one_run_goes_out_with_the_next(
         )
         assert warnings_of("email", second.warnings) == []
         received = server.received
-    assert len(received) == 2
-    assert received[0].message["Message-ID"] == waiting.payload["message_id"]  # oldest first
-    subjects = [r.message["Subject"] for r in received]
-    assert "05 Oct 2026 07:00" not in subjects[1] and "08:00" in subjects[1]
+    [newest] = received  # the queued one is superseded by the newer report, not sent beside it
+    assert (
+        newest.message["Message-ID"] != waiting.payload["message_id"] and "08:00" in newest.message["Subject"]
+    )
+    assert pending_emails(project) == []
+
+
+def test_a_queued_report_superseded_by_a_newer_one_is_dropped_with_a_note(
+    history: History, smtp_server: SmtpStarter
+) -> None:
+    port = free_port()
+    project = _with_email(
+        history.project, smtp_host="127.0.0.1", smtp_port=port, security="none", timeout_seconds=60
+    )
+    send_report_email(project, history.store, render_project_report(project, history.store))
+    [old] = deliveries.pending(history.store, "email")
+    with smtp_server(port=port) as server:
+        outcome = send_report_email(project, history.store, render_project_report(project, history.store))
+        [received] = server.received
+    assert (outcome.sent, outcome.dropped, outcome.warnings) == (1, 1, [])
+    assert "superseded by a newer report" in outcome.notes[0]
+    assert received.message["Message-ID"] != old.payload["message_id"]
+    assert deliveries.pending(history.store, "email") == []
+
+
+def test_the_subject_decodes_as_a_standards_conforming_client_shows_it(
+    history: History, smtp_server: SmtpStarter
+) -> None:
+    from email import message_from_bytes
+    from email import policy as email_policy
+    from email.header import decode_header, make_header
+
+    from datahealth.publish.email import compose, subject_line
+
+    long_title = "Santé des données — entrepôt central de l’équipe finance et contrôle de gestion"
+    project = _with_email(history.project, security="none")
+    report = project.config.publish.report.model_copy(update={"title": long_title})
+    publish = project.config.publish.model_copy(update={"report": report})
+    project = project.model_copy(update={"config": project.config.model_copy(update={"publish": publish})})
+    built = render_project_report(project, history.store)
+    expected = subject_line(built.data)
+    assert "3 fail" in expected and "1 error" in expected
+    with smtp_server() as server:
+        project = _with_email(project, smtp_host=server.host, smtp_port=server.port)
+        send_report_email(project, history.store, render_project_report(project, history.store))
+        [received] = server.received
+    raw_subject = message_from_bytes(received.raw, policy=email_policy.compat32)["Subject"]
+    assert "=?utf-8?" in raw_subject  # encoded words were needed
+    # RFC 2047 as clients decode it: whitespace between adjacent encoded words is dropped
+    assert str(make_header(decode_header(raw_subject))) == expected
+    assert str(received.message["Subject"]) == expected
+    folded = compose({**_payload_of(history), "subject": expected}).as_bytes()
+    assert all(len(line) <= 78 for line in folded.split(b"\r\n\r\n")[0].split(b"\r\n"))
+
+
+def _payload_of(history: History) -> dict[str, object]:
+    return {
+        "from": "a@example.com",
+        "to": ["b@example.com"],
+        "text": "t",
+        "html": "<p>h</p>",
+        "date": "Sat, 10 Oct 2026 07:00:00 GMT",
+        "message_id": "<x@example.com>",
+        "subject": "",
+    }
+
+
+def test_smtp_port_security_and_user_come_from_the_environment(
+    history: History, monkeypatch: pytest.MonkeyPatch, smtp_server: SmtpStarter
+) -> None:
+    from datahealth.publish.smtp import with_environment
+
+    with smtp_server() as server:
+        project = _with_email(history.project, smtp_host=server.host, smtp_port=1, security="ssl")
+        monkeypatch.setenv("DATAHEALTH_SMTP_PORT", str(server.port))
+        monkeypatch.setenv("DATAHEALTH_SMTP_SECURITY", "none")
+        outcome = send_report_email(project, history.store, render_project_report(project, history.store))
+        assert (outcome.sent, outcome.warnings) == (1, []) and len(server.received) == 1
+    monkeypatch.setenv("DATAHEALTH_SMTP_USER", "reporter")
+    assert with_environment(project.config.publish.email).username == "reporter"
+    monkeypatch.setenv("DATAHEALTH_SMTP_PORT", "587x")
+    with pytest.raises(EmailError, match=r"DATAHEALTH_SMTP_PORT='587x' is not valid"):
+        with_environment(project.config.publish.email)
+
+
+def test_an_unreachable_server_is_named_by_host_and_port(history: History) -> None:
+    port = free_port()
+    project = _with_email(history.project, smtp_host="127.0.0.1", smtp_port=port, security="none")
+    outcome = send_report_email(project, history.store, render_project_report(project, history.store))
+    assert f"127.0.0.1:{port}" in outcome.warnings[0]
+
+
+def test_a_report_over_the_attachment_limit_is_linked_not_attached(
+    history: History, smtp_server: SmtpStarter
+) -> None:
+    with smtp_server() as server:
+        project = _with_email(
+            history.project,
+            smtp_host=server.host,
+            smtp_port=server.port,
+            security="none",
+            attach_limit_bytes=1000,
+        )
+        built = render_project_report(project, history.store)
+        send_report_email(project, history.store, built)
+        [received] = server.received
+    assert list(received.message.iter_attachments()) == []
+    text = received.message.get_body(("plain",)).get_content()
+    assert f"too large to attach: it is {built.files.path.name}" in text
 
 
 def test_an_email_asked_for_without_an_smtp_host_is_a_warning_not_silence(tmp_path: Path) -> None:

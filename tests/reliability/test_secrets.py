@@ -31,6 +31,7 @@ from datahealth.checks.soda_env import prepare_soda
 from datahealth.cli import app
 from datahealth.config import load_project
 from datahealth.engines.postgres import soda_connection_properties
+from datahealth.report.payload import unpack_page
 from datahealth.sources.sql import SqlSource
 from datahealth.store.tables import metadata
 from tests.reliability.cluster import PrivateCluster
@@ -247,7 +248,12 @@ def check_every_output(
         f"Bearer {SECRETS['slack token']}"
     }  # the token went where it belongs, and only there
     for page in sorted((root / "reports").glob("*")):
-        outputs[f"reports/{page.name}"] = page.read_bytes()
+        raw = (
+            page.read_bytes()
+        )  # report pages pack their data (gzip + base64): searched as the browser sees them
+        outputs[f"reports/{page.name}"] = (
+            unpack_page(raw.decode("utf-8")).encode("utf-8") if page.suffix == ".html" else raw
+        )
     assert "reports/latest.html" in outputs and "reports/datahealth.prom" in outputs
     outputs["history store"] = store_dump(root)
     assert "remote.events" in outputs["history store"] and "could not" in outputs["history store"]

@@ -20,6 +20,7 @@ from datahealth.config import load_project
 from datahealth.core.results import DatasetResult, StoredObservation
 from datahealth.core.run import RunOptions, RunSummary
 from datahealth.monitor.runner import add_progress_listener, remove_progress_listener, run_monitor
+from datahealth.report.payload import unpack_page
 from datahealth.rules.findings import Incident
 from datahealth.store import HistoryStore, read
 from tests.support.fake_slack import FakeSlack
@@ -161,7 +162,8 @@ def textfile_statuses(root: Path) -> dict[str, str]:
 
 
 def report_html(root: Path) -> str:
-    return (root / "reports" / "latest.html").read_text()
+    """The latest report as the browser reads it (its packed data inflated)."""
+    return unpack_page((root / "reports" / "latest.html").read_text())
 
 
 def slack_headers(slack: FakeSlack) -> list[str]:

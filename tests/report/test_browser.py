@@ -3,6 +3,7 @@ shows hostile names and values as text, and its table sorts and filters."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -135,3 +136,97 @@ def test_a_report_before_any_run_opens_cleanly(tmp_path: Path, chromium: Any) ->
         page.wait_for_selector(f'#detail[data-ready="{ORDERS}"]')
         assert "No row counts recorded" in page.locator("#detail").inner_text()
         assert loaded.console_errors == []
+
+
+_CLIPPED = """() => {
+  const width = document.documentElement.clientWidth, clipped = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const box = el.getBoundingClientRect();
+    if (!box.width && !box.height) continue;
+    const name = el.tagName + ":" + (el.textContent || "").trim().slice(0, 30);
+    if (box.left < -0.5 || box.right > width + 0.5) clipped.push("outside " + name);
+    else if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).display !== "inline") clipped.push("overflows " + name);
+  }
+  return {clipped, scroll: document.documentElement.scrollWidth, width};
+}"""
+
+
+@pytest.mark.parametrize("width", [360, 600])
+def test_the_email_fits_narrow_and_wide_mail_clients(history: History, chromium: Any, width: int) -> None:
+    from datahealth.report import render_email
+    from datahealth.report.data import gather_report_data
+
+    data = gather_report_data(history.project, history.store)
+    html, _ = render_email(data, report_name="data-health-20261010T070000Z.html")
+    page = chromium.new_page(viewport={"width": width, "height": 900}, java_script_enabled=True)
+    try:
+        page.set_content(html)
+        result = page.evaluate(_CLIPPED)
+        assert result["scroll"] <= width and result["clipped"] == [], result
+        body = page.locator("body").inner_text()
+        assert "since" in body and "problem" in body and "open incidents" in body
+    finally:
+        page.close()
+
+
+def test_a_straight_growth_line_gets_the_detectors_band_and_no_marker(tmp_path: Path, chromium: Any) -> None:
+    """The band is the range the volume detector judged each run against (recorded by the run), and a
+    point is marked only where the detector raised a finding: a perfectly even growth gets none."""
+    import duckdb
+
+    from datahealth.config import load_project
+    from datahealth.core.run import RunOptions
+    from datahealth.monitor.runner import run_monitor
+    from tests.reliability.world import DUCKDB_WAREHOUSE, keyed_table, open_store, write_monitoring_project
+
+    day0 = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
+    root = write_monitoring_project(tmp_path, DUCKDB_WAREHOUSE, {"wh.growing": keyed_table()})
+    project = load_project(root)
+    for day in range(12):
+        with duckdb.connect(str(root / "wh.duckdb")) as con:
+            con.execute("CREATE TABLE IF NOT EXISTS growing (id INTEGER PRIMARY KEY, updated_at TIMESTAMP)")
+            con.execute(
+                "INSERT INTO growing SELECT range + ?, ?::TIMESTAMP FROM range(100)",
+                [day * 100, (day0 + timedelta(days=day, hours=-1)).replace(tzinfo=None)],
+            )
+        at = day0 + timedelta(days=day)
+        run_monitor(project, as_of=at, options=RunOptions(profile=False, checks=False, publish=False))
+    store = open_store(root)
+    try:
+        report = render_project_report(project, store).files.path
+    finally:
+        store.close()
+    with open_report(chromium, report, "#ds=wh.growing") as loaded:
+        page = loaded.page
+        page.wait_for_selector('#detail[data-ready="wh.growing"]')
+        assert _plotted(page, "#chart-rows") == ["scatter", "expected band", "rows"]  # no anomaly, no rings
+        bands = page.evaluate(
+            "() => { const d = document.querySelector('#chart-rows').data;"
+            " return d[2].y.map((rows, i) => [d[1].y[i], rows, d[0].y[i]]); }"
+        )
+        judged = [b for b in bands if b[0] is not None]
+        assert len(judged) >= 3  # the detector had learned enough for the later runs
+        assert all(low <= rows <= high and high > low for low, rows, high in judged), judged
+        assert loaded.console_errors == []
+
+
+def test_a_deep_link_lands_below_the_header_and_null_ratios_share_one_scale(
+    report: Path, chromium: Any
+) -> None:
+    scales = []
+    with open_report(chromium, report, "#ds=" + quote(ORDERS, safe="")) as loaded:
+        page = loaded.page
+        page.wait_for_selector(f'#detail[data-ready="{ORDERS}"]')
+        header_bottom = page.evaluate("document.querySelector('header.top').getBoundingClientRect().bottom")
+        detail_top = page.evaluate("document.querySelector('#detail').getBoundingClientRect().top")
+        assert page.evaluate("window.scrollY") > 0 and detail_top >= header_bottom
+        for name in (ORDERS, CUSTOMERS):
+            page.evaluate("(n) => { location.hash = '#ds=' + encodeURIComponent(n); }", name)
+            page.wait_for_selector(f'#detail[data-ready="{name}"]')
+            scales.append(
+                page.evaluate(
+                    "() => { const t = document.querySelector('#chart-nulls').data[0];"
+                    " return [t.zmin, t.zmax, JSON.stringify(t.colorscale)]; }"
+                )
+            )
+    assert scales[0] == scales[1] and scales[0][:2] == [0, 100]

@@ -53,7 +53,7 @@ def test_report_command_emails_it(history: History, smtp_server: SmtpStarter) ->
         _set_email(history, smtp_host=server.host, smtp_port=server.port, security="none")
         result = runner.invoke(app, ["report", "-p", str(history.project.root), "--email"])
         assert result.exit_code == 0, result.output
-        assert "Emailed 1 report email(s)" in result.output and len(server.received) == 1
+        assert "Emailed 1 report email." in result.output and len(server.received) == 1
 
 
 def test_report_command_email_without_smtp_fails_clearly(history: History) -> None:
@@ -92,3 +92,22 @@ def test_the_demo_writes_and_prints_its_report(tmp_path: Path, chromium: Any) ->
         assert (
             page.evaluate("document.getElementById('health-chart').data[0].x.length") == 5
         )  # five simulated days
+
+
+def test_report_email_dry_run_writes_the_message_without_sending(history: History, tmp_path: Path) -> None:
+    from email import message_from_bytes, policy
+
+    from datahealth.store import deliveries
+
+    out = tmp_path / "out"
+    out.mkdir()
+    result = runner.invoke(
+        app, ["report", "-p", str(history.project.root), "--email", "--dry-run", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    [eml] = out.glob("*.eml")
+    assert eml.name == "data-health-20261010T070000Z.eml" and "not sent" in result.output
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert "3 fail" in message["Subject"] and "data@example.com" in message["To"]
+    assert [p.get_filename() for p in message.iter_attachments()] == ["data-health-20261010T070000Z.html"]
+    assert deliveries.pending(history.store, "email") == []  # nothing queued either

@@ -11,8 +11,8 @@ from datahealth.config import load_project
 from datahealth.report import render_email, render_project_report
 from datahealth.report.axis import TimeAxis
 from datahealth.report.data import DatasetHistory, DatasetView, ReportData
-from datahealth.report.payload import script_json
-from datahealth.report.render import LATEST, report_filename, report_url
+from datahealth.report.payload import pack, script_json, unpack, unpack_page
+from datahealth.report.render import LATEST, report_filename, report_url, write_report
 from datahealth.rules.findings import Incident, IncidentStatus
 from tests.report.history import (
     AS_OF,
@@ -27,12 +27,13 @@ from tests.report.history import (
     History,
 )
 
-_DATA_SCRIPT = re.compile(r'<script type="application/json" id="dh-data">(.*?)</script>', re.S)
+_DATA_SCRIPT = re.compile(r'<script type="application/octet-stream" id="dh-data"[^>]*>(.*?)</script>', re.S)
 
 
 def _page(history: History) -> tuple[str, Path]:
+    """The page as the browser works with it: its packed data and plotly.js inflated."""
     built = render_project_report(history.project, history.store)
-    return built.files.path.read_text(encoding="utf-8"), built.files.path
+    return unpack_page(built.files.path.read_text(encoding="utf-8")), built.files.path
 
 
 def test_writes_the_timestamped_file_and_latest(history: History) -> None:
@@ -50,11 +51,21 @@ def test_writes_the_timestamped_file_and_latest(history: History) -> None:
 
 def test_the_page_is_self_contained_with_plotly_inlined_once(history: History) -> None:
     html, _ = _page(history)
-    assert html.count("* plotly.js v") == 1
+    assert html.count("* plotly.js (datahealth partial bundle") == 1
     assert len(re.findall(r"<script\b", html)) == 3  # data, plotly.js, report.js — nothing injected
     markup = re.sub(r"<script\b.*?</script>", "", html, flags=re.S)  # plotly.js mentions its website
     assert not re.search(r'(src|href)="(https?:)?//', markup)
     assert "<link" not in markup
+
+
+def test_data_and_plotly_are_packed_small_and_inert(history: History) -> None:
+    built = render_project_report(history.project, history.store)
+    html = built.files.path.read_text(encoding="utf-8")
+    packed = re.findall(r'<script [^>]*data-encoding="gzip\+base64"[^>]*>(.*?)</script>', html, re.S)
+    assert len(packed) == 2 and all(re.fullmatch(r"[A-Za-z0-9+/=]+", p) for p in packed)
+    assert unpack(packed[1]).startswith("/**\n* plotly.js (datahealth partial bundle: scatter, bar, heatmap")
+    assert built.files.size < 800_000  # the full plotly.js bundle alone was 4.8 MB
+    assert unpack(pack("ä <b> \u2028")) == "ä <b> \u2028"
 
 
 def test_every_data_value_and_column_name_is_escaped(history: History) -> None:
@@ -174,3 +185,23 @@ def test_email_body_stays_small_with_a_thousand_failing_datasets(history: Histor
     html, text = render_email(data)
     assert len(html.encode()) < 100_000 and len(text.encode()) < 100_000
     assert "and 990 more" in html
+
+
+def test_old_reports_are_pruned_to_keep_and_latest_stays_one_copy(tmp_path: Path) -> None:
+    start = datetime(2026, 10, 1, 7, tzinfo=UTC)
+    (tmp_path / "notes.html").write_text("mine")
+    for day in range(5):
+        write_report(f"<p>{day}</p>", tmp_path, start + timedelta(days=day), keep=3)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [
+        "data-health-20261003T070000Z.html",
+        "data-health-20261004T070000Z.html",
+        "data-health-20261005T070000Z.html",
+        "latest.html",
+        "notes.html",
+    ]
+    assert (tmp_path / "latest.html").read_text() == "<p>4</p>"
+    back_dated = write_report("<p>old</p>", tmp_path, start, keep=3)
+    assert back_dated.path.is_file()  # the report just asked for is never the one pruned
+    write_report("<p>all</p>", tmp_path, start + timedelta(days=9), keep=0)
+    assert len(list(tmp_path.glob("data-health-*.html"))) == 5

@@ -284,3 +284,29 @@ def test_findings_for_result_needs_no_history() -> None:
     failing = CheckResult(config.name, "amount.invalid", "invalid", CheckOutcome.WARN, observed_value=1.5)
     findings = findings_for_result(config, DatasetResult(observation(config.name, T0, 5), checks=[failing]))
     assert [(f.kind, f.severity, f.observed) for f in findings] == [(FindingKind.CHECK, "warn", "1.5")]
+
+
+def test_the_volume_detectors_range_is_handed_on_as_a_row_count() -> None:
+    """What the report draws as the expected band: the detector's range, on the row-count scale."""
+    config = dataset()
+    history = history_of(config.name, 20)
+    today = T0 + 20 * DAY
+    before = history.observations[config.name][-1].row_count or 0
+    normal = evaluate(
+        [config], [DatasetResult(observation(config.name, today, before + 1000))], history, as_of=today
+    )
+    low, high = normal.expected_rows[config.name]
+    assert (
+        normal.findings == [] and before < low < before + 1000 < high < before + 2000
+    )  # rows added, shifted
+    spike = evaluate(
+        [config], [DatasetResult(observation(config.name, today, before + 5000))], history, as_of=today
+    )
+    assert spike.expected_rows[config.name] == (low, high) and spike.findings[0].kind == FindingKind.ANOMALY
+    learning = evaluate(
+        [config],
+        [DatasetResult(observation(config.name, T0 + 3 * DAY, 4000))],
+        history_of(config.name, 3),
+        as_of=T0 + 3 * DAY,
+    )
+    assert learning.expected_rows == {}

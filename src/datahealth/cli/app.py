@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import typer
 
+from datahealth.cli.help import OrderedCommands, show_flags_as_flags
+
+show_flags_as_flags()
 app = typer.Typer(
     name="datahealth",
     help="Data-quality and freshness monitoring for warehouses and lakes, on Prefect.",
@@ -18,4 +21,5 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=OrderedCommands,  # grouped, ordered --help (cli/help.py)
 )

@@ -12,8 +12,10 @@ import typer
 import datahealth.core.envdefaults  # noqa: F401
 from datahealth.cli.app import app
 from datahealth.cli.common import ProjectOption, console, err_console, handled_errors, open_project
+from datahealth.cli.progress import StepProgress
 from datahealth.cli.render import status_rows, status_table
 from datahealth.config import Project
+from datahealth.core.wording import plural
 from datahealth.monitor.runner import run_monitor
 from datahealth.store import HistoryStore
 
@@ -43,16 +45,21 @@ def demo(
         platform = DemoPlatform(loaded.root / DEMO_DIR)
         platform.reset()
         started = time.perf_counter()
-        with console.status("simulating") as spinner:
+        with StepProgress(err_console, days, f"simulating {plural(days, 'day')}") as progress:
             for day in range(days):
                 platform.append_day(day)
                 as_of = _as_of(platform.load_time(day))
                 last = day == days - 1
-                spinner.update(f"day {day + 1}/{days}: {as_of:%a %Y-%m-%d} — loaded, monitoring")
                 if last and prefect:
+                    progress.note(
+                        f"day {day + 1}/{days}: {as_of:%a %Y-%m-%d} — loaded, monitoring through the Prefect "
+                        "flow (starting a temporary Prefect server unless PREFECT_API_URL is set)"
+                    )
                     _run_flow(loaded, as_of)
                 else:
+                    progress.note(f"day {day + 1}/{days}: {as_of:%a %Y-%m-%d} — loaded, monitoring")
                     run_monitor(loaded, as_of=as_of)
+                progress.step(f"day {day + 1}/{days}: {as_of:%a %Y-%m-%d} monitored")
         console.print(f"Simulated {days} days in {time.perf_counter() - started:.0f}s. Faults injected:")
         for fault in DEMO_FAULTS:
             if fault.day < days:

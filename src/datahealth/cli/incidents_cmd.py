@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ from datahealth.cli.common import (
     FormatOption,
     ProjectOption,
     console,
+    err_console,
     handled_errors,
     open_project,
     open_store,
@@ -30,6 +32,7 @@ from datahealth.cli.render import STATUS_STYLE
 from datahealth.config import Project
 from datahealth.core.durations import format_duration, parse_duration
 from datahealth.core.results import utc_now
+from datahealth.core.wording import plural
 from datahealth.rules.findings import Incident, IncidentStatus
 from datahealth.store import HistoryStore, read
 from datahealth.store.incidents import quiet_incident
@@ -101,7 +104,13 @@ def list_incidents(
 ) -> None:
     """Incidents, newest first (open ones by default)."""
     with project_store(project) as (_, store):
-        rows = read.list_incidents(store, status=status, datasets=dataset or [], limit=limit)
+        matching = read.list_incidents(store, status=status, datasets=dataset or [], limit=sys.maxsize)
+    rows = matching[:limit]
+    if len(matching) > limit:  # never a silent cut: on stderr, so JSON on stdout stays a plain list
+        err_console.print(
+            f"showing {limit} of {plural(len(matching), 'incident')}, newest first (--limit N for more)",
+            highlight=False,
+        )
     if output == "json":
         print(json.dumps([incident_json(i) for i in rows], indent=2, default=str))
         return
@@ -164,7 +173,7 @@ def show(
         ("expected", incident.details.get("expected") or "-"),
         ("detail", incident.message or "-"),
         ("opened", f"{incident.opened_at:%Y-%m-%d %H:%M} UTC"),
-        ("last seen", f"{incident.last_seen_at:%Y-%m-%d %H:%M} UTC ({incident.occurrences} runs)"),
+        ("last seen", f"{incident.last_seen_at:%Y-%m-%d %H:%M} UTC ({plural(incident.occurrences, 'run')})"),
     ]
     if incident.resolved_at:
         lines.append(("resolved", f"{incident.resolved_at:%Y-%m-%d %H:%M} UTC"))

@@ -20,6 +20,7 @@ from datahealth.cli.common import (
     open_project,
     open_store,
 )
+from datahealth.core.wording import format_number, plural
 from datahealth.store import read
 from datahealth.store.read import StoredColumnProfile
 
@@ -78,7 +79,7 @@ def profile_document(dataset: str, rows: list[StoredColumnProfile]) -> dict[str,
 def _headline(document: dict[str, Any]) -> str:
     parts = [
         f"[bold]{document['dataset']}[/] as of {str(document['as_of'])[:19].replace('T', ' ')} UTC",
-        f"{document['row_count']:,} rows profiled",
+        f"{plural(document['row_count'], 'row')} profiled",
     ]
     if document["sampled"]:
         parts.append(f"[yellow]sampled ({document['sample']})[/]")
@@ -146,12 +147,33 @@ def _more(stats: dict[str, Any]) -> str:
 
 
 def _cell(value: Any) -> str:
+    """A minimum or maximum: numbers rounded as in the report, timestamps in full (never cut), long text cut."""
     if value is None:
         return "-"
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _number(value)
     text = str(value)
+    when = _timestamp(text)
+    if when is not None:
+        return when
     return text if len(text) <= _CELL else text[: _CELL - 1] + "…"
+
+
+def _timestamp(text: str) -> str | None:
+    """An ISO date-time as `2026-10-10 05:00:00` (with ` UTC`, or its offset, when it has a zone)."""
+    if len(text) < 16 or text[4:5] != "-" or text[10:11] not in ("T", " "):
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    shown = f"{value:%Y-%m-%d %H:%M:%S}" + (
+        f".{value.microsecond:06d}".rstrip("0") if value.microsecond else ""
+    )
+    if value.tzinfo is None:
+        return shown
+    offset = value.utcoffset()
+    return f"{shown} UTC" if not offset else f"{shown}{value:%z}"
 
 
 def _number(value: Any) -> str:
@@ -159,4 +181,4 @@ def _number(value: Any) -> str:
         return "-"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
-    return f"{value:,}" if isinstance(value, int) else f"{value:.6g}"
+    return format_number(value)

@@ -21,6 +21,7 @@ from datahealth.cli.common import (
 )
 from datahealth.config import ConfigError
 from datahealth.core.redaction import redact
+from datahealth.core.wording import plural
 
 
 @app.command()
@@ -105,6 +106,6 @@ def validate(
         config = loaded.config
         reached = ", every table and column found" if connect else ""
         console.print(
-            f"[green]valid[/]: {len(config.sources)} sources, {len(config.datasets)} datasets, "
+            f"[green]valid[/]: {plural(len(config.sources), 'source')}, {plural(len(config.datasets), 'dataset')}, "
             f"{len(config.tiers)} tiers, {len(config.routing)} routes{reached} ({loaded.root / 'sla_config'})"
         )

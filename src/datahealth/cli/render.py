@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from rich.markup import escape
@@ -33,13 +34,24 @@ class StatusRow:
     problem: str | None = None  # the worst open incident's title
 
 
-def status_rows(project: Project, store: HistoryStore) -> list[StatusRow]:
-    """One row per configured dataset, from its newest observation (or 'unknown' when never observed)."""
+def status_rows(project: Project, store: HistoryStore, as_of: datetime | None = None) -> list[StatusRow]:
+    """One row per configured dataset, from its newest observation (or 'unknown' when never observed);
+    with `as_of`, the newest observation by then and the incidents open at that time."""
     names = [d.name for d in project.datasets]
     with read.connect(store) as conn:
-        latest = read.latest_observations(conn, names)
+        latest = read.latest_observations(conn, names, as_of=as_of)
         incidents: dict[str, list[Incident]] = {}
-        for incident in read.open_incidents(conn, names):
+        wanted = set(names)
+        open_then = (
+            read.open_incidents(conn, names)
+            if as_of is None
+            else [
+                i
+                for i in read.incidents_active_between(conn, as_of, as_of)
+                if i.dataset in wanted and (i.resolved_at is None or i.resolved_at > as_of)
+            ]
+        )
+        for incident in open_then:
             incidents.setdefault(incident.dataset, []).append(incident)
     rows = []
     for dataset in project.datasets:

@@ -20,6 +20,7 @@ from datahealth.cli.common import (
     writable_output,
 )
 from datahealth.core.timeparse import parse_as_of
+from datahealth.core.wording import plural
 
 
 @app.command()
@@ -35,10 +36,19 @@ def report(
         ),
     ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Show the state as of this ISO time.")] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="With --email: write the email as <report>.eml next to the report (or in -o DIR) "
+            "instead of sending it.",
+        ),
+    ] = False,
 ) -> None:
-    """Render the data-health report (reports/data-health-<time>.html and reports/latest.html) from the
-    history store's current state; no query touches the monitored data."""
-    from datahealth.publish.email import EmailError, send_report_email
+    """Render the data-health report from the history store (no query touches the monitored data).
+
+    Writes reports/data-health-<as-of>.html and reports/latest.html."""
+    from datahealth.publish.email import EmailError, send_report_email, write_report_email
     from datahealth.report import render_project_report
 
     failed = False
@@ -52,21 +62,26 @@ def report(
             )
             shown = built.files.latest or built.files.path
             console.print(
-                f"Report: {shown} ({built.files.size / 1e6:.1f} MB, {len(built.data.datasets)} datasets)",
+                f"Report: {shown} ({built.files.size / 1e6:.1f} MB, {plural(len(built.data.datasets), 'dataset')})",
                 highlight=False,
             )
-            if email:
+            if email and dry_run:
+                eml = write_report_email(loaded, built, built.files.path.parent)
+                console.print(f"Email written (not sent): {eml}", highlight=False)
+            elif email:
                 try:
                     outcome = send_report_email(loaded, store, built)
                 except EmailError as exc:
                     err_console.print(f"[yellow]warning[/] email: {exc}", highlight=False)
                     failed = True
                 else:
+                    for note in outcome.notes:
+                        console.print(note, highlight=False)
                     for warning in outcome.warnings:
                         err_console.print(f"[yellow]warning[/] {warning}", highlight=False)
                     failed = outcome.pending > 0 or outcome.given_up > 0
                     if outcome.sent:
-                        console.print(f"Emailed {outcome.sent} report email(s).")
+                        console.print(f"Emailed {plural(outcome.sent, 'report email')}.")
         finally:
             store.close()
     if failed:

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 import datahealth.core.envdefaults  # noqa: F401
 from datahealth.cli.app import app
@@ -29,10 +23,12 @@ from datahealth.cli.common import (
     open_project,
     open_store,
 )
+from datahealth.cli.progress import StepProgress
 from datahealth.cli.render import rows_as_json, status_rows, status_table
 from datahealth.core.results import DatasetResult, Status
 from datahealth.core.run import RunSummary
 from datahealth.core.timeparse import parse_as_of
+from datahealth.core.wording import plural
 from datahealth.monitor.runner import add_progress_listener, remove_progress_listener, run_monitor
 from datahealth.orchestration.planning import select_for_run
 
@@ -95,6 +91,16 @@ def run(
         raise typer.Exit(EXIT_FAILED)
 
 
+def starting_message(prefect: bool) -> str:
+    """What `run` says before its first dataset: a temporary Prefect server takes most of a short run."""
+    api = os.environ.get("PREFECT_API_URL")
+    if not prefect:
+        return "starting"
+    if not api:
+        return "starting a temporary Prefect server (set PREFECT_API_URL to use yours, or --no-prefect)"
+    return "starting the Prefect flow on the server in PREFECT_API_URL"
+
+
 def _run_with_progress(
     root: Path,
     patterns: list[str] | None,
@@ -105,20 +111,19 @@ def _run_with_progress(
     total: int,
     quiet: bool,
 ) -> RunSummary:
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=quiet,
-    )
-    task_id = progress.add_task("starting" + (" Prefect" if prefect else ""), total=total)
+    progress = StepProgress(err_console, total, starting_message(prefect), quiet=quiet)
+    started = time.perf_counter()
+    first_result: list[float] = []
 
     def advance(result: DatasetResult) -> None:
-        progress.update(task_id, advance=1, description=f"observed {result.dataset}")
+        if not first_result:
+            first_result.append(time.perf_counter() - started)
+            if prefect and not os.environ.get("PREFECT_API_URL") and not quiet:
+                progress.say(
+                    f"the temporary Prefect server and the flow took {first_result[0]:.1f}s to start "
+                    "(set PREFECT_API_URL to a running server to skip this)"
+                )
+        progress.step(f"observed {result.dataset}")
 
     add_progress_listener(advance)
     try:
@@ -150,7 +155,7 @@ def _run_with_progress(
 def _print_summary(summary: RunSummary) -> None:
     counts = ", ".join(f"{v} {k}" for k, v in summary.counts.items() if v)
     console.print(
-        f"Run {summary.run_id[:8]}: {len(summary.datasets)} datasets in {summary.duration_seconds:.1f}s; "
+        f"Run {summary.run_id[:8]}: {plural(len(summary.datasets), 'dataset')} in {summary.duration_seconds:.1f}s; "
         f"{counts}; health score {summary.health_score:.0f}/100"
     )
     for item in summary.errored:
@@ -162,18 +167,29 @@ def _print_summary(summary: RunSummary) -> None:
 
 
 @app.command()
-def status(project: ProjectOption = Path("."), output: FormatOption = "table") -> None:
+def status(
+    project: ProjectOption = Path("."),
+    output: FormatOption = "table",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="The state as of this ISO time: the newest runs by then, incidents open then."
+        ),
+    ] = None,
+) -> None:
     """Every dataset's latest state from the history store (no queries against the data)."""
     with handled_errors():
         loaded = open_project(project, source_secrets=False)
+        when = parse_as_of(as_of) if as_of else None
         store = open_store(loaded)
         try:
-            rows = status_rows(loaded, store)
+            rows = status_rows(loaded, store, as_of=when)
         finally:
             store.close()
     if output == "json":
         print(json.dumps(rows_as_json(rows), indent=2, default=str))
     elif output == "table":
-        console.print(status_table(rows))
+        title = "Data health" if when is None else f"Data health as of {when:%Y-%m-%d %H:%M} UTC"
+        console.print(status_table(rows, title=title))
     else:
         raise typer.Exit(EXIT_FAILED)

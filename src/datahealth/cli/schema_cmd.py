@@ -17,6 +17,7 @@ from datahealth.cli.app import app
 from datahealth.cli.common import FormatOption, ProjectOption, console
 from datahealth.cli.incidents_cmd import project_store
 from datahealth.core.results import utc_now
+from datahealth.core.wording import plural
 from datahealth.rules.schema_diff import diff_columns
 from datahealth.store import read
 from datahealth.store.incidents import accept_latest_schema
@@ -57,7 +58,7 @@ def show(
         console.print(f"{name}: no accepted schema yet (the first run records one).")
         return
     console.print(
-        f"{name}: baseline of {len(baseline)} columns; latest run "
+        f"{name}: baseline of {plural(len(baseline), 'column')}; latest run "
         f"{'saw ' + str(len(current)) + ' columns' if current else 'saw no columns'}.",
         highlight=False,
     )
@@ -81,13 +82,13 @@ def accept(dataset: DatasetArgument, project: ProjectOption = Path(".")) -> None
     columns = len(snapshot.columns)
     if already:
         console.print(
-            f"{name}: the newest schema ({columns} columns, seen {snapshot.as_of:%Y-%m-%d %H:%M}) "
+            f"{name}: the newest schema ({plural(columns, 'column')}, seen {snapshot.as_of:%Y-%m-%d %H:%M}) "
             "already is the baseline.",
             highlight=False,
         )
     else:
         console.print(
-            f"{name}: accepted the schema seen {snapshot.as_of:%Y-%m-%d %H:%M} ({columns} columns) as "
+            f"{name}: accepted the schema seen {snapshot.as_of:%Y-%m-%d %H:%M} ({plural(columns, 'column')}) as "
             "the baseline; the schema-change incident resolves on the next run.",
             highlight=False,
         )

@@ -610,6 +610,11 @@ class EmailConfig(StrictModel):
     recipients: list[str] = Field(default_factory=list)
     timeout_seconds: float = Field(default=30.0, gt=0)
     attach_report: bool = Field(default=True, description="attach the full HTML report to the email")
+    attach_limit_bytes: int = Field(
+        default=2_000_000,
+        ge=0,
+        description="attach the report only up to this size; a larger one is linked (publish.report.base_url)",
+    )
 
 
 class ReportConfig(StrictModel):
@@ -621,6 +626,9 @@ class ReportConfig(StrictModel):
     history_days: int = Field(default=30, ge=1, le=366)
     max_points: int = Field(
         default=120, ge=10, le=2000, description="history points per chart (runs are bucketed)"
+    )
+    keep: int = Field(
+        default=30, ge=0, description="timestamped reports kept in the directory, newest first (0: all)"
     )
 
 

@@ -9,6 +9,7 @@ never exceptions: every dataset ends with a `DatasetResult`, error or not.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 from collections import defaultdict
@@ -188,6 +189,7 @@ class MonitorRun:
         """Evaluate, store every result once, record incident changes, then publish; returns the summary."""
         evaluation = self.evaluate(results)
         for result in results:
+            _note_expected_rows(result, evaluation)
             self.store.record_dataset_result(
                 self.run_id,
                 result,
@@ -309,3 +311,12 @@ def run_monitor(
         raise
     finally:
         run.close()
+
+
+def _note_expected_rows(result: DatasetResult, evaluation: RunEvaluation) -> None:
+    """Keep the volume detector's expected range with the observation, so the report's row-count band is
+    the range the detector judged each run against (not one the page would have to recompute)."""
+    expected = evaluation.expected_rows.get(result.dataset)
+    if expected is not None:
+        details = {**result.observation.details, "expected_rows": [round(v, 3) for v in expected]}
+        result.observation = dataclasses.replace(result.observation, details=details)

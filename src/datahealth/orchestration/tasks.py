@@ -19,6 +19,7 @@ from prefect.context import TaskRunContext
 
 from datahealth.core.durations import format_duration
 from datahealth.core.results import DatasetResult, ErrorKind, TableMeta
+from datahealth.core.wording import plural
 from datahealth.orchestration.handles import RunHandle, resolve
 from datahealth.sources import DatasetError, SourceUnavailable
 
@@ -104,10 +105,10 @@ def monitor_dataset(handle: RunHandle, dataset: str, meta: TableMeta | DatasetEr
             format_duration(obs.freshness_lag_seconds) if obs.freshness_lag_seconds is not None else "unknown"
         )
         logger.info(
-            "%s: %s rows, last updated %s ago, %d checks failed",
+            "%s: %s rows, last updated %s ago, %s failed",
             dataset,
             obs.row_count,
             lag,
-            result.checks_failed,
+            plural(result.checks_failed, "check"),
         )
     return result

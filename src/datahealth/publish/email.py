@@ -5,14 +5,22 @@ Each email is put in the pending-delivery queue before the first attempt and tak
 SMTP server accepted it, so an SMTP outage loses nothing: the next run (or `datahealth report --email`)
 sends what is still pending, oldest first, with the original Message-ID so a receiving server can drop
 a duplicate. A server that is down or refuses the login keeps the emails pending; a message the server
-rejects permanently (5xx for the message or every recipient) is given up with a warning.
+rejects permanently (5xx for the message or every recipient) is given up with a warning. A report email
+still pending when a newer one is queued is dropped with a note: the newer report says everything the
+older one did, and nobody wants two near-identical emails.
+
+The report is attached only up to `attach_limit_bytes` (default 2 MB); a larger one is linked
+(`publish.report.base_url`). Headers are built by the standard library's header registry under the
+SMTP policy (RFC 5322 folding, RFC 2047 encoded words), so every client decodes the subject the same.
 """
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -20,6 +28,7 @@ from typing import Any
 
 from datahealth.config.advice import clear_text_auth
 from datahealth.config.models import EmailConfig, Project, ProjectConfig
+from datahealth.core.wording import plural
 from datahealth.publish.base import PublishError, SendResult
 from datahealth.publish.context import PublishContext
 from datahealth.publish.smtp import EmailError, permanent, reason, refusals, server_address, smtp_connection
@@ -31,6 +40,8 @@ from datahealth.store import HistoryStore, deliveries
 CHANNEL = "email"
 KIND = "report"
 BODY_LIMIT_BYTES = 100_000  # Gmail clips larger messages
+SUPERSEDED = "superseded by a newer report email"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,7 +49,9 @@ class EmailOutcome:
     sent: int = 0
     pending: int = 0
     given_up: int = 0
+    dropped: int = 0
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -67,9 +80,13 @@ def subject_line(data: ReportData) -> str:
 def build_payload(project: Project, built: BuiltReport, recipients: Sequence[str]) -> dict[str, Any]:
     """Everything needed to (re)send the email later; stored as the pending delivery's payload."""
     config = project.config.publish.email
-    attach = config.attach_report
+    attach = config.attach_report and built.files.size <= config.attach_limit_bytes
     html, text = render_email(
-        built.data, templates_dir(project), report_name=built.files.path.name, attached=attach
+        built.data,
+        templates_dir(project),
+        report_name=built.files.path.name,
+        attached=attach,
+        too_large=config.attach_report and not attach,
     )
     size = len(html.encode("utf-8"))
     if size > BODY_LIMIT_BYTES:  # only a user's template override can get here; say so rather than be clipped
@@ -91,8 +108,10 @@ def build_payload(project: Project, built: BuiltReport, recipients: Sequence[str
 
 
 def compose(payload: dict[str, Any]) -> EmailMessage:
-    """The MIME message: multipart/mixed of (multipart/alternative of text and HTML) and the report file."""
-    message = EmailMessage()
+    """The MIME message: multipart/mixed of (multipart/alternative of text and HTML) and the report file.
+    Under `policy.SMTP` each header is a `headerregistry` object: folded and encoded as one unit (an
+    encoded word never splits "4 fail" into "4" and "fail" that a decoder would join)."""
+    message = EmailMessage(policy=policy.SMTP)
     message["Subject"] = " ".join(str(payload["subject"]).split())
     message["From"] = payload["from"]
     message["To"] = ", ".join(payload["to"])
@@ -125,6 +144,16 @@ def send_report_email(
     return deliver_pending(store, config)
 
 
+def write_report_email(project: Project, built: BuiltReport, directory: Path) -> Path:
+    """`report --email --dry-run`: the email exactly as it would be sent, as `<report name>.eml` in
+    `directory`; nothing is queued or sent. An email without recipients is written all the same."""
+    payload = build_payload(project, built, report_recipients(project.config, built.data))
+    path = directory / f"{built.files.path.stem}.eml"
+    directory.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(compose(payload).as_bytes())
+    return path
+
+
 def deliver_pending(store: HistoryStore, config: EmailConfig) -> EmailOutcome:
     """Send the pending report emails, oldest first, over one SMTP connection; those that fail stay pending."""
     outcome = EmailOutcome()
@@ -138,6 +167,7 @@ def deliver_pending(store: HistoryStore, config: EmailConfig) -> EmailOutcome:
         )
     # Claim first: a run overlapping this one (another tier) must not send the same email again.
     mine = [item for item in deliveries.pending(store, CHANNEL) if deliveries.claim(store, item.id)]
+    mine = _drop_superseded(store, mine, outcome)
     if not mine:
         return outcome
     done: set[int] = set()
@@ -153,10 +183,32 @@ def deliver_pending(store: HistoryStore, config: EmailConfig) -> EmailOutcome:
             deliveries.mark_attempt_failed(store, item.id, why)
         outcome.pending = len(waiting)
         outcome.warnings.append(
-            f"email: SMTP delivery through {server_address(config)} failed ({why}); {len(waiting)} report email(s) kept "
-            "pending and retried on the next run"
+            f"email: SMTP delivery through {server_address(config)} failed ({why}); "
+            f"{plural(len(waiting), 'report email')} kept pending and retried on the next run"
         )
     return outcome
+
+
+def _drop_superseded(
+    store: HistoryStore, items: list[deliveries.Delivery], outcome: EmailOutcome
+) -> list[deliveries.Delivery]:
+    """Every report email but the newest is dropped (with a note): it would arrive beside a newer one."""
+    reports = [item for item in items if item.kind == KIND]
+    newest = max(reports, key=lambda item: item.id, default=None)
+    kept = []
+    for item in items:
+        if item.kind != KIND or item is newest:
+            kept.append(item)
+            continue
+        deliveries.mark_attempt_failed(store, item.id, SUPERSEDED, give_up=True)
+        outcome.dropped += 1
+        note = (
+            f"email: the queued report email of {item.payload.get('date', item.created_at)} was dropped, "
+            "superseded by a newer report (not sent twice)"
+        )
+        outcome.notes.append(note)
+        log.info(note)
+    return kept
 
 
 def _send_one(

@@ -1,7 +1,8 @@
 """SMTP, as the email publisher uses it: a connected, encrypted, logged-in client, and failures in words.
 
 Configuration problems (no host, a password variable that is not set) raise `EmailError` before any
-connection is tried; what the server or the network says comes back as smtplib's and the socket's own
+connection is tried; `DATAHEALTH_SMTP_PORT`, `DATAHEALTH_SMTP_SECURITY` and `DATAHEALTH_SMTP_USER`
+override the configured port, security and user (one project file, a different server per environment); what the server or the network says comes back as smtplib's and the socket's own
 exceptions, which `reason` turns into one secret-free line.
 """
 
@@ -14,22 +15,50 @@ import ssl
 from collections.abc import Iterator
 from typing import Any
 
+from pydantic import ValidationError
+
 from datahealth.config.models import EmailConfig
 from datahealth.core.redaction import redact, register_secret
+
+ENV_OVERRIDES = {
+    "DATAHEALTH_SMTP_PORT": "smtp_port",
+    "DATAHEALTH_SMTP_SECURITY": "security",
+    "DATAHEALTH_SMTP_USER": "username",
+}
 
 
 class EmailError(Exception):
     """Email cannot be sent with this configuration (no server, missing password variable, no recipients)."""
 
 
+def with_environment(config: EmailConfig) -> EmailConfig:
+    """The SMTP settings with the `DATAHEALTH_SMTP_*` environment overrides applied (and validated as the
+    config's own values are)."""
+    updates = {key: os.environ[name].strip() for name, key in ENV_OVERRIDES.items() if os.environ.get(name)}
+    if not updates:
+        return config
+    try:
+        return EmailConfig.model_validate({**config.model_dump(), **updates})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = next(n for n, key in ENV_OVERRIDES.items() if key == error["loc"][0])
+        raise EmailError(
+            f"{name}={os.environ[name]!r} is not valid: {error['msg']} "
+            "(port: 1-65535; security: starttls, ssl or none)"
+        ) from None
+
+
 def server_address(config: EmailConfig) -> str:
-    """host:port of the SMTP server, as messages name it."""
+    """host:port of the SMTP server (environment overrides applied), as messages name it."""
+    with contextlib.suppress(EmailError):
+        config = with_environment(config)
     return f"{config.smtp_host}:{config.smtp_port}"
 
 
 @contextlib.contextmanager
 def smtp_connection(config: EmailConfig) -> Iterator[smtplib.SMTP]:
     """A connected (and, when configured, encrypted and logged-in) SMTP client."""
+    config = with_environment(config)
     if not config.smtp_host:
         raise EmailError("publish.email.smtp_host is not set")
     password = smtp_password(config)

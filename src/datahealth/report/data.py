@@ -294,6 +294,7 @@ def gather_report_data(
         window = read.RunWindow(axis.shown_runs, start, end)
         _apply_latest_observations(read.latest_observations(conn, names, as_of=end), views)
         placed = _apply_observation_history(read.observation_points(conn, window), views, axis)
+        _apply_expected_rows(read.expected_row_ranges(conn, window), placed)
         _apply_null_ratios(read.null_ratio_points(conn, window), placed, len(axis))
         _apply_check_history(read.check_points(conn, window), placed, len(axis))
         _apply_latest_checks(read.latest_checks(conn, names, as_of=end), views)
@@ -349,6 +350,14 @@ def _apply_latest_observations(latest: dict[str, StoredObservation], views: dict
         view.last_updated, view.lag_seconds = obs.last_updated, obs.freshness_lag_seconds
         view.error, view.error_kind = obs.reason, obs.error_kind
         view.stream = stream_details(obs.details)
+
+
+def _apply_expected_rows(ranges: dict[int, tuple[float, float]], placed: Placed) -> None:
+    """The row-count band: the range the volume detector judged each run against, as the run recorded it."""
+    for observation_id, band in ranges.items():
+        spot = placed.get(observation_id)
+        if spot is not None:
+            spot[0].history.bands[spot[1]] = band
 
 
 # Placed observations: observation id -> (its dataset's view, its axis index). Profiles and check results

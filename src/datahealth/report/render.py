@@ -1,8 +1,9 @@
 """Renders the report (one self-contained HTML file) and the email bodies from `ReportData`.
 
 Jinja2 with autoescaping for every `.html` template, so each data value and column name is escaped
-where it is written. plotly.js is inlined once per file (no CDN: the report works offline and from an
-email attachment); the charts are drawn in the browser from the compact JSON in `payload.py`.
+where it is written. A partial plotly.js bundle (the three trace types the report draws) is inlined once
+per file (no CDN: the report works offline and from an email attachment), packed like the chart data
+(`payload.pack`); the charts are drawn in the browser from the compact JSON in `payload.py`.
 Templates are looked up first in the project's `<report directory>/templates/`, so users can restyle
 or extend the report without forking datahealth.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,12 +27,14 @@ from markupsafe import Markup
 import datahealth
 from datahealth.config.models import Project, ReportConfig
 from datahealth.core.durations import format_duration
+from datahealth.core.wording import format_number, plural
 from datahealth.report.data import STATUS_NAMES, ReportData, RunInfo, gather_report_data
-from datahealth.report.payload import browser_payload, script_json
+from datahealth.report.payload import browser_payload, pack, script_json
 from datahealth.rules.findings import RunEvaluation
 from datahealth.store import HistoryStore
 
 LATEST = "latest.html"
+_REPORT_NAME = re.compile(r"data-health-\d{8}T\d{6}Z\.html")
 STATUS_COLORS = {
     "ok": "#2e7d32",
     "warn": "#e08600",
@@ -92,7 +96,13 @@ def environment(override_dir: str | None = None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters.update(
-        duration=format_duration, number=_number, when=_when, day=_day, epoch=_epoch, untitled=_untitled
+        duration=format_duration,
+        plural=_plural,
+        number=_number,
+        when=_when,
+        day=_day,
+        epoch=_epoch,
+        untitled=_untitled,
     )
     env.globals.update(
         status_colors=STATUS_COLORS,
@@ -106,10 +116,15 @@ def environment(override_dir: str | None = None) -> jinja2.Environment:
 
 @functools.lru_cache(maxsize=1)
 def plotly_js() -> str:
-    """plotly.js from the installed plotly package (never a CDN), made safe to inline in a script element."""
-    from plotly.offline import get_plotlyjs
+    """The partial plotly.js bundle shipped with datahealth (scatter, bar and heatmap only: the traces
+    report.js draws; `scripts/build-plotly-bundle.sh` builds it), never a CDN, made safe to inline."""
+    return _static("vendor/plotly-partial.min.js").replace("</script", "<\\/script")
 
-    return get_plotlyjs().replace("</script", "<\\/script")
+
+@functools.lru_cache(maxsize=1)
+def plotly_packed() -> str:
+    """The bundle as the page embeds it (`payload.pack`), compressed once per process."""
+    return pack(plotly_js())
 
 
 @functools.lru_cache(maxsize=4)
@@ -123,8 +138,8 @@ def render_report_html(data: ReportData, override_dir: Path | None = None) -> st
         data=data,
         datasets=data.sorted_datasets(),
         history_days=(data.as_of - data.window_start).days,
-        data_json=Markup(script_json(browser_payload(data))),
-        plotly_js=Markup(plotly_js()),
+        data_packed=Markup(pack(script_json(browser_payload(data)))),
+        plotly_packed=Markup(plotly_packed()),
         report_js=Markup(_static("report.js")),
         report_css=Markup(_static("report.css")),
     )
@@ -136,20 +151,26 @@ def render_email(
     *,
     report_name: str | None = None,
     attached: bool = True,
+    too_large: bool = False,
 ) -> tuple[str, str]:
-    """The email's HTML body (no JavaScript, inline CSS) and its plain-text alternative."""
+    """The email's HTML body (no JavaScript, inline CSS) and its plain-text alternative. `too_large`: the
+    report was to be attached but is over the size limit, so the email says where it is instead."""
     env = environment(_dir(override_dir))
     context: dict[str, Any] = {
         "data": data,
         "report_name": report_name,
         "attached": attached,
+        "too_large": too_large,
         "report_link": _email_link(data, report_name),
     }
     return env.get_template("email.html").render(context), env.get_template("email.txt").render(context)
 
 
-def write_report(html: str, directory: Path, as_of: datetime, *, output: Path | None = None) -> ReportFiles:
-    """Write `data-health-<as-of>.html` and `latest.html` under `directory` (or only `output`), atomically."""
+def write_report(
+    html: str, directory: Path, as_of: datetime, *, output: Path | None = None, keep: int = 0
+) -> ReportFiles:
+    """Write `data-health-<as-of>.html` and `latest.html` (a copy, replaced each time) under `directory`
+    (or only `output`), atomically; then keep only the newest `keep` timestamped reports (0: all)."""
     content = html.encode("utf-8")
     if output is not None and not output.is_dir():
         _atomic_write(output, content)
@@ -159,7 +180,19 @@ def write_report(html: str, directory: Path, as_of: datetime, *, output: Path | 
     _atomic_write(path, content)
     latest = target_dir / LATEST
     _atomic_write(latest, content)
+    if keep:
+        prune_reports(target_dir, keep, written=path)
     return ReportFiles(path, latest, len(content))
+
+
+def prune_reports(directory: Path, keep: int, *, written: Path | None = None) -> list[Path]:
+    """Remove all but the newest `keep` timestamped reports. Their names sort by as-of time; the report
+    just `written` (even a back-dated one), files under other names and `latest.html` are never touched."""
+    reports = sorted(p for p in directory.glob("data-health-*.html") if _REPORT_NAME.fullmatch(p.name))
+    removed = [p for p in reports[:-keep] if p != written] if keep else []
+    for old in removed:
+        old.unlink(missing_ok=True)
+    return removed
 
 
 def _atomic_write(path: Path, content: bytes) -> None:
@@ -186,13 +219,18 @@ def _dir(path: Path | None) -> str | None:
     return str(path) if path is not None and path.is_dir() else None
 
 
+def _plural(count: int, noun: str) -> str:
+    """`{{ n|plural("dataset") }}`: "1 dataset", "2 datasets"."""
+    return plural(count, noun)
+
+
 def _untitled(title: str, dataset: str) -> str:
     """A title shown next to its dataset, without the dataset repeated at its start."""
     return title.removeprefix(f"{dataset}: ")
 
 
 def _number(value: int | float | None) -> str:
-    return "-" if value is None else f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+    return format_number(value)
 
 
 def _when(value: datetime | None) -> str:
@@ -226,5 +264,6 @@ def render_project_report(
     publisher all call."""
     data = gather_report_data(project, store, as_of=as_of, evaluation=evaluation, run=run)
     html = render_report_html(data, templates_dir(project))
-    directory = project.resolve(project.config.publish.report.directory)
-    return BuiltReport(data, write_report(html, directory, data.as_of, output=output))
+    config = project.config.publish.report
+    directory = project.resolve(config.directory)
+    return BuiltReport(data, write_report(html, directory, data.as_of, output=output, keep=config.keep))

@@ -86,6 +86,7 @@ class DatasetVerdict:
     findings: list[Finding]
     coverage: Coverage
     notes: list[str] = field(default_factory=list)
+    expected_rows: tuple[float, float] | None = None  # the volume detector's range, on the row-count scale
 
 
 def evaluate(
@@ -102,6 +103,7 @@ def evaluate(
     findings: list[Finding] = []
     coverage: dict[str, Coverage] = {}
     notes: dict[str, list[str]] = {}
+    expected_rows: dict[str, tuple[float, float]] = {}
     at = as_of or (results[0].observation.as_of if results else utc_now())
     for result in results:
         dataset = by_name.get(result.dataset)
@@ -130,6 +132,8 @@ def evaluate(
         coverage[dataset.name] = verdict.coverage
         if verdict.notes:
             notes[dataset.name] = verdict.notes
+        if verdict.expected_rows is not None:
+            expected_rows[dataset.name] = verdict.expected_rows
     changes = plan_changes(findings, history.open_incidents, coverage, at, history.recently_resolved)
     still_open = open_after(history.open_incidents, changes)
     statuses: dict[str, Status] = {}
@@ -151,6 +155,7 @@ def evaluate(
         health_score=run_score(scores.values()),
         notes=notes,
         reasons=reasons,
+        expected_rows=expected_rows,
     )
 
 
@@ -260,7 +265,21 @@ def evaluate_dataset(
         reopen_within=dataset.anomaly.reopen_within,
         **_stage_coverage(result, checks_ran),
     )
-    return DatasetVerdict(findings, coverage, notes)
+    return DatasetVerdict(findings, coverage, notes, _expected_rows(volume, obs.row_count))
+
+
+def _expected_rows(volume: MetricJudgement | None, rows: int | None) -> tuple[float, float] | None:
+    """The detector's expected range as a row count: a range of rows added starts at the count it was
+    compared against (this run's count less the rows added)."""
+    if volume is None or rows is None:
+        return None
+    low, high = volume.judgement.low, volume.judgement.high
+    if low is None or high is None:
+        return None
+    if volume.metric == "rows_added":
+        base = rows - volume.judgement.observed
+        low, high = low + base, high + base
+    return (max(0.0, float(low)), float(high))
 
 
 def _stage_coverage(result: DatasetResult, checks_ran: bool) -> dict[str, Any]:

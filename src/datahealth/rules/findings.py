@@ -125,6 +125,8 @@ class RunEvaluation:
     notes: dict[str, list[str]] = field(default_factory=dict)  # per dataset: why a rule gave no verdict yet
     # per dataset: why it is in error or what could not be verified (never empty when present)
     reasons: dict[str, str] = field(default_factory=dict)
+    # per dataset: the volume detector's expected row-count range this run (what the report's band shows)
+    expected_rows: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def findings_for(self, dataset: str) -> list[Finding]:
         return [f for f in self.findings if f.dataset == dataset]

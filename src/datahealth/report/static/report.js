@@ -1,9 +1,30 @@
 /* datahealth report: draws the overview charts on load, sorts and filters the dataset table, and opens
    a dataset's detail (its charts are drawn only then, so a thousand datasets cost nothing until opened).
-   Data reaches the page only as text: DOM text nodes, or plotly labels escaped with esc(), never as HTML. */
+   Data reaches the page only as text: DOM text nodes, or plotly labels escaped with esc(), never as HTML.
+   The chart data and plotly.js are embedded gzip + base64 (a fifth of their size): inflated first, by the
+   browser's own DecompressionStream, then plotly.js is run and the page drawn. */
 (function () {
   "use strict";
-  var DATA = JSON.parse(document.getElementById("dh-data").textContent);
+
+  function inflate(id) {
+    var binary = atob(document.getElementById(id).textContent), bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
+  }
+
+  if (typeof DecompressionStream === "undefined") {
+    document.getElementById("dh-unsupported").hidden = false;
+    return;
+  }
+  Promise.all([inflate("dh-plotly"), inflate("dh-data")]).then(function (parts) {
+    var script = document.createElement("script");
+    script.text = parts[0];
+    document.head.appendChild(script);
+    start(JSON.parse(parts[1]));
+  });
+
+  // The report itself, once its data and plotly.js are in.
+  function start(DATA) {
   var T = DATA.t;
   var COLORS = {ok: "#2e7d32", warn: "#e08600", fail: "#c62828", unknown: "#6a1b9a"};
   var SEVERITY = {warn: "#e08600", error: "#c62828"};
@@ -152,7 +173,8 @@
         row.hidden = !visible;
         shown += visible ? 1 : 0;
       });
-      count.textContent = shown === rows.length ? rows.length + " datasets" : shown + " of " + rows.length + " datasets";
+      var noun = rows.length === 1 ? " dataset" : " datasets";
+      count.textContent = shown === rows.length ? rows.length + noun : shown + " of " + rows.length + noun;
     }
     filter.addEventListener("input", apply);
     status.addEventListener("change", apply);
@@ -163,37 +185,12 @@
 
   // --- dataset detail ----------------------------------------------------------------------------
 
-  function median(values) {
-    var sorted = values.slice().sort(function (a, b) { return a - b; });
-    var mid = sorted.length >> 1;
-    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  }
-
-  // The chart's expected band where the detector recorded none: the previous points extrapolated by
-  // their median step (so a growing table is not "outside" every day), +- sensitivity x the steps' MAD.
-  function expectedBand(values, anomaly, overrides) {
-    var lo = [], hi = [], outside = [];
-    var sensitivity = anomaly ? anomaly[0] : 3.5, minRuns = anomaly ? anomaly[1] : 7, direction = anomaly ? anomaly[2] : "both";
-    var seen = [];  // [axis index, value] of the points so far
-    values.forEach(function (value, i) {
-      var low = null, high = null;
-      if (overrides && overrides[i]) { low = overrides[i][0]; high = overrides[i][1]; }
-      else if (anomaly && seen.length >= minRuns) {
-        var recent = seen.slice(-28), steps = [];
-        for (var k = 1; k < recent.length; k++) steps.push((recent[k][1] - recent[k - 1][1]) / (recent[k][0] - recent[k - 1][0]));
-        var step = median(steps);
-        var level = median(recent.slice(-7).map(function (p) { return p[1] + (i - p[0]) * step; }));
-        var sigma = 1.4826 * median(steps.map(function (d) { return Math.abs(d - step); }));
-        if (!sigma) sigma = Math.max(Math.abs(level) * 0.01, 1);
-        low = Math.max(0, level - sensitivity * sigma);
-        high = level + sensitivity * sigma;
-      }
-      lo.push(low); hi.push(high);
-      if (value != null && low != null &&
-          ((value < low && direction !== "spike") || (value > high && direction !== "drop"))) outside.push(i);
-      if (value != null) seen.push([i, value]);
-    });
-    return {lo: lo, hi: hi, outside: outside};
+  // The expected band is the volume detector's own range, as each run recorded it (ds.bd: axis index ->
+  // [low, high]); nothing is recomputed here, so a point is marked only where the detector raised a finding.
+  function band(ds) {
+    var lo = T.map(function () { return null; }), hi = lo.slice();
+    Object.keys(ds.bd || {}).forEach(function (key) { lo[+key] = ds.bd[key][0]; hi[+key] = ds.bd[key][1]; });
+    return {lo: lo, hi: hi};
   }
 
   function pick(indices, values) {
@@ -202,13 +199,13 @@
 
   function rowsChart(node, ds) {
     if (!ds.r.some(function (v) { return v != null; })) return note(node, "No row counts recorded in this window.");
-    var band = expectedBand(ds.r, ds.an, ds.bd);
+    var expected = band(ds);
     var detector = ds.ax || [];
-    var outside = band.outside.filter(function (i) { return detector.indexOf(i) < 0; });
+    var edge = {color: "rgba(26,95,180,0.45)", width: 1, dash: "dot"};
     var traces = [
-      {type: "scatter", mode: "lines", x: T, y: band.hi, line: {width: 0}, hoverinfo: "skip", showlegend: false},
-      {type: "scatter", mode: "lines", x: T, y: band.lo, line: {width: 0}, fill: "tonexty",
-       fillcolor: "rgba(26,95,180,0.13)", name: "expected band", hoverinfo: "skip"},
+      {type: "scatter", mode: "lines", x: T, y: expected.hi, line: edge, hoverinfo: "skip", showlegend: false},
+      {type: "scatter", mode: "lines", x: T, y: expected.lo, line: edge, fill: "tonexty",
+       fillcolor: "rgba(26,95,180,0.18)", name: "expected band", hoverinfo: "skip"},
       {type: "scatter", mode: "lines+markers", x: T, y: ds.r, name: "rows", line: {color: "#1a5fb4"},
        connectgaps: true, hovertemplate: "%{y:,} rows<extra></extra>"}
     ];
@@ -216,11 +213,6 @@
       var found = pick(detector, ds.r);
       traces.push({type: "scatter", mode: "markers", x: found.x, y: found.y, name: "anomaly",
                    marker: {color: COLORS.fail, size: 11, symbol: "x"}});
-    }
-    if (outside.length) {
-      var out = pick(outside, ds.r);
-      traces.push({type: "scatter", mode: "markers", x: out.x, y: out.y, name: "outside expected band",
-                   marker: {color: COLORS.warn, size: 11, symbol: "circle-open", line: {width: 2}}});
     }
     return plot(node, traces, {yaxis: {title: {text: "rows"}, gridcolor: "#eef0f2", rangemode: "tozero"}});
   }
@@ -238,15 +230,17 @@
     return plot(node, traces, {yaxis: {title: {text: "hours since last update"}, gridcolor: "#eef0f2", rangemode: "tozero"}});
   }
 
+  // One colour scale for every dataset (0-100 % null, stretched at the low end where most ratios are), and
+  // "no nulls" a colour of its own: a column without nulls reads as checked and clean, not as empty.
+  var NULL_SCALE = [[0, "#e3f1e4"], [1e-7, "#fde4e1"], [0.01, "#f8bcb3"], [0.1, "#e5675b"], [1, "#8e1b1b"]];
+
   function nullsChart(node, ds) {
     if (!ds.nc || !ds.nc.length) return note(node, "No profiles recorded in this window.");
     var z = ds.nz.map(function (series) { return series.map(function (v) { return v == null ? null : v / 10000; }); });
-    var top = 0;
-    z.forEach(function (series) { series.forEach(function (v) { if (v != null && v > top) top = v; }); });
     return plot(node, [{
-      type: "heatmap", x: T, y: labels(ds.nc), z: z, zmin: 0, zmax: Math.max(top, 0.1),
-      colorscale: [[0, "#f7f9fb"], [0.0001, "#fde4e1"], [1, "#c62828"]], xgap: 1, ygap: 1,
-      colorbar: {title: {text: "% null"}, thickness: 10}, hovertemplate: "%{y}<br>%{x}<br>%{z:.4f}% null<extra></extra>"
+      type: "heatmap", x: T, y: labels(ds.nc), z: z, zmin: 0, zmax: 100, colorscale: NULL_SCALE, xgap: 1, ygap: 1,
+      colorbar: {title: {text: "% null"}, thickness: 10, tickvals: [0, 10, 25, 50, 100], ticksuffix: "%"},
+      hovertemplate: "%{y}<br>%{x}<br>%{z:.4f}% null<extra></extra>"
     }], {height: Math.min(90 + 22 * ds.nc.length, 700), margin: {l: 140, r: 20, t: 10, b: 40},
          yaxis: {automargin: true, autorange: "reversed", type: "category"}});
   }
@@ -353,6 +347,13 @@
     return openDetail(name);
   }
 
+  function measureHeader() {  // deep links scroll below the sticky header (scroll-margin-top in report.css)
+    var header = document.querySelector("header.top");
+    if (header) document.documentElement.style.setProperty("--header-height", header.offsetHeight + "px");
+  }
+
+  measureHeader();
+  window.addEventListener("resize", measureHeader);
   setupTable();
   window.addEventListener("hashchange", route);
   Promise.all([drawHealth(), drawIncidents()]).then(route).then(function () {
@@ -360,4 +361,5 @@
     state.readyAt = performance.now();
     document.documentElement.setAttribute("data-ready", "1");
   });
+  }
 })();

@@ -30,6 +30,7 @@ from datahealth.store.read.incidents import (
 )
 from datahealth.store.read.observations import (
     ObservationPoint,
+    expected_row_ranges,
     latest_observations,
     newest_data,
     observation_history,
@@ -96,6 +97,7 @@ __all__ = [
     "null_ratio_points",
     "observation_history",
     "observation_points",
+    "expected_row_ranges",
     "open_incidents",
     "recently_resolved",
     "profile_history",

@@ -97,6 +97,20 @@ ObservationPoint = tuple[int, str, str, str, int | None, float | None]
 """(observation id, run id, dataset, status, row count, freshness lag): one point of a dataset's charts."""
 
 
+def expected_row_ranges(db: Reader, window: RunWindow) -> dict[int, tuple[float, float]]:
+    """The volume detector's expected row-count range per observation of the window's runs, as the run
+    recorded it (`details.expected_rows`); observations judged without a range are left out."""
+    o = observations.c
+    query = sa.select(o.id, o.details["expected_rows"]).where(window.covers(observations))
+    with connect(db) as conn:
+        rows = conn.execute(query).all()
+    return {
+        observation_id: (float(value[0]), float(value[1]))
+        for observation_id, value in rows
+        if isinstance(value, list) and len(value) == 2
+    }
+
+
 def observation_points(db: Reader, window: RunWindow) -> list[ObservationPoint]:
     """The observations of the window's runs as plain tuples, oldest first (newer values overwrite)."""
     o = observations.c
