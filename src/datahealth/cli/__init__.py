@@ -1,6 +1,7 @@
 """The `datahealth` command line. Each command module registers its commands on the shared app."""
 
 from datahealth.cli import (  # noqa: F401  (registration)
+    automations_cmd,
     checks_cmd,
     demo_cmd,
     deploy_cmd,

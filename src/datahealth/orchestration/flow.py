@@ -19,11 +19,11 @@ from prefect.task_runners import TaskRunner
 
 from datahealth.config import load_project
 from datahealth.config.models import DatasetConfig, Project, ProjectSettings
-from datahealth.core.results import DatasetResult, ErrorKind, TableMeta
+from datahealth.core.results import DatasetResult, ErrorKind, Status, TableMeta
 from datahealth.core.run import RunSummary
 from datahealth.core.timeparse import parse_as_of
 from datahealth.monitor.runner import MonitorRun
-from datahealth.orchestration import handles, planning, scaling
+from datahealth.orchestration import events, handles, planning, scaling
 from datahealth.orchestration.artifacts import publish_artifacts
 from datahealth.orchestration.dispatch import SourceWindows
 from datahealth.orchestration.tasks import describe_source, monitor_dataset
@@ -89,7 +89,9 @@ def data_health(
         )
         with scaling.make_task_runner(kind, settings) as runner:
             results = _monitor_all(runner, handle, run, settings)
+        before = events.previous_statuses(run.store, [d.name for d in run.datasets], run.as_of)
         summary = run.finish(results)
+        _emit_events(run, before)
     finally:
         handles.unregister(handle)
         run.close()
@@ -196,6 +198,20 @@ def _task_error(
     if isinstance(outcome, BaseException):
         return outcome
     return RuntimeError(f"task ended in state {state.name}: {state.message or 'no result'}")
+
+
+def _emit_events(run: MonitorRun, before: dict[str, Status]) -> None:
+    """Incident changes and status changes as Prefect events (docs/prefect.md), for Automations."""
+    if run.evaluation is None:
+        return
+    related = events.flow_run_related(str(flow_run.id or "") or None, flow_run.name or None)
+    planned = events.incident_events(run.project, run.evaluation.changes, related)
+    planned += events.status_events(
+        run.project, before, run.evaluation.statuses, related, as_of=run.as_of.isoformat()
+    )
+    sent = events.emit(planned)
+    if sent:
+        get_run_logger().info("Emitted %d datahealth events", sent)
 
 
 def _stages(run: MonitorRun) -> str:

@@ -1,0 +1,155 @@
+"""Prefect events for incident and status changes: the builders, and on a real Prefect server an
+incident that opens emits `datahealth.incident.opened` and the shipped "page on error incident"
+Automation fires its notification."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prefect.blocks.notifications import CustomWebhookNotificationBlock
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from datahealth.config import load_project
+from datahealth.core.results import Status
+from datahealth.orchestration import events
+from datahealth.rules.findings import Incident, IncidentChange, IncidentEvent, IncidentStatus
+from tests.orchestration.prefect_server import PrefectServer
+from tests.orchestration.projects import sqlite_project
+from tests.orchestration.receiver import http_receiver
+
+REPO = Path(__file__).resolve().parents[2]
+DATAHEALTH = str(Path(sys.executable).with_name("datahealth"))
+STALE_AS_OF = "2026-10-06T07:00:00+00:00"  # the tables' newest row is 26 h old: past the 12 h error SLA
+WHEN = datetime(2026, 10, 6, 7, tzinfo=UTC)
+
+
+def _incident(severity: str = "error", status: IncidentStatus = IncidentStatus.OPEN) -> Incident:
+    return Incident(
+        id=7,
+        fingerprint="warehouse.orders|freshness|sla",
+        dataset="warehouse.orders",
+        kind="freshness",
+        subject="sla",
+        severity=severity,
+        status=status,
+        title="warehouse.orders is 26h stale",
+        message="last updated 26h ago",
+        opened_at=WHEN,
+        updated_at=WHEN,
+        last_seen_at=WHEN,
+    )
+
+
+def test_incident_changes_map_to_documented_event_names() -> None:
+    def name(event: IncidentEvent, previous: str | None = None, severity: str = "error") -> str | None:
+        return events.incident_event_name(
+            IncidentChange(_incident(severity), event, previous_severity=previous)
+        )
+
+    assert name(IncidentEvent.OPENED) == "datahealth.incident.opened"
+    assert name(IncidentEvent.CHANGED, previous="warn") == "datahealth.incident.escalated"
+    assert name(IncidentEvent.CHANGED, previous="error", severity="warn") == "datahealth.incident.changed"
+    assert name(IncidentEvent.RESOLVED) == "datahealth.incident.resolved"
+    assert name(IncidentEvent.ACKNOWLEDGED) == "datahealth.incident.acknowledged"
+    assert name(IncidentEvent.ONGOING) is None
+
+
+def test_resource_labels_and_status_changes_only(tmp_path: Path) -> None:
+    root = sqlite_project(tmp_path, ["orders", "customers"])
+    project = load_project(root)
+    related = events.flow_run_related("abc", "data-health daily")
+    planned = events.incident_events(project, [IncidentChange(_incident(), IncidentEvent.OPENED)], related)
+    assert [p.event for p in planned] == ["datahealth.incident.opened"]
+    assert planned[0].resource["prefect.resource.id"] == "datahealth.dataset.warehouse.orders"
+    assert planned[0].resource["source"] == "warehouse" and planned[0].resource["severity"] == "error"
+    assert planned[0].related == [
+        {
+            "prefect.resource.id": "prefect.flow-run.abc",
+            "prefect.resource.role": "flow-run",
+            "prefect.resource.name": "data-health daily",
+        }
+    ]
+    assert planned[0].payload["incident_id"] == 7
+    changed = events.status_events(
+        project,
+        {"warehouse.orders": Status.OK, "warehouse.customers": Status.OK},
+        {"warehouse.orders": Status.ERROR, "warehouse.customers": Status.OK},
+        related,
+        as_of=STALE_AS_OF,
+    )
+    assert [
+        (p.resource["prefect.resource.name"], p.payload["status"], p.payload["previous_status"])
+        for p in changed
+    ] == [("warehouse.orders", Status.ERROR.value, Status.OK.value)]
+
+
+def _datahealth_events(server: PrefectServer, count: int, timeout: float = 60) -> list[dict[str, Any]]:
+    """The datahealth events the server has stored (it persists them asynchronously: poll)."""
+    body = {"filter": {"event": {"prefix": ["datahealth."]}}, "limit": 50}
+    deadline = time.monotonic() + timeout
+    while True:
+        found = httpx.post(f"{server.api_url}/events/filter", json=body, timeout=10).json()["events"]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
+
+
+@pytest.mark.slow
+def test_an_opened_incident_is_an_event_and_fires_the_paging_automation(
+    tmp_path: Path, prefect_api_server: PrefectServer
+) -> None:
+    server = prefect_api_server
+    root = sqlite_project(
+        tmp_path / "project",
+        ["orders"],
+        project={"name": "events-it", "task_retry_delay": "0.1s"},
+        extra_datasets={},
+        publish={"prometheus": {"textfile": None}},
+    )
+    with http_receiver() as pager, temporary_settings({PREFECT_API_URL: server.api_url}):
+        for name in ("datahealth-pager", "datahealth-owners"):
+            CustomWebhookNotificationBlock(
+                name=name,
+                url=f"{pager.url}/{name}",
+                json_data={"subject": "{{subject}}", "body": "{{body}}"},
+                allow_private_urls=True,
+            ).save(name)
+        applied = subprocess.run(
+            [DATAHEALTH, "automations", "apply", str(REPO / "deploy" / "prefect" / "automations")],
+            env=server.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+        assert "created datahealth - page on error incident" in " ".join(applied.stdout.split())
+
+        ran = subprocess.run(
+            [DATAHEALTH, "run", "-p", str(root), "--as-of", STALE_AS_OF, "--format", "json"],
+            env=server.env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-3000:]
+
+        found = _datahealth_events(server, 2)
+        by_name = {e["event"]: e for e in found}
+        assert set(by_name) >= {"datahealth.incident.opened", "datahealth.dataset.status"}, found
+        opened = by_name["datahealth.incident.opened"]
+        assert opened["resource"]["prefect.resource.id"] == "datahealth.dataset.warehouse.orders"
+        assert opened["resource"]["severity"] == "error" and opened["resource"]["source"] == "warehouse"
+        roles = {r["prefect.resource.role"] for r in opened["related"]}
+        assert "flow-run" in roles
+        assert by_name["datahealth.dataset.status"]["payload"]["status"] == Status.FAIL.value
+
+        requests = dict(pager.wait_for(2))  # both automations match an error incident opening
+        assert "warehouse.orders" in requests["/datahealth-pager"]["subject"]
+        assert "Owners:" in requests["/datahealth-owners"]["body"]
