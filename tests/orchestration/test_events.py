@@ -153,3 +153,15 @@ def test_an_opened_incident_is_an_event_and_fires_the_paging_automation(
         requests = dict(pager.wait_for(2))  # both automations match an error incident opening
         assert "warehouse.orders" in requests["/datahealth-pager"]["subject"]
         assert "Owners:" in requests["/datahealth-owners"]["body"]
+
+        incident_id = str(opened["payload"]["incident_id"])
+        acked = subprocess.run(
+            [DATAHEALTH, "incidents", "ack", incident_id, "-p", str(root), "--by", "oncall"],
+            env=server.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert acked.returncode == 0, acked.stdout + acked.stderr
+        names = [e["event"] for e in _datahealth_events(server, len(found) + 1)]
+        assert "datahealth.incident.acknowledged" in names, names

@@ -23,11 +23,13 @@ from datetime import datetime
 from typing import Any
 
 from prefect.events import emit_event
+from prefect.events.worker import EventsWorker
+from prefect.settings import PREFECT_API_URL
 
 from datahealth.config.models import Project
 from datahealth.core.redaction import redact
 from datahealth.core.results import Status
-from datahealth.rules.findings import SEVERITY_RANK, IncidentChange, IncidentEvent
+from datahealth.rules.findings import SEVERITY_RANK, Incident, IncidentChange, IncidentEvent
 from datahealth.store.read.base import Reader
 from datahealth.store.read.observations import latest_observations
 
@@ -142,6 +144,20 @@ def status_events(
 def previous_statuses(store: Reader, datasets: list[str], as_of: datetime) -> dict[str, Status]:
     """Each dataset's status before this run (read before the run records its own), in one query."""
     return {name: obs.status for name, obs in latest_observations(store, datasets, as_of=as_of).items()}
+
+
+def emit_quieted(project: Project, incident: Incident, *, snoozed: bool) -> int:
+    """`datahealth.incident.acknowledged` / `.snoozed` for `datahealth incidents ack|snooze`.
+
+    Sent only to a configured Prefect server (PREFECT_API_URL): a command line must not start Prefect's
+    temporary server just to announce an acknowledgement nobody could see there.
+    """
+    if not isinstance(PREFECT_API_URL.value(), str):
+        return 0
+    event = IncidentEvent.SNOOZED if snoozed else IncidentEvent.ACKNOWLEDGED
+    sent = emit(incident_events(project, [IncidentChange(incident, event)], []))
+    EventsWorker.drain_all()
+    return sent
 
 
 def emit(planned: Iterable[PlannedEvent]) -> int:
