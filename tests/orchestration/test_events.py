@@ -10,15 +10,19 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
+import yaml
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
+from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
+from prefect.events.schemas.events import Resource
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from datahealth.config import load_project
 from datahealth.core.results import Status
-from datahealth.orchestration import events
+from datahealth.orchestration import automations, events
 from datahealth.rules.findings import Incident, IncidentChange, IncidentEvent, IncidentStatus
 from tests.orchestration.prefect_server import PrefectServer
 from tests.orchestration.projects import sqlite_project
@@ -165,3 +169,36 @@ def test_an_opened_incident_is_an_event_and_fires_the_paging_automation(
         assert acked.returncode == 0, acked.stdout + acked.stderr
         names = [e["event"] for e in _datahealth_events(server, len(found) + 1)]
         assert "datahealth.incident.acknowledged" in names, names
+
+
+def test_the_campaign_trigger_matches_only_an_ok_status_event(tmp_path: Path) -> None:
+    document = yaml.safe_load((REPO / "deploy" / "prefect" / "campaign-send" / "prefect.yaml").read_text())
+    trigger = DeploymentEventTrigger.model_validate(document["deployments"][0]["triggers"][0])
+    project = load_project(sqlite_project(tmp_path, ["orders"]))
+
+    def resource(status: Status) -> Resource:
+        planned = events.status_events(project, {}, {"warehouse.orders": status}, [], as_of=STALE_AS_OF)
+        return Resource.model_validate(planned[0].resource)
+
+    assert trigger.expect == {events.STATUS_EVENT}
+    assert trigger.match.matches(resource(Status.OK))
+    assert not trigger.match.matches(resource(Status.FAIL))
+
+
+def test_shipped_automations_are_valid_and_name_their_blocks(tmp_path: Path) -> None:
+    files = automations.automation_files(REPO / "deploy" / "prefect" / "automations")
+    ids = {"custom-webhook/datahealth-pager": str(uuid4()), "custom-webhook/datahealth-owners": str(uuid4())}
+    built = [automations.build_automation(f, automations.load_automation(f), ids) for f in files]
+    assert sorted(a.name for a in built) == [
+        "datahealth - notify owners",
+        "datahealth - page on error incident",
+    ]
+    assert {str(a.actions[0].block_document_id) for a in built} == set(ids.values())  # type: ignore[union-attr]
+    with pytest.raises(
+        automations.AutomationFileError, match=r"actions\[0\]\.block: no block 'custom-webhook/"
+    ):
+        automations.build_automation(files[0], automations.load_automation(files[0]), {})
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: x\ntrigger: {type: event, posture: Sideways}\nactions: []\n")
+    with pytest.raises(automations.AutomationFileError, match=r"broken.yaml: trigger"):
+        automations.build_automation(broken, automations.load_automation(broken), {})

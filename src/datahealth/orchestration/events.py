@@ -137,7 +137,8 @@ def status_events(
             "previous_status": Status(before).value if before is not None else None,
             "as_of": as_of,
         }
-        planned.append(PlannedEvent(STATUS_EVENT, dataset_resource(project, dataset), list(related), payload))
+        resource = dataset_resource(project, dataset) | {"status": payload["status"]}  # triggers match labels
+        planned.append(PlannedEvent(STATUS_EVENT, resource, list(related), payload))
     return planned
 
 
