@@ -55,5 +55,5 @@ def test_a_missing_block_is_a_config_error_naming_file_line_key_and_fix(tmp_path
     with pytest.raises(ConfigError) as raised:
         load_project(root)
     text = raised.value.render()
-    assert "sources.yaml:3" in text and "sources.warehouse.url" in text, text
+    assert "sources.yaml:4" in text and "sources.warehouse.url" in text, text
     assert "no Prefect Secret block named 'dh-no-such-block'" in text and "Secret(value=...)" in text

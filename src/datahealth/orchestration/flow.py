@@ -15,6 +15,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
+from prefect.states import Completed, State
 from prefect.task_runners import TaskRunner
 
 from datahealth.config import load_project
@@ -24,7 +25,7 @@ from datahealth.core.run import RunSummary
 from datahealth.core.timeparse import parse_as_of
 from datahealth.monitor.runner import MonitorRun
 from datahealth.orchestration import events, handles, planning, scaling
-from datahealth.orchestration.artifacts import publish_artifacts
+from datahealth.orchestration.artifacts import publish_artifacts, state_message
 from datahealth.orchestration.dispatch import SourceWindows
 from datahealth.orchestration.tasks import describe_source, monitor_dataset
 from datahealth.sources import DatasetError
@@ -53,7 +54,7 @@ def data_health(
     shard: int = 0,
     shards: int = 1,
     task_runner: str | None = None,
-) -> dict[str, Any]:
+) -> State[dict[str, Any]]:
     """Observe, profile and check the selected datasets, store the results, evaluate and publish them.
 
     `datasets` are glob patterns on `<source>.<dataset>`; `tier` picks the tier's datasets and stages;
@@ -108,7 +109,8 @@ def data_health(
     problems = _monitor_problems(summary)
     if problems and settings.fail_run_on_monitor_error:
         raise MonitorError("the monitor itself failed: " + "; ".join(problems))
-    return summary.to_dict()
+    # the run's final state message is what the UI's run list shows: the data's health in one line
+    return Completed(message=state_message(summary), data=summary.to_dict())
 
 
 def _monitor_all(
