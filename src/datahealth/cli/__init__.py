@@ -13,6 +13,7 @@ from datahealth.cli import (  # noqa: F401  (registration)
     report_cmd,
     run_cmd,
     schema_cmd,
+    serve_report_cmd,
 )
 from datahealth.cli.app import app
 
