@@ -131,13 +131,14 @@ def status_events(
         before = previous.get(dataset)
         if before == status:
             continue
+        value = Status(status).value
         payload = {
             "dataset": dataset,
-            "status": Status(status).value,
+            "status": value,
             "previous_status": Status(before).value if before is not None else None,
             "as_of": as_of,
         }
-        resource = dataset_resource(project, dataset) | {"status": payload["status"]}  # triggers match labels
+        resource = dataset_resource(project, dataset) | {"status": value}  # triggers match labels
         planned.append(PlannedEvent(STATUS_EVENT, resource, list(related), payload))
     return planned
 

@@ -15,7 +15,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
-from prefect.states import Completed, State
+from prefect.states import Completed
 from prefect.task_runners import TaskRunner
 
 from datahealth.config import load_project
@@ -54,7 +54,7 @@ def data_health(
     shard: int = 0,
     shards: int = 1,
     task_runner: str | None = None,
-) -> State[dict[str, Any]]:
+) -> dict[str, Any]:
     """Observe, profile and check the selected datasets, store the results, evaluate and publish them.
 
     `datasets` are glob patterns on `<source>.<dataset>`; `tier` picks the tier's datasets and stages;
@@ -110,7 +110,8 @@ def data_health(
     if problems and settings.fail_run_on_monitor_error:
         raise MonitorError("the monitor itself failed: " + "; ".join(problems))
     # the run's final state message is what the UI's run list shows: the data's health in one line
-    return Completed(message=state_message(summary), data=summary.to_dict())
+    # Prefect unwraps a returned state: callers (and `state.result()`) get the summary dict
+    return Completed(message=state_message(summary), data=summary.to_dict())  # type: ignore[return-value]
 
 
 def _monitor_all(
