@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +23,8 @@ class RunView:
     parameters: dict[str, Any]
     tasks: dict[str, tuple[str, int]]  # task run name -> (state type, run count)
     artifacts: dict[str, tuple[str, Any]]  # key -> (type, data; tables parsed)
+    task_states: dict[str, str] = field(default_factory=dict)  # task run name -> state name ("Skipped")
+    message: str = ""  # the flow run's final state message
 
 
 def read_run(flow_run_id: UUID | str) -> RunView:
@@ -41,4 +43,6 @@ def read_run(flow_run_id: UUID | str) -> RunView:
         artifacts={
             a.key: (a.type, json.loads(a.data) if a.type == "table" else a.data) for a in artifacts if a.key
         },
+        task_states={t.name: t.state.name if t.state else "" for t in task_runs},
+        message=(run.state.message or "") if run.state else "",
     )

@@ -10,8 +10,22 @@ import pytest
 from datahealth.config import load_project
 from datahealth.core.results import Status
 from datahealth.core.run import DatasetSummary, RunSummary
-from datahealth.orchestration.artifacts import artifact_key, report_link, status_table, summary_markdown
-from datahealth.rules.findings import Incident, IncidentChange, IncidentEvent, IncidentStatus, RunEvaluation
+from datahealth.orchestration.artifacts import (
+    artifact_key,
+    report_link,
+    state_message,
+    status_table,
+    summary_markdown,
+)
+from datahealth.rules.findings import (
+    Finding,
+    FindingKind,
+    Incident,
+    IncidentChange,
+    IncidentEvent,
+    IncidentStatus,
+    RunEvaluation,
+)
 from tests.orchestration.projects import sqlite_project
 
 NOW = datetime(2026, 10, 5, 7, tzinfo=UTC)
@@ -119,3 +133,41 @@ def test_report_link_prefers_urls_then_base_url_then_a_file_url(tmp_path: Path) 
     plain = load_project(sqlite_project(tmp_path / "p2", ["orders"]))
     assert report_link(plain, "reports/run.html") == (tmp_path / "p2" / "reports" / "run.html").as_uri()
     assert report_link(plain, None) is None
+
+
+def test_summary_lists_every_open_incident_worst_first_and_marks_new_ones(project) -> None:
+    new = incident("warehouse.late", "stale for 25h")
+    old = incident("warehouse.orders", "row count dropped", severity="warn")
+    old = Incident(**{**old.__dict__, "id": 2, "fingerprint": "warehouse.orders|anomaly|rows"})
+    evaluation = RunEvaluation(
+        statuses={},
+        scores={},
+        changes=[IncidentChange(new, IncidentEvent.OPENED)],
+        open_incidents=[old, new],
+    )
+    text = summary_markdown(project, summary(), evaluation)
+    section = text.split("## Open incidents (2)\n\n", 1)[1].splitlines()
+    assert section[0] == "- 🆕 **#1 warehouse.late** (error, open, since 2026-10-05 07:00): stale for 25h"
+    assert section[1] == "- **#2 warehouse.orders** (warn, open, since 2026-10-05 07:00): row count dropped"
+
+
+def test_status_table_gives_each_problem_a_reason() -> None:
+    finding = Finding("warehouse.late", FindingKind.FRESHNESS, "sla", "error", "stale for 25h (SLA 12h)")
+    rows = status_table(summary(), RunEvaluation(statuses={}, scores={}, findings=[finding]))
+    reasons = {r["dataset"]: r["reason"] for r in rows}
+    assert reasons == {
+        "warehouse.gone": "table main.gone not found | x",
+        "warehouse.late": "stale for 25h (SLA 12h)",
+        "warehouse.orders": None,
+    }
+
+
+def test_state_message_says_how_many_datasets_fail_and_which() -> None:
+    assert state_message(summary()) == (
+        "2 of 3 datasets failing: warehouse.gone (error), warehouse.late (fail) · health 43/100"
+    )
+    healthy = RunSummary(**{**summary().__dict__, "datasets": summary().datasets[:1]})
+    assert state_message(healthy) == "All 1 datasets healthy"
+    many = [DatasetSummary(f"w.t{i}", Status.FAIL.value, 1, None, None, 0, None) for i in range(7)]
+    text = state_message(RunSummary(**{**summary().__dict__, "datasets": many}), listed=2)
+    assert text.startswith("7 of 7 datasets failing: w.t0 (fail), w.t1 (fail), … 5 more")

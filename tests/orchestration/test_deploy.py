@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,12 @@ from typer.testing import CliRunner
 
 from datahealth.cli import app
 from datahealth.config import load_project
-from datahealth.orchestration.deploy import check_prefect_yaml, deployments, render_prefect_yaml
+from datahealth.orchestration.deploy import (
+    check_prefect_yaml,
+    deployments,
+    render_prefect_yaml,
+    write_prefect_yaml,
+)
 from tests.orchestration.projects import sqlite_project
 
 TIERS = {
@@ -96,3 +102,14 @@ def test_cli_writes_and_checks_without_a_server(root: Path) -> None:
     (root / "prefect.yaml").write_text("deployments: []\n")
     result = runner.invoke(app, ["deploy", "-p", str(root), "--check"])
     assert result.exit_code == 2 and "no `deployments:` list" in result.output
+
+
+def test_deploy_write_leaves_an_unchanged_prefect_yaml_alone(tmp_path: Path) -> None:
+    project = load_project(sqlite_project(tmp_path, ["orders"]))
+    target = project.root / "prefect.yaml"
+    assert write_prefect_yaml(project)
+    os.utime(target, (1_000_000, 1_000_000))
+    assert not write_prefect_yaml(project)
+    assert target.stat().st_mtime == 1_000_000
+    target.write_text(target.read_text() + "# edited by hand\n")
+    assert write_prefect_yaml(project) and "# edited by hand" not in target.read_text()

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from uuid import UUID
@@ -24,7 +24,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from datahealth.store import HistoryStore
 from datahealth.store.tables import observations, runs
 from tests.orchestration.prefect_api import read_run
-from tests.orchestration.prefect_server import PREFECT, PrefectServer, prefect_server
+from tests.orchestration.prefect_server import PREFECT, PrefectServer
 from tests.orchestration.projects import AS_OF, sqlite_project
 from tests.support.postgres import sqlalchemy_url
 
@@ -34,13 +34,6 @@ DATAHEALTH = str(Path(sys.executable).with_name("datahealth"))
 POOL = "dh-it-pool"
 WORKER = [PREFECT, "worker", "start", "--pool", POOL, "--run-once", "--limit", "1"]
 TABLES = ["orders", "customers", "products"]
-
-
-@pytest.fixture
-def prefect_api_server(tmp_path: Path) -> Iterator[PrefectServer]:
-    """A real `prefect server start` of this test's own (a service fixture: see tests/support/services.py)."""
-    with prefect_server(tmp_path) as running:
-        yield running
 
 
 def wait_until(probe: Callable[[], bool], worker: Future[str], timeout: float = 120) -> None:

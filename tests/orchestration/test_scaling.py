@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from prefect import get_client
 
+from datahealth.core.results import Status
+from datahealth.orchestration import handles
 from datahealth.orchestration.flow import data_health
 from datahealth.orchestration.scaling import SourceSlots, ensure_concurrency_limits
 from datahealth.store import HistoryStore
@@ -104,3 +107,56 @@ def test_an_unknown_task_runner_fails_the_run_with_the_choices(tmp_path: Path) -
     root = sqlite_project(tmp_path, ["a"], project={"name": "runner"})
     state = data_health(project_dir=str(root), task_runner="ray", return_state=True)
     assert state.is_failed() and "task_runner 'ray' is not one of: threads, dask" in state.message
+
+
+@pytest.mark.slow
+def test_the_flow_runs_on_a_real_dask_cluster_of_two_worker_processes(
+    tmp_path: Path, pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scheduler and two worker processes (TCP on loopback), as `dask-scheduler` + 2 `dask-worker`:
+    tasks travel as picklable handles, each worker re-opens the project and writes nothing itself; the
+    flow records every dataset once in the PostgreSQL history store."""
+    from distributed import Client, LocalCluster
+
+    root = sqlite_project(
+        tmp_path,
+        TABLES,
+        project={"name": "dask-cluster", "task_retry_delay": "0.1s"},
+        history={"url": sqlalchemy_url(pg_database)},
+        extra_datasets={"warehouse.gone": {"table": "gone"}},
+    )
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=2,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        monkeypatch.setenv("DATAHEALTH_DASK_ADDRESS", cluster.scheduler_address)
+        state = data_health(
+            project_dir=str(root), tier="daily", as_of=AS_OF, task_runner="dask", return_state=True
+        )
+        attached = client.run(lambda: sorted(handles._runs))  # each worker process's attached runs
+        worker_pids = set(client.run(os.getpid).values())
+    assert state.is_completed(), state.message
+    result = state.result()
+    statuses = {d["dataset"]: d["status"] for d in result["datasets"]}
+    assert statuses == {
+        **{f"warehouse.{t}": Status.OK.value for t in TABLES},
+        "warehouse.gone": Status.UNKNOWN.value,
+    }
+    assert len(worker_pids) == 2 and os.getpid() not in worker_pids
+    assert sum(1 for runs_seen in attached.values() if result["run_id"] in runs_seen) >= 1, attached
+    view = read_run(state.state_details.flow_run_id)
+    assert view.task_states["observe warehouse.gone"] == "Unreadable"
+    store = HistoryStore.open(sqlalchemy_url(pg_database))
+    try:
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar() == 1
+            recorded = sorted(conn.execute(sa.select(observations.c.dataset)).scalars())
+    finally:
+        store.close()
+    assert recorded == sorted(statuses)

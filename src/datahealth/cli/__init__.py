@@ -1,6 +1,7 @@
 """The `datahealth` command line. Each command module registers its commands on the shared app."""
 
 from datahealth.cli import (  # noqa: F401  (registration)
+    automations_cmd,
     checks_cmd,
     demo_cmd,
     deploy_cmd,
@@ -14,6 +15,7 @@ from datahealth.cli import (  # noqa: F401  (registration)
     root_cmd,
     run_cmd,
     schema_cmd,
+    serve_report_cmd,
 )
 from datahealth.cli.app import app
 

@@ -26,15 +26,17 @@ def deploy(
     ] = None,
 ) -> None:
     """Deploy one Prefect deployment per tier (schedules from sla_config) onto the project's work pool."""
-    from datahealth.orchestration.deploy import DeployError, check_prefect_yaml, render_prefect_yaml
+    from datahealth.orchestration.deploy import DeployError, check_prefect_yaml, write_prefect_yaml
     from datahealth.orchestration.deploy import deploy as run_deploy
 
     with handled_errors():
         loaded = open_project(project)
         target = loaded.root / "prefect.yaml"
         if write:
-            target.write_text(render_prefect_yaml(loaded))
-            console.print(f"[green]wrote[/] {target}")
+            if write_prefect_yaml(loaded, target):
+                console.print(f"[green]wrote[/] {target}")
+            else:
+                console.print(f"unchanged: {target}")
         if check:
             errors, warnings = check_prefect_yaml(loaded)
             for warning in warnings:

@@ -202,7 +202,7 @@ def show(
 def _quiet(
     incident_id: int, project: Path, duration: str | None, by: str | None, note: str, snooze: bool
 ) -> None:
-    with project_store(project) as (_, store):
+    with project_store(project) as (loaded, store):
         try:
             length = parse_duration(duration) if duration is not None else None
         except ValueError as exc:
@@ -210,6 +210,9 @@ def _quiet(
         incident = quiet_incident(
             store, incident_id, utc_now(), duration=length, by=by, snooze=snooze, note=note
         )
+    from datahealth.orchestration.events import emit_quieted  # Prefect loads only for this command
+
+    emit_quieted(loaded, incident, snoozed=snooze)
     until = (
         f"until {incident.quiet_until:%Y-%m-%d %H:%M} UTC" if incident.quiet_until else "until it resolves"
     )

@@ -3,7 +3,8 @@
 PyYAML's `safe_load` forgets where values came from; composing nodes ourselves keeps the line of each key
 so that a validation error can point at `sla_config/datasets.yaml:14`. Environment variables are expanded
 after parsing (so a value can never inject YAML syntax), and every expanded value is registered with the
-redactor because env vars are where secrets live.
+redactor because env vars are where secrets live. `${prefect.secret:NAME}` reads a Prefect Secret block
+the same way (`prefect_secrets.py`).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ import yaml
 from datahealth.config import urls
 from datahealth.config.bounded_yaml import AliasBudget, LimitExceeded, compose, read_config_text
 from datahealth.config.errors import ConfigIssue
+from datahealth.config.prefect_secrets import PREFECT_SECRET_REF, PrefectSecretError, read_prefect_secret
 from datahealth.core.redaction import register_secret
 
 _ENV_REF = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+_REFERENCE = re.compile(f"{PREFECT_SECRET_REF.pattern}|{_ENV_REF.pattern}")
 KeyPath = tuple[str | int, ...]
 _SECRET_KEYS = {"password", "secret", "token", "api_key", "sasl_plain_password"}
 
@@ -203,9 +206,32 @@ def _construct_scalar(node: yaml.Node) -> Any:
 
 
 def _expand_env(value: str, key_path: KeyPath, line: int, doc: YamlDocument, env: Any) -> str:
-    masked = _ENV_REF.sub(lambda m: "x" * len(m.group()), value)  # a URL's shape, positions kept
+    masked = _REFERENCE.sub(lambda m: "x" * len(m.group()), value)  # a URL's shape, positions kept
+
+    def from_prefect(match: re.Match[str]) -> str:
+        name = match.group("secret")
+        try:
+            secret = read_prefect_secret(name)
+        except PrefectSecretError as exc:
+            doc.issues.append(
+                ConfigIssue(
+                    doc.path,
+                    dotted(key_path),
+                    str(exc),
+                    f"create it (Prefect UI → Blocks → Secret, or `Secret(value=...).save({name!r})`) on the "
+                    "server PREFECT_API_URL points at, or use ${ENV_VAR} instead",
+                    line=line,
+                )
+            )
+            return ""
+        register_secret(secret)
+        if urls.slot_of(masked, match.start()) == "userinfo":
+            return urls.encode_userinfo_value(secret)
+        return secret
 
     def replace(match: re.Match[str]) -> str:
+        if match.group("secret") is not None:
+            return from_prefect(match)
         name, default = match.group("name"), match.group("default")
         found = str(env[name]) if name in env else default
         if name in env:
@@ -242,4 +268,4 @@ def _expand_env(value: str, key_path: KeyPath, line: int, doc: YamlDocument, env
         )
         return ""
 
-    return _ENV_REF.sub(replace, value)
+    return _REFERENCE.sub(replace, value)  # one pass: a substituted value is never expanded again

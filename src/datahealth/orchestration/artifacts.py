@@ -16,11 +16,17 @@ from urllib.parse import urljoin
 from datahealth.config.models import Project
 from datahealth.core.durations import format_duration
 from datahealth.core.redaction import redact
-from datahealth.core.run import RunSummary
-from datahealth.rules.findings import IncidentChange, IncidentEvent, RunEvaluation
+from datahealth.core.results import Status
+from datahealth.core.run import DatasetSummary, RunSummary
+from datahealth.rules.findings import SEVERITY_RANK, IncidentChange, IncidentEvent, RunEvaluation
 from datahealth.rules.status import RUN_SCORE_DEFINITION
 
-_STATUS_ICON = {"ok": "✅", "warn": "⚠️", "fail": "❌", "unknown": "🛑"}
+_STATUS_ICON = {
+    Status.OK.value: "✅",
+    Status.WARN.value: "⚠️",
+    Status.FAIL.value: "❌",
+    Status.UNKNOWN.value: "🛑",
+}
 _EVENT_HEADINGS = (
     (IncidentEvent.OPENED, "New incidents"),
     (IncidentEvent.CHANGED, "Changed incidents"),
@@ -84,6 +90,7 @@ def summary_markdown(
         c.event in (IncidentEvent.OPENED, IncidentEvent.RESOLVED) for c in changes
     ):
         lines += ["", "No new or resolved incidents."]
+    lines += _open_incidents(evaluation)
     if summary.errored:
         lines += ["", f"## Could not be read ({len(summary.errored)})", ""]
         lines += [f"- **{_cell(d.dataset)}** ({d.error_kind}): {_cell(d.error)}" for d in summary.errored]
@@ -94,15 +101,46 @@ def summary_markdown(
     return "\n".join(lines) + "\n"
 
 
-def status_table(summary: RunSummary) -> list[dict[str, Any]]:
-    """One row per dataset, worst first, as the table artifact shows it."""
-    order = {"unknown": 0, "fail": 1, "warn": 2, "ok": 3}
+def _open_incidents(evaluation: RunEvaluation | None) -> list[str]:
+    """Every incident still open after this run, worst first; those this run opened are marked new."""
+    if evaluation is None or not evaluation.open_incidents:
+        return []
+    new = {c.incident.fingerprint for c in evaluation.changes if c.event == IncidentEvent.OPENED}
+    ordered = sorted(
+        evaluation.open_incidents, key=lambda i: (-SEVERITY_RANK.get(i.severity, 0), i.dataset, i.id)
+    )
+    lines = ["", f"## Open incidents ({len(ordered)})", ""]
+    for incident in ordered:
+        mark = "🆕 " if incident.fingerprint in new else ""
+        lines.append(
+            f"- {mark}**#{incident.id} {_cell(incident.dataset)}** ({incident.severity}, "
+            f"{incident.status.value}, since {incident.opened_at:%Y-%m-%d %H:%M}): {_cell(incident.title)}"
+        )
+    return lines
+
+
+def _reason(dataset: str, error: str | None, evaluation: RunEvaluation | None) -> str | None:
+    """Why a dataset is not ok: its error, else the titles of this run's findings on it, worst first."""
+    if error:
+        return redact(error)
+    if evaluation is None:
+        return None
+    findings = sorted(evaluation.findings_for(dataset), key=lambda f: -SEVERITY_RANK.get(f.severity, 0))
+    return redact("; ".join(f.title for f in findings)) if findings else None
+
+
+def status_table(summary: RunSummary, evaluation: RunEvaluation | None = None) -> list[dict[str, Any]]:
+    """One row per dataset, worst first (then lowest health score), as the table artifact shows it."""
+    scores = evaluation.scores if evaluation else {}
     rows = []
-    for d in sorted(summary.datasets, key=lambda d: (order.get(d.status, 9), d.dataset)):
+    for d in sorted(
+        summary.datasets, key=lambda d: (-Status(d.status).rank, scores.get(d.dataset, 100.0), d.dataset)
+    ):
         rows.append(
             {
                 "dataset": d.dataset,
                 "status": d.status,
+                "reason": _reason(d.dataset, d.error, evaluation),
                 "rows": d.rows,
                 "last_updated": d.last_updated,
                 "freshness_lag": format_duration(d.freshness_lag_seconds)
@@ -113,6 +151,27 @@ def status_table(summary: RunSummary) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def state_message(summary: RunSummary, listed: int = 5) -> str:
+    """`4 of 6 datasets failing: a (error), b (fail), …; 1 warning: c` or `All 6 datasets healthy`."""
+    total = len(summary.datasets)
+    failing = [d for d in summary.datasets if Status(d.status).rank >= Status.FAIL.rank]
+    warning = [d for d in summary.datasets if Status(d.status) == Status.WARN]
+    failing.sort(key=lambda d: (-Status(d.status).rank, d.dataset))
+
+    def names(items: list[DatasetSummary], with_status: bool) -> str:
+        shown = [f"{d.dataset} ({d.status})" if with_status else d.dataset for d in items[:listed]]
+        return ", ".join(shown) + (f", … {len(items) - listed} more" if len(items) > listed else "")
+
+    parts = []
+    if failing:
+        parts.append(f"{len(failing)} of {total} datasets failing: {names(failing, True)}")
+    if warning:
+        parts.append(f"{len(warning)} warning: {names(warning, False)}")
+    if not parts:
+        return f"All {total} datasets healthy"
+    return "; ".join(parts) + f" · health {summary.health_score:.0f}/100"
 
 
 def report_link(project: Project, report: str | None) -> str | None:
@@ -158,7 +217,7 @@ def publish_artifacts(
         description=f"Data health summary ({tier or 'all'})",
     )
     create_table_artifact(
-        table=status_table(summary),
+        table=status_table(summary, evaluation),
         key=created["datasets"],
         description=f"Dataset statuses ({tier or 'all'})",
     )

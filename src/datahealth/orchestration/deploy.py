@@ -88,6 +88,20 @@ def render_prefect_yaml(project: Project, entrypoint: str = ENTRYPOINT) -> str:
     return HEADER + yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=110)
 
 
+def write_prefect_yaml(project: Project, path: Path | None = None) -> bool:
+    """Write prefect.yaml when its content would change; False (file untouched) when it is already current.
+
+    Leaving an unchanged file alone keeps its timestamp and a clean `git status`, so `deploy --write` can
+    run on every CI build.
+    """
+    target = path or project.root / "prefect.yaml"
+    text = render_prefect_yaml(project)
+    if target.is_file() and target.read_text() == text:
+        return False
+    target.write_text(text)
+    return True
+
+
 def check_prefect_yaml(project: Project, path: Path | None = None) -> tuple[list[str], list[str]]:
     """(errors, warnings) of the project's prefect.yaml against its config."""
     path = path or project.root / "prefect.yaml"

@@ -15,16 +15,17 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
+from prefect.states import Completed
 from prefect.task_runners import TaskRunner
 
 from datahealth.config import load_project
 from datahealth.config.models import DatasetConfig, Project, ProjectSettings
-from datahealth.core.results import DatasetResult, ErrorKind, TableMeta
+from datahealth.core.results import DatasetResult, ErrorKind, Status, TableMeta
 from datahealth.core.run import RunSummary
 from datahealth.core.timeparse import parse_as_of
 from datahealth.monitor.runner import MonitorRun
-from datahealth.orchestration import handles, planning, scaling
-from datahealth.orchestration.artifacts import publish_artifacts
+from datahealth.orchestration import events, handles, planning, scaling
+from datahealth.orchestration.artifacts import publish_artifacts, state_message
 from datahealth.orchestration.dispatch import SourceWindows
 from datahealth.orchestration.tasks import describe_source, monitor_dataset
 from datahealth.sources import DatasetError
@@ -89,7 +90,9 @@ def data_health(
         )
         with scaling.make_task_runner(kind, settings) as runner:
             results = _monitor_all(runner, handle, run, settings)
+        before = events.previous_statuses(run.store, [d.name for d in run.datasets], run.as_of)
         summary = run.finish(results)
+        _emit_events(run, before)
     except Exception as exc:  # the monitor itself broke: record it, so no row stays `running`
         run.fail(exc)
         raise
@@ -109,7 +112,9 @@ def data_health(
     problems = _monitor_problems(summary)
     if problems and settings.fail_run_on_monitor_error:
         raise MonitorError("the monitor itself failed: " + "; ".join(problems))
-    return summary.to_dict()
+    # the run's final state message is what the UI's run list shows: the data's health in one line
+    # Prefect unwraps a returned state: callers (and `state.result()`) get the summary dict
+    return Completed(message=state_message(summary), data=summary.to_dict())  # type: ignore[return-value]
 
 
 def _monitor_all(
@@ -199,6 +204,20 @@ def _task_error(
     if isinstance(outcome, BaseException):
         return outcome
     return RuntimeError(f"task ended in state {state.name}: {state.message or 'no result'}")
+
+
+def _emit_events(run: MonitorRun, before: dict[str, Status]) -> None:
+    """Incident changes and status changes as Prefect events (docs/prefect.md), for Automations."""
+    if run.evaluation is None:
+        return
+    related = events.flow_run_related(str(flow_run.id or "") or None, flow_run.name or None)
+    planned = events.incident_events(run.project, run.evaluation.changes, related)
+    planned += events.status_events(
+        run.project, before, run.evaluation.statuses, related, as_of=run.as_of.isoformat()
+    )
+    sent = events.emit(planned)
+    if sent:
+        get_run_logger().info("Emitted %d datahealth events", sent)
 
 
 def _stages(run: MonitorRun) -> str:

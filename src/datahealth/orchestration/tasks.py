@@ -16,12 +16,17 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
+from prefect.states import Completed, State
 
 from datahealth.core.durations import format_duration
-from datahealth.core.results import DatasetResult, ErrorKind, TableMeta
+from datahealth.core.redaction import redact
+from datahealth.core.results import CheckOutcome, DatasetResult, ErrorKind, TableMeta
 from datahealth.core.wording import plural
 from datahealth.orchestration.handles import RunHandle, resolve
 from datahealth.sources import DatasetError, SourceUnavailable
+
+UNREADABLE = "Unreadable"  # task run state names (docs/prefect.md): a problem, not a failed task
+FAILING_CHECKS = "Failing checks"
 
 
 class _ThreadTimeoutNotice(logging.Filter):
@@ -90,8 +95,14 @@ def describe_source(
     cache_policy=NO_CACHE,
     retry_condition_fn=retry_if_unreachable,
 )
-def monitor_dataset(handle: RunHandle, dataset: str, meta: TableMeta | DatasetError) -> DatasetResult:
-    """Observe, profile and check one dataset; data problems come back as results, not exceptions."""
+def monitor_dataset(
+    handle: RunHandle, dataset: str, meta: TableMeta | DatasetError
+) -> DatasetResult | State[DatasetResult]:
+    """Observe, profile and check one dataset; data problems come back as results, not exceptions.
+
+    A dataset with a problem ends its task run `Completed` under a name that says so (`Unreadable`,
+    `Failing checks`), so the UI's task list shows where to look without failing the flow.
+    """
     run = resolve(handle)
     result = run.monitor(run.project.dataset(dataset), meta)
     obs = result.observation
@@ -100,15 +111,34 @@ def monitor_dataset(handle: RunHandle, dataset: str, meta: TableMeta | DatasetEr
     logger = get_run_logger()
     if obs.error:
         logger.warning("%s: %s error: %s", dataset, obs.error_kind, obs.error)
-    else:
-        lag = (
-            format_duration(obs.freshness_lag_seconds) if obs.freshness_lag_seconds is not None else "unknown"
-        )
-        logger.info(
-            "%s: %s rows, last updated %s ago, %s failed",
-            dataset,
-            obs.row_count,
-            lag,
-            plural(result.checks_failed, "check"),
-        )
+        return Completed(name=UNREADABLE, message=redact(f"{obs.error_kind}: {obs.error}"), data=result)
+    lag = format_duration(obs.freshness_lag_seconds) if obs.freshness_lag_seconds is not None else "unknown"
+    failing = failing_checks(result)
+    logger.info(
+        "%s: %s rows, last updated %s ago, %s failed%s",
+        dataset,
+        obs.row_count,
+        lag,
+        plural(len(failing), "check"),
+        ": " + "; ".join(failing) if failing else "",
+    )
+    if failing:
+        return Completed(name=FAILING_CHECKS, message=redact("; ".join(failing)), data=result)
     return result
+
+
+def failing_checks(result: DatasetResult) -> list[str]:
+    """`row_count: 0 (must be > 0)` for each failed or errored check, in the order they ran."""
+    failed = []
+    for check in result.checks:
+        if check.outcome not in (CheckOutcome.FAIL, CheckOutcome.ERROR):
+            continue
+        text = check.name
+        if check.observed_value is not None:
+            text += f": {check.observed_value:g}"
+        if check.threshold:
+            text += f" ({check.threshold})"
+        if check.outcome is CheckOutcome.ERROR:
+            text += f" error: {check.message}" if check.message else " error"
+        failed.append(text)
+    return failed
