@@ -143,7 +143,11 @@ class MonitorRun:
             source = self.source(dataset.source)
             profiling = self._profile_due(dataset, meta)
             with self.limit(dataset.source):
-                fused = observe_by_profile(source, dataset, meta, self.as_of) if profiling else None
+                fused = (
+                    observe_by_profile(source, dataset, meta, self.as_of)
+                    if profiling and isinstance(meta, TableMeta)
+                    else None
+                )
                 result = fused or DatasetResult(observe_dataset(source, dataset, meta, self.as_of))
             if result.observation.ok and isinstance(meta, TableMeta) and meta.kind != STREAM_KIND:
                 # streams have no rows to profile or check; a fused result was profiled already
