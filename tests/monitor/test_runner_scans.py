@@ -8,7 +8,6 @@ too). Catalog queries read `information_schema`/`pg_catalog`, never the table, s
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,12 @@ from typing import Any
 import duckdb
 import psycopg
 import pytest
-import sqlalchemy as sa
 
 from datahealth.config import load_project
 from datahealth.core.run import RunOptions, RunSummary
 from datahealth.monitor.runner import run_monitor
 from datahealth.store import HistoryStore, read
+from tests.support import scans
 from tests.support.postgres import admin_dsn, sqlalchemy_url
 from tests.support.projects import write_project
 
@@ -35,31 +34,8 @@ ORDERS = (
 
 @pytest.fixture
 def duckdb_query_log(tmp_path: Path) -> Iterator[Path]:
-    """Every statement any connection of a monitored DuckDB file runs, in DuckDB's own query log (CSV)."""
-    log_dir = tmp_path / "query-log"
-
-    def enable(dbapi_connection: Any, _record: Any) -> None:
-        if "duckdb" not in type(dbapi_connection).__module__:
-            return  # the history store (SQLite)
-        dbapi_connection.execute(
-            f"CALL enable_logging('QueryLog', storage='file', storage_path='{log_dir.as_posix()}')"
-        )
-
-    sa.event.listen(sa.pool.Pool, "connect", enable)
-    try:
+    with scans.duckdb_query_log(tmp_path / "query-log") as log_dir:
         yield log_dir
-    finally:
-        sa.event.remove(sa.pool.Pool, "connect", enable)
-
-
-def duckdb_table_reads(log_dir: Path, table: str) -> list[str]:
-    """Logged statements that read `table` (the catalog query names it only as a bound parameter)."""
-    with duckdb.connect() as con:
-        messages = con.execute(
-            "SELECT message FROM read_csv(?, all_varchar = true) WHERE type = 'QueryLog'",
-            [str(log_dir / "duckdb_log_entries.csv")],
-        ).fetchall()
-    return [m for (m,) in messages if f'"{table}"' in m and "information_schema" not in m]
 
 
 def duckdb_project(tmp_path: Path, datasets: dict[str, Any]) -> Path:
@@ -88,7 +64,7 @@ def test_a_full_duckdb_run_reads_the_table_twice_and_observes_from_the_profile(
     summary = run_monitor(project, as_of=AS_OF, options=FULL_RUN)
 
     assert_orders_observed(summary)
-    reads = duckdb_table_reads(duckdb_query_log, "orders")
+    reads = scans.duckdb_table_reads(duckdb_query_log, "orders")
     assert len(reads) == 2, reads
     assert "observed_last_updated" in reads[0] and "n_rows" in reads[0]  # observe fused into the profile
     store = HistoryStore.open(project.config.history.url, project.root)
@@ -104,7 +80,7 @@ def test_row_count_estimate_adds_no_statement_when_profiled(tmp_path: Path, duck
     summary = run_monitor(load_project(root), as_of=AS_OF, options=FULL_RUN)
 
     assert_orders_observed(summary)
-    assert len(duckdb_table_reads(duckdb_query_log, "orders")) == 2
+    assert len(scans.duckdb_table_reads(duckdb_query_log, "orders")) == 2
 
 
 def test_without_a_profile_observing_is_one_statement_and_estimate_needs_only_the_max(
@@ -116,7 +92,7 @@ def test_without_a_profile_observing_is_one_statement_and_estimate_needs_only_th
     )
 
     assert_orders_observed(summary)
-    [read_statement] = duckdb_table_reads(duckdb_query_log, "orders")
+    [read_statement] = scans.duckdb_table_reads(duckdb_query_log, "orders")
     assert "max(" in read_statement and "count(" not in read_statement
 
 
@@ -128,33 +104,12 @@ def test_a_sampled_profile_does_not_stand_in_for_the_table_count(
     summary = run_monitor(load_project(root), as_of=AS_OF, options=FULL_RUN)
 
     assert_orders_observed(summary)
-    reads = duckdb_table_reads(duckdb_query_log, "orders")
+    reads = scans.duckdb_table_reads(duckdb_query_log, "orders")
     assert len(reads) == 3, reads
     assert "observed_last_updated" not in " ".join(reads)
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------------------
-
-
-def table_reads(database: str, tables: list[str]) -> dict[str, int]:
-    """Sequential plus index scans per table, once every other session on `database` has ended.
-
-    A session's counters reach the statistics system at the latest when it exits, so waiting for the
-    run's connections (datahealth's pool and Soda's) to close makes the figures complete."""
-    with psycopg.connect(admin_dsn(database), autocommit=True) as conn:
-        deadline = time.monotonic() + 30
-        while conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        ).fetchone() != (0,):
-            assert time.monotonic() < deadline, "the run's sessions did not end"
-            time.sleep(0.05)
-        conn.execute("SELECT pg_stat_clear_snapshot()")
-        rows = conn.execute(
-            "SELECT relname, coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables "
-            "WHERE relname = ANY(%s)",
-            (tables,),
-        ).fetchall()
-    return {name: int(scans) for name, scans in rows}
 
 
 def test_a_full_postgres_run_reads_each_table_twice(tmp_path: Path, pg_database: str) -> None:
@@ -166,7 +121,7 @@ def test_a_full_postgres_run_reads_each_table_twice(tmp_path: Path, pg_database:
                 "FROM generate_series(1, 3000) g"
             )
         conn.execute("ANALYZE")
-    before = table_reads(pg_database, ["orders", "customers"])
+    before = scans.postgres_table_scans(pg_database, ["orders", "customers"])
     root = write_project(
         tmp_path,
         sources={"wh": {"kind": "sql", "url": sqlalchemy_url(pg_database)}},
@@ -178,5 +133,5 @@ def test_a_full_postgres_run_reads_each_table_twice(tmp_path: Path, pg_database:
         "wh.orders": (3000, "ok"),
         "wh.customers": (3000, "ok"),
     }
-    after = table_reads(pg_database, ["orders", "customers"])
+    after = scans.postgres_table_scans(pg_database, ["orders", "customers"])
     assert {t: after[t] - before.get(t, 0) for t in after} == {"orders": 2, "customers": 2}
