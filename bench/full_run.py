@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import duckdb  # noqa: E402
 import psycopg  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
 from tests.support.postgres import admin_dsn, sqlalchemy_url  # noqa: E402
 from tests.support.projects import write_project  # noqa: E402
 from tests.support.scans import duckdb_query_log, duckdb_table_reads, postgres_table_scans  # noqa: E402
@@ -39,9 +38,11 @@ from tests.support.scans import duckdb_query_log, duckdb_table_reads, postgres_t
 from bench.common import machine_load, print_table, write_results  # noqa: E402
 from bench.profile import DUCKDB_TABLE, PG_TABLE, floor_sql  # noqa: E402
 from datahealth.config import load_project  # noqa: E402
+from datahealth.config.models import SqlSourceConfig  # noqa: E402
 from datahealth.core.run import RunOptions  # noqa: E402
 from datahealth.monitor.runner import run_monitor  # noqa: E402
 from datahealth.profiling.profiler import EXACT_DISTINCT_MAX_ROWS, QUANTILE_SAMPLE_ROWS  # noqa: E402
+from datahealth.sources.sql import SqlSource  # noqa: E402
 
 DUCKDB_ROWS = int(os.environ.get("BENCH_RUN_DUCKDB_ROWS", "10000000"))
 PG_ROWS = int(os.environ.get("BENCH_RUN_PG_ROWS", "2000000"))
@@ -77,13 +78,18 @@ def full_run(root: Path) -> Callable[[], None]:
     return run
 
 
-def statements(url: str, sql: list[str]) -> Callable[[], None]:
-    engine = sa.create_engine(url)
+def statements(root: Path, sql: list[str]) -> Callable[[], None]:
+    """The floors, run through the source as datahealth opens it (DuckDB refuses a second, differently
+    configured connection to the same file in one process)."""
+    config = load_project(root).config.sources["wh"]
+    assert isinstance(config, SqlSourceConfig)
+    source = SqlSource("wh", config, root)
 
     def run() -> None:
-        with engine.connect() as conn:
+        with source.engine.connect() as conn:
             for statement in sql:
                 conn.exec_driver_sql(statement).fetchall()
+        source.close()
 
     return run
 
@@ -129,12 +135,11 @@ def bench_duckdb(workdir: Path) -> dict[str, Any]:
     fraction = (
         None if DUCKDB_ROWS <= QUANTILE_SAMPLE_ROWS * 2 else round(QUANTILE_SAMPLE_ROWS / DUCKDB_ROWS, 8)
     )
-    url = f"duckdb:///{workdir / 'wh.duckdb'}"
     exact = DUCKDB_ROWS <= EXACT_DISTINCT_MAX_ROWS
     figures = timings(
         run,
-        statements(url, [floor_sql("duckdb", fraction, exact)]),
-        statements(url, [CHECKS_FLOOR.format(table="main.bench")]),
+        statements(root, [floor_sql("duckdb", fraction, exact)]),
+        statements(root, [CHECKS_FLOOR.format(table="main.bench")]),
     )
     return {"rows": DUCKDB_ROWS, "statements_per_dataset": len(reads), **figures}
 
@@ -152,11 +157,10 @@ def bench_postgres(workdir: Path) -> dict[str, Any]:
         before = postgres_table_scans(name, ["bench"]).get("bench", 0)
         run()  # counted, and the warm-up of every later round
         scans = postgres_table_scans(name, ["bench"]).get("bench", 0) - before
-        url = sqlalchemy_url(name)
         figures = timings(
             run,
-            statements(url, [floor_sql("postgresql", None)]),
-            statements(url, [CHECKS_FLOOR.format(table="public.bench")]),
+            statements(root, [floor_sql("postgresql", None)]),
+            statements(root, [CHECKS_FLOOR.format(table="public.bench")]),
         )
         return {"rows": PG_ROWS, "statements_per_dataset": scans, **figures}
     finally:
