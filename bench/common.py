@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -41,3 +42,9 @@ def write_results(name: str, data: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
     return path
+
+
+def machine_load() -> dict[str, Any]:
+    """`uptime`'s load averages (1, 5, 15 min) and the core count: the context every figure needs."""
+    one, five, fifteen = os.getloadavg()
+    return {"load_average": [round(one, 2), round(five, 2), round(fifteen, 2)], "cpus": os.cpu_count()}

@@ -15,6 +15,7 @@ from datahealth.config.models import SqlSourceConfig
 from datahealth.config.values import SampleSpec
 from datahealth.core.errors import SourceUnavailable
 from datahealth.engines.sqlite import lock_timeout
+from datahealth.store.engine import create_history_engine
 from tests.engines.compiled import catalog_sql, profile_sql, sample_sql
 
 LITE = engines.SQLITE
@@ -75,9 +76,22 @@ def test_history_store_sessions(tmp_path: Path) -> None:
     assert LITE.store_engine_options(url).connect_args == {"timeout": 2.5, "check_same_thread": False}
     assert LITE.store_session_statements(url) == [
         "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=NORMAL",
         "PRAGMA busy_timeout=2500",
         "PRAGMA foreign_keys=ON",
     ]
     assert lock_timeout(make_url("sqlite:///h.db")) == 30
     with pytest.raises(ValueError, match="timeout='soon' is not a number of seconds"):
         lock_timeout(make_url("sqlite:///h.db?timeout=soon"))
+
+
+def test_history_store_commits_wait_for_no_fsync(tmp_path: Path) -> None:
+    """WAL with synchronous=NORMAL (1): thousands of per-dataset commits must not each fsync."""
+    url = LITE.resolve_store_url(make_url("sqlite:///history.db"), tmp_path)
+    engine = create_history_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+    finally:
+        engine.dispose()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+import sqlalchemy as sa
 
 from datahealth.config.models import SqlSourceConfig
+from datahealth.engines.duckdb import DuckDBEngine
 from datahealth.profiling import profiler
 from datahealth.sources.base import DatasetError
 from datahealth.sources.sql import SqlSource
@@ -213,3 +216,29 @@ def test_nested_and_exotic_types(tmp_path: Path, exact: bool) -> None:
         ), name
     assert (stats["h"]["max"], stats["tz"]["min"]) == (9 * 10**20, "2024-01-01T00:00:00+00:00")
     assert profile.distinct_method == ("exact" if exact else "approx")
+
+
+def test_columns_are_aggregated_two_at_a_time_in_one_statement(
+    duckdb_source: SqlSource, rows: list[tuple[Any, ...]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's measured plan (engines/duckdb.py): still one statement, and the same statistics as one
+    wide aggregate."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(duckdb_source.engine, "before_cursor_execute", record)
+    try:
+        grouped = run_profile(duckdb_source, table=TABLE)
+    finally:
+        sa.event.remove(duckdb_source.engine, "before_cursor_execute", record)
+    [statement] = [s for s in statements if "n_rows" in s]
+    groups = (len(grouped.columns) + 1) // 2
+    assert statement.count(" AS profile_group_") == groups and grouped.queries == 1
+    assert_matches(grouped, rows, "duckdb")
+
+    wide_capabilities = dataclasses.replace(DuckDBEngine.capabilities, profile_columns_per_group=None)
+    monkeypatch.setattr(DuckDBEngine, "capabilities", wide_capabilities)
+    wide = run_profile(duckdb_source, table=TABLE)
+    assert [(c.column, c.stats) for c in wide.columns] == [(c.column, c.stats) for c in grouped.columns]

@@ -168,3 +168,27 @@ def test_cli_errors_are_one_clear_line(project_root: Path, first_run: dict[str, 
     assert never.exit_code == 1 and "no profile stored for warehouse.off" in never.output
     bad = runner.invoke(app, ["profile", "warehouse.hostile", "-p", str(project_root), "--format", "xml"])
     assert bad.exit_code == 2 and "--format must be table or json" in bad.output
+
+
+def test_a_failed_fused_profile_still_leaves_an_observation(tmp_path: Path) -> None:
+    """The profile reads a column whose values cannot be computed; observing alone does not read it."""
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        con.execute(
+            "CREATE VIEW fragile AS SELECT range AS id, TIMESTAMP '2026-01-03 11:00:00' AS updated_at, "
+            "CAST('not a number ' || range AS INTEGER) AS broken FROM range(10)"
+        )
+    root = write_project(
+        tmp_path,
+        sources={"wh": {"kind": "sql", "url": "duckdb:///wh.duckdb"}},
+        datasets={"wh.fragile": {"timestamp_column": "updated_at", "sla": {"error_after": "1d"}}},
+    )
+    project = load_project(root)
+    summary = run_monitor(project, as_of=AS_OF, options=OPTIONS)
+
+    [fragile] = summary.datasets
+    assert (fragile.rows, fragile.freshness_lag_seconds, fragile.error) == (10, 3600.0, None)
+    store = HistoryStore.open(project.config.history.url, project.root)
+    [observation] = read.observation_history(store, ["wh.fragile"])["wh.fragile"]
+    assert "measured_by" not in observation.details and observation.details["queries"] == 1
+    assert read.latest_profile(store, "wh.fragile") == []
+    store.close()

@@ -78,6 +78,9 @@ class EngineCapabilities:
     the driver's `interrupt()`, or `none` (the driver's own limits only)."""
     max_select_entries: int | None
     """How many select-list entries one statement may carry (None: no practical limit)."""
+    profile_columns_per_group: int | None = None
+    """The profile's aggregate layout, measured per engine (bench/profile.py): None = one wide aggregate
+    over every column; n = one aggregate per n columns, cross-joined into the same single statement."""
     approx_distinct: bool = False
     """A distinct-count sketch (HyperLogLog) that is cheaper than `count(DISTINCT)` on large tables."""
     quantiles: bool = False

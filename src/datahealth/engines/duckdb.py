@@ -5,8 +5,10 @@
   connection at the limit.
 * Catalog: `information_schema.columns` joined to `duckdb_tables()` in one query per schema; the
   table's `estimated_size` is its row count from metadata. No last-modified time is recorded.
-* Profiles: HyperLogLog distincts (`approx_count_distinct`) and t-digest quartiles (`approx_quantile`)
-  come almost free; `isnan`/`isinf`/`isfinite` keep NaN and ±infinity out of the moments.
+* Profiles: one statement aggregating the columns two at a time (one-row aggregates cross-joined): DuckDB
+  runs each pair as its own narrow pipeline: faster than one wide aggregate, as fast as a query per column
+  (measured on 10M rows x 12 columns, docs/profiling.md). HyperLogLog distincts (`approx_count_distinct`)
+  and t-digest quartiles (`approx_quantile`) come almost free; `isnan`/`isinf`/`isfinite` keep NaN and ±infinity out of the moments.
 * Samples: `TABLESAMPLE bernoulli(p PERCENT) REPEATABLE (seed)` and `reservoir(n ROWS)`, the latter drawn
   after the window filter.
 * Checks: Soda (soda-duckdb) runs on a duplicate of a connection from our engine's pool: DuckDB refuses a
@@ -98,6 +100,7 @@ class DuckDBEngine(FileDatabaseMixin, InterruptTimeLimitMixin):
         read_only_sessions=True,
         timeout_method="interrupt",
         max_select_entries=None,
+        profile_columns_per_group=2,  # measured: see docs/profiling.md ("Plan per engine")
         approx_distinct=True,
         quantiles=True,
         has_nan=True,

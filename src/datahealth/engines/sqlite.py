@@ -128,6 +128,10 @@ class SQLiteEngine(FileDatabaseMixin, InterruptTimeLimitMixin):
     def store_session_statements(self, url: URL) -> list[str]:
         return [
             "PRAGMA journal_mode=WAL",
+            # WAL + NORMAL: a commit waits for no fsync (the WAL is synced at checkpoints). The file never
+            # corrupts; a power cut may lose the last runs' writes. Recording 10,000 datasets costs 10,000
+            # commits, which at FULL is an fsync each (minutes on a busy disk; bench/scale.py)
+            "PRAGMA synchronous=NORMAL",
             f"PRAGMA busy_timeout={int(lock_timeout(url) * 1000)}",
             "PRAGMA foreign_keys=ON",
         ]

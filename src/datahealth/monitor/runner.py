@@ -27,7 +27,7 @@ from datahealth.core.run import DatasetSummary, RunOptions, RunSummary
 from datahealth.core.timeparse import parse_as_of
 from datahealth.monitor.reconcile import reconcile_stage
 from datahealth.monitor.selection import select_datasets
-from datahealth.profiling.stage import profile_due, profile_into
+from datahealth.profiling.stage import observe_by_profile, profile_due, profile_into
 from datahealth.publish import publish_run
 from datahealth.publish.context import PublishContext
 from datahealth.rules.evaluate import evaluate
@@ -149,23 +149,38 @@ class MonitorRun:
         """Observe one dataset, then profile and check it when the run asks for it."""
         try:
             source = self.source(dataset.source)
+            profiling = self._profile_due(dataset, meta)
             with self.limit(dataset.source):
-                observation = observe_dataset(source, dataset, meta, self.as_of)
-            result = DatasetResult(observation)
-            if observation.ok and isinstance(meta, TableMeta) and meta.kind != STREAM_KIND:
-                self._run_stages(source, dataset, meta, result)  # streams have no rows to profile or check
+                fused = (
+                    observe_by_profile(source, dataset, meta, self.as_of)
+                    if profiling and isinstance(meta, TableMeta)
+                    else None
+                )
+                result = fused or DatasetResult(observe_dataset(source, dataset, meta, self.as_of))
+            if result.observation.ok and isinstance(meta, TableMeta) and meta.kind != STREAM_KIND:
+                # streams have no rows to profile or check; a fused result was profiled already
+                self._run_stages(source, dataset, meta, result, profile=profiling and fused is None)
         except Exception as exc:  # contain anything unexpected to this dataset
             result = DatasetResult(error_observation(dataset, self.as_of, exc))
         for listener in list(_listeners):
             listener(result)
         return result
 
+    def _profile_due(self, dataset: DatasetConfig, meta: TableMeta | DatasetError) -> bool:
+        """Whether this run profiles the dataset (then observing may ride on the profile's scan)."""
+        return (
+            self.options.profile
+            and isinstance(meta, TableMeta)
+            and meta.kind != STREAM_KIND
+            and profile_due(dataset, self.store, self.as_of)
+        )
+
     def _run_stages(
-        self, source: Source, dataset: DatasetConfig, meta: TableMeta, result: DatasetResult
+        self, source: Source, dataset: DatasetConfig, meta: TableMeta, result: DatasetResult, *, profile: bool
     ) -> None:
         """Profile and check stages; each stage's failure is recorded on the result, not raised."""
         # --- profile stage (issue 3) ---
-        if self.options.profile and profile_due(dataset, self.store, self.as_of):
+        if profile:
             with self.limit(dataset.source):
                 profile_into(result, source, dataset, meta, self.as_of)
         # --- checks stage (issue 4) ---

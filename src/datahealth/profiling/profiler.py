@@ -11,6 +11,7 @@ statements sent.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from datahealth.engines.sampling import STAR, SampledRelation, sample_seed
 from datahealth.engines.types import ColumnKind, is_timezone_aware
 from datahealth.profiling.stats import column_stats
 from datahealth.profiling.timeouts import timeout_error, timeout_seconds
-from datahealth.sources.base import DatasetError, Source
+from datahealth.sources.base import DatasetError, Measurement, Source
 from datahealth.sources.lake import LakeSource
 from datahealth.sources.sql import SqlSource
 
@@ -45,6 +46,7 @@ QUANTILE_SAMPLE_ROWS = 100_000
 """Quantile digests see about this many rows (a Bernoulli subsample) on larger tables; see docs/profiling.md."""
 
 ROW_COUNT = "n_rows"
+LAST_UPDATED = "observed_last_updated"
 _SUBSAMPLE_FLAG = "datahealth_quantile_subsample"
 Row = dict[str, Any]
 
@@ -85,6 +87,45 @@ def profile_dataset(
     `row_hint` is the row count the observation just measured (when known): it decides whether exact
     distinct counts are cheap and whether a zero-row sample can be judged without another query.
     """
+    return _run_profile(source, dataset, meta, as_of, row_hint, observe=False)[0]
+
+
+def profile_and_measure(
+    source: SqlSource, dataset: DatasetConfig, meta: TableMeta, as_of: datetime
+) -> tuple[Profile, Measurement]:
+    """Profile the whole table and take the observation's row count and `max(timestamp_column)` from the
+    same statement, so observing costs no scan of its own (the caller checks `fusable` first)."""
+    profile, values = _run_profile(source, dataset, meta, as_of, meta.estimated_rows, observe=True)
+    measured = source.measurement(dataset, meta, profile.row_count, values.get(LAST_UPDATED), queries=0)
+    measurement = dataclasses.replace(measured, details={"measured_by": "profile"})
+    profile.details["table_rows"] = profile.row_count
+    return profile, measurement
+
+
+def fusable(source: Source, dataset: DatasetConfig, meta: TableMeta) -> bool:
+    """Whether the profile reads exactly what observing reads: the whole table of a SQL source.
+
+    Not with a sample or a window (their count is not the table's), a `loaded_at_query` (its own
+    statement), or a timestamp column the catalog lacks (observing reports that error)."""
+    ts = dataset.timestamp_column
+    return (
+        isinstance(source, SqlSource)
+        and dataset.profile.sample is None
+        and dataset.profile.window is None
+        and not dataset.loaded_at_query
+        and (ts is None or any(c.name == ts for c in meta.columns))
+    )
+
+
+def _run_profile(
+    source: Source,
+    dataset: DatasetConfig,
+    meta: TableMeta,
+    as_of: datetime,
+    row_hint: int | None,
+    *,
+    observe: bool,
+) -> tuple[Profile, Row]:
     started = time.perf_counter()
     if isinstance(source, LakeSource):
         relation: FromClause | TextClause = sa.text(
@@ -102,7 +143,10 @@ def profile_dataset(
         raise DatasetError(
             f"cannot profile {dataset.name}: unsupported source {type(source).__name__}", ErrorKind.CONFIG
         )
-    plan = build_plan(source.backend, dataset, meta, as_of, relation, relation_kind, row_hint)
+    observe_ts = dataset.timestamp_column if observe else None
+    plan = build_plan(
+        source.backend, dataset, meta, as_of, relation, relation_kind, row_hint, observe_ts=observe_ts
+    )
     rows = executor.run(plan.statements)
     values: Row = {}
     for row in rows:
@@ -111,9 +155,10 @@ def profile_dataset(
     queries = len(plan.statements)
     if plan.sample is not None and row_count == 0:
         queries += _reject_empty_sample(plan, dataset, row_hint, executor)
-    return _profile(
+    profile = _profile(
         plan, dataset, values, row_count, queries, time.perf_counter() - started, timeout, row_hint
     )
+    return profile, values
 
 
 def build_plan(
@@ -124,8 +169,12 @@ def build_plan(
     relation: FromClause | TextClause,
     relation_kind: str,
     row_hint: int | None,
+    *,
+    observe_ts: str | None = None,
 ) -> ProfilePlan:
-    """The profile's statements for `relation` (a table clause or a lake table function)."""
+    """The profile's statements for `relation` (a table clause or a lake table function).
+
+    `observe_ts`: also select `max()` of this column (the observation's freshness) beside the row count."""
     capabilities = engine.capabilities
     columns = [ProfiledColumn(i, c, engine.column_kind(c.data_type)) for i, c in enumerate(meta.columns)]
     config = dataset.profile
@@ -153,11 +202,21 @@ def build_plan(
     if fraction is not None:
         from_clause, subsample = _with_subsample_flag(engine, from_clause, statement_where, fraction, columns)
         statement_where = None
-    stats_by_column, entries = _select_list(engine, columns, approx, subsample)
-    statements = []
-    for chunk in _chunks(entries, capabilities.max_select_entries):
-        statement = sa.select(*chunk).select_from(from_clause)
-        statements.append(statement.where(statement_where) if statement_where is not None else statement)
+    stats_by_column, per_column = _select_list(engine, columns, approx, subsample)
+    head: list[ColumnElement[Any]] = [sa.func.count().label(ROW_COUNT)]
+    if observe_ts is not None:  # the observation's freshness, beside the row count
+        head.append(sa.func.max(column_ref(engine.denormalize_name(observe_ts), ColumnKind.TEMPORAL)))
+        head[-1] = head[-1].label(LAST_UPDATED)
+    group_size = capabilities.profile_columns_per_group
+    repeatable = sampled is None or sampled.repeatable
+    if group_size is not None and len(per_column) > group_size and repeatable:
+        statements = [_grouped_statement(head, per_column, group_size, from_clause, statement_where)]
+    else:
+        statements = []
+        entries = head + [entry for column_entries in per_column for entry in column_entries]
+        for chunk in _chunks(entries, capabilities.max_select_entries):
+            statement = sa.select(*chunk).select_from(from_clause)
+            statements.append(statement.where(statement_where) if statement_where is not None else statement)
     if sampled is not None and sample is not None and not sampled.repeatable and len(statements) > 1:
         raise DatasetError(
             f"{dataset.name} has too many columns for one {engine.name} statement, and its '{sample.label}' sample "
@@ -181,9 +240,9 @@ def build_plan(
 
 def _select_list(
     engine: SqlEngine, columns: list[ProfiledColumn], approx: bool, subsample: ColumnElement[Any] | None
-) -> tuple[dict[int, list[str]], list[ColumnElement[Any]]]:
-    """`count(*)` then every column's labelled aggregates, and which stats each column got."""
-    entries: list[ColumnElement[Any]] = [sa.func.count().label(ROW_COUNT)]
+) -> tuple[dict[int, list[str]], list[list[ColumnElement[Any]]]]:
+    """Every column's labelled aggregates (one list per column), and which stats each column got."""
+    per_column: list[list[ColumnElement[Any]]] = []
     stats_by_column: dict[int, list[str]] = {}
     for column in columns:
         ref = column_ref(engine.denormalize_name(column.info.name), column.kind)
@@ -191,8 +250,32 @@ def _select_list(
             ref, column.kind, column.info.data_type, approx, subsample
         )
         stats_by_column[column.index] = [stat for stat, _ in expressions]
-        entries.extend(expr.label(column.label(stat)) for stat, expr in expressions)
-    return stats_by_column, entries
+        per_column.append([expr.label(column.label(stat)) for stat, expr in expressions])
+    return stats_by_column, per_column
+
+
+def _grouped_statement(
+    head: list[ColumnElement[Any]],
+    per_column: list[list[ColumnElement[Any]]],
+    group_size: int,
+    from_clause: FromClause | TextClause,
+    where: ColumnElement[Any] | None,
+) -> sa.Select[Any]:
+    """ONE statement whose columns are aggregated in groups: a one-row aggregate per group of
+    `group_size` columns, cross-joined. A columnar engine runs each group as its own narrow pipeline
+    (small hash tables, only that group's columns read), which beats one very wide aggregate there."""
+    groups = [per_column[i : i + group_size] for i in range(0, len(per_column), group_size)]
+    subqueries = []
+    for number, group in enumerate(groups):
+        entries = (head if number == 0 else []) + [entry for column in group for entry in column]
+        query = sa.select(*entries).select_from(from_clause)
+        if where is not None:
+            query = query.where(where)
+        subqueries.append(query.subquery(f"profile_group_{number}"))
+    statement = sa.select(*[c for sub in subqueries for c in sub.c]).select_from(subqueries[0])
+    for sub in subqueries[1:]:
+        statement = statement.join(sub, sa.true())
+    return statement
 
 
 def _with_subsample_flag(

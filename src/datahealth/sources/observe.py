@@ -1,4 +1,8 @@
-"""Turns a source's catalog entry and measurement into one dataset's `Observation`."""
+"""Turns a source's catalog entry and measurement into one dataset's `Observation`.
+
+The measurement comes from `Source.measure()` or, when the dataset is profiled in the same run, from
+the profile's own scan (`profiling/stage.py`): then observing costs no statement of its own.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from datetime import datetime
 from datahealth.config.models import DatasetConfig
 from datahealth.core.redaction import redact
 from datahealth.core.results import ErrorKind, Observation, TableMeta, utc_now
-from datahealth.sources.base import DatasetError, Source
+from datahealth.sources.base import DatasetError, Measurement, Source
 
 
 def error_observation(
@@ -39,6 +43,13 @@ def observe_dataset(
         measurement = source.measure(dataset, meta, as_of)
     except DatasetError as exc:
         return error_observation(dataset, as_of, exc, time.perf_counter() - started)
+    return observation_from(dataset, meta, as_of, measurement, time.perf_counter() - started)
+
+
+def observation_from(
+    dataset: DatasetConfig, meta: TableMeta, as_of: datetime, measurement: Measurement, duration: float
+) -> Observation:
+    """The observation of a measurement, whether `measure()` took it or the profile's scan did."""
     details = dict(meta.details)
     if measurement.details:
         details.update(measurement.details)
@@ -50,7 +61,7 @@ def observe_dataset(
         source=dataset.source,
         as_of=as_of,
         observed_at=utc_now(),
-        duration_seconds=time.perf_counter() - started,
+        duration_seconds=duration,
         row_count=measurement.row_count,
         row_count_method=measurement.row_count_method,
         last_updated=measurement.last_updated,

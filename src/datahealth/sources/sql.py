@@ -120,25 +120,14 @@ class SqlSource:
 
     def measure(self, dataset: DatasetConfig, meta: TableMeta, as_of: datetime) -> Measurement:
         """`count(*)` and `max(timestamp_column)` in one statement (only the max when estimating rows)."""
-        column_names = {c.name for c in meta.columns}
+        self.check_timestamp_column(dataset, meta)
         ts = dataset.timestamp_column
-        if ts and ts not in column_names:
-            raise DatasetError(
-                f"timestamp_column '{ts}' is not a column of {dataset.name} "
-                f"(columns: {', '.join(sorted(column_names))})",
-                ErrorKind.CONFIG,
-            )
         use_estimate = dataset.row_count == "estimate" and meta.estimated_rows is not None
-        # without a timestamp column, a catalog that records changes gives freshness without a scan
-        modified = None if ts or dataset.loaded_at_query else self.backend.metadata_last_modified(meta)
         selected: list[Any] = []
         if not use_estimate:
             selected.append(sa.func.count().label("row_count"))
         if ts and not dataset.loaded_at_query:
-            column: sa.ColumnClause[Any] = sa.column(
-                quoted_name(self.backend.denormalize_name(ts), quote=True)
-            )
-            selected.append(sa.func.max(column).label("last_updated"))
+            selected.append(sa.func.max(self.timestamp_ref(ts)).label("last_updated"))
         row: dict[str, Any] = {}
         queries = 0
         try:
@@ -157,11 +146,43 @@ class SqlSource:
             raise classify(exc, f"measuring {dataset.name} failed", self.backend.error_hints) from None
         except sa.exc.NoResultFound:  # an aggregate always returns a row; none means the engine gave up
             raise DatasetError(f"measuring {dataset.name} failed: the count query returned no row") from None
-        last_updated = modified or _to_datetime(row.get("last_updated"))
+        row_count = meta.estimated_rows if use_estimate else int(row["row_count"])
+        return self.measurement(dataset, meta, row_count, row.get("last_updated"), queries, use_estimate)
+
+    def check_timestamp_column(self, dataset: DatasetConfig, meta: TableMeta) -> None:
+        """A configured timestamp column the catalog does not list is a config error, said once, here."""
+        column_names = {c.name for c in meta.columns}
+        ts = dataset.timestamp_column
+        if ts and ts not in column_names:
+            raise DatasetError(
+                f"timestamp_column '{ts}' is not a column of {dataset.name} "
+                f"(columns: {', '.join(sorted(column_names))})",
+                ErrorKind.CONFIG,
+            )
+
+    def timestamp_ref(self, ts: str) -> sa.ColumnClause[Any]:
+        """The quoted timestamp column whose `max()` says when the table last received rows."""
+        return sa.column(quoted_name(self.backend.denormalize_name(ts), quote=True))
+
+    def measurement(
+        self,
+        dataset: DatasetConfig,
+        meta: TableMeta,
+        row_count: int | None,
+        last_updated_value: Any,
+        queries: int,
+        estimated: bool = False,
+    ) -> Measurement:
+        """A measurement from a row count and `max(ts)`, whichever statement read them (measure or a profile).
+
+        Without a timestamp column, a catalog that records changes gives freshness without a scan."""
+        ts = dataset.timestamp_column
+        modified = None if ts or dataset.loaded_at_query else self.backend.metadata_last_modified(meta)
+        last_updated = modified or _to_datetime(last_updated_value)
         method = "loaded_at_query" if dataset.loaded_at_query else ("column" if ts else "metadata")
         return Measurement(
-            row_count=meta.estimated_rows if use_estimate else int(row["row_count"]),
-            row_count_method="estimate" if use_estimate else "exact",
+            row_count=row_count,
+            row_count_method="estimate" if estimated else "exact",
             last_updated=last_updated,
             last_updated_method=method if last_updated else None,
             queries=queries,
