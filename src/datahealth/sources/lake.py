@@ -268,7 +268,7 @@ class LakeSource:
         table = self.relation(dataset)
         con = self.connection()
         try:
-            return con.execute(f"SELECT * FROM {table}").to_arrow_table()  # noqa: S608 - quoted
+            return con.sql(f"SELECT * FROM {table}").to_arrow_table()  # noqa: S608 - quoted
         finally:
             con.close()
 

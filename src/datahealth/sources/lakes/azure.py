@@ -21,7 +21,7 @@ PROTOCOLS = ("abfs", "abfss", "az")
 def filesystem(options: dict[str, Any], account: str | None = None) -> AbstractFileSystem:
     import adlfs
 
-    settings = dict(options)
+    settings: dict[str, Any] = {"skip_instance_cache": True, **options}
     has_connection_string = "connection_string" in settings or os.environ.get(
         "AZURE_STORAGE_CONNECTION_STRING"
     )

@@ -21,7 +21,7 @@ def filesystem(options: dict[str, Any], account: str | None = None) -> AbstractF
     os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
     import gcsfs
 
-    settings: dict[str, Any] = dict(options)
+    settings: dict[str, Any] = {"skip_instance_cache": True, **options}
     emulator = os.environ.get("STORAGE_EMULATOR_HOST")
     if emulator:
         settings.setdefault("token", "anon")

@@ -21,7 +21,7 @@ _CLIENT_CONFIG = {"connect_timeout": 5, "read_timeout": 30, "retries": {"max_att
 def filesystem(options: dict[str, Any], account: str | None = None) -> AbstractFileSystem:
     import s3fs
 
-    settings: dict[str, Any] = {"config_kwargs": dict(_CLIENT_CONFIG), **options}
+    settings: dict[str, Any] = {"config_kwargs": dict(_CLIENT_CONFIG), "skip_instance_cache": True, **options}
     return s3fs.S3FileSystem(**settings)
 
 

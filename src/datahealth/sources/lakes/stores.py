@@ -39,7 +39,7 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 STORE_HINTS: ErrorHints = {
     ErrorKind.TIMEOUT: ("read timeout", "connect timeout"),
     ErrorKind.PERMISSION: ("forbidden", "authorizationfailure", "authenticationfailed", "invalidaccesskeyid",
-                           "signaturedoesnotmatch", "403", "401", "anonymous caller"),
+                           "signaturedoesnotmatch", "403", "401", "anonymous caller", "failed to authenticate"),
     ErrorKind.MISSING: ("nosuchbucket", "no such bucket", "containernotfound", "the specified container",
                         "bucket does not exist", "404"),
     ErrorKind.CORRUPT: ("invalid input error", "no magic bytes", "not a parquet file", "invalid parquet"),
