@@ -94,7 +94,7 @@ class LakeSource:
     def listing(self, dataset: DatasetConfig) -> list[LakeFile]:
         """The dataset's files (listed once per run), pruned to `partition_window`, or a DatasetError."""
         pattern = dataset.path or ""
-        files = self.store.list(pattern)
+        files = self.store.list_files(pattern)
         if dataset.partition_column and dataset.partition_window:
             # describe() runs before the run's as-of time reaches the source: it prunes relative to now
             since = ((self._as_of or utc_now()) - dataset.partition_window).date()

@@ -93,7 +93,7 @@ class LakeStore:
         if not self.location.is_local:
             con.register_filesystem(self.filesystem())
 
-    def list(self, pattern: str) -> list[LakeFile]:
+    def list_files(self, pattern: str) -> list[LakeFile]:
         """The files matching `pattern` under the root, sorted by URL; listed at most once per pattern."""
         with self._lock:
             cached = self._listings.get(pattern)
