@@ -37,6 +37,7 @@ services: system-deps
 # .cache/standins; the tests start them on free loopback ports.
 standins:
 	scripts/standins.sh
+	scripts/azurite.sh
 
 demo: install-runtime
 	$(BIN)/datahealth demo
