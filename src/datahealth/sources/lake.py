@@ -71,6 +71,8 @@ class LakeSource:
             if self._connection is None:
                 connection = duckdb.connect(":memory:", config={"threads": 2})
                 try:
+                    # a footer read once serves DESCRIBE, the schema comparison and the row counts
+                    connection.execute("SET parquet_metadata_cache = true")
                     self.store.register(connection)
                 except BaseException:
                     connection.close()

@@ -39,9 +39,9 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 STORE_HINTS: ErrorHints = {
     ErrorKind.TIMEOUT: ("read timeout", "connect timeout"),
     ErrorKind.PERMISSION: ("forbidden", "authorizationfailure", "authenticationfailed", "invalidaccesskeyid",
-                           "signaturedoesnotmatch", "403", "401", "anonymous caller", "failed to authenticate"),
+                           "signaturedoesnotmatch", "anonymous caller", "failed to authenticate"),
     ErrorKind.MISSING: ("nosuchbucket", "no such bucket", "containernotfound", "the specified container",
-                        "bucket does not exist", "404"),
+                        "bucket does not exist"),
     ErrorKind.CORRUPT: ("invalid input error", "no magic bytes", "not a parquet file", "invalid parquet"),
     ErrorKind.UNREACHABLE: ("cannot connect", "could not connect to the endpoint", "name or service not known",
                             "connection reset", "connect call failed", "max retries exceeded"),
@@ -126,6 +126,7 @@ class LakeStore:
         found = _within(self.list_timeout, lambda: fs.find(prefix, detail=True), location.display())
         module = self.module
         assert module is not None
+        _remember(fs, found)
         files = []
         for name, info in sorted(found.items()):
             if info.get("type") == "directory" or (matcher is not None and not matcher.match(name)):
@@ -173,6 +174,15 @@ def _within(seconds: float, listing: Callable[[], dict[str, Any]], where: str) -
         raise
     except Exception as exc:  # noqa: BLE001 - every client error becomes this dataset's one-line reason
         raise classify(exc, f"listing {where} failed", STORE_HINTS) from None
+
+
+def _remember(fs: AbstractFileSystem, found: dict[str, Any]) -> None:
+    """Seed the filesystem's directory cache with the listing, so DuckDB's opens need no HEAD per file."""
+    by_parent: dict[str, list[dict[str, Any]]] = {}
+    for name, info in found.items():
+        by_parent.setdefault(name.rsplit("/", 1)[0], []).append({**info, "name": name})
+    for parent, entries in by_parent.items():
+        fs.dircache[parent] = entries
 
 
 def _utc(value: datetime | None) -> datetime:
