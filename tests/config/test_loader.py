@@ -140,3 +140,24 @@ datasets:
     assert "not a valid cron expression" in messages["datasets.wh.b.sla.expected_by.cron"]
     assert "IANA time zone" in messages["datasets.wh.b.sla.expected_by.timezone"]
     assert "not a duration" in messages["datasets.wh.c.sla.warn_after"]
+
+
+def test_lake_object_stores_and_table_formats(tmp_path: Path) -> None:
+    """s3:// roots and Delta/Iceberg formats load; an Iceberg dataset names a table, files datasets a path."""
+    write(
+        tmp_path,
+        "a.yaml",
+        """
+sources:
+  raw: {kind: lake, root: "s3://acme/events", list_timeout: 30s, max_objects: 5000}
+  ice: {kind: lake, root: "gs://acme/wh", format: iceberg, iceberg_catalog: {type: sql, uri: "sqlite:///c.db"}}
+datasets:
+  raw.clicks: {path: "clicks/**/*.parquet", partition_column: event_date, partition_window: 7d}
+  raw.orders: {path: orders, format: delta}
+  ice.orders: {table: sales.orders}
+  ice.nothing: {}
+""",
+    )
+    by_key = {i.key: i for i in issues_of(tmp_path)}
+    assert set(by_key) == {"datasets.ice.nothing"}
+    assert "Iceberg datasets need a table" in by_key["datasets.ice.nothing"].message
