@@ -37,8 +37,10 @@ services: system-deps
 # .cache/standins; the tests start them on free loopback ports.
 standins:
 	scripts/standins.sh
+	scripts/azurite.sh
 
-demo: install-runtime
+# DATAHEALTH_DEMO_LAKE=s3|azure|gcs puts the demo's lake on a local stand-in (docs/lakes.md): the dev set has them
+demo: $(if $(DATAHEALTH_DEMO_LAKE),install,install-runtime)
 	$(BIN)/datahealth demo
 	$(BIN)/datahealth status
 

@@ -27,6 +27,7 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="datahealth-test-prefect-"))
 
 from tests.support import (  # noqa: E402
+    lakes,  # noqa: E402
     mariadb,  # noqa: E402
     postgres,
     prometheus,
@@ -203,3 +204,31 @@ def orders_database(tmp_path: Path) -> Path:
         },
     )
     return database
+
+
+@pytest.fixture(scope="session")
+def s3_store() -> Iterator[lakes.ObjectStore]:
+    """moto's server as an S3 store for lake tests; the env holds the standard AWS variables."""
+    with streams.moto_server() as url:
+        yield lakes.s3_store(url)
+
+
+@pytest.fixture(scope="session")
+def azure_store() -> Iterator[lakes.ObjectStore]:
+    """Azurite (Blob API) for lake tests; installed under .cache/standins when missing."""
+    with lakes.azurite_server() as store:
+        yield store
+
+
+@pytest.fixture(scope="session")
+def gcs_store() -> Iterator[lakes.ObjectStore]:
+    """fake-gcs-server for lake tests; the env holds STORAGE_EMULATOR_HOST."""
+    with lakes.gcs_server() as store:
+        yield store
+
+
+@pytest.fixture(scope="session")
+def hung_endpoint() -> Iterator[str]:
+    """A loopback port that accepts connections and never answers (a hung object store)."""
+    with lakes.silent_listener() as url:
+        yield url

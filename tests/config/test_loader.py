@@ -181,3 +181,24 @@ def test_default_tier_applies_to_datasets_without_a_tier_and_must_exist(tmp_path
         load_project(tmp_path)
     assert raised.value.issues[0].key == "project.default_tier" and len(raised.value.issues) == 1
     assert "unknown tier 'hourlly'" in str(raised.value) and "project.yaml:" in str(raised.value)
+
+
+def test_lake_object_stores_and_table_formats(tmp_path: Path) -> None:
+    """s3:// roots and Delta/Iceberg formats load; an Iceberg dataset names a table, files datasets a path."""
+    write(
+        tmp_path,
+        "a.yaml",
+        """
+sources:
+  raw: {kind: lake, root: "s3://acme/events", list_timeout: 30s, max_objects: 5000}
+  ice: {kind: lake, root: "gs://acme/wh", format: iceberg, iceberg_catalog: {type: sql, uri: "sqlite:///c.db"}}
+datasets:
+  raw.clicks: {path: "clicks/**/*.parquet", partition_column: event_date, partition_window: 7d}
+  raw.orders: {path: orders, format: delta}
+  ice.orders: {table: sales.orders}
+  ice.nothing: {}
+""",
+    )
+    by_key = {i.key: i for i in issues_of(tmp_path)}
+    assert set(by_key) == {"datasets.ice.nothing"}
+    assert "Iceberg datasets need a table" in by_key["datasets.ice.nothing"].message

@@ -47,6 +47,11 @@ SERVICE_FIXTURES: dict[str, str] = {
     # cloud warehouses' local stand-ins, each in its own virtualenv (scripts/standins.sh)
     "snowflake_standin": "snowflake",
     "bigquery_standin": "bigquery",
+    # object stores for lake tests (tests/support/lakes.py): moto's S3, Azurite, fake-gcs-server
+    "s3_store": "s3",
+    "azure_store": "azure",
+    "gcs_store": "gcs",
+    "hung_endpoint": "s3",  # a silent loopback listener standing in for a hung store
 }
 
 
@@ -78,6 +83,9 @@ STARTERS: tuple[tuple[str, str], ...] = (
     ("tests.support.streams", "tansu_broker"),
     ("tests.support.streams", "moto_server"),
     ("tests.support.streams", "rabbitmq_available"),
+    ("tests.support.lakes", "azurite_server"),
+    ("tests.support.lakes", "gcs_server"),
+    ("tests.support.lakes", "silent_listener"),
     ("prefect.testing.utilities", "prefect_test_harness"),
     ("playwright.sync_api", "sync_playwright"),
 )

@@ -6,10 +6,10 @@ SQL source is its engine's business (`SqlEngine.soda_data_source` in `engines/po
 `engines/duckdb.py`); an engine without a Soda plugin (SQLite, the ANSI fallback) makes the dataset's
 checks `ChecksNotSupported`.
 
-Lake datasets get a private in-memory DuckDB per scan with a VIEW over the dataset's files, built from
-the same reader as `LakeSource` (file list bound as a parameter, never pasted into SQL). That stays here,
-not in `engines/duckdb.py`: it is knowledge of the lake source (its files and reader), and only the
-hand-over to Soda is DuckDB's (`soda_on_connection`).
+Lake datasets get a private in-memory DuckDB per scan with a VIEW over the Arrow copy of the dataset
+that `LakeSource` materialised for the run (so checks never read the store a second time). That stays
+here, not in `engines/duckdb.py`: it is knowledge of the lake source, and only the hand-over to Soda is
+DuckDB's (`soda_on_connection`).
 """
 
 from __future__ import annotations
@@ -110,15 +110,15 @@ def _lake_data_source(
 ) -> Iterator[DataSourceImpl]:
     import duckdb
 
-    files = [str(f) for f in source.files(dataset)]
+    snapshot = source.snapshot_arrow(dataset)  # the run's one read of the dataset, shared with profiles
     connection = duckdb.connect(":memory:", config={"threads": 2})
     try:
         try:
             connection.execute(UTC_SESSION)
-            # relation_sql holds only the reader name and two booleans; the file list is a bound parameter
-            query = f"SELECT * FROM {source.relation_sql(dataset)}"  # noqa: S608
-            relation = connection.sql(query, params={"files": files})
-            relation.create_view(target.view_name or "dataset", replace=True)
+            connection.register("lake_snapshot", snapshot)
+            connection.sql("SELECT * FROM lake_snapshot").create_view(
+                target.view_name or "dataset", replace=True
+            )
         except duckdb.Error as exc:
             raise classify(
                 exc, f"reading {dataset.name} files for checks failed", engines.DUCKDB.error_hints

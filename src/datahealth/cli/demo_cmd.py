@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -37,20 +38,27 @@ def demo(
     stops loading, a drifted lake partition), so history, trends and incidents exist on the first look.
     Resets demo/ and the project's history store.
     """
+    from datahealth.demo.lake_stores import demo_lake_store, requested_store
     from datahealth.demo.platform import DEMO_FAULTS, DemoPlatform
 
-    with handled_errors():
+    with handled_errors(), ExitStack() as stack:
         loaded = open_project(project)
         _reset_history(loaded)
         platform = DemoPlatform(loaded.root / DEMO_DIR)
         platform.reset()
+        # DATAHEALTH_DEMO_LAKE=s3|azure|gcs: the lake on a local object-store stand-in (demo/lake_stores.py)
+        store_kind = requested_store()
+        lake_store = stack.enter_context(demo_lake_store(store_kind, loaded.root)) if store_kind else None
+        monitored = lake_store.project(loaded) if lake_store else loaded
         started = time.perf_counter()
         with StepProgress(err_console, days, f"simulating {plural(days, 'day')}") as progress:
             for day in range(days):
                 platform.append_day(day)
+                if lake_store:
+                    lake_store.sync(platform.lake_root)
                 as_of = _as_of(platform.load_time(day))
                 last = day == days - 1
-                if last and prefect:
+                if last and prefect and not lake_store:  # the flow reads sla_config/ from disk
                     progress.note(
                         f"day {day + 1}/{days}: {as_of:%a %Y-%m-%d} — loaded, monitoring through the Prefect "
                         "flow (starting a temporary Prefect server unless PREFECT_API_URL is set)"
@@ -58,7 +66,7 @@ def demo(
                     _run_flow(loaded, as_of)
                 else:
                     progress.note(f"day {day + 1}/{days}: {as_of:%a %Y-%m-%d} — loaded, monitoring")
-                    run_monitor(loaded, as_of=as_of)
+                    run_monitor(monitored, as_of=as_of)
                 progress.step(f"day {day + 1}/{days}: {as_of:%a %Y-%m-%d} monitored")
         console.print(f"Simulated {days} days in {time.perf_counter() - started:.0f}s. Faults injected:")
         for fault in DEMO_FAULTS:

@@ -384,13 +384,20 @@ def _cross_check(data: dict[str, Any], merger: _Merger, config_dir: Path) -> lis
                 f"define it under sources:, or name the dataset <source>.<name> with a known source ({known_sources})",
             )
         elif isinstance(source, dict) and source.get("kind") == "lake":
-            if not dataset.get("path"):
+            if (dataset.get("format") or source.get("format")) == "iceberg":
+                if not dataset.get("table"):
+                    issue(
+                        ("datasets", name),
+                        "Iceberg datasets need a table",
+                        "add table: namespace.table, as the source's iceberg_catalog names it",
+                    )
+            elif not dataset.get("path"):
                 issue(
                     ("datasets", name),
                     "lake datasets need a path",
                     "add path: a glob relative to the source root, e.g. clickstream/**/*.parquet",
                 )
-            if dataset.get("table"):
+            if dataset.get("table") and (dataset.get("format") or source.get("format")) != "iceberg":
                 issue(
                     ("datasets", name, "table"),
                     "lake datasets are read from files, not tables",

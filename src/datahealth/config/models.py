@@ -55,15 +55,37 @@ class SqlSourceConfig(StrictModel):
     connect_args: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
 
+LakeFormat = Literal["parquet", "csv", "delta", "iceberg"]
+
+
 class LakeSourceConfig(StrictModel):
-    """Files under a root directory, read through an in-process DuckDB."""
+    """Files under a root directory or object-store prefix, read through an in-process DuckDB (docs/lakes.md)."""
 
     kind: Literal["lake"]
-    root: str
-    format: Literal["parquet", "csv"] = "parquet"
+    root: str = Field(
+        description="a directory, s3://bucket/prefix, abfss://container@account.dfs.core.windows.net/prefix, az://container/prefix or gs://bucket/prefix"
+    )
+    format: LakeFormat = "parquet"
     hive_partitioning: bool = False
     max_concurrency: int = Field(default=4, ge=1, le=64)
     statement_timeout: Duration = timedelta(minutes=5)
+    storage_options: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="object stores: extra settings for the fsspec filesystem (s3fs, adlfs, gcsfs); "
+        "credentials normally come from the platform's standard environment variables",
+    )
+    list_timeout: Duration = Field(
+        default=timedelta(seconds=60),
+        description="object stores: time budget for listing one dataset's prefix",
+    )
+    max_objects: int = Field(
+        default=100_000, ge=1, description="object stores: most objects one dataset's prefix may list"
+    )
+    iceberg_catalog: dict[str, str] = Field(
+        default_factory=dict,
+        description="Iceberg: pyiceberg catalog properties, e.g. type: sql, uri: ..., warehouse: ... "
+        "(type: rest or glue the same way)",
+    )
 
 
 class KafkaSourceConfig(StrictModel):
@@ -408,8 +430,17 @@ class DatasetConfig(StrictModel):
     name: str
     table: str | None = None
     path: str | None = None
-    format: Literal["parquet", "csv"] | None = None
+    format: LakeFormat | None = None
     hive_partitioning: bool | None = None
+    partition_column: str | None = Field(
+        default=None,
+        description="lake datasets: a hive partition holding a date (event_date=2026-12-02); freshness "
+        "from the newest partition, a missing one named in the finding",
+    )
+    partition_window: Duration | None = Field(
+        default=None,
+        description="lake datasets: only partitions this recent are read (needs partition_column)",
+    )
     timestamp_column: str | None = None
     loaded_at_query: str | None = None
     primary_key: list[str] = Field(default_factory=list)

@@ -128,9 +128,8 @@ def _run_profile(
 ) -> tuple[Profile, Row]:
     started = time.perf_counter()
     if isinstance(source, LakeSource):
-        relation: FromClause | TextClause = sa.text(
-            source.relation_sql(dataset).replace("$files", ":files")
-        ).bindparams(files=[str(f) for f in source.files(dataset)])
+        # the dataset materialised once per run in the source's DuckDB (checks read the same copy)
+        relation: FromClause | TextClause = sa.text(source.relation(dataset))
         timeout = timeout_seconds(dataset, source.config.statement_timeout.total_seconds())
         executor: _Executor = _LakeExecutor(source, dataset, timeout)
         relation_kind = "files"

@@ -214,6 +214,11 @@ def load_due(sla: FreshnessSla | None, start: datetime, end: datetime) -> bool:
     return tick is not None and tick + schedule.grace <= end
 
 
+def _readable(method: str) -> str:
+    """`file_mtime` → `file mtime`; a method naming a partition (`event_date=2026-12-02`) is kept as is."""
+    return method if "=" in method else method.replace("_", " ")
+
+
 def freshness_finding(dataset: str, verdict: FreshnessVerdict, severity: str) -> Finding:
     """The SLA-breach finding: how old the newest data is, and which part of the SLA that breaks."""
     lag = format_duration(verdict.lag_seconds)
@@ -222,7 +227,7 @@ def freshness_finding(dataset: str, verdict: FreshnessVerdict, severity: str) ->
         if verdict.last_updated
         else "newest data unknown"
     )
-    method = f" (from {verdict.method.replace('_', ' ')})" if verdict.method else ""
+    method = f" (from {_readable(verdict.method)})" if verdict.method else ""
     if verdict.missed_deadline is not None:
         title = (
             f"{dataset} is late: no new data for the {verdict.missed_deadline:%a %Y-%m-%d %H:%M} UTC deadline"

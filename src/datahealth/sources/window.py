@@ -102,21 +102,18 @@ def _lake_query(
     key: str | None,
     aggregate: str | None,
 ) -> SideCount:
-    names = [str(f) for f in source.files(dataset)]
     select = "count(*)"
     if key is not None:
         quoted = quote_identifier(key)
         select += f", sum({quoted})" if aggregate == "sum" else f", count(DISTINCT {quoted})"
     ts = quote_identifier(column)
     query = (
-        f"SELECT {select} FROM {source.relation_sql(dataset)} "  # noqa: S608 - identifiers quoted, values bound
+        f"SELECT {select} FROM {source.relation(dataset)} "  # noqa: S608 - identifiers quoted, values bound
         f"WHERE {ts} >= $start AND {ts} < $end"
     )
     con = source.connection()
     try:
-        row = con.execute(
-            query, {"files": names, "start": _naive(window.start), "end": _naive(window.end)}
-        ).fetchone()
+        row = con.execute(query, {"start": _naive(window.start), "end": _naive(window.end)}).fetchone()
     except duckdb.Error as exc:
         raise classify(exc, f"counting {dataset.name} for reconcile", engines.DUCKDB.error_hints) from None
     finally:
