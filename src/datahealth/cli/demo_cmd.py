@@ -35,6 +35,7 @@ def demo(
     stops loading, a drifted lake partition), so history, trends and incidents exist on the first look.
     Resets demo/ and the project's history store.
     """
+    from datahealth.demo.engines import demo_target
     from datahealth.demo.platform import DEMO_FAULTS, DemoPlatform
 
     with handled_errors():
@@ -43,12 +44,14 @@ def demo(
         platform = DemoPlatform(loaded.root / DEMO_DIR)
         platform.reset()
         started = time.perf_counter()
-        with console.status("simulating") as spinner:
+        with demo_target(loaded, platform) as target, console.status("simulating") as spinner:
+            loaded = target.project  # the engine's copy of the project unless the warehouse is DuckDB
             for day in range(days):
                 platform.append_day(day)
+                target.load_day()
                 as_of = _as_of(platform.load_time(day))
                 last = day == days - 1
-                spinner.update(f"day {day + 1}/{days}: {as_of:%a %Y-%m-%d} — loaded, monitoring")
+                spinner.update(f"day {day + 1}/{days} on {target.engine}: {as_of:%a %Y-%m-%d} — monitoring")
                 if last and prefect:
                     _run_flow(loaded, as_of)
                 else:
