@@ -54,4 +54,7 @@ def _pointed_at(document: dict[str, Any], warehouse: DemoWarehouse) -> dict[str,
         if name.startswith(WAREHOUSE_SOURCE + ".") and isinstance(dataset, dict):
             table = str(dataset.get("table") or name.split(".", 1)[1])
             dataset["table"] = f"{warehouse.schema}.{table.rsplit('.', 1)[-1]}"
+            if warehouse.generated_checks_off:
+                checks = dict(dataset.get("checks") or {})
+                dataset["checks"] = {**checks, **dict.fromkeys(warehouse.generated_checks_off, False)}
     return document

@@ -69,7 +69,7 @@ def _mariadb(root: Path, log_dir: Path) -> Iterator[DemoWarehouse]:
 def _snowflake(root: Path, log_dir: Path) -> Iterator[DemoWarehouse]:
     with fakesnow_server(standins_dir(root), log_dir) as server:
         database = DEMO_DATABASE.upper()
-        server.execute(None, f"CREATE DATABASE {database}", f"CREATE SCHEMA {database}.MAIN")
+        server.execute(None, f"CREATE DATABASE {database}", f"CREATE SCHEMA IF NOT EXISTS {database}.PUBLIC")
         yield SnowflakeWarehouse(server, database)
 
 
@@ -101,7 +101,12 @@ def engine_from_env(environ: Mapping[str, str] = os.environ) -> str:
 
 
 def on_warehouse(project: Project, platform: DemoPlatform, warehouse: DemoWarehouse) -> DemoTarget:
-    """The demo project pointed at `warehouse`, and the mirror that fills it day by day."""
+    """The demo project pointed at `warehouse`, and the mirror that fills it day by day.
+
+    The platform's daily volume is lowered to what the engine takes in reasonable time (before the first
+    `append_day`): a stand-in that parses every inserted row would otherwise take most of an hour.
+    """
+    platform.scale = min(platform.scale, warehouse.scale)
     generated = write_engine_project(project.root, platform.root / f"project-{warehouse.engine}", warehouse)
     mirror = WarehouseMirror(platform.warehouse_path, warehouse)
     return DemoTarget(load_project(generated), warehouse.engine, mirror)

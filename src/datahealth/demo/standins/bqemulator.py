@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from datahealth.checks.soda_env import prepare_soda
 from datahealth.demo.standins.process import free_port, standin_server
 
 PROJECT = "test"
@@ -67,6 +68,8 @@ class BigQueryEmulator:
 def soda_with_anonymous_credentials() -> Iterator[None]:
     """soda-bigquery asks for application-default credentials; against the emulator they are anonymous."""
     from google.auth.credentials import AnonymousCredentials
+
+    prepare_soda()  # soda_core first, then its plugins: the other order trips Soda's plugin loader
     from soda_bigquery.common.data_sources import bigquery_data_source  # noqa: F401  (before its connection module)
     from soda_bigquery.common.data_sources import bigquery_data_source_connection as soda_connection
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from datahealth.checks.soda_env import prepare_soda
 from datahealth.demo.standins.process import free_port, standin_server
 
 ACCOUNT = "datahealth-test"
@@ -77,6 +78,7 @@ class FakesnowServer:
 def soda_without_current_warehouse() -> Iterator[None]:
     """fakesnow has no CURRENT_WAREHOUSE(), which soda-snowflake asks for before each scan: while the
     stand-in runs, soda-snowflake is told there is none (as on an account without a default warehouse)."""
+    prepare_soda()  # soda_core first, then its plugins: the other order trips Soda's plugin loader
     from soda_snowflake.common.data_sources.snowflake_data_source import SnowflakeDataSourceImpl
 
     original = SnowflakeDataSourceImpl.get_current_warehouse
