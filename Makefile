@@ -38,7 +38,15 @@ services: system-deps
 standins:
 	scripts/standins.sh
 
-demo: install-runtime
+# DATAHEALTH_DEMO_ENGINE=snowflake|bigquery|mariadb runs the demo's warehouse on a local stand-in: the
+# warehouse extras (in the dev set), that one stand-in's virtualenv, or the machine's MariaDB.
+export DATAHEALTH_DEMO_ENGINE
+DEMO_INSTALL := $(if $(filter snowflake bigquery,$(DATAHEALTH_DEMO_ENGINE)),install,install-runtime)
+
+demo: $(DEMO_INSTALL)
+	$(if $(filter snowflake,$(DATAHEALTH_DEMO_ENGINE)),scripts/standins.sh fakesnow)
+	$(if $(filter bigquery,$(DATAHEALTH_DEMO_ENGINE)),scripts/standins.sh bqemulator)
+	$(if $(filter mariadb,$(DATAHEALTH_DEMO_ENGINE)),scripts/ensure-mariadb.sh)
 	$(BIN)/datahealth demo
 	$(BIN)/datahealth status
 
