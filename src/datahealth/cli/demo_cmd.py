@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +18,6 @@ from datahealth.monitor.runner import run_monitor
 from datahealth.store import HistoryStore
 
 DEMO_DIR = "demo"
-MONITOR_DELAY = timedelta(hours=2)  # each simulated day's monitor runs this long after the loads land
 
 
 @app.command()
@@ -29,7 +28,8 @@ def demo(
         bool, typer.Option("--prefect/--no-prefect", help="Run the last day through the Prefect flow.")
     ] = True,
 ) -> None:
-    """Build a demo email-personalisation platform under demo/ and monitor 30 simulated days of it.
+    """Build a demo email-personalisation platform under demo/ and monitor 30 simulated days of it, the
+    last of them today.
 
     Deliberate problems land on chosen days (nulls in a required column, duplicate customers, a table that
     stops loading, a drifted lake partition), so history, trends and incidents exist on the first look.
@@ -37,19 +37,21 @@ def demo(
     """
     from datahealth.demo.engines import demo_target
     from datahealth.demo.platform import DEMO_FAULTS, DemoPlatform
+    from datahealth.demo.timeline import first_day, run_time
 
     with handled_errors():
         loaded = open_project(project)
         _reset_history(loaded)
-        platform = DemoPlatform(loaded.root / DEMO_DIR)
+        now = datetime.now(UTC).replace(microsecond=0)
+        platform = DemoPlatform(loaded.root / DEMO_DIR, start=first_day(days, now))
         platform.reset()
         started = time.perf_counter()
         with demo_target(loaded, platform) as target, console.status("simulating") as spinner:
             loaded = target.project  # the engine's copy of the project unless the warehouse is DuckDB
             for day in range(days):
-                platform.append_day(day)
+                as_of = run_time(platform, day, days, now)
+                platform.append_day(day, monitored_at=as_of)
                 target.load_day()
-                as_of = _as_of(platform.load_time(day))
                 last = day == days - 1
                 spinner.update(f"day {day + 1}/{days} on {target.engine}: {as_of:%a %Y-%m-%d} — monitoring")
                 if last and prefect:
@@ -60,7 +62,8 @@ def demo(
         for fault in DEMO_FAULTS:
             if fault.day < days:
                 console.print(
-                    f"  day {fault.day + 1:>2} {fault.dataset}: {fault.description}", highlight=False
+                    f"  day {fault.day + 1:>2} {fault.dataset}: {fault.describe(platform.start)}",
+                    highlight=False,
                 )
         store = HistoryStore.open(loaded.config.history.url, loaded.root)
         try:
@@ -74,11 +77,6 @@ def demo(
         console.print(
             "Next: `datahealth status`, `datahealth status --format json`, or open the report in reports/."
         )
-
-
-def _as_of(load_time: datetime) -> datetime:
-    aware = load_time.replace(tzinfo=UTC) if load_time.tzinfo is None else load_time
-    return aware + MONITOR_DELAY
 
 
 def _reset_history(project: Project) -> None:
