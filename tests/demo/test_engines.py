@@ -88,32 +88,29 @@ def on_duckdb(tmp_path_factory: pytest.TempPathFactory) -> Callable[[DemoWarehou
     return reference
 
 
-def _on(warehouse: DemoWarehouse, root: Path) -> tuple[Project, Result]:
+def _demo_on(warehouse: DemoWarehouse, root: Path, duckdb: Result, scheme: str) -> Project:
+    """Run the demo's days on `warehouse` and compare them with DuckDB's; returns the engine's project."""
     project = load_project(_demo_root(root))
     platform = DemoPlatform(root / "demo", scale=SCALE)
     platform.reset()
     target = on_warehouse(project, platform, warehouse)
-    return target.project, _simulate(platform, target)
-
-
-def _assert_same(engine: Result, duckdb: Result) -> None:
-    statuses, incidents = engine
+    assert target.project.config.sources["warehouse"].url.startswith(scheme)  # type: ignore[union-attr]
+    statuses, incidents = _simulate(platform, target)
     for day, expected in duckdb[0].items():
         assert (day, statuses[day]) == (day, expected)
     assert incidents == duckdb[1]
     for fault in WAREHOUSE_FAULTS:  # each fault shows on the first monitored day after it lands
         seen = min(day for day in MONITORED if day >= fault.day)
         assert statuses[seen][fault.dataset] != Status.OK, fault.kind
+    return target.project
 
 
 def test_the_demo_on_mariadb_finds_what_duckdb_finds(
     mariadb_database: str, on_duckdb: Callable[[DemoWarehouse], Result], tmp_path: Path
 ) -> None:
     warehouse = MariaDBWarehouse(mariadb.SERVER, mariadb_database)
-    project, outcome = _on(warehouse, tmp_path)
-    assert project.config.sources["warehouse"].url.startswith("mysql+pymysql://")  # type: ignore[union-attr]
+    project = _demo_on(warehouse, tmp_path, on_duckdb(warehouse), "mysql+pymysql://")
     assert not (project.root / "checks" / "warehouse").exists()  # no Soda: user contracts left out
-    _assert_same(outcome, on_duckdb(warehouse))
 
 
 def test_the_demo_on_snowflake_finds_what_duckdb_finds(
@@ -121,9 +118,7 @@ def test_the_demo_on_snowflake_finds_what_duckdb_finds(
 ) -> None:
     with snowflake_standin.database("DH_DEMO") as database:
         warehouse = SnowflakeWarehouse(snowflake_standin, database)
-        project, outcome = _on(warehouse, tmp_path)
-    assert project.config.sources["warehouse"].url.startswith("snowflake://")  # type: ignore[union-attr]
-    _assert_same(outcome, on_duckdb(warehouse))
+        _demo_on(warehouse, tmp_path, on_duckdb(warehouse), "snowflake://")
 
 
 def test_the_demo_on_bigquery_finds_what_duckdb_finds(
@@ -131,9 +126,7 @@ def test_the_demo_on_bigquery_finds_what_duckdb_finds(
 ) -> None:
     with bigquery_standin.dataset("dh_demo") as dataset:
         warehouse = BigQueryWarehouse(bigquery_standin, dataset)
-        project, outcome = _on(warehouse, tmp_path)
-    assert project.config.sources["warehouse"].url.startswith("bigquery://")  # type: ignore[union-attr]
-    _assert_same(outcome, on_duckdb(warehouse))
+        _demo_on(warehouse, tmp_path, on_duckdb(warehouse), "bigquery://")
 
 
 def test_the_engine_project_shares_history_and_lake_and_points_the_warehouse_elsewhere(

@@ -73,7 +73,7 @@ def demo(
             report = render_project_report(loaded, store)
         finally:
             store.close()
-        console.print(f"Report: {report.files.latest or report.files.path}", highlight=False)
+        console.print(f"Report: {Path(report.files.latest or report.files.path).resolve()}", highlight=False)
         console.print(
             "Next: `datahealth status`, `datahealth status --format json`, or open the report in reports/."
         )
