@@ -39,8 +39,16 @@ standins:
 	scripts/standins.sh
 	scripts/azurite.sh
 
-# DATAHEALTH_DEMO_LAKE=s3|azure|gcs puts the demo's lake on a local stand-in (docs/lakes.md): the dev set has them
-demo: $(if $(DATAHEALTH_DEMO_LAKE),install,install-runtime)
+# DATAHEALTH_DEMO_LAKE=s3|azure|gcs puts the demo's lake on a local stand-in (docs/lakes.md), and
+# DATAHEALTH_DEMO_ENGINE=snowflake|bigquery|mariadb runs the demo's warehouse on one: the dev set has the
+# lake and warehouse extras; the warehouse stand-ins need their own virtualenv or the machine's MariaDB.
+export DATAHEALTH_DEMO_ENGINE
+DEMO_INSTALL := $(if $(or $(DATAHEALTH_DEMO_LAKE),$(filter snowflake bigquery,$(DATAHEALTH_DEMO_ENGINE))),install,install-runtime)
+
+demo: $(DEMO_INSTALL)
+	$(if $(filter snowflake,$(DATAHEALTH_DEMO_ENGINE)),scripts/standins.sh fakesnow)
+	$(if $(filter bigquery,$(DATAHEALTH_DEMO_ENGINE)),scripts/standins.sh bqemulator)
+	$(if $(filter mariadb,$(DATAHEALTH_DEMO_ENGINE)),scripts/ensure-mariadb.sh)
 	$(BIN)/datahealth demo
 	$(BIN)/datahealth status
 

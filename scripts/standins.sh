@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Creates the virtualenvs of the local stand-ins the warehouse tests start (idempotent; `make test` runs it):
+# Creates the virtualenvs of the local stand-ins the warehouse tests and the demo start (idempotent; `make test`
+# runs it for both, `DATAHEALTH_DEMO_ENGINE=snowflake make demo` for the one it needs):
+#
+#   scripts/standins.sh [fakesnow] [bqemulator]     # no name: both
 #
 #   .cache/standins/fakesnow     fakesnow (Snowflake)  from requirements/standins/fakesnow.lock
 #   .cache/standins/bqemulator   bqemulator (BigQuery) from requirements/standins/bqemulator.lock
@@ -26,8 +29,15 @@ ensure_venv() {  # name: (re)install when the lock changed since the last instal
   cp "$lock" "$stamp"
 }
 
-ensure_venv fakesnow
-ensure_venv bqemulator
+NAMES=("$@")
+[ ${#NAMES[@]} -gt 0 ] || NAMES=(fakesnow bqemulator)
+for name in "${NAMES[@]}"; do
+  case "$name" in
+    fakesnow | bqemulator) ensure_venv "$name" ;;
+    *) echo "unknown stand-in $name (known: fakesnow, bqemulator)" >&2; exit 2 ;;
+  esac
+done
+[[ " ${NAMES[*]} " == *" bqemulator "* ]] || exit 0
 
 BQ_HOME="$ROOT/bqemulator/home"
 if [ ! -f "$BQ_HOME/.extensions-installed" ]; then

@@ -84,27 +84,17 @@ def mariadb_database(mariadb_server: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def snowflake_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakesnowServer]:
-    """fakesnow's server (Snowflake's stand-in) for the session, on a free loopback port."""
-    from soda_snowflake.common.data_sources.snowflake_data_source import SnowflakeDataSourceImpl
-
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        fakesnow_server(tmp_path_factory.mktemp("fakesnow")) as server,
-    ):
-        # fakesnow has no CURRENT_WAREHOUSE(); soda-snowflake asks for it before each scan. Test setup only.
-        patch.setattr(SnowflakeDataSourceImpl, "get_current_warehouse", lambda self: None)
+    """fakesnow's server (Snowflake's stand-in) for the session, on a free loopback port; the product's
+    launcher also lets soda-snowflake scan it (fakesnow has no CURRENT_WAREHOUSE())."""
+    with fakesnow_server(tmp_path_factory.mktemp("fakesnow")) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
 def bigquery_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BigQueryEmulator]:
-    """bqemulator (BigQuery's stand-in) for the session, on free loopback ports."""
-    from google.auth.credentials import AnonymousCredentials
-    from soda_bigquery.common.data_sources import bigquery_data_source_connection as soda_connection
-
-    with pytest.MonkeyPatch.context() as patch, bigquery_emulator(tmp_path_factory.mktemp("bq")) as emulator:
-        # soda-bigquery's application-default credentials are anonymous against the emulator. Test setup only.
-        patch.setattr(soda_connection, "default", lambda *args, **kwargs: (AnonymousCredentials(), "test"))
+    """bqemulator (BigQuery's stand-in) for the session, on free loopback ports; the product's launcher
+    also gives soda-bigquery anonymous credentials against it."""
+    with bigquery_emulator(tmp_path_factory.mktemp("bq")) as emulator:
         yield emulator
 
 

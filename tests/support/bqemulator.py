@@ -1,78 +1,19 @@
-"""BigQuery's stand-in: bqemulator (in its own virtualenv), and admin access to it for tests.
-
-Datahealth reaches it as it reaches BigQuery, through a client whose `api_endpoint` points at the
-emulator with anonymous credentials (`connect_args: {api_endpoint: http://127.0.0.1:PORT, anonymous:
-true}`). Each test gets its own dataset and drops it.
-"""
+"""BigQuery's stand-in for tests: the product's bqemulator launcher, on the stand-ins `make standins` built."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from tests.support.ports import free_port
-from tests.support.standin_process import STANDINS, standin_server
+from datahealth.demo.standins import bqemulator
+from datahealth.demo.standins.bqemulator import BigQueryEmulator
+from tests.support.standins import STANDINS
 
-PROJECT = "test"
-
-
-@dataclass(frozen=True)
-class BigQueryEmulator:
-    port: int
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def connect_args(self) -> dict[str, Any]:
-        return {"api_endpoint": self.endpoint, "anonymous": True}
-
-    def url(self, dataset: str) -> str:
-        return f"bigquery://{PROJECT}/{dataset}"
-
-    def client(self) -> Any:
-        from google.auth.credentials import AnonymousCredentials
-        from google.cloud import bigquery
-
-        return bigquery.Client(
-            project=PROJECT,
-            credentials=AnonymousCredentials(),
-            client_options={"api_endpoint": self.endpoint},
-        )
-
-    def execute(self, *statements: str) -> None:
-        client = self.client()
-        try:
-            for statement in statements:
-                client.query(statement).result()
-        finally:
-            client.close()
-
-    @contextmanager
-    def dataset(self, prefix: str = "dh_test") -> Iterator[str]:
-        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-        client = self.client()
-        try:
-            client.create_dataset(name)
-            yield name
-        finally:
-            client.delete_dataset(name, delete_contents=True, not_found_ok=True)
-            client.close()
+__all__ = ["BigQueryEmulator", "bigquery_emulator"]
 
 
 @contextmanager
 def bigquery_emulator(log_dir: Path) -> Iterator[BigQueryEmulator]:
-    rest, grpc = free_port(), free_port()
-    home = STANDINS / "bqemulator" / "home"  # where scripts/standins.sh installed DuckDB's extensions
-    with standin_server(
-        "bqemulator",
-        "bqemulator_server.py",
-        [rest, grpc],
-        log_dir / "bqemulator.log",
-        env={"HOME": str(home)},
-    ):
-        yield BigQueryEmulator(rest)
+    with bqemulator.bigquery_emulator(STANDINS, log_dir) as emulator:
+        yield emulator

@@ -1,6 +1,7 @@
 """Databases on the machine's real MariaDB (127.0.0.1:3306, root without password), one per test that asks.
 
-Each database gets a unique name and is dropped afterwards; users a test creates are dropped with it.
+Each database gets a unique name and is dropped afterwards; users a test creates are dropped with it. The
+administrator access is the product's (`datahealth.demo.standins.mariadb`), which the demo uses too.
 """
 
 from __future__ import annotations
@@ -11,38 +12,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pymysql
+from datahealth.demo.standins.mariadb import MariaDBServer
 
 HOST = os.environ.get("DATAHEALTH_TEST_MYSQL_HOST", "127.0.0.1")
 PORT = int(os.environ.get("DATAHEALTH_TEST_MYSQL_PORT", "3306"))
 USER = os.environ.get("DATAHEALTH_TEST_MYSQL_USER", "root")
+SERVER = MariaDBServer(HOST, PORT, USER)
 
 
 def sqlalchemy_url(database: str, user: str = USER, password: str | None = None) -> str:
-    auth = f"{user}:{password}" if password else user
-    return f"mysql+pymysql://{auth}@{HOST}:{PORT}/{database}"
+    return SERVER.url(database, user=user, password=password)
 
 
 def mariadb_available() -> bool:
-    try:
-        pymysql.connect(host=HOST, port=PORT, user=USER, connect_timeout=3).close()
-        return True
-    except pymysql.Error:
-        return False
+    return SERVER.available()
 
 
 def execute(database: str | None, *statements: str) -> list[tuple[Any, ...]]:
     """Run administrator statements (autocommit); returns the last statement's rows."""
-    connection = pymysql.connect(host=HOST, port=PORT, user=USER, database=database, autocommit=True)
-    rows: list[tuple[Any, ...]] = []
-    try:
-        with connection.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)  # test fixtures' own DDL
-                rows = list(cursor.fetchall())
-    finally:
-        connection.close()
-    return rows
+    return SERVER.execute(database, *statements)
 
 
 @contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +21,6 @@ from datahealth.monitor.runner import run_monitor
 from datahealth.store import HistoryStore
 
 DEMO_DIR = "demo"
-MONITOR_DELAY = timedelta(hours=2)  # each simulated day's monitor runs this long after the loads land
 
 
 @app.command()
@@ -32,31 +31,39 @@ def demo(
         bool, typer.Option("--prefect/--no-prefect", help="Run the last day through the Prefect flow.")
     ] = True,
 ) -> None:
-    """Build a demo email-personalisation platform under demo/ and monitor 30 simulated days of it.
+    """Build a demo email-personalisation platform under demo/ and monitor 30 simulated days of it, the
+    last of them today.
 
     Deliberate problems land on chosen days (nulls in a required column, duplicate customers, a table that
     stops loading, a drifted lake partition), so history, trends and incidents exist on the first look.
     Resets demo/ and the project's history store.
     """
+    from datahealth.demo.engines import demo_target
     from datahealth.demo.lake_stores import demo_lake_store, requested_store
     from datahealth.demo.platform import DEMO_FAULTS, DemoPlatform
+    from datahealth.demo.timeline import first_day, run_time
 
     with handled_errors(), ExitStack() as stack:
         loaded = open_project(project)
         _reset_history(loaded)
-        platform = DemoPlatform(loaded.root / DEMO_DIR)
+        now = datetime.now(UTC).replace(microsecond=0)
+        platform = DemoPlatform(loaded.root / DEMO_DIR, start=first_day(days, now))
         platform.reset()
-        # DATAHEALTH_DEMO_LAKE=s3|azure|gcs: the lake on a local object-store stand-in (demo/lake_stores.py)
+        # DATAHEALTH_DEMO_ENGINE: the warehouse on a stand-in (demo/engines.py); DATAHEALTH_DEMO_LAKE=s3|azure|gcs:
+        # the lake on a local object-store stand-in (demo/lake_stores.py)
+        target = stack.enter_context(demo_target(loaded, platform))
+        loaded = target.project  # the engine's copy of the project unless the warehouse is DuckDB
         store_kind = requested_store()
         lake_store = stack.enter_context(demo_lake_store(store_kind, loaded.root)) if store_kind else None
         monitored = lake_store.project(loaded) if lake_store else loaded
         started = time.perf_counter()
-        with StepProgress(err_console, days, f"simulating {plural(days, 'day')}") as progress:
+        with StepProgress(err_console, days, f"simulating {plural(days, 'day')} on {target.engine}") as progress:
             for day in range(days):
-                platform.append_day(day)
+                as_of = run_time(platform, day, days, now)
+                platform.append_day(day, monitored_at=as_of)
+                target.load_day()
                 if lake_store:
                     lake_store.sync(platform.lake_root)
-                as_of = _as_of(platform.load_time(day))
                 last = day == days - 1
                 if last and prefect and not lake_store:  # the flow reads sla_config/ from disk
                     progress.note(
@@ -72,7 +79,8 @@ def demo(
         for fault in DEMO_FAULTS:
             if fault.day < days:
                 console.print(
-                    f"  day {fault.day + 1:>2} {fault.dataset}: {fault.description}", highlight=False
+                    f"  day {fault.day + 1:>2} {fault.dataset}: {fault.describe(platform.start)}",
+                    highlight=False,
                 )
         store = HistoryStore.open(loaded.config.history.url, loaded.root)
         try:
@@ -82,15 +90,10 @@ def demo(
             report = render_project_report(loaded, store)
         finally:
             store.close()
-        console.print(f"Report: {report.files.latest or report.files.path}", highlight=False)
+        console.print(f"Report: {Path(report.files.latest or report.files.path).resolve()}", highlight=False)
         console.print(
             "Next: `datahealth status`, `datahealth status --format json`, or open the report in reports/."
         )
-
-
-def _as_of(load_time: datetime) -> datetime:
-    aware = load_time.replace(tzinfo=UTC) if load_time.tzinfo is None else load_time
-    return aware + MONITOR_DELAY
 
 
 def _reset_history(project: Project) -> None:

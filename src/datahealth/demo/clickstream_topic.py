@@ -44,9 +44,12 @@ def _split(count: int) -> list[int]:
     return [count // PARTITIONS + (1 if p < count % PARTITIONS else 0) for p in range(PARTITIONS)]
 
 
-def recording(platform: Platform, day: int, *, stalled: bool) -> dict[str, Any]:
-    """What the cluster says about the topic when the monitor looks at simulated day `day`."""
-    observed_at = _utc(platform.load_time(day)) + MONITOR_DELAY
+def recording(
+    platform: Platform, day: int, *, stalled: bool, observed_at: datetime | None = None
+) -> dict[str, Any]:
+    """What the cluster says about the topic when the monitor looks at simulated day `day` (by default
+    `MONITOR_DELAY` after the day's loads land; the demo's last day is looked at when the demo runs)."""
+    observed_at = _utc(observed_at) if observed_at else _utc(platform.load_time(day)) + MONITOR_DELAY
     today = observed_at.replace(hour=0, minute=0, second=0, microsecond=0)
     spans: list[tuple[datetime, datetime, int]] = []
     for past in range(day + 1):
@@ -93,7 +96,9 @@ def _position(segments: list[Segment], up_to: datetime, end: int) -> int:
     return end
 
 
-def write_recording(path: Path, platform: Platform, day: int, *, stalled: bool) -> Path:
+def write_recording(
+    path: Path, platform: Platform, day: int, *, stalled: bool, observed_at: datetime | None = None
+) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(recording(platform, day, stalled=stalled), indent=1))
+    path.write_text(json.dumps(recording(platform, day, stalled=stalled, observed_at=observed_at), indent=1))
     return path

@@ -76,17 +76,21 @@ _NULL_CUSTOMER_RATE = 0.03
 
 @dataclass(frozen=True)
 class DemoFault:
-    """One incident the demo injects, so the demo can tell users what the monitor should find."""
+    """One incident the demo injects, so the demo can tell users what the monitor should find.
+
+    `description` names dates as `{load}` (the day the batch lands) and `{activity}` (the day before,
+    whose activity it carries): the demo's timeline ends on the day it runs, so :meth:`describe` fills
+    them in from the platform's start.
+    """
 
     day: int
     dataset: str
     kind: str
     description: str
 
-
-def _iso(day: int) -> str:
-    """Calendar date of a simulation day, for fault descriptions written at import time."""
-    return (DEMO_START + timedelta(days=day)).isoformat()
+    def describe(self, start: date = DEMO_START) -> str:
+        load = start + timedelta(days=self.day)
+        return self.description.format(load=load.isoformat(), activity=(load - timedelta(days=1)).isoformat())
 
 
 DEMO_FAULTS: tuple[DemoFault, ...] = (
@@ -95,7 +99,7 @@ DEMO_FAULTS: tuple[DemoFault, ...] = (
         dataset="stream.clickstream",
         kind="consumer_stalls",
         description=(
-            f"On {_iso(9)} the lake loader consuming the clickstream topic crashes at 03:10 and nobody "
+            "On {load} the lake loader consuming the clickstream topic crashes at 03:10 and nobody "
             "restarts it until the next day, so clicks pile up unprocessed."
         ),
     ),
@@ -104,7 +108,7 @@ DEMO_FAULTS: tuple[DemoFault, ...] = (
         dataset="lake.clickstream",
         kind="events_dropped",
         description=(
-            f"The clickstream partition event_date={_iso(12)}, landed on {_iso(13)}, silently misses "
+            "The clickstream partition event_date={activity}, landed on {load}, silently misses "
             "3% of the events the topic received that day."
         ),
     ),
@@ -113,7 +117,7 @@ DEMO_FAULTS: tuple[DemoFault, ...] = (
         dataset="warehouse.email_events",
         kind="required_nulls",
         description=(
-            f"About 3% of the email events loaded on {_iso(18)} arrive without a customer_id, "
+            "About 3% of the email events loaded on {load} arrive without a customer_id, "
             "as if the upstream identity lookup silently timed out."
         ),
     ),
@@ -122,7 +126,7 @@ DEMO_FAULTS: tuple[DemoFault, ...] = (
         dataset="warehouse.customers",
         kind="duplicate_rows",
         description=(
-            f"A retried CRM sync on {_iso(22)} re-inserts {_DUPLICATED_CUSTOMERS} existing customers, "
+            "A retried CRM sync on {load} re-inserts " + str(_DUPLICATED_CUSTOMERS) + " existing customers, "
             "duplicating their customer_id."
         ),
     ),
@@ -131,7 +135,7 @@ DEMO_FAULTS: tuple[DemoFault, ...] = (
         dataset="warehouse.purchases",
         kind="stops_loading",
         description=(
-            f"From {_iso(25)} the purchases feed stops delivering rows after an expired API token, "
+            "From {load} the purchases feed stops delivering rows after an expired API token, "
             "so the table silently goes stale."
         ),
     ),
@@ -140,12 +144,12 @@ DEMO_FAULTS: tuple[DemoFault, ...] = (
         dataset="lake.clickstream",
         kind="schema_drift",
         description=(
-            f"The clickstream partition event_date={_iso(26)}, landed on {_iso(27)}, has duration_ms "
+            "The clickstream partition event_date={activity}, landed on {load}, has duration_ms "
             "written as text (e.g. '1234ms') and an unexpected experiment_id column."
         ),
     ),
 )
-"""The incidents ``append_day`` injects; the dates in the descriptions assume :data:`DEMO_START`."""
+"""The incidents ``append_day`` injects; :meth:`DemoFault.describe` dates their descriptions."""
 
 # --------------------------------------------------------------------------------------------
 # Vocabulary. Kept ASCII-only and apostrophe-free so it can be embedded as SQL literals safely
@@ -719,8 +723,11 @@ class DemoPlatform:
             for ddl in _DDL:
                 con.execute(ddl)
 
-    def append_day(self, day: int) -> dict[str, int]:
+    def append_day(self, day: int, monitored_at: datetime | None = None) -> dict[str, int]:
         """Append ``day``'s batch to every dataset, inject that day's faults, return rows per dataset.
+
+        ``monitored_at`` is when the monitor will look (the stream recording is what the cluster says
+        then); by default two hours after the batch lands.
 
         Days must be appended in order starting at 0 on a freshly :meth:`reset` platform; day 0
         additionally performs the initial load (product catalogue and existing customer base).
@@ -761,7 +768,9 @@ class DemoPlatform:
             )
             counts.update(self._write_warehouse(day, key, plan, faults, stopped, window))
             counts.update(lake.result())
-        write_recording(self.stream_recording, self, day, stalled="consumer_stalls" in faults)
+        write_recording(
+            self.stream_recording, self, day, stalled="consumer_stalls" in faults, observed_at=monitored_at
+        )
         return counts
 
     # -- internals ------------------------------------------------------------------------------
@@ -872,8 +881,12 @@ class DemoPlatform:
             con.execute("DROP TABLE IF EXISTS demo_crm")
 
     def _initial_load(self, con: duckdb.DuckDBPyConnection, key: str) -> int:
-        """Load the product catalogue and the pre-existing customer base (day 0 only)."""
-        hist_end, _ = self.activity_window(0)
+        """Load the product catalogue and the pre-existing customer base (day 0 only).
+
+        Their history runs through the end of day 0's activity window, like every other batch: a first
+        load whose newest row is a day older than the rest would look stale on the demo's first day.
+        """
+        _, hist_end = self.activity_window(0)
         hist_start = hist_end - timedelta(days=365 * _HISTORY_YEARS)
         history = {
             "hist_start": hist_start,

@@ -234,3 +234,12 @@ def test_stale_after_configured_or_from_the_most_frequent_schedule(tmp_path: Pat
     assert stale_after(weekdays, NOW) == 2 * 3 * 86400  # Friday 06:00 to Monday 06:00 is the longest gap
     unscheduled = load_project(_project(tmp_path / "d", {}, {"daily": {}}))
     assert stale_after(unscheduled, NOW) == 2 * 86400
+
+
+def test_stale_after_counts_only_the_tiers_that_ran(tmp_path: Path) -> None:
+    tiers = {"realtime": {"schedule": "* * * * *"}, "daily": {"schedule": "0 7 * * *"}}
+    project = load_project(_project(tmp_path, {}, tiers))
+    assert stale_after(project, NOW, {"realtime", "daily"}) == 2 * 60
+    # the every-minute tier never ran (the demo, runs by hand): not stale two minutes after the last run
+    assert stale_after(project, NOW, {"daily"}) == 2 * 86400
+    assert stale_after(project, NOW, set()) == 2 * 86400  # no tier ran: the slowest schedule's gap

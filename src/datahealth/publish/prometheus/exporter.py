@@ -22,7 +22,7 @@ from prometheus_client.registry import CollectorRegistry
 from datahealth.config.models import Project
 from datahealth.core.redaction import redact
 from datahealth.publish.prometheus.metrics import metric_families, registry_for
-from datahealth.publish.prometheus.state import stale_after, state_from_store
+from datahealth.publish.prometheus.state import stale_after_for, state_from_store
 from datahealth.store import HistoryStore
 
 log = logging.getLogger("datahealth.exporter")
@@ -35,7 +35,7 @@ class MetricsUnavailable(Exception):
 
 def store_registry(project: Project, store: HistoryStore) -> CollectorRegistry:
     """A registry whose every collection reads the store (the schedule-derived staleness is computed once)."""
-    stale = stale_after(project)
+    stale = stale_after_for(project, store)
 
     def build() -> list[Metric]:
         try:

@@ -8,6 +8,7 @@ published adds what the store may not hold yet: evaluation's verdict, incidents 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -81,7 +82,7 @@ def state_from_store(
     """The state `serve-metrics` exposes: the history store's latest word on every configured dataset."""
     config = project.config.publish.prometheus
     reading = read_store(store, column_metrics=config.column_metrics)
-    stale = stale_after_seconds if stale_after_seconds is not None else stale_after(project)
+    stale = stale_after_seconds if stale_after_seconds is not None else stale_after_for(project, store)
     return build_state(project, reading, stale)
 
 
@@ -89,8 +90,9 @@ def state_for_run(context: PublishContext, now: datetime | None = None) -> Metri
     """The state published at the end of a run: the store's, corrected by this run's own verdict."""
     config = context.project.config.publish.prometheus
     reading = read_store(context.store, column_metrics=config.column_metrics)
-    overlay_run(reading, context, now or utc_now())
-    return build_state(context.project, reading, stale_after(context.project))
+    at = now or utc_now()
+    overlay_run(reading, context, at)
+    return build_state(context.project, reading, stale_after_for(context.project, context.store, at))
 
 
 # reading the store ----------------------------------------------------------------------------
@@ -263,23 +265,41 @@ def build_state(project: Project, reading: Reading, stale_after_seconds: float) 
     )
 
 
-def stale_after(project: Project, now: datetime | None = None) -> float:
+def stale_after(
+    project: Project, now: datetime | None = None, tiers_run: Collection[str] | None = None
+) -> float:
     """Seconds after the last success at which the monitor is stale: configured, or twice the schedule's gap.
 
     The gap is the longest wait between two runs of the most frequently scheduled tier over the next
-    eight days, so a weekday-only schedule is not called stale on a Sunday.
+    eight days, so a weekday-only schedule is not called stale on a Sunday. Given `tiers_run` (the tiers
+    the history store saw run lately), only those count: a tier nobody deployed, such as the demo
+    project's every-minute realtime tier after `datahealth demo`, must not call the monitor stale two
+    minutes later. When none of them has run (runs by hand, the demo), the slowest schedule's gap counts.
     """
     configured = project.config.publish.prometheus.stale_after
     if configured is not None:
         return configured.total_seconds()
-    gaps = [
-        gap
-        for tier in project.config.tiers.values()
+    at = now or utc_now()
+    gaps = {
+        name: gap
+        for name, tier in project.config.tiers.items()
         if tier.schedule
-        for gap in [_longest_gap(tier.schedule, tier.timezone, now or utc_now())]
+        for gap in [_longest_gap(tier.schedule, tier.timezone, at)]
         if gap is not None
-    ]
-    return 2 * (min(gaps) if gaps else DEFAULT_RUN_INTERVAL).total_seconds()
+    }
+    if tiers_run is None:
+        chosen = list(gaps.values())
+    else:
+        ran = [gap for name, gap in gaps.items() if name in tiers_run]
+        chosen = ran or ([max(gaps.values())] if gaps else [])
+    return 2 * (min(chosen) if chosen else DEFAULT_RUN_INTERVAL).total_seconds()
+
+
+def stale_after_for(project: Project, store: HistoryStore, now: datetime | None = None) -> float:
+    """`stale_after` for the tiers the store saw run within the schedule horizon."""
+    at = now or utc_now()
+    tiers = read.tiers_run_since(store, at - timedelta(days=_SCHEDULE_HORIZON_DAYS))
+    return stale_after(project, at, tiers)
 
 
 def _longest_gap(schedule: str, timezone: str, now: datetime) -> timedelta | None:

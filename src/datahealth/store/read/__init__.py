@@ -55,6 +55,7 @@ from datahealth.store.read.runs import (
     latest_run,
     newest_as_of,
     runs_between,
+    tiers_run_since,
 )
 from datahealth.store.read.schemas import SchemaSnapshot, accepted_schemas, schema_log
 
@@ -86,6 +87,7 @@ __all__ = [
     "last_alerts",
     "last_finished_run",
     "last_success_at",
+    "tiers_run_since",
     "latest_checks",
     "latest_observations",
     "latest_profile",

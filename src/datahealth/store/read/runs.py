@@ -103,6 +103,13 @@ def newest_as_of(db: Reader) -> datetime | None:
         return as_datetime(conn.execute(sa.select(sa.func.max(runs.c.as_of))).scalar())
 
 
+def tiers_run_since(db: Reader, since: datetime) -> set[str]:
+    """The tiers with a run as of `since` or later (runs of no tier, by hand or the demo, are not one)."""
+    query = sa.select(runs.c.tier).where(runs.c.as_of >= since, runs.c.tier.is_not(None)).distinct()
+    with connect(db) as conn:
+        return {str(tier) for tier in conn.execute(query).scalars()}
+
+
 def runs_between(db: Reader, start: datetime, end: datetime) -> list[RunRecord]:
     """Runs as of a time in [start, end], oldest first."""
     query = (

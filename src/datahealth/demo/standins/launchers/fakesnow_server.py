@@ -1,7 +1,7 @@
 """Starts fakesnow's HTTP server (run with the fakesnow virtualenv's Python: `python fakesnow_server.py PORT`).
 
 Two gaps between fakesnow 0.12.1 and what datahealth's Snowflake client sends, closed here and only here
-(test setup, never product code), each documented in docs/engines.md:
+(in the stand-in, never in what talks to a real Snowflake), each documented in docs/engines.md:
 
 * snowflake-connector-python 5.x refuses a login answer without `masterToken` and its validity fields,
   which fakesnow (written against connector 4.x) omits: they are added to the login answer.

@@ -1,7 +1,7 @@
 """Starts bqemulator (run with its virtualenv's Python: `python bqemulator_server.py REST_PORT GRPC_PORT`).
 
 One gap between bqemulator 1.4.0 and the BigQuery DB-API (which sqlalchemy-bigquery uses) is closed here
-and only here (test setup, never product code): the DB-API names query parameters in backticks
+and only here (in the stand-in, never in what talks to a real BigQuery): the DB-API names query parameters in backticks
 (`@\\`tables_1\\``), which bqemulator does not resolve, so every parametrised query silently matched no
 rows. Backticked parameter names in request bodies are rewritten to plain ones (`@tables_1`), which is
 the same parameter to BigQuery.
