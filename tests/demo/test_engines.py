@@ -21,7 +21,14 @@ import yaml
 from datahealth.config import Project, load_project
 from datahealth.core.results import Status
 from datahealth.core.run import RunOptions
-from datahealth.demo.engines import DEMO_DATABASE, DemoEngineError, DemoTarget, engine_from_env, on_warehouse
+from datahealth.demo.engines import (
+    DEMO_DATABASE,
+    DemoEngineError,
+    DemoTarget,
+    demo_target,
+    engine_from_env,
+    on_warehouse,
+)
 from datahealth.demo.platform import DEMO_FAULTS, DemoPlatform
 from datahealth.demo.warehouses import BigQueryWarehouse, DemoWarehouse, MariaDBWarehouse, SnowflakeWarehouse
 from datahealth.monitor.runner import run_monitor
@@ -152,3 +159,18 @@ def test_the_engine_comes_from_the_environment_and_an_unknown_one_is_a_clear_err
     assert engine_from_env({"DATAHEALTH_DEMO_ENGINE": "Snowflake"}) == "snowflake"
     with pytest.raises(DemoEngineError, match="DATAHEALTH_DEMO_ENGINE=oracle: unknown engine; use one of"):
         engine_from_env({"DATAHEALTH_DEMO_ENGINE": "oracle"})
+
+
+def test_a_stand_in_not_built_yet_is_a_clear_error_naming_the_script(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATAHEALTH_STANDINS", str(tmp_path / "none"))
+    project = load_project(_demo_root(tmp_path / "project"))
+    platform = DemoPlatform(tmp_path / "project" / "demo", scale=SCALE)
+    with (
+        pytest.raises(
+            DemoEngineError, match=r"=bigquery: the bqemulator stand-in is not installed .*standins\.sh"
+        ),
+        demo_target(project, platform, {"DATAHEALTH_DEMO_ENGINE": "bigquery"}),
+    ):
+        pass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,15 +122,9 @@ def demo_target(
     if starter is None:
         yield DemoTarget(project)
         return
-    try:
-        context = starter(project.root, platform.root / "standin-logs")
-        warehouse = context.__enter__()
-    except StandinMissing as exc:
-        raise DemoEngineError(f"{ENGINE_ENV}={engine}: {exc}") from None
-    try:
+    with ExitStack() as stack:
+        try:
+            warehouse = stack.enter_context(starter(project.root, platform.root / "standin-logs"))
+        except StandinMissing as exc:
+            raise DemoEngineError(f"{ENGINE_ENV}={engine}: {exc}") from None
         yield on_warehouse(project, platform, warehouse)
-    except BaseException as exc:
-        if not context.__exit__(type(exc), exc, exc.__traceback__):
-            raise
-    else:
-        context.__exit__(None, None, None)
