@@ -54,8 +54,10 @@ def test_verdict_names_each_unhealthy_input_and_why() -> None:
     assert not verdict.healthy
     assert sorted(verdict.problems) == ["w.failing", "w.new", "w.old"]
     assert verdict.problems["w.new"] == "never observed by datahealth"
-    assert verdict.problems["w.failing"].startswith("status fail")
-    assert verdict.describe().startswith("3 of 5 input datasets unhealthy: w.failing: status fail")
+    assert verdict.problems["w.failing"].startswith(f"status {Status.FAIL.value}")
+    assert verdict.describe().startswith(
+        f"3 of 5 input datasets unhealthy: w.failing: status {Status.FAIL.value}"
+    )
     assert "w.warn" in judge(names, observations, NOW, fail_on=Status.WARN).problems
     assert judge(["w.ok", "w.warn"], observations, NOW).healthy
 
@@ -121,7 +123,7 @@ def test_a_downstream_flow_is_stopped_skipped_or_let_through_by_the_gate(tmp_pat
     sent.clear()
     stopped = campaign_send(str(root), "fail", return_state=True)
     assert stopped.is_failed() and sent == []
-    with pytest.raises(UnhealthyInputs, match="warehouse.orders: status fail"):
+    with pytest.raises(UnhealthyInputs, match=f"warehouse.orders: status {Status.FAIL.value}"):
         stopped.result()
     view = read_run(stopped.state_details.flow_run_id)
     assert view.tasks == {"require healthy ['warehouse.orders']": ("FAILED", 1)}
