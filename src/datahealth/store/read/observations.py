@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -104,7 +104,8 @@ def expected_row_ranges(db: Reader, window: RunWindow) -> dict[int, tuple[float,
     o = observations.c
     ranges: dict[int, tuple[float, float]] = {}
     # plain driver tuples (see window_rows): the value is JSON text, or already parsed where the driver does it
-    for observation_id, value in window_rows(db, window, o.id, o.details["expected_rows"], order_by=(o.id,)):
+    expected = cast("sa.Column[Any]", o.details["expected_rows"])  # a JSON path; window_rows takes columns
+    for observation_id, value in window_rows(db, window, o.id, expected, order_by=(o.id,)):
         if isinstance(value, str):
             value = json.loads(value)
         if isinstance(value, list) and len(value) == 2:
