@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -101,14 +102,15 @@ def expected_row_ranges(db: Reader, window: RunWindow) -> dict[int, tuple[float,
     """The volume detector's expected row-count range per observation of the window's runs, as the run
     recorded it (`details.expected_rows`); observations judged without a range are left out."""
     o = observations.c
-    query = sa.select(o.id, o.details["expected_rows"]).where(window.covers(observations))
-    with connect(db) as conn:
-        rows = conn.execute(query).all()
-    return {
-        observation_id: (float(value[0]), float(value[1]))
-        for observation_id, value in rows
-        if isinstance(value, list) and len(value) == 2
-    }
+    ranges: dict[int, tuple[float, float]] = {}
+    # plain driver tuples (see window_rows): the value is JSON text, or already parsed where the driver does it
+    expected = cast("sa.Column[Any]", o.details["expected_rows"])  # a JSON path; window_rows takes columns
+    for observation_id, value in window_rows(db, window, o.id, expected, order_by=(o.id,)):
+        if isinstance(value, str):
+            value = json.loads(value)
+        if isinstance(value, list) and len(value) == 2:
+            ranges[observation_id] = (float(value[0]), float(value[1]))
+    return ranges
 
 
 def observation_points(db: Reader, window: RunWindow) -> list[ObservationPoint]:
