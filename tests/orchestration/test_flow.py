@@ -50,7 +50,7 @@ def test_data_problems_complete_the_run_and_read_as_a_story(tmp_path: Path) -> N
     summary_type, summary = view.artifacts["flow-test-daily-summary"]
     assert (
         summary_type == "markdown"
-        and "| 🛑 error | 2 |" in summary
+        and "| 🛑 unknown | 2 |" in summary
         and "offline.events** (unreachable)" in summary
     )
     table_type, table = view.artifacts["flow-test-daily-datasets"]
