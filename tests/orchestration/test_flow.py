@@ -35,7 +35,7 @@ def test_data_problems_complete_the_run_and_read_as_a_story(tmp_path: Path) -> N
     by_name = {d["dataset"]: d for d in result["datasets"]}
     assert by_name["offline.events"]["error_kind"] == "unreachable"
     assert by_name["warehouse.gone"]["error_kind"] == "missing"
-    assert result["counts"]["error"] == 2
+    assert result["counts"]["unknown"] == 2
 
     view = read_run(state.state_details.flow_run_id)
     assert view.name == "data-health daily as of 2026-10-05T07:00:00+00:00"
@@ -50,7 +50,7 @@ def test_data_problems_complete_the_run_and_read_as_a_story(tmp_path: Path) -> N
     summary_type, summary = view.artifacts["flow-test-daily-summary"]
     assert (
         summary_type == "markdown"
-        and "| 🛑 error | 2 |" in summary
+        and "| 🛑 unknown | 2 |" in summary
         and "offline.events** (unreachable)" in summary
     )
     table_type, table = view.artifacts["flow-test-daily-datasets"]
