@@ -52,7 +52,22 @@ def test_samples_are_native_bernoulli_and_reservoir_drawn_after_the_window(relat
 
 
 def test_profile_sql() -> None:
+    """One statement; columns aggregated two at a time (the measured DuckDB plan), cross-joined."""
+    outer = ", ".join(
+        f"profile_group_{group}.{label}"
+        for group, labels in (
+            (
+                0,
+                "n_rows c0_non_null_count c0_distinct_count c0_min c0_max c0_mean c0_stddev c0_quantiles "
+                "c0_nan_count c0_inf_count c1_non_null_count c1_distinct_count c1_min c1_max c1_min_length "
+                "c1_max_length c1_mean_length c1_empty_count",
+            ),
+            (1, "c2_non_null_count c2_distinct_count c2_true_count"),
+        )
+        for label in labels.split()
+    )
     assert profile_sql(DUCK, postgresql.dialect()) == (
+        f"SELECT {outer} \nFROM ("
         'SELECT count(*) AS n_rows, count("we""ird col") AS c0_non_null_count, count(DISTINCT "we""ird col") '
         'AS c0_distinct_count, min(CASE WHEN isfinite("we""ird col") THEN "we""ird col" END) AS c0_min, '
         'max(CASE WHEN isfinite("we""ird col") THEN "we""ird col" END) AS c0_max, '
@@ -63,9 +78,10 @@ def test_profile_sql() -> None:
         'count(CASE WHEN isinf("we""ird col") THEN 1 END) AS c0_inf_count, count("select") AS c1_non_null_count, '
         'count(DISTINCT "select") AS c1_distinct_count, min("select") AS c1_min, max("select") AS c1_max, '
         'min(length("select")) AS c1_min_length, max(length("select")) AS c1_max_length, '
-        'avg(length("select")) AS c1_mean_length, count(CASE WHEN ("select" = \'\') THEN 1 END) AS c1_empty_count, '
-        'count("ok") AS c2_non_null_count, count(DISTINCT "ok") AS c2_distinct_count, '
-        'count(CASE WHEN "ok" THEN 1 END) AS c2_true_count \nFROM main."My ""T"""'
+        'avg(length("select")) AS c1_mean_length, count(CASE WHEN ("select" = \'\') THEN 1 END) AS c1_empty_count '
+        '\nFROM main."My ""T""") AS profile_group_0 JOIN ('
+        'SELECT count("ok") AS c2_non_null_count, count(DISTINCT "ok") AS c2_distinct_count, '
+        'count(CASE WHEN "ok" THEN 1 END) AS c2_true_count \nFROM main."My ""T""") AS profile_group_1 ON true'
     )
 
 

@@ -20,7 +20,7 @@ from datahealth.core.redaction import redact
 from datahealth.core.results import DatasetResult, ErrorKind, TableMeta
 from datahealth.profiling.profiler import fusable, profile_and_measure, profile_dataset
 from datahealth.sources.base import DatasetError, Source
-from datahealth.sources.observe import observation_from, observe_dataset
+from datahealth.sources.observe import error_observation, observation_from, observe_dataset
 from datahealth.sources.sql import SqlSource
 from datahealth.store import HistoryStore, read
 
@@ -46,34 +46,47 @@ def profile_into(
         _record_failure(result, dataset, exc)
 
 
+_UNREADABLE = frozenset({ErrorKind.UNREACHABLE, ErrorKind.MISSING, ErrorKind.PERMISSION, ErrorKind.CORRUPT})
+"""Failures of the fused statement that say the table could not be read: they are the observation's.
+A timeout is not among them: `profile.timeout` limits the profile, and the cheap observation may still
+finish (the dataset is then a timeout error that keeps its row count, as without fusion)."""
+
+
 def observe_by_profile(
     source: Source, dataset: DatasetConfig, meta: TableMeta, as_of: datetime
 ) -> DatasetResult | None:
     """Observe and profile in ONE scan (row count and `max(ts)` from the profile's statement).
 
-    None when the profile cannot stand in for observing (a sample, a window, a lake: see `fusable`) or
-    when the fused profile failed: the caller then observes on its own, so a dataset whose profile times
-    out still gets its row count and freshness, and the profile's error is kept on the result."""
+    None when the profile cannot stand in for observing (a sample, a window, a lake: see `fusable`).
+    When the statement fails because the table could not be read (unreachable, missing, permission,
+    corrupt), the dataset gets an error observation, as a failed observation would. When the profile
+    timed out or only its own computations failed, the dataset is observed on its own and the profile's
+    error is kept on the result."""
     if not isinstance(source, SqlSource) or not fusable(source, dataset, meta):
         return None
     started = time.perf_counter()
     try:
         profile, measurement = profile_and_measure(source, dataset, meta, as_of)
-    except Exception as exc:  # observe separately; the profile's failure is recorded by the caller
+    except Exception as exc:
+        error = _dataset_error(dataset, exc)
+        if error.kind in _UNREADABLE:
+            return DatasetResult(error_observation(dataset, as_of, error, time.perf_counter() - started))
         result = DatasetResult(observe_dataset(source, dataset, meta, as_of))
         if result.observation.ok:
-            _record_failure(result, dataset, exc)
+            _record_failure(result, dataset, error)
         return result
     observation = observation_from(dataset, meta, as_of, measurement, time.perf_counter() - started)
     return DatasetResult(observation, profile=profile)
 
 
+def _dataset_error(dataset: DatasetConfig, exc: Exception) -> DatasetError:
+    if isinstance(exc, DatasetError):
+        return exc
+    return DatasetError(f"profiling {dataset.name} failed: {type(exc).__name__}: {exc}", ErrorKind.INTERNAL)
+
+
 def _record_failure(result: DatasetResult, dataset: DatasetConfig, exc: Exception) -> None:
-    error = (
-        exc
-        if isinstance(exc, DatasetError)
-        else DatasetError(f"profiling {dataset.name} failed: {type(exc).__name__}: {exc}", ErrorKind.INTERNAL)
-    )
+    error = _dataset_error(dataset, exc)
     message = redact(str(error).splitlines()[0] if str(error) else type(error).__name__)
     result.stage_errors["profile"] = message
     if error.kind == ErrorKind.TIMEOUT:
