@@ -59,11 +59,12 @@ def test_an_unknown_format_is_refused(root: Path, command: list[str]) -> None:
 
 def test_report_to_an_unwritable_path_is_one_line(root: Path) -> None:
     assert cli.invoke(app, ["run", "-p", str(root), "--no-prefect"]).exit_code == 0
-    for target in ("/proc/version", str(root / "missing" / "r.html")):
+    for target in ("/proc/version", "/proc/version/sub/r.html"):
         result = cli.invoke(app, ["report", "-p", str(root), "-o", target])
         assert result.exit_code == 2, result.output
         assert "cannot write" in one_line_error(result.output)
-    assert not (root / "missing").exists()
+    made = cli.invoke(app, ["report", "-p", str(root), "-o", str(root / "new" / "r.html")])
+    assert made.exit_code == 0 and (root / "new" / "r.html").is_file()  # a missing folder is made
 
 
 def test_an_unreachable_history_store_in_prefect_mode_is_one_line_before_prefect_starts(root: Path) -> None:
@@ -78,7 +79,7 @@ def test_an_unreachable_history_store_in_prefect_mode_is_one_line_before_prefect
 def test_an_unexpected_error_is_one_line_with_a_hint_and_debug_shows_the_traceback(
     root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken(path: Path) -> None:
+    def broken(path: Path, **_: object) -> None:
         raise RuntimeError("something nobody foresaw\nsecond line")
 
     monkeypatch.setattr("datahealth.cli.run_cmd.open_project", broken)

@@ -164,7 +164,7 @@ def test_status_table_gives_each_problem_a_reason() -> None:
 
 def test_state_message_says_how_many_datasets_fail_and_which() -> None:
     assert state_message(summary()) == (
-        "2 of 3 datasets failing: warehouse.gone (error), warehouse.late (fail) · health 43/100"
+        "2 of 3 datasets failing: warehouse.gone (unknown), warehouse.late (fail) · health 43/100"
     )
     healthy = RunSummary(**{**summary().__dict__, "datasets": summary().datasets[:1]})
     assert state_message(healthy) == "All 1 datasets healthy"

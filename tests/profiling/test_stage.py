@@ -167,7 +167,7 @@ def test_cli_errors_are_one_clear_line(project_root: Path, first_run: dict[str, 
     never = runner.invoke(app, ["profile", "warehouse.off", "-p", str(project_root)])
     assert never.exit_code == 1 and "no profile stored for warehouse.off" in never.output
     bad = runner.invoke(app, ["profile", "warehouse.hostile", "-p", str(project_root), "--format", "xml"])
-    assert bad.exit_code == 2 and "--format must be table or json" in bad.output
+    assert bad.exit_code == 2 and "--format 'xml' is not one of: json, table" in bad.output
 
 
 def test_a_failed_fused_profile_still_leaves_an_observation(tmp_path: Path) -> None:

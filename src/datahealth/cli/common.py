@@ -81,7 +81,7 @@ def handled_errors() -> Iterator[None]:
 
 
 def writable_output(path: Path | None) -> None:
-    """Refuse an output path that cannot be written (`-o /proc/version`, a missing directory) up front."""
+    """Refuse an output path that cannot be written (`-o /proc/version`) up front; missing folders are made."""
     if path is None:
         return
     target = path.expanduser()
@@ -89,8 +89,12 @@ def writable_output(path: Path | None) -> None:
         if not os.access(target, os.W_OK):
             raise fail(f"cannot write to the directory {target}: permission denied", EXIT_INVALID)
         return
-    if not target.parent.is_dir():
-        raise fail(f"cannot write {target}: the directory {target.parent} does not exist", EXIT_INVALID)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)  # like `-o out/report.html` in a new folder
+    except OSError as exc:
+        raise fail(
+            f"cannot write {target}: cannot create {target.parent} ({exc.strerror or exc})", EXIT_INVALID
+        ) from None
     existed = target.exists()
     try:
         with target.open("ab"):

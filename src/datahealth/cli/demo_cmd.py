@@ -57,7 +57,9 @@ def demo(
         lake_store = stack.enter_context(demo_lake_store(store_kind, loaded.root)) if store_kind else None
         monitored = lake_store.project(loaded) if lake_store else loaded
         started = time.perf_counter()
-        with StepProgress(err_console, days, f"simulating {plural(days, 'day')} on {target.engine}") as progress:
+        with StepProgress(
+            err_console, days, f"simulating {plural(days, 'day')} on {target.engine}"
+        ) as progress:
             for day in range(days):
                 as_of = run_time(platform, day, days, now)
                 platform.append_day(day, monitored_at=as_of)

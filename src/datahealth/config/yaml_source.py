@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from datahealth.config import urls
+import datahealth.config.urls as urls
 from datahealth.config.bounded_yaml import AliasBudget, LimitExceeded, compose, read_config_text
 from datahealth.config.errors import ConfigIssue
 from datahealth.config.prefect_secrets import PREFECT_SECRET_REF, PrefectSecretError, read_prefect_secret
