@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from datahealth.cli.app import app
 from datahealth.config import load_project
+from datahealth.core.results import Status
 from datahealth.config.models import Project
 from datahealth.core.run import RunOptions, RunSummary
 from datahealth.monitor import runner as monitor_runner
@@ -72,13 +73,13 @@ def test_a_typo_in_the_contract_keeps_the_invalid_incident_open(tmp_path: Path) 
     assert invalid["details"]["unverified_since"].startswith("2026-01-05T01:00")
     assert "valid" in invalid["details"]["unverified_reason"]
     [dataset] = summary.datasets
-    assert dataset.status == "error" and dataset.error and "orders.yml" not in dataset.error
+    assert dataset.status == Status.UNKNOWN and dataset.error and "orders.yml" not in dataset.error
     assert "customers.yml" in dataset.error
 
     status = CliRunner().invoke(app, ["status", "-p", str(tmp_path), "--format", "json"])
     assert status.exit_code == 0, status.output
     [row] = json.loads(status.stdout)
-    assert row["status"] == "error" and row["error"] and "customers.yml" in row["error"]
+    assert row["status"] == Status.UNKNOWN and row["error"] and "customers.yml" in row["error"]
 
     write_checks(tmp_path, "wh.customers", CONTRACT % "valid_values")  # fixed: the same incident goes on
     run_monitor(project, as_of="2026-01-05T03:00:00Z", options=OPTIONS)
@@ -129,4 +130,4 @@ def test_a_source_lost_before_the_scan_resolves_nothing(
     invalid = _one(_incidents(pg_customers), "country.invalid")
     assert invalid["status"] == "open" and invalid["events"] == ["opened", "unverified"]
     [dataset] = summary.datasets
-    assert dataset.status == "error" and dataset.error  # the reason, never empty
+    assert dataset.status == Status.UNKNOWN and dataset.error  # the reason, never empty

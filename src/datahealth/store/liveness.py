@@ -48,14 +48,15 @@ def mark_interrupted(
 ) -> list[InterruptedRun]:
     """Mark runs that died while `running` as `interrupted`; returns them (oldest first)."""
     now = now or utc_now()
+    # the newest observation of each running run, looked up per run (ix_observations_run), never grouped
+    # over the whole history
     last_seen = (
-        sa.select(observations.c.run_id, sa.func.max(observations.c.observed_at).label("seen"))
-        .group_by(observations.c.run_id)
-        .subquery()
+        sa.select(sa.func.max(observations.c.observed_at))
+        .where(observations.c.run_id == runs.c.id)
+        .scalar_subquery()
     )
     query = (
-        sa.select(runs.c.id, runs.c.started_at, runs.c.summary, last_seen.c.seen)
-        .select_from(runs.outerjoin(last_seen, last_seen.c.run_id == runs.c.id))
+        sa.select(runs.c.id, runs.c.started_at, runs.c.summary, last_seen.label("seen"))
         .where(runs.c.status == RUNNING)
         .order_by(runs.c.started_at)
     )

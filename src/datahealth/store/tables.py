@@ -31,6 +31,7 @@ runs = sa.Table(
     sa.Column("health_score", sa.Float),
     sa.Column("summary", sa.JSON),
     sa.Index("ix_runs_as_of", "as_of"),
+    sa.Index("ix_runs_status", "status"),
 )
 
 observations = sa.Table(
