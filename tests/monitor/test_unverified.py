@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from datahealth.cli.app import app
 from datahealth.config import load_project
-from datahealth.core.results import Status
 from datahealth.config.models import Project
+from datahealth.core.results import Status
 from datahealth.core.run import RunOptions, RunSummary
 from datahealth.monitor import runner as monitor_runner
 from datahealth.monitor.runner import run_monitor
