@@ -95,6 +95,7 @@ def main() -> None:
             sources={"wh": {"kind": "sql", "url": sqlalchemy_url(DATABASE), "max_concurrency": 8}},
             datasets=datasets,
             tiers={"frequent": {"profile": False, "checks": False}},
+            project={"default_tier": "frequent"},
         )
         project = load_project(root)
         started = time.perf_counter()

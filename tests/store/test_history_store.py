@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from datahealth.core.results import (
     CheckOutcome,
@@ -19,8 +21,10 @@ from datahealth.core.results import (
     Status,
     utc_now,
 )
-from datahealth.store import HistoryStore, HistoryStoreError, read
+from datahealth.store import HistoryStore, HistoryStoreError, read, repository
 from datahealth.store.incidents import accept_latest_schema
+from datahealth.store.repository import ResultToRecord
+from datahealth.store.tables import schema_snapshots
 from tests.support import postgres
 
 T0 = datetime(2026, 10, 1, 7, tzinfo=UTC)
@@ -149,3 +153,54 @@ def test_unopenable_store_is_a_clear_secret_free_error(tmp_path: Path) -> None:
         )
     assert "cannot open the history store" in str(caught.value)
     assert "store-secret-pw" not in str(caught.value)
+
+
+def _named(name: str, as_of: datetime, rows: int, columns: tuple[ColumnInfo, ...] = COLUMNS) -> DatasetResult:
+    profile = Profile(name, (ColumnProfile("id", "integer", {"null_count": rows}),), row_count=rows)
+    check = CheckResult(name, f"rows of {name}", "row_count", CheckOutcome.PASS, observed_value=float(rows))
+    return DatasetResult(replace(observation(as_of, rows, columns), dataset=name), profile, [check])
+
+
+def test_many_results_are_written_in_chunks_each_dataset_whole(
+    store: HistoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repository, "RECORD_CHUNK", 2)
+    names = [f"wh.t{i}" for i in range(5)]
+    first = store.start_run(T0)
+    store.record_dataset_results(first, [ResultToRecord(_named(n, T0, 1), Status.OK) for n in names])
+    wider = (*COLUMNS, ColumnInfo("segment", "varchar", True))
+    second = store.start_run(T0 + timedelta(days=1))
+    entries = [
+        ResultToRecord(_named(n, T0 + timedelta(days=1), 10 + i, wider if i == 3 else COLUMNS), Status.OK)
+        for i, n in enumerate(names)
+    ]
+    entries[1] = ResultToRecord(entries[1].result, Status.FAIL, "row count fell")
+    ids = store.record_dataset_results(second, entries)
+    latest = read.latest_observations(store)
+    assert ids == [latest[n].id for n in names]
+    assert [latest[n].row_count for n in names] == [10, 11, 12, 13, 14]
+    assert (
+        latest["wh.t1"].status == Status.FAIL and latest["wh.t1"].details["status_reason"] == "row count fell"
+    )
+    assert [read.latest_profile(store, n)[0].null_count for n in names] == [10, 11, 12, 13, 14]
+    checks = read.checks_of(store, ids)
+    assert [checks[i][0].name for i in ids] == [f"rows of {n}" for n in names]
+    with store.engine.connect() as conn:  # a snapshot only for the first sight and the one changed schema
+        snapshots = conn.execute(sa.select(schema_snapshots.c.dataset, schema_snapshots.c.run_id)).all()
+    assert sorted(snapshots) == sorted([(n, first) for n in names] + [("wh.t3", second)])
+
+
+def test_a_failing_chunk_writes_none_of_its_datasets(
+    store: HistoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repository, "RECORD_CHUNK", 2)
+    run_id = store.start_run(T0)
+    entries = [ResultToRecord(_named(f"wh.t{i}", T0, i), Status.OK) for i in range(4)]
+    broken = entries[3].result
+    entries[3] = ResultToRecord(
+        replace(broken, observation=replace(broken.observation, source=None)), Status.OK
+    )
+    with pytest.raises(sa.exc.IntegrityError):
+        store.record_dataset_results(run_id, entries)
+    assert sorted(read.latest_observations(store)) == ["wh.t0", "wh.t1"]  # the first chunk only
+    assert read.latest_profile(store, "wh.t2") == []

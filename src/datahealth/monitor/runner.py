@@ -38,6 +38,7 @@ from datahealth.sources.observe import error_observation, observe_dataset
 from datahealth.store import HistoryStore, HistoryStoreError, liveness
 from datahealth.store.incidents import record_evaluation
 from datahealth.store.queries import load_history
+from datahealth.store.repository import ResultToRecord
 
 ProgressListener = Callable[[DatasetResult], None]
 _listeners: list[ProgressListener] = []
@@ -205,12 +206,15 @@ class MonitorRun:
         evaluation = self.evaluate(results)
         for result in results:
             _note_expected_rows(result, evaluation)
-            self.store.record_dataset_result(
-                self.run_id,
-                result,
-                evaluation.statuses[result.dataset],
-                reason=evaluation.reasons.get(result.dataset),
-            )
+        self.store.record_dataset_results(
+            self.run_id,
+            [
+                ResultToRecord(
+                    result, evaluation.statuses[result.dataset], evaluation.reasons.get(result.dataset)
+                )
+                for result in results
+            ],
+        )
         evaluation = record_evaluation(self.store, self.run_id, self.as_of, evaluation)  # fills incident ids
         summary = self._summary(results, evaluation)
         if self.options.publish:

@@ -1,4 +1,4 @@
-"""Writing run history: runs, and each dataset's result in one transaction (`record_dataset_result`).
+"""Writing run history: runs, and datasets' results in one transaction per chunk (`record_dataset_results`).
 
 Other writes live with their feature over the same engine (`incidents`, `deliveries`); every read is
 the read model's (`store.read`).
@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -43,6 +43,17 @@ from datahealth.store.tables import (
 def schema_fingerprint(columns: Iterable[ColumnInfo]) -> str:
     payload = json.dumps([c.to_dict() for c in columns], sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+RECORD_CHUNK = 500  # datasets per transaction when recording a run's results
+
+
+class ResultToRecord(NamedTuple):
+    """One dataset's result with the status evaluation gave it and, when not ok, the reason why."""
+
+    result: DatasetResult
+    status: Status
+    reason: str | None = None
 
 
 class HistoryStore:
@@ -130,88 +141,76 @@ class HistoryStore:
     def record_dataset_result(
         self, run_id: str, result: DatasetResult, status: Status, *, reason: str | None = None
     ) -> int:
-        """Write the observation, its profile and its check results in one transaction; returns the observation id.
+        """Write one dataset's observation, profile and check results in one transaction; returns the observation id.
 
         `reason` (why the dataset errored or could not be verified) is kept in the details as `status_reason`.
         """
-        obs = result.observation
-        details = {**obs.details, "stage_errors": result.stage_errors} if result.stage_errors else obs.details
-        if reason:
-            details = {**details, "status_reason": redact(reason)}
-        with self.engine.begin() as conn:
-            key = conn.execute(
-                observations.insert().values(
-                    run_id=run_id,
-                    dataset=obs.dataset,
-                    source=obs.source,
-                    as_of=obs.as_of,
-                    observed_at=obs.observed_at,
-                    duration_seconds=obs.duration_seconds,
-                    status=status.value,
-                    row_count=obs.row_count,
-                    row_count_method=obs.row_count_method,
-                    last_updated=obs.last_updated,
-                    last_updated_method=obs.last_updated_method,
-                    freshness_lag_seconds=obs.freshness_lag_seconds,
-                    columns=[c.to_dict() for c in obs.columns],
-                    checks_failed=result.checks_failed,
-                    error=redact(obs.error) if obs.error else None,
-                    error_kind=obs.error_kind.value if obs.error_kind else None,
-                    details=_json_safe(details),
-                )
-            ).inserted_primary_key
-            assert key is not None  # an INSERT always has one
-            observation_id = key[0]
-            if result.profile is not None:
-                conn.execute(profiles.insert(), _profile_rows(run_id, observation_id, result))
-            if result.checks:
-                conn.execute(
-                    check_results.insert(),
-                    [
-                        {
-                            "run_id": run_id,
-                            "observation_id": observation_id,
-                            "dataset": c.dataset,
-                            "as_of": obs.as_of,
-                            "name": c.name,
-                            "check_type": c.check_type,
-                            "column_name": c.column,
-                            "outcome": c.outcome.value,
-                            "observed_value": c.observed_value,
-                            "threshold": c.threshold,
-                            "origin": c.origin,
-                            "message": redact(c.message) if c.message else c.message,
-                            "details": _json_safe(c.details),
-                        }
-                        for c in result.checks
-                    ],
-                )
-            if obs.ok and obs.columns:
-                self._snapshot_schema(conn, run_id, obs)
-        return int(observation_id)
+        return self.record_dataset_results(run_id, [ResultToRecord(result, status, reason)])[0]
 
-    def _snapshot_schema(self, conn: sa.Connection, run_id: str, obs: Observation) -> None:
-        """Store a snapshot only when the schema differs from the dataset's latest one (keeps the table small)."""
-        fingerprint = schema_fingerprint(obs.columns)
-        latest = conn.execute(
-            sa.select(schema_snapshots.c.fingerprint)
-            .where(schema_snapshots.c.dataset == obs.dataset)
-            .order_by(schema_snapshots.c.as_of.desc(), schema_snapshots.c.id.desc())
-            .limit(1)
-        ).scalar()
-        if latest == fingerprint:
-            return
-        conn.execute(
-            schema_snapshots.insert().values(
-                dataset=obs.dataset,
-                run_id=run_id,
-                as_of=obs.as_of,
-                fingerprint=fingerprint,
-                columns=[c.to_dict() for c in obs.columns],
-                accepted=latest is None,
-                accepted_at=utc_now() if latest is None else None,
-            )
+    def record_dataset_results(self, run_id: str, entries: Sequence[ResultToRecord]) -> list[int]:
+        """Write many datasets' results, one transaction per chunk of `RECORD_CHUNK`; returns observation ids in order.
+
+        A run writes thousands of results: one transaction (one fsync) and a handful of multi-row
+        statements per chunk instead of several statements and a commit per dataset. A dataset's rows
+        still commit or roll back together, since they never straddle two chunks.
+        """
+        ids: list[int] = []
+        for start in range(0, len(entries), RECORD_CHUNK):
+            with self.engine.begin() as conn:
+                ids.extend(self._record_chunk(conn, run_id, entries[start : start + RECORD_CHUNK]))
+        return ids
+
+    def _record_chunk(self, conn: sa.Connection, run_id: str, entries: Sequence[ResultToRecord]) -> list[int]:
+        if not entries:
+            return []
+        inserted = conn.execute(
+            observations.insert().returning(observations.c.id, sort_by_parameter_order=True),
+            [_observation_row(run_id, entry) for entry in entries],
         )
+        ids = [int(key) for key in inserted.scalars()]
+        profile_rows: list[dict[str, Any]] = []
+        check_rows: list[dict[str, Any]] = []
+        for entry, observation_id in zip(entries, ids, strict=True):
+            if entry.result.profile is not None:
+                profile_rows.extend(_profile_rows(run_id, observation_id, entry.result))
+            check_rows.extend(_check_rows(run_id, observation_id, entry.result))
+        if profile_rows:
+            conn.execute(profiles.insert(), profile_rows)
+        if check_rows:
+            conn.execute(check_results.insert(), check_rows)
+        self._snapshot_schemas(conn, run_id, [e.result.observation for e in entries])
+        return ids
+
+    def _snapshot_schemas(self, conn: sa.Connection, run_id: str, observed: Sequence[Observation]) -> None:
+        """Store a snapshot only when a schema differs from the dataset's latest one (keeps the table small).
+
+        The latest fingerprints of the whole chunk come from one query; a dataset seen twice in a chunk
+        is compared with the snapshot written for it just before.
+        """
+        candidates = [obs for obs in observed if obs.ok and obs.columns]
+        if not candidates:
+            return
+        latest = _latest_fingerprints(conn, sorted({obs.dataset for obs in candidates}))
+        rows = []
+        for obs in candidates:
+            fingerprint = schema_fingerprint(obs.columns)
+            previous = latest.get(obs.dataset)
+            if previous == fingerprint:
+                continue
+            latest[obs.dataset] = fingerprint
+            rows.append(
+                {
+                    "dataset": obs.dataset,
+                    "run_id": run_id,
+                    "as_of": obs.as_of,
+                    "fingerprint": fingerprint,
+                    "columns": [c.to_dict() for c in obs.columns],
+                    "accepted": previous is None,
+                    "accepted_at": utc_now() if previous is None else None,
+                }
+            )
+        if rows:
+            conn.execute(schema_snapshots.insert(), rows)
 
     def prune(self, retention_days: int, now: datetime | None = None) -> int:
         """Delete what is older than the retention; returns runs removed.
@@ -251,6 +250,69 @@ class HistoryStore:
         with self.engine.connect() as conn:
             expired = conn.execute(sa.select(runs.c.id).where(runs.c.as_of < cutoff).limit(1)).first()
         return self.prune(retention_days, now=day) if expired is not None else 0
+
+
+def _latest_fingerprints(conn: sa.Connection, datasets: Sequence[str]) -> dict[str, str]:
+    """Each dataset's newest schema fingerprint (by as-of time, then id), in one query."""
+    newest = sa.func.row_number().over(
+        partition_by=schema_snapshots.c.dataset,
+        order_by=(schema_snapshots.c.as_of.desc(), schema_snapshots.c.id.desc()),
+    )
+    ranked = (
+        sa.select(schema_snapshots.c.dataset, schema_snapshots.c.fingerprint, newest.label("rank"))
+        .where(schema_snapshots.c.dataset.in_(datasets))
+        .subquery()
+    )
+    rows = conn.execute(sa.select(ranked.c.dataset, ranked.c.fingerprint).where(ranked.c.rank == 1))
+    return {dataset: fingerprint for dataset, fingerprint in rows}
+
+
+def _observation_row(run_id: str, entry: ResultToRecord) -> dict[str, Any]:
+    result = entry.result
+    obs = result.observation
+    details = {**obs.details, "stage_errors": result.stage_errors} if result.stage_errors else obs.details
+    if entry.reason:
+        details = {**details, "status_reason": redact(entry.reason)}
+    return {
+        "run_id": run_id,
+        "dataset": obs.dataset,
+        "source": obs.source,
+        "as_of": obs.as_of,
+        "observed_at": obs.observed_at,
+        "duration_seconds": obs.duration_seconds,
+        "status": entry.status.value,
+        "row_count": obs.row_count,
+        "row_count_method": obs.row_count_method,
+        "last_updated": obs.last_updated,
+        "last_updated_method": obs.last_updated_method,
+        "freshness_lag_seconds": obs.freshness_lag_seconds,
+        "columns": [c.to_dict() for c in obs.columns],
+        "checks_failed": result.checks_failed,
+        "error": redact(obs.error) if obs.error else None,
+        "error_kind": obs.error_kind.value if obs.error_kind else None,
+        "details": _json_safe(details),
+    }
+
+
+def _check_rows(run_id: str, observation_id: int, result: DatasetResult) -> list[dict[str, Any]]:
+    return [
+        {
+            "run_id": run_id,
+            "observation_id": observation_id,
+            "dataset": c.dataset,
+            "as_of": result.observation.as_of,
+            "name": c.name,
+            "check_type": c.check_type,
+            "column_name": c.column,
+            "outcome": c.outcome.value,
+            "observed_value": c.observed_value,
+            "threshold": c.threshold,
+            "origin": c.origin,
+            "message": redact(c.message) if c.message else c.message,
+            "details": _json_safe(c.details),
+        }
+        for c in result.checks
+    ]
 
 
 def _profile_rows(run_id: str, observation_id: int, result: DatasetResult) -> list[dict[str, Any]]:

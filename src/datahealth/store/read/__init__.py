@@ -2,7 +2,7 @@
 
 Each query is written once, here, and each kind of row becomes its object through one mapping function
 (`stored_incident`, `stored_observation`, ...), so two readers can never disagree about what a row means.
-Writes stay with their owners: `HistoryStore.record_dataset_result`, `store.incidents` (evaluation,
+Writes stay with their owners: `HistoryStore.record_dataset_results`, `store.incidents` (evaluation,
 acknowledgements, schema acceptance), `store.deliveries` (the alert queue). Use it as `read.<query>`:
 
     from datahealth.store import read
