@@ -150,9 +150,12 @@ class HistoryStore:
     def record_dataset_results(self, run_id: str, entries: Sequence[ResultToRecord]) -> list[int]:
         """Write many datasets' results, one transaction per chunk of `RECORD_CHUNK`; returns observation ids in order.
 
-        A run writes thousands of results: one transaction (one fsync) and a handful of multi-row
-        statements per chunk instead of several statements and a commit per dataset. A dataset's rows
-        still commit or roll back together, since they never straddle two chunks.
+        A run writes thousands of results: one transaction (one commit, one fsync) per chunk instead of
+        one per dataset, profiles, checks and schema snapshots as multi-row inserts, the latest schema
+        fingerprints in one query. Observations need their ids back in order, so where the database
+        cannot return them in order from one multi-row insert (SQLite) they go one statement each,
+        still inside the chunk's transaction. A dataset's rows commit or roll back together, since
+        they never straddle two chunks.
         """
         ids: list[int] = []
         for start in range(0, len(entries), RECORD_CHUNK):
