@@ -403,18 +403,18 @@ def _apply_null_ratios(points: list[read.NullRatioPoint], placed: Placed, size: 
 
 def _apply_check_history(points: list[read.CheckPoint], placed: Placed, size: int) -> None:
     per_view: dict[int, tuple[DatasetView, dict[str, tuple[str, str | None, list[str | None]]]]] = {}
+    current, spot, checks = None, None, {}  # rows come grouped by observation: look each up once
     for observation_id, name, column, outcome in points:
-        spot = placed.get(observation_id)
+        if observation_id != current:
+            current, spot = observation_id, placed.get(observation_id)
+            if spot is not None:
+                checks = per_view.setdefault(id(spot[0]), (spot[0], {}))[1]
         if spot is None:
             continue
-        view, index = spot
-        entry = per_view.get(id(view))
-        if entry is None:
-            entry = per_view[id(view)] = (view, {})
-        check = entry[1].get(name)
+        check = checks.get(name)
         if check is None:
-            check = entry[1][name] = (name, column, [None] * size)
-        check[2][index] = outcome
+            check = checks[name] = (name, column, [None] * size)
+        check[2][spot[1]] = outcome
     for view, checks in per_view.values():
         view.history.checks = list(checks.values())
 

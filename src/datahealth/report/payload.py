@@ -154,9 +154,10 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _ppm(series: list[float | None]) -> list[int | None]:
-    """Null ratios as integer parts per million (a NaN or infinity from a driver becomes a gap)."""
+    """Null ratios as integer parts per million (a NaN or infinity from a driver becomes a gap). Most
+    ratios are zero: those skip `round`, a quarter of a million calls at a thousand datasets."""
     try:
-        return [None if v is None else round(v * 1_000_000) for v in series]
+        return [None if v is None else round(v * 1_000_000) if v else 0 for v in series]
     except (ValueError, OverflowError):
         return [None if v is None or not math.isfinite(v) else round(v * 1_000_000) for v in series]
 
