@@ -318,6 +318,14 @@ UNDRAWN_IN_VIEW = """() => Array.from(document.querySelectorAll('.chart[id]')).f
     return inView && !node.querySelector('.main-svg');
 }).map(node => node.id)"""
 
+# Seconds from navigation start to each step of the load (median over the timed loads): the HTML parsed,
+# data and plotly.js inflated, plotly.js run, the data parsed, the table set up, the page ready.
+LOAD_MARKS = """() => ({
+    html_parsed: performance.getEntriesByType('navigation')[0].domInteractive,
+    ...window.__dh.marks,
+    ready: window.__dh.readyAt,
+})"""
+
 
 @dataclass(frozen=True)
 class ChromiumTimes:
@@ -330,6 +338,7 @@ class ChromiumTimes:
     timeline: float
     floor: float
     charts_at_ready: dict[str, list[str]]
+    load_steps: dict[str, float]
 
 
 def load_in_chromium(path: Path, floor: Path, repeat: int = 3) -> ChromiumTimes:
@@ -339,6 +348,7 @@ def load_in_chromium(path: Path, floor: Path, repeat: int = 3) -> ChromiumTimes:
 
     loads, details, floors, timelines = [], [], [], []
     shown: list[dict[str, list[str]]] = []
+    steps: list[dict[str, float]] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
@@ -361,6 +371,7 @@ def load_in_chromium(path: Path, floor: Path, repeat: int = 3) -> ChromiumTimes:
                 ready_ms = page.evaluate("window.__dh.readyAt")
                 drawn_at_ready = page.evaluate("window.__dh.drawn.slice().sort()")
                 deferred_at_ready = page.evaluate("window.__dh.deferred.slice().sort()")
+                marks = page.evaluate(LOAD_MARKS)
                 started = time.perf_counter()
                 page.locator("#incident-chart").scroll_into_view_if_needed()
                 page.wait_for_selector("#incident-chart .main-svg", timeout=60_000)
@@ -381,6 +392,7 @@ def load_in_chromium(path: Path, floor: Path, repeat: int = 3) -> ChromiumTimes:
                     details.append(detail)
                     timelines.append(timeline)
                     shown.append({"drawn": drawn_at_ready, "deferred": deferred_at_ready})
+                    steps.append(marks)
                     floors.append(page.evaluate("window.__dh.readyAt") / 1000)
                 page.close()
         finally:
@@ -391,6 +403,7 @@ def load_in_chromium(path: Path, floor: Path, repeat: int = 3) -> ChromiumTimes:
         timeline=statistics.median(timelines),
         floor=statistics.median(floors),
         charts_at_ready=shown[-1],
+        load_steps={key: round(statistics.median(s[key] for s in steps) / 1000, 3) for key in steps[0]},
     )
 
 
@@ -429,6 +442,7 @@ def main() -> None:
         "table set up and every chart in the 1300x900 viewport drawn (checked); charts further down are "
         "drawn when scrolled near",
         "charts_at_ready": chromium.charts_at_ready,
+        "load_steps_seconds": chromium.load_steps,
         "incident_timeline_seconds": round(chromium.timeline, 3),
         "detail_seconds": round(chromium.detail, 3),
         "plotly_only_load_seconds": round(chromium.floor, 3),

@@ -16,11 +16,16 @@
     document.getElementById("dh-unsupported").hidden = false;
     return;
   }
+  var marks = {};  // ms from navigation start at each step of the load (window.__dh.marks)
   Promise.all([inflate("dh-plotly"), inflate("dh-data")]).then(function (parts) {
+    marks.inflated = performance.now();
     var script = document.createElement("script");
     script.text = parts[0];
     document.head.appendChild(script);
-    start(JSON.parse(parts[1]));
+    marks.plotly = performance.now();
+    var data = JSON.parse(parts[1]);
+    marks.parsed = performance.now();
+    start(data);
   });
 
   // The report itself, once its data and plotly.js are in.
@@ -33,7 +38,7 @@
   var PLOT_CONFIG = {displaylogo: false, responsive: true};
   // ready: the charts in view at load are drawn (readyAt, ms from navigation start); drawn / deferred: the
   // overview charts drawn by then, and those left until they are scrolled near (see whenNear).
-  var state = {ready: false, readyAt: null, detail: null, drawn: [], deferred: []};
+  var state = {ready: false, readyAt: null, detail: null, drawn: [], deferred: [], marks: marks};
   window.__dh = state;
 
   function esc(value) {
@@ -392,6 +397,7 @@
   measureHeader();
   window.addEventListener("resize", measureHeader);
   setupTable();
+  marks.table = performance.now();
   window.addEventListener("hashchange", route);
   Promise.all([whenNear("health-chart", drawHealth), whenNear("incident-chart", drawIncidents)]).then(route).then(function () {
     state.ready = true;
