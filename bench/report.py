@@ -2,9 +2,11 @@
 
 Measures what a reader waits for: the report's size, the time to gather and render it in Python
 (`render_project_report`: every history query, templating and writing the files), and the time until
-headless Chromium has the page loaded with its overview charts drawn (performance.now() at the page's
-ready signal, i.e. from navigation start). Opening one dataset (its four charts, drawn lazily) is timed
-too. The same history rendered for six of the datasets stands for the demo's report. Targets: at most
+headless Chromium has the page loaded with the charts in view drawn (performance.now() at the page's
+ready signal, i.e. from navigation start; the benchmark checks that no chart in the 1300x900 viewport is
+still empty then). Charts further down the page (the incident timeline, below the table of a thousand
+datasets) are drawn when scrolled near: scrolling to the timeline and opening one dataset (its four
+charts) are timed too. The same history rendered for six of the datasets stands for the demo's report. Targets: at most
 3 MB, render at most 1.5 s, load at most 1.5 s; the six-dataset report at most 1.2 MB. Render is wall
 time on a shared machine, so its CPU time and the load average are recorded beside it.
 
@@ -16,10 +18,12 @@ from __future__ import annotations
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -301,12 +305,45 @@ def plotly_floor_page(directory: Path) -> Path:
     return path
 
 
-def load_in_chromium(path: Path, floor: Path, repeat: int = 3) -> tuple[float, float, float]:
-    """Median seconds until the page is loaded with its overview charts drawn, to open one dataset, and
-    to load the plotly-only page (measured in turn with the report, so both see the same machine)."""
+# Every chart container on screen (in the 1300 x 900 viewport) that has neither a plotly drawing nor a
+# "nothing to draw" note: must be empty when the page says it is ready, or the load time would flatter it.
+UNDRAWN_IN_VIEW = """() => Array.from(document.querySelectorAll('.chart[id]')).filter(node => {
+    const box = node.getBoundingClientRect();
+    const inView = box.bottom > 0 && box.top < window.innerHeight && box.width > 0;
+    return inView && !node.querySelector('.main-svg');
+}).map(node => node.id)"""
+
+# Seconds from navigation start to each step of the load (median over the timed loads): the HTML parsed,
+# data and plotly.js inflated, plotly.js run, the data parsed, the table set up, the page ready.
+LOAD_MARKS = """() => ({
+    html_parsed: performance.getEntriesByType('navigation')[0].domInteractive,
+    ...window.__dh.marks,
+    ready: window.__dh.readyAt,
+})"""
+
+
+@dataclass(frozen=True)
+class ChromiumTimes:
+    """Median seconds: page ready with the charts in view drawn (`load`), one dataset opened (`detail`),
+    the incident timeline drawn once scrolled to (`timeline`), the plotly-only page (`floor`); and which
+    overview charts were drawn, and which deferred, when the page said it was ready."""
+
+    load: float
+    detail: float
+    timeline: float
+    floor: float
+    charts_at_ready: dict[str, list[str]]
+    load_steps: dict[str, float]
+
+
+def load_in_chromium(path: Path, floor: Path, repeat: int = 3) -> ChromiumTimes:
+    """Times the report in headless Chromium, and the plotly-only page in turn with it (so both see the
+    same machine)."""
     from playwright.sync_api import sync_playwright
 
-    loads, details, floors = [], [], []
+    loads, details, floors, timelines = [], [], [], []
+    shown: list[dict[str, list[str]]] = []
+    steps: list[dict[str, float]] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
@@ -323,7 +360,17 @@ def load_in_chromium(path: Path, floor: Path, repeat: int = 3) -> tuple[float, f
                 page.wait_for_function("window.__dh && window.__dh.ready === true", timeout=120_000)
                 if page.locator("#health-chart .main-svg").count() == 0:
                     raise RuntimeError("the health chart was not drawn")
+                undrawn = page.evaluate(UNDRAWN_IN_VIEW)
+                if undrawn:
+                    raise RuntimeError(f"charts in view but not drawn when the page said ready: {undrawn}")
                 ready_ms = page.evaluate("window.__dh.readyAt")
+                drawn_at_ready = page.evaluate("window.__dh.drawn.slice().sort()")
+                deferred_at_ready = page.evaluate("window.__dh.deferred.slice().sort()")
+                marks = page.evaluate(LOAD_MARKS)
+                started = time.perf_counter()
+                page.locator("#incident-chart").scroll_into_view_if_needed()
+                page.wait_for_selector("#incident-chart .main-svg", timeout=60_000)
+                timeline = time.perf_counter() - started
                 name = page.evaluate("document.querySelector('#dataset-table tbody tr').dataset.name")
                 started = time.perf_counter()
                 page.evaluate("(n) => { location.hash = '#ds=' + encodeURIComponent(n); }", name)
@@ -338,11 +385,21 @@ def load_in_chromium(path: Path, floor: Path, repeat: int = 3) -> tuple[float, f
                 if attempt:
                     loads.append(ready_ms / 1000)
                     details.append(detail)
+                    timelines.append(timeline)
+                    shown.append({"drawn": drawn_at_ready, "deferred": deferred_at_ready})
+                    steps.append(marks)
                     floors.append(page.evaluate("window.__dh.readyAt") / 1000)
                 page.close()
         finally:
             browser.close()
-    return statistics.median(loads), statistics.median(details), statistics.median(floors)
+    return ChromiumTimes(
+        load=statistics.median(loads),
+        detail=statistics.median(details),
+        timeline=statistics.median(timelines),
+        floor=statistics.median(floors),
+        charts_at_ready=shown[-1],
+        load_steps={key: round(statistics.median(s[key] for s in steps) / 1000, 3) for key in steps[0]},
+    )
 
 
 def main() -> None:
@@ -368,22 +425,27 @@ def main() -> None:
             )
         finally:
             store.close()
-        load_seconds, detail_seconds, floor_seconds = load_in_chromium(
-            built.files.path, plotly_floor_page(root)
-        )
+        chromium = load_in_chromium(built.files.path, plotly_floor_page(root))
     result = {
         "datasets": DATASETS,
         "days": DAYS,
         "bytes": built.files.size,
         "six_dataset_bytes": small.files.size,
         "render_seconds": round(statistics.median(renders), 3),
-        "load_seconds": round(load_seconds, 3),
-        "detail_seconds": round(detail_seconds, 3),
-        "plotly_only_load_seconds": round(floor_seconds, 3),
+        "load_seconds": round(chromium.load, 3),
+        "load_measures": "navigation start to the page's ready signal: data and plotly.js inflated, the "
+        "table set up and every chart in the 1300x900 viewport drawn (checked); charts further down are "
+        "drawn when scrolled near",
+        "charts_at_ready": chromium.charts_at_ready,
+        "load_steps_seconds": chromium.load_steps,
+        "incident_timeline_seconds": round(chromium.timeline, 3),
+        "detail_seconds": round(chromium.detail, 3),
+        "plotly_only_load_seconds": round(chromium.floor, 3),
         "render_cpu_seconds": round(statistics.median(cpu), 3),
         "fill_seconds": round(fill_seconds, 1),
         **sizes,
         "load_average": [round(x, 1) for x in os.getloadavg()],
+        "uptime": subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip(),
         "cpus": os.cpu_count(),
         "targets": TARGETS,
     }
@@ -399,7 +461,8 @@ def main() -> None:
                 TARGETS["six_dataset_bytes"] / 1e6,
             ],
             ["gather + render + write (s)", result["render_seconds"], TARGETS["render_seconds"]],
-            ["Chromium load, charts drawn (s)", result["load_seconds"], TARGETS["load_seconds"]],
+            ["Chromium load, charts in view drawn (s)", result["load_seconds"], TARGETS["load_seconds"]],
+            ["incident timeline, scrolled to (s)", result["incident_timeline_seconds"], "-"],
             ["open one dataset, 4 charts (s)", result["detail_seconds"], "-"],
             ["a page with only the plotly.js bundle (s)", result["plotly_only_load_seconds"], "-"],
             ["render, CPU time (s)", result["render_cpu_seconds"], "-"],

@@ -230,3 +230,19 @@ def test_a_deep_link_lands_below_the_header_and_null_ratios_share_one_scale(
                 )
             )
     assert scales[0] == scales[1] and scales[0][:2] == [0, 100]
+
+
+def test_a_chart_below_the_fold_is_drawn_when_scrolled_near(report: Path, chromium: Any) -> None:
+    page = chromium.new_page(viewport={"width": 1300, "height": 300})
+    try:
+        page.goto(report.resolve().as_uri())
+        page.wait_for_function("window.__dh && window.__dh.ready === true", timeout=60_000)
+        assert page.evaluate("window.__dh.drawn") == ["health-chart"]
+        assert page.evaluate("window.__dh.deferred") == ["incident-chart"]
+        assert _plotted(page, "#incident-chart") == []
+        page.locator("#incident-chart").scroll_into_view_if_needed()
+        page.wait_for_selector("#incident-chart .main-svg", timeout=30_000)
+        assert _plotted(page, "#incident-chart") == ["bar"]
+        assert page.evaluate("window.__dh.deferred") == []
+    finally:
+        page.close()

@@ -282,7 +282,7 @@ def gather_report_data(
     """Read the report's data for `project` from `store`, as of `as_of` (default: the newest run)."""
     config = project.config
     names = [d.name for d in project.datasets]
-    with _gc_paused(), read.connect(store) as conn:
+    with gc_paused(), read.connect(store) as conn:
         end = as_utc(as_of) or read.newest_as_of(conn) or utc_now()
         start = end - timedelta(days=config.publish.report.history_days)
         window_runs = [(r.id, r.as_of, r.tier) for r in read.runs_between(conn, start, end)]
@@ -325,9 +325,10 @@ def gather_report_data(
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Reading a large history creates hundreds of thousands of tuples, none of which can form a cycle;
-    without this the cyclic collector walks the growing heap over and over (a third of the gather time)."""
+    without this the cyclic collector walks the growing heap over and over (a third of the gather time).
+    The same holds for the page built from them (`render_project_report` pauses it for both)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -403,18 +404,18 @@ def _apply_null_ratios(points: list[read.NullRatioPoint], placed: Placed, size: 
 
 def _apply_check_history(points: list[read.CheckPoint], placed: Placed, size: int) -> None:
     per_view: dict[int, tuple[DatasetView, dict[str, tuple[str, str | None, list[str | None]]]]] = {}
+    current, spot, checks = None, None, {}  # rows come grouped by observation: look each up once
     for observation_id, name, column, outcome in points:
-        spot = placed.get(observation_id)
+        if observation_id != current:
+            current, spot = observation_id, placed.get(observation_id)
+            if spot is not None:
+                checks = per_view.setdefault(id(spot[0]), (spot[0], {}))[1]
         if spot is None:
             continue
-        view, index = spot
-        entry = per_view.get(id(view))
-        if entry is None:
-            entry = per_view[id(view)] = (view, {})
-        check = entry[1].get(name)
+        check = checks.get(name)
         if check is None:
-            check = entry[1][name] = (name, column, [None] * size)
-        check[2][index] = outcome
+            check = checks[name] = (name, column, [None] * size)
+        check[2][spot[1]] = outcome
     for view, checks in per_view.values():
         view.history.checks = list(checks.values())
 

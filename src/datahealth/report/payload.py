@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import base64
 import gzip
-import json
 import math
 import re
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from datahealth.report.data import DatasetView, ReportData
 
@@ -27,22 +28,32 @@ STATUS_CODE: dict[str | None, str] = {"ok": "o", "warn": "w", "fail": "f", "unkn
 OUTCOME_CODE: dict[str | None, str] = {"pass": "p", "warn": "w", "fail": "f", "error": "e"}
 TIMELINE_INCIDENTS = 300
 status_code, outcome_code = STATUS_CODE.get, OUTCOME_CODE.get  # bound once: called per point
-_SCRIPT_ESCAPES = str.maketrans(
-    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_SCRIPT_ESCAPES = (
+    (b"<", b"\\u003c"),
+    (b">", b"\\u003e"),
+    (b"&", b"\\u0026"),
+    ("\u2028".encode(), b"\\u2028"),
+    ("\u2029".encode(), b"\\u2029"),
 )
 
 
 def script_json(value: Any) -> str:
-    """JSON that is safe inside an HTML `<script>` element (no `</script>`, `<!--` or line separators)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).translate(
-        _SCRIPT_ESCAPES
-    )
+    """JSON that is safe inside an HTML `<script>` element (no `</script>`, `<!--` or line separators).
+
+    orjson, and the escapes as byte replacements: for a thousand datasets the standard library's encoder
+    and a `str.translate` over its 2.5 MB result took a quarter of the render. A NaN or infinity
+    (which the payload already turns into gaps) would be written as `null`."""
+    encoded = orjson.dumps(value)
+    for raw, escaped in _SCRIPT_ESCAPES:
+        encoded = encoded.replace(raw, escaped)
+    return encoded.decode("utf-8")
 
 
-def pack(text: str) -> str:
+def pack(text: str, level: int = 6) -> str:
     """gzip + base64: the form the page embeds large scripts in (no `<`, `>` or `&` can occur in it).
-    Fixed mtime, so the same report renders to the same bytes."""
-    return base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)).decode("ascii")
+    Fixed mtime, so the same report renders to the same bytes. The chart data, compressed on every render,
+    uses level 4: half the time of 6 for 5% more bytes."""
+    return base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=level, mtime=0)).decode("ascii")
 
 
 def unpack(packed: str) -> str:
@@ -144,9 +155,10 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _ppm(series: list[float | None]) -> list[int | None]:
-    """Null ratios as integer parts per million (a NaN or infinity from a driver becomes a gap)."""
+    """Null ratios as integer parts per million (a NaN or infinity from a driver becomes a gap). Most
+    ratios are zero: those skip `round`, a quarter of a million calls at a thousand datasets."""
     try:
-        return [None if v is None else round(v * 1_000_000) for v in series]
+        return [None if v is None else round(v * 1_000_000) if v else 0 for v in series]
     except (ValueError, OverflowError):
         return [None if v is None or not math.isfinite(v) else round(v * 1_000_000) for v in series]
 

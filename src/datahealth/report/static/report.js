@@ -16,11 +16,16 @@
     document.getElementById("dh-unsupported").hidden = false;
     return;
   }
+  var marks = {};  // ms from navigation start at each step of the load (window.__dh.marks)
   Promise.all([inflate("dh-plotly"), inflate("dh-data")]).then(function (parts) {
+    marks.inflated = performance.now();
     var script = document.createElement("script");
     script.text = parts[0];
     document.head.appendChild(script);
-    start(JSON.parse(parts[1]));
+    marks.plotly = performance.now();
+    var data = JSON.parse(parts[1]);
+    marks.parsed = performance.now();
+    start(data);
   });
 
   // The report itself, once its data and plotly.js are in.
@@ -31,7 +36,9 @@
   var OUTCOME_CODES = {p: 0, w: 1, f: 2, e: 3};
   var OUTCOME_NAMES = ["pass", "warn", "fail", "error"];
   var PLOT_CONFIG = {displaylogo: false, responsive: true};
-  var state = {ready: false, readyAt: null, detail: null};
+  // ready: the charts in view at load are drawn (readyAt, ms from navigation start); drawn / deferred: the
+  // overview charts drawn by then, and those left until they are scrolled near (see whenNear).
+  var state = {ready: false, readyAt: null, detail: null, drawn: [], deferred: [], marks: marks};
   window.__dh = state;
 
   function esc(value) {
@@ -129,6 +136,31 @@
     node.setAttribute("aria-label", "incidents over time" + note_);
     return plot(node, [trace], {height: Math.min(80 + 22 * rows.length, 900), margin: {l: 220, r: 20, t: 10, b: 40},
                                 yaxis: {autorange: "reversed", automargin: true}, barmode: "overlay"});
+  }
+
+  // An overview chart far below the fold (the incident timeline, under a table of a thousand datasets) is
+  // drawn when it comes within a screen of the viewport, so the page is ready when what the reader sees
+  // is drawn. The promise settles once the chart is drawn, or at once when it starts out of reach.
+  function whenNear(id, draw) {
+    var node = document.getElementById(id);
+    if (!node) return Promise.resolve();
+    function drawn() { state.drawn.push(id); state.deferred = state.deferred.filter(function (d) { return d !== id; }); }
+    if (typeof IntersectionObserver === "undefined") return draw().then(drawn);
+    return new Promise(function (resolve) {
+      var started = false;
+      var observer = new IntersectionObserver(function (entries) {
+        if (started) return;
+        if (!entries.some(function (entry) { return entry.isIntersecting; })) {
+          if (state.deferred.indexOf(id) < 0) state.deferred.push(id);
+          resolve();
+          return;
+        }
+        started = true;
+        observer.disconnect();
+        draw().then(drawn).then(resolve, resolve);
+      }, {rootMargin: "100% 0px"});
+      observer.observe(node);
+    });
   }
 
   // --- dataset table -----------------------------------------------------------------------------
@@ -355,8 +387,9 @@
   measureHeader();
   window.addEventListener("resize", measureHeader);
   setupTable();
+  marks.table = performance.now();
   window.addEventListener("hashchange", route);
-  Promise.all([drawHealth(), drawIncidents()]).then(route).then(function () {
+  Promise.all([whenNear("health-chart", drawHealth), whenNear("incident-chart", drawIncidents)]).then(route).then(function () {
     state.ready = true;
     state.readyAt = performance.now();
     document.documentElement.setAttribute("data-ready", "1");

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
+import orjson
 import sqlalchemy as sa
 
 from datahealth.core.redaction import redact
@@ -107,7 +107,7 @@ def expected_row_ranges(db: Reader, window: RunWindow) -> dict[int, tuple[float,
     expected = cast("sa.Column[Any]", o.details["expected_rows"])  # a JSON path; window_rows takes columns
     for observation_id, value in window_rows(db, window, o.id, expected, order_by=(o.id,)):
         if isinstance(value, str):
-            value = json.loads(value)
+            value = orjson.loads(value)  # 30,000 small documents at a thousand datasets
         if isinstance(value, list) and len(value) == 2:
             ranges[observation_id] = (float(value[0]), float(value[1]))
     return ranges
