@@ -65,7 +65,9 @@ def test_data_problems_complete_the_run_and_read_as_a_story(tmp_path: Path) -> N
     # the UI says what is wrong without failing anything: named task states, the run's state message
     assert view.task_states["observe warehouse.gone"] == "Unreadable"
     assert view.task_states["observe warehouse.orders"] == "Completed"
-    assert view.message.startswith("2 of 4 datasets failing: offline.events (error), warehouse.gone (error)")
+    assert view.message.startswith(
+        "2 of 4 datasets failing: offline.events (unknown), warehouse.gone (unknown)"
+    )
     link_type, link = view.artifacts["flow-test-daily-report"]
     assert link_type == "markdown" and link.startswith("[Data-health report](file://")
     report = Path(url2pathname(urlparse(link[link.index("(") + 1 : -1]).path))

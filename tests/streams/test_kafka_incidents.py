@@ -51,9 +51,11 @@ def test_a_stalled_consumer_opens_an_incident_that_names_it_and_resolves_when_it
         topic.produce(5, partition=1)  # more events arrive; the group's position does not move
         second = monitor.run(datetime.now(UTC))
         change = next(c for c in second.evaluation.changes if c.incident.subject == CONSUMER_SUBJECT)
-        assert change.event == "changed" and "is stalled" in change.incident.title
+        # the incident keeps the title it opened with; the new observation is the change's finding
+        assert change.event == "changed" and change.finding is not None
+        assert "is stalled" in change.finding.title and "15 messages waiting" in change.finding.title
+        assert f"consumer group {group} is falling behind" in change.incident.title
         assert second.stream("events.clicks")["messages_behind"] == 15
-        assert "15 messages waiting" in change.incident.title
 
         topic.commit(group, {0: 30, 1: 15}, member)  # the consumer recovers and commits everything
         third = monitor.run(datetime.now(UTC))
