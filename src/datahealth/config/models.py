@@ -306,6 +306,11 @@ class SignificanceConfig(StrictModel):
         default_factory=lambda: list(_ALERTING_COLUMN_METRICS),
         description="column metric kinds that raise incidents; the others only show in the report",
     )
+    distinct_follows_rows: bool = Field(
+        default=True,
+        description="a distinct count that moved with the row count (distinct values per row as usual)"
+        " is volume, not a column change: report-only",
+    )
 
 
 class AnomalyConfig(StrictModel):
@@ -327,6 +332,13 @@ class AnomalyConfig(StrictModel):
     reopen_within: Duration = Field(
         default=timedelta(days=2),
         description="a problem back within this long after resolving continues its old incident and thread",
+    )
+    exclude_incident_runs: bool = Field(
+        default=True,
+        description="leave runs inside a metric's own incidents out of its training data",
+    )
+    max_excluded_share: float = Field(
+        default=0.5, ge=0, le=1, description="at most this share of the training runs is left out"
     )
 
     @field_validator("period", "training_window")
