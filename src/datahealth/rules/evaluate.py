@@ -45,6 +45,7 @@ from datahealth.rules.anomaly.metrics import (
     judge_volume,
 )
 from datahealth.rules.anomaly.significance import significant
+from datahealth.rules.anomaly.training import incident_spans
 from datahealth.rules.findings import Finding, FindingKind, Incident, RunEvaluation
 from datahealth.rules.freshness import (
     FreshnessVerdict,
@@ -77,6 +78,7 @@ class EvaluationHistory:
     baselines: Mapping[str, tuple[ColumnInfo, ...]] = field(default_factory=dict)
     open_incidents: Sequence[Incident] = ()
     recently_resolved: Sequence[Incident] = ()  # a problem back within `anomaly.reopen_within` re-opens one
+    active_incidents: Sequence[Incident] = ()  # open during the training window: their runs are not learnt
 
 
 @dataclass
@@ -241,6 +243,8 @@ def evaluate_dataset(
     columns: list[MetricJudgement] = []
     if dataset.anomaly.enabled:
         settings = DetectorSettings.from_config(dataset.anomaly, _timezone(dataset))
+        if dataset.anomaly.exclude_incident_runs:
+            settings = settings.excluding(incident_spans(history.active_incidents, dataset.name))
         volume = _volume(dataset, result, past, as_of, settings)
         if volume is not None and volume.judgement.verdict == "insufficient_history":
             notes.append(f"volume: {volume.judgement.note}")
@@ -392,6 +396,11 @@ def _columns(
         for item in judge_column(column.column, past.get(column.column, ()), current, settings):
             if item.judgement.is_anomaly:
                 worth, why = significant(item.metric, item.judgement, significance, profile.row_count)
+                if worth and item.follows_rows and significance.distinct_follows_rows:
+                    worth, why = (
+                        False,
+                        "the distinct count moved with the row count (distinct values per row as usual)",
+                    )
                 item = item if worth else dataclasses.replace(item, report_only=why)
             judged.append(item)
     return judged

@@ -33,4 +33,7 @@ def load_history(
             recently_resolved=read.recently_resolved(
                 conn, names, as_of - max(d.anomaly.reopen_within for d in datasets)
             ),
+            active_incidents=[
+                i for i in read.incidents_active_between(conn, since, as_of) if i.dataset in set(names)
+            ],
         )

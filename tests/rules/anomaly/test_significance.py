@@ -22,13 +22,15 @@ def test_statistically_unusual_but_small_changes_are_report_only() -> None:
 
 
 def test_small_windows_low_cardinality_and_report_only_kinds() -> None:
-    assert "min_rows" in significant("null_ratio", spike(0.5, 0.01), DEFAULTS, 20)[1]
+    assert "min_rows" in significant("null_ratio", spike(0.5, 0.01), DEFAULTS, 15)[1]
     assert "min_cardinality" in significant("distinct_count", spike(3, 1), DEFAULTS, 700)[1]
     assert "report" in significant("distinct_added", spike(900, 100), DEFAULTS, 700)[1]
 
 
 def test_the_thresholds_are_tunable() -> None:
-    strict = SignificanceConfig(null_ratio=EffectSize(min_absolute=0.001, min_relative=0.1))
+    strict = SignificanceConfig(
+        null_ratio=EffectSize(min_absolute=0.001, min_relative=0.1), min_affected_rows=1
+    )
     assert significant("null_ratio", spike(0.015, 0.013), strict, 700) == (True, "")
 
 
@@ -47,3 +49,12 @@ def test_a_near_unique_column_growing_with_the_rows_is_volume_not_a_new_alert() 
     assert "near-unique" in significant("distinct_count", busy_day, DEFAULTS, 110)[1]
     collapsed = Judgement("anomaly", 1, 50, 40, 60, -9.0, "none", direction="drop")
     assert significant("distinct_count", collapsed, DEFAULTS, 58) == (True, "")  # one value for every row
+
+
+def test_a_small_window_needs_a_change_touching_enough_rows() -> None:
+    assert significant("null_ratio", spike(0.40, 0.0), DEFAULTS, 37) == (True, "")  # 15 rows of 37
+    few = significant("null_ratio", spike(0.08, 0.0), DEFAULTS, 37)  # 3 rows of 37
+    assert few[0] is False and "min_affected_rows" in few[1]
+    assert significant("null_ratio", spike(0.08, 0.0), DEFAULTS, 700) == (True, "")  # 56 rows
+    lenient = SignificanceConfig(min_affected_rows=2)
+    assert significant("null_ratio", spike(0.08, 0.0), lenient, 37) == (True, "")

@@ -67,7 +67,8 @@ def test_every_reader_sees_the_same_incident(project: Project, store: HistorySto
     assert read.open_incidents(store) == [incident]
     assert read.list_incidents(store, status="all") == [incident]
     assert read.incidents_active_between(store, T0, T0 + 2 * DAY) == [incident]
-    assert load_history(store, project.datasets, T0 + 2 * DAY).open_incidents == [incident]
+    history = load_history(store, project.datasets, T0 + 2 * DAY)
+    assert history.open_incidents == [incident] and history.active_incidents == [incident]
     report = gather_report_data(project, store)
     assert report.incidents == [incident]
     assert report.incident_events == {incident_id: ((T0, "opened"),)}

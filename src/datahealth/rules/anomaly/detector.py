@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from datahealth.config.models import AnomalyConfig
 from datahealth.rules.anomaly.stats import band_multiplier, clipped_scale, concordant_slope, loo_residuals
+from datahealth.rules.anomaly.training import Span, leave_out
 
 Direction = Literal["drop", "spike", "both"]
 Seasonality = Literal["none", "day_of_week", "hour_of_day", "auto"]
@@ -75,6 +76,8 @@ class DetectorSettings:
     period: timedelta = timedelta(days=1)
     floors: Floors = Floors()
     trend: bool = True
+    excluded: tuple[Span, ...] = ()  # incidents whose runs are not training data (see `training`)
+    max_excluded_share: float = 0.5
 
     @classmethod
     def from_config(cls, config: AnomalyConfig, timezone: str = "UTC") -> DetectorSettings:
@@ -86,11 +89,20 @@ class DetectorSettings:
             seasonality=config.seasonality,
             timezone=timezone,
             period=config.period,
+            max_excluded_share=config.max_excluded_share,
         )
 
     def with_floors(self, floors: Floors, *, trend: bool = True) -> DetectorSettings:
         """These settings for a metric with its own floors (and trend removal on or off)."""
         return dataclasses.replace(self, floors=floors, trend=trend)
+
+    def excluding(self, spans: Sequence[Span]) -> DetectorSettings:
+        """These settings, leaving the runs inside `spans` out of the training data."""
+        return dataclasses.replace(self, excluded=tuple(spans))
+
+    def about(self, subject: str) -> DetectorSettings:
+        """These settings for one metric: only the incidents about `subject` are left out of its training."""
+        return dataclasses.replace(self, excluded=tuple(s for s in self.excluded if s.subject == subject))
 
 
 @dataclass(frozen=True)
@@ -185,6 +197,12 @@ def judge(history: Sequence[Point], current: Point, settings: DetectorSettings) 
     start = current.at - settings.training_window
     training = sorted(
         (p for p in history if start <= p.at < current.at and math.isfinite(p.value)), key=lambda p: p.at
+    )
+    training = leave_out(
+        training,
+        settings.excluded,
+        keep_at_least=settings.min_training,
+        max_share=settings.max_excluded_share,
     )
     if len(training) < settings.min_training:
         return Judgement(

@@ -25,6 +25,7 @@ from typing import Any
 from datahealth.core.durations import format_duration
 from datahealth.rules.anomaly.detector import DetectorSettings, Floors, Judgement, Point, judge
 from datahealth.rules.anomaly.significance import clip_to_domain
+from datahealth.rules.anomaly.training import VOLUME
 from datahealth.rules.findings import Finding, FindingKind
 
 ROWS_FLOORS = Floors(absolute=1.0, relative=0.02)
@@ -97,6 +98,7 @@ class MetricJudgement:
     zero_volume: bool = False
     note: str = ""
     report_only: str = ""  # why an anomalous metric is not worth an alert (practical significance)
+    follows_rows: bool = False  # an anomalous distinct count whose distinct values per row are as usual
 
 
 def judge_volume(
@@ -107,6 +109,7 @@ def judge_volume(
     `history` is the row count of earlier successful runs. `load_due=False` (an `expected_by` schedule had
     no deadline in the period) means fewer or no new rows are expected: drops are not judged then.
     """
+    settings = settings.about(VOLUME)
     series = sorted([p for p in history if p.at < current.at], key=lambda p: p.at) + [current]
     window = [p for p in series if p.at >= current.at - settings.training_window]
     if len(series) >= 2 and current.value == 0 and series[-2].value > 0:
@@ -193,7 +196,7 @@ def judge_column(
     rows = [float(p.row_count) for p in window if p.row_count is not None]
     incremental = not current.windowed and len(rows) == len(window) and is_accumulating(rows)
     results: list[MetricJudgement] = []
-    ratio_settings = settings.with_floors(RATIO_FLOORS)
+    ratio_settings = settings.about(f"column.{column}.null_ratio").with_floors(RATIO_FLOORS)
     if incremental:
         series = _added_null_ratio(points, settings.period)
         if series and series[-1] is not None:
@@ -219,7 +222,7 @@ def judge_column(
         )
     if current.distinct_count is not None:
         distinct = [Point(p.at, float(p.distinct_count)) for p in points if p.distinct_count is not None]
-        distinct_settings = settings.with_floors(DISTINCT_FLOORS)
+        distinct_settings = settings.about(f"column.{column}.distinct_count").with_floors(DISTINCT_FLOORS)
         if distinct[-1].at != current.at:
             return results
         if incremental and is_accumulating(
@@ -238,15 +241,34 @@ def judge_column(
                     )
                 )
         else:
+            judgement = judge(distinct[:-1], distinct[-1], distinct_settings)
             results.append(
                 MetricJudgement(
                     f"column.{column}.distinct_count",
                     "distinct_count",
                     column,
-                    judge(distinct[:-1], distinct[-1], distinct_settings),
+                    judgement,
+                    follows_rows=judgement.is_anomaly
+                    and _follows_rows(points, distinct_settings.with_floors(RATIO_FLOORS)),
                 )
             )
     return results
+
+
+def _follows_rows(points: Sequence[ColumnPoint], settings: DetectorSettings) -> bool:
+    """Whether the distinct count moved with the row count: distinct values per row as usual.
+
+    An id or a timestamp has about one value per order, so a busy day has more of them; a column that
+    suddenly holds one value (or a new id scheme) changes its values per row and still alerts.
+    """
+    ratios = [
+        Point(p.at, p.distinct_count / p.row_count)
+        for p in points
+        if p.distinct_count is not None and p.row_count
+    ]
+    if not ratios or ratios[-1].at != points[-1].at:
+        return False
+    return judge(ratios[:-1], ratios[-1], settings).verdict == "normal"
 
 
 def _added_null_ratio(points: Sequence[ColumnPoint], period: timedelta) -> list[Point | None]:

@@ -4,8 +4,8 @@ On real data a column metric is often statistically unusual and practically mean
 of 70 rows moves a null ratio from 1.3 % to 1.5 % with one row, a low-cardinality column has 10 distinct
 values instead of 8. The detector's band says "unusual"; `significant` adds "and big enough to matter":
 the change must reach a minimum absolute AND relative effect for its metric kind
-(`anomaly.significance` in config), in a window of enough rows, on a column with enough distinct
-values. Which kinds alert at all is `significance.alert_on`; the others are report-only findings.
+(`anomaly.significance` in config), in a window of enough rows (a null-ratio change must also touch
+enough rows, so a small window needs a bigger change), on a column with enough distinct values. Which kinds alert at all is `significance.alert_on`; the others are report-only findings.
 """
 
 from __future__ import annotations
@@ -46,6 +46,12 @@ def significant(
     if metric in RATIO_METRICS:
         size = config.null_ratio
         unit = lambda v: f"{v:.1%}"  # noqa: E731
+        if rows is not None and effect * rows < config.min_affected_rows:
+            return (
+                False,
+                f"changed by {unit(effect)} of {rows} rows, fewer than min_affected_rows"
+                f" {config.min_affected_rows}",
+            )
     else:
         size = config.distinct_count
         unit = lambda v: f"{v:,.0f}"  # noqa: E731
