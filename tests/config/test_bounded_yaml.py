@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -42,6 +42,8 @@ def hostile_files() -> dict[str, tuple[bytes, str]]:
             f"more than {MAX_DEPTH} levels",
         ),
         "binary": (bytes(range(256)) * 8, "a binary file"),
+        # found by the structure fuzz below: an anchor holding an alias to itself recursed without end
+        "recursive alias": (b"sources:\n  a: &a [x, *a]\n", "a recursive alias"),
         "latin-1": ("project:\n  name: café\n".encode("latin-1"), "not UTF-8 text (byte 0xe9"),
         "36 MB of comments": (
             comment * (36 * 1024 * 1024 // len(comment)),
@@ -74,7 +76,7 @@ def test_a_hostile_file_is_one_error_naming_it_within_a_memory_bound(tmp_path: P
 
 
 @pytest.mark.parametrize("command", [["validate"], ["run", "--no-prefect"]])
-@pytest.mark.parametrize("name", ["alias bomb", "nested brackets", "latin-1", "binary"])
+@pytest.mark.parametrize("name", ["alias bomb", "nested brackets", "latin-1", "binary", "recursive alias"])
 def test_validate_and_run_exit_2_naming_the_file(tmp_path: Path, command: list[str], name: str) -> None:
     content, expected = hostile_files()[name]
     root = project_with(tmp_path, content)
@@ -159,6 +161,7 @@ _structures = st.recursive(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(st.tuples(st.sampled_from("abcdefgh"), _structures), max_size=10))
+@example(lines=[("h", "&a2 [*a2]")])  # once found: a recursive alias
 def test_fuzz_yaml_structures_never_raise_and_stay_bounded(
     tmp_path: Path, lines: list[tuple[str, str]]
 ) -> None:

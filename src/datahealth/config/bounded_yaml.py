@@ -92,7 +92,21 @@ class AliasBudget:
 
     def __init__(self) -> None:
         self.seen: set[int] = set()
+        self.open: set[int] = set()  # collections being built: the path from the root to here
         self.expanded = 0
+
+    def enter(self, node: yaml.Node) -> None:
+        """Start building a collection; an alias to one still being built (`&a [*a]`) never ends."""
+        if id(node) in self.open:
+            raise LimitExceeded(
+                "an alias refers to the value that contains it (a recursive alias)",
+                "remove the *alias from inside its own &anchor",
+                node.start_mark.line + 1,
+            )
+        self.open.add(id(node))
+
+    def leave(self, node: yaml.Node) -> None:
+        self.open.discard(id(node))
 
     def visit(self, node: yaml.Node, via_alias: bool) -> bool:
         """Record a visit; True when `node` is reached through an alias (it was built before)."""

@@ -123,6 +123,23 @@ def _build(
     node: yaml.Node, key_path: KeyPath, doc: YamlDocument, env: Any, budget: AliasBudget, alias: bool = False
 ) -> Any:
     alias = budget.visit(node, alias)
+    if isinstance(node, yaml.CollectionNode):
+        budget.enter(node)
+        try:
+            return _build_collection(node, key_path, doc, env, budget, alias)
+        finally:
+            budget.leave(node)
+    return _build_scalar(node, key_path, doc, env)
+
+
+def _build_collection(
+    node: yaml.CollectionNode,
+    key_path: KeyPath,
+    doc: YamlDocument,
+    env: Any,
+    budget: AliasBudget,
+    alias: bool,
+) -> Any:
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -148,6 +165,10 @@ def _build(
             doc.lines[child] = item.start_mark.line + 1
             items.append(_build(item, child, doc, env, budget, alias))
         return items
+    raise AssertionError(f"unknown YAML collection {type(node).__name__}")
+
+
+def _build_scalar(node: yaml.Node, key_path: KeyPath, doc: YamlDocument, env: Any) -> Any:
     value = _construct_scalar(node)
     if not isinstance(value, str):
         return value
