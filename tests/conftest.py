@@ -26,6 +26,7 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 # Prefect keeps its settings, profiles and ephemeral database under PREFECT_HOME: never the user's own.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="datahealth-test-prefect-"))
 
+from datahealth.core import redaction  # noqa: E402
 from tests.support import (  # noqa: E402
     lakes,  # noqa: E402
     mariadb,  # noqa: E402
@@ -40,6 +41,17 @@ from tests.support.projects import write_project  # noqa: E402
 from tests.support.services import markers_for  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _secret_registry_per_test() -> Iterator[None]:
+    """Secrets a test registers leave with it: the registry is process-wide, and a value one test expands
+    from `${ENV}` (a `/tmp` history folder) would otherwise blank out paths in every later test's output."""
+    saved = set(redaction._secrets)
+    yield
+    with redaction._lock:
+        redaction._secrets.clear()
+        redaction._secrets.update(saved)
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
