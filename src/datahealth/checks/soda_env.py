@@ -23,6 +23,7 @@ parser or unsafe quoting.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import threading
 from importlib import metadata
@@ -125,7 +126,10 @@ def prepare_soda() -> None:
         SqlDialect.quote_default = _quote_default  # type: ignore[method-assign]
         for engine in engines.with_checks():  # after soda_core, see module docstring
             for module in engine.soda_modules:
-                importlib.import_module(module)
+                # a warehouse's plugin comes with its extra (datahealth[warehouses]); a runtime-only
+                # install (make demo) has none, and the engines it lacks are never asked to check
+                if importlib.util.find_spec(module.partition(".")[0]) is not None:
+                    importlib.import_module(module)
 
         install_log_redaction("soda")  # Soda logs driver errors; a password echoed there must be masked
         _ready = True
