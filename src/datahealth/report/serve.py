@@ -7,13 +7,14 @@ listing outside the reports directory.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from datahealth.core.serving import LISTEN_BACKLOG, serving_in_background
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -27,12 +28,7 @@ def serve_reports(
 ) -> Iterator[ThreadingHTTPServer]:
     """Serve `directory` at http://host:port/ in a background thread until the block ends."""
     handler = partial(_QuietHandler, directory=str(directory))
-    server = ThreadingHTTPServer((host, port), handler)
-    thread = threading.Thread(target=server.serve_forever, name="datahealth-serve-report", daemon=True)
-    thread.start()
-    try:
+    server_class = type("ReportServer", (ThreadingHTTPServer,), {"request_queue_size": LISTEN_BACKLOG})
+    server = server_class((host, port), handler)
+    with serving_in_background(server, "datahealth-serve-report"):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from datahealth.config import load_project
-from datahealth.publish.prometheus.exporter import LISTEN_BACKLOG, serve_metrics
+from datahealth.core.serving import LISTEN_BACKLOG
+from datahealth.publish.prometheus.exporter import serve_metrics
 from datahealth.store import HistoryStore
 from tests.support.projects import write_project
 

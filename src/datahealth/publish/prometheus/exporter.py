@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -21,12 +20,12 @@ from prometheus_client.registry import CollectorRegistry
 
 from datahealth.config.models import Project
 from datahealth.core.redaction import redact
+from datahealth.core.serving import LISTEN_BACKLOG, serving_in_background
 from datahealth.publish.prometheus.metrics import metric_families, registry_for
 from datahealth.publish.prometheus.state import stale_after_for, state_from_store
 from datahealth.store import HistoryStore
 
 log = logging.getLogger("datahealth.exporter")
-LISTEN_BACKLOG = 1024  # socketserver's default of 5 refuses connections when 50 scrapers arrive at once
 
 
 class MetricsUnavailable(Exception):
@@ -61,14 +60,8 @@ def serve_metrics(project: Project, store: HistoryStore, host: str, port: int) -
     )
     app = make_wsgi_app(store_registry(project, store))
     server: WSGIServer = make_server(host, port, app, server_class, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="datahealth-metrics", daemon=True)
-    thread.start()
-    try:
+    with serving_in_background(server, "datahealth-metrics"):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 class _QuietHandler(WSGIRequestHandler):
