@@ -19,6 +19,7 @@ from uuid import UUID
 import pytest
 import sqlalchemy as sa
 from prefect import get_client
+from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from datahealth.store import HistoryStore
@@ -26,6 +27,7 @@ from datahealth.store.tables import observations, runs
 from tests.orchestration.prefect_api import read_run
 from tests.orchestration.prefect_server import PREFECT, PrefectServer
 from tests.orchestration.projects import AS_OF, sqlite_project
+from tests.support.ports import free_port
 from tests.support.postgres import sqlalchemy_url
 
 pytestmark = pytest.mark.slow
@@ -46,8 +48,10 @@ def wait_until(probe: Callable[[], bool], worker: Future[str], timeout: float = 
         time.sleep(0.2)
 
 
-def run(args: list[str], server: PrefectServer, cwd: Path, timeout: float = 180) -> str:
-    done = subprocess.run(args, cwd=cwd, env=server.env(), capture_output=True, text=True, timeout=timeout)
+def run(args: list[str], server: PrefectServer, cwd: Path, timeout: float = 180, **env: str) -> str:
+    done = subprocess.run(
+        args, cwd=cwd, env=server.env(**env), capture_output=True, text=True, timeout=timeout
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"{' '.join(args)} exited {done.returncode}:\n{output[-3000:]}"
     return output
@@ -130,3 +134,55 @@ def test_deploy_run_through_workers_and_read_back(
         store.close()
     assert sorted((UUID(r), s) for r, s in recorded) == sorted((r, "completed") for r in flow_runs)
     assert sorted(datasets) == sorted(f"warehouse.{t}" for t in TABLES)
+
+
+def test_a_deployed_run_the_monitor_cannot_do_fails_in_one_line_without_a_traceback(
+    tmp_path: Path, prefect_api_server: PrefectServer, pg_database: str
+) -> None:
+    """The worker's flow run cannot open its history store (the URL comes from the worker's environment):
+    the run fails with the reason and the fix as its state message and one log line, no traceback in
+    the worker's output or the flow run's log, and the password appears nowhere."""
+    server = prefect_api_server
+    password = "Hx7-wrong-pass-93"
+    unreachable = f"postgresql+psycopg://monitor:{password}@127.0.0.1:{free_port()}/wh"
+    root = sqlite_project(
+        tmp_path / "project",
+        TABLES,
+        project={"name": "deploy-fail", "work_pool": POOL, "task_retry_delay": "0.1s"},
+        history={"url": "${DH_TEST_HISTORY_URL}"},
+        publish={"prometheus": {"textfile": None}},
+    )
+    (root / "flows").mkdir()
+    shutil.copy(REPO / "flows" / "data_health.py", root / "flows" / "data_health.py")
+    run(
+        [DATAHEALTH, "deploy", "-p", str(root), "--write"],
+        server,
+        root,
+        DH_TEST_HISTORY_URL=sqlalchemy_url(pg_database),
+    )
+    with temporary_settings({PREFECT_API_URL: server.api_url}), get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("data-health/frequent")
+        flow_run = client.create_flow_run_from_deployment(deployment.id, parameters={"as_of": AS_OF}).id
+
+    worker = subprocess.run(
+        WORKER,
+        cwd=tmp_path,
+        env=server.env(DH_TEST_HISTORY_URL=unreachable),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    output = worker.stdout + worker.stderr
+    with temporary_settings({PREFECT_API_URL: server.api_url}), get_client(sync_client=True) as client:
+        view = read_run(flow_run)
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run])))
+    assert view.state == "FAILED", (view.state, output[-3000:])
+    assert "cannot open the history store" in view.message and "check history.url" in view.message
+    assert "\n" not in view.message
+    assert "Traceback" not in output, output[-5000:]
+    assert [line for line in output.splitlines() if "cannot open the history store" in line], output[-3000:]
+    messages = [log.message for log in logs]
+    assert any("cannot open the history store" in m for m in messages), messages
+    assert not [m for m in messages if "Traceback" in m], messages
+    for text in (output, view.message, *messages):
+        assert password not in text

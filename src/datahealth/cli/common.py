@@ -16,6 +16,7 @@ from rich.markup import escape
 from datahealth.config import ConfigError, Project, load_project
 from datahealth.core.redaction import redact
 from datahealth.monitor.selection import SelectionError
+from datahealth.orchestration.failures import explain
 from datahealth.store import HistoryStore, HistoryStoreError
 
 
@@ -74,7 +75,7 @@ def handled_errors() -> Iterator[None]:
     except (SelectionError, ValueError, KeyError) as exc:
         raise fail(str(exc).strip("'\""), EXIT_INVALID) from None
     except HistoryStoreError as exc:
-        raise fail(f"{exc} (check history.url in sla_config/ and that the store is reachable)") from None
+        raise fail(explain(exc)) from None
     except OSError as exc:  # a file the command reads or writes
         where = f" {exc.filename}" if exc.filename else ""
         raise fail(f"cannot use{where}: {exc.strerror or exc}", EXIT_INVALID) from None

@@ -19,6 +19,7 @@ from datahealth.cli.common import (
     ProjectOption,
     console,
     err_console,
+    fail,
     handled_errors,
     open_project,
     open_store,
@@ -139,8 +140,8 @@ def _run_with_progress(
                     publish=publish,
                     return_state=True,
                 )
-                if not state.is_completed():
-                    state.result()  # re-raises the flow's exception (config, history store)
+                if not state.is_completed():  # the monitor itself failed: its message is the reason and fix
+                    raise fail(state.message or f"the Prefect flow run ended {state.name}")
                 return RunSummary.from_dict(state.result())
             from datahealth.orchestration.planning import run_options
 

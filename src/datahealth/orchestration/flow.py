@@ -15,7 +15,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
-from prefect.states import Completed
+from prefect.states import Completed, Failed, State
 from prefect.task_runners import TaskRunner
 
 from datahealth.config import load_project
@@ -24,15 +24,15 @@ from datahealth.core.results import DatasetResult, ErrorKind, Status, TableMeta
 from datahealth.core.run import RunSummary
 from datahealth.core.timeparse import parse_as_of
 from datahealth.monitor.runner import MonitorRun
-from datahealth.orchestration import events, handles, planning, scaling
+from datahealth.orchestration import engine_log, events, handles, planning, scaling
 from datahealth.orchestration.artifacts import publish_artifacts, state_message
 from datahealth.orchestration.dispatch import SourceWindows
+from datahealth.orchestration.failures import MonitorError, explain
 from datahealth.orchestration.tasks import describe_source, monitor_dataset
 from datahealth.sources import DatasetError
 
-
-class MonitorError(RuntimeError):
-    """The monitor itself failed (not the data); raised only with `fail_run_on_monitor_error`."""
+# a worker's engine would log the failure the flow explained once more, under a traceback
+engine_log.install()
 
 
 def _run_name() -> str:
@@ -60,6 +60,23 @@ def data_health(
     `datasets` are glob patterns on `<source>.<dataset>`; `tier` picks the tier's datasets and stages;
     `shard`/`shards` split the selection so several workers share it; `task_runner` is `threads` or `dask`.
     """
+    # Prefect unwraps a returned state: callers (and `state.result()`) get the summary dict
+    try:
+        return _monitor(project_dir, datasets, tier, as_of, publish, shard, shards, task_runner)  # type: ignore[return-value]
+    except Exception as exc:  # the monitor itself broke: one line says why, the traceback is for DEBUG
+        return _failed(exc)  # type: ignore[return-value]
+
+
+def _monitor(
+    project_dir: str,
+    datasets: list[str] | None,
+    tier: str | None,
+    as_of: str | None,
+    publish: bool,
+    shard: int,
+    shards: int,
+    task_runner: str | None,
+) -> State[Any]:
     logger = get_run_logger()
     project = load_project(project_dir)
     settings = project.config.project
@@ -111,10 +128,21 @@ def data_health(
     _log_summary(summary, keys)
     problems = _monitor_problems(summary)
     if problems and settings.fail_run_on_monitor_error:
-        raise MonitorError("the monitor itself failed: " + "; ".join(problems))
+        return _failed(MonitorError("the monitor itself failed: " + "; ".join(problems)))
     # the run's final state message is what the UI's run list shows: the data's health in one line
     # Prefect unwraps a returned state: callers (and `state.result()`) get the summary dict
-    return Completed(message=state_message(summary), data=summary.to_dict())  # type: ignore[return-value]
+    return Completed(message=state_message(summary), data=summary.to_dict())
+
+
+def _failed(exc: BaseException) -> State[Any]:
+    """The run's end when the monitor itself failed: a Failed state whose message is the reason and fix.
+
+    Prefect logs the returned state's message as one line; raising would log the whole traceback.
+    """
+    reason = explain(exc)
+    get_run_logger().debug("the monitor failed: %s", reason, exc_info=exc)
+    engine_log.mark_explained(flow_run.id)
+    return Failed(message=reason)
 
 
 def _monitor_all(
