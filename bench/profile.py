@@ -56,8 +56,8 @@ from datahealth.profiling.profiler import EXACT_DISTINCT_MAX_ROWS, QUANTILE_SAMP
 from datahealth.sources.sql import SqlSource  # noqa: E402
 
 # DuckDB rounds are cheap (seconds) and its wall times the noisiest, so it gets more of them
-DUCKDB_REPEAT = int(os.environ.get("BENCH_PROFILE_REPEAT", "5"))
-PG_REPEAT = int(os.environ.get("BENCH_PROFILE_REPEAT", "3"))
+DUCKDB_REPEAT = int(os.environ.get("BENCH_PROFILE_REPEAT", "7"))
+PG_REPEAT = int(os.environ.get("BENCH_PROFILE_REPEAT", "5"))
 WARMUP = int(os.environ.get("BENCH_PROFILE_WARMUP", "0"))
 DUCKDB_ROWS = int(os.environ.get("BENCH_PROFILE_DUCKDB_ROWS", "10000000"))
 PG_ROWS = int(os.environ.get("BENCH_PROFILE_PG_ROWS", "2000000"))
