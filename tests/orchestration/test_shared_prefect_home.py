@@ -1,10 +1,12 @@
-"""Two `datahealth run`s at once on one PREFECT_HOME, each starting its own temporary Prefect server.
+"""Two `datahealth run`s at once on one new PREFECT_HOME, each starting its own temporary Prefect server.
 
-Both servers share the home's database, so the `source-warehouse` concurrency limit (one slot) is one
+Both servers use the home's one database. Started at the same moment, both ran Prefect's migrations on
+it and one failed half-way, logging a traceback before Prefect restarted it (seen in the full suite and
+by hand, on a quiet machine too); datahealth now starts the temporary server under a lock file in the
+home (orchestration/temporary_server.py). The `source-warehouse` concurrency limit (one slot) is one
 limit for both runs: each run's tasks take the slot through one server while the other server sees it
-taken. With leases kept in each server's memory (Prefect's default) a server cannot find the other's
-leases; datahealth keeps them on disk under the home (core/envdefaults.py). Neither run may log a lease
-error or a traceback, and both must record every dataset.
+taken, with the leases on disk under the home (core/envdefaults.py). Neither run may log a lease error
+or a traceback, and both must record every dataset.
 """
 
 from __future__ import annotations

@@ -113,6 +113,8 @@ def _reset_history(project: Project) -> None:
 
 def _run_flow(project: Project, as_of: datetime) -> None:
     from datahealth.orchestration.flow import data_health
+    from datahealth.orchestration.temporary_server import start_temporary_server
 
+    start_temporary_server()
     state = data_health(project_dir=str(project.root), as_of=as_of.isoformat(), return_state=True)
     state.result()

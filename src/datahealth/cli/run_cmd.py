@@ -131,7 +131,9 @@ def _run_with_progress(
         with progress:
             if prefect:
                 from datahealth.orchestration.flow import data_health
+                from datahealth.orchestration.temporary_server import start_temporary_server
 
+                start_temporary_server()
                 state = data_health(
                     project_dir=str(root),
                     datasets=patterns,

@@ -17,13 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from datahealth.core.errors import SourceUnavailable
+from datahealth.core.filelock import exclusive_lock
 from datahealth.engines.base import SqlEngine
 from datahealth.engines.cancel import Watch, watchdog
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not on POSIX: SQLite's own locking is all there is
-    fcntl = None  # type: ignore[assignment]
 
 IN_MEMORY = ":memory:"
 
@@ -54,15 +50,11 @@ class FileDatabaseMixin(SqlEngine):
         so two processes that both found no schema would both create it ("alembic_version already exists").
         """
         path = database_file(url)
-        if path is None or fcntl is None:
+        if path is None:
             yield
             return
-        with open(f"{path}.migrate.lock", "a+b") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        with exclusive_lock(f"{path}.migrate.lock"):
+            yield
 
     def resolve_store_url(self, url: URL, project_root: Path) -> URL:
         resolved = self.resolve_url(url, project_root)
