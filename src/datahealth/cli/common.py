@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Annotated
+from types import FrameType
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -117,3 +121,26 @@ def open_store(project: Project) -> HistoryStore:
 
 def is_tty() -> bool:
     return sys.stdout.isatty()
+
+
+def serve_until_stopped(
+    start: Callable[[], AbstractContextManager[Any]], host: str, port: int, announce: Callable[[int], str]
+) -> None:
+    """Run a background HTTP server (`serve-report`, `serve-metrics`) until SIGTERM or Ctrl-C.
+
+    `start()` opens the server (a port in use is one line, not a traceback); `announce(port)` is the line
+    printed once it listens, with the port it really got (`--port 0` picks a free one)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(start())
+        except OSError as exc:
+            raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        stop = threading.Event()
+
+        def _stop(_signum: int, _frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        err_console.print(announce(server.server_port), highlight=False)
+        stop.wait()

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
 
 import datahealth.core.envdefaults  # noqa: F401
 from datahealth.cli.app import app
-from datahealth.cli.common import ProjectOption, err_console, fail, handled_errors, open_project, open_store
+from datahealth.cli.common import (
+    ProjectOption,
+    handled_errors,
+    open_project,
+    open_store,
+    serve_until_stopped,
+)
 
 
 @app.command("serve-metrics")
@@ -37,24 +39,15 @@ def serve_metrics(
         loaded = open_project(project)
         store = open_store(loaded)
     try:
-        with contextlib.ExitStack() as stack:
-            try:
-                server = stack.enter_context(start(loaded, store, host, port))
-            except OSError as exc:
-                raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-            stop = threading.Event()
-
-            def _stop(_signum: int, _frame: FrameType | None) -> None:
-                stop.set()
-
-            signal.signal(signal.SIGTERM, _stop)
-            signal.signal(signal.SIGINT, _stop)
-            err_console.print(
+        serve_until_stopped(
+            lambda: start(loaded, store, host, port),
+            host,
+            port,
+            lambda bound: (
                 f"Serving metrics of {loaded.config.project.name} on "
-                f"http://{host}:{server.server_port}/metrics (Ctrl-C to stop)",
-                highlight=False,
-            )
-            stop.wait()
+                f"http://{host}:{bound}/metrics (Ctrl-C to stop)"
+            ),
+        )
     finally:
         store.close()
 

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
 
 import datahealth.core.envdefaults  # noqa: F401
 from datahealth.cli.app import app
-from datahealth.cli.common import ProjectOption, err_console, fail, handled_errors, open_project
+from datahealth.cli.common import ProjectOption, handled_errors, open_project, serve_until_stopped
 
 
 @app.command("serve-report")
@@ -35,19 +31,9 @@ def serve_report(
         loaded = open_project(project)
         directory = loaded.resolve(loaded.config.publish.report.directory)
     directory.mkdir(parents=True, exist_ok=True)
-    with contextlib.ExitStack() as stack:
-        try:
-            server = stack.enter_context(serve_reports(directory, host, port))
-        except OSError as exc:
-            raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-        stop = threading.Event()
-
-        def _stop(_signum: int, _frame: FrameType | None) -> None:
-            stop.set()
-
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
-        err_console.print(
-            f"Serving {directory} on http://{host}:{server.server_port}/ (Ctrl-C to stop)", highlight=False
-        )
-        stop.wait()
+    serve_until_stopped(
+        lambda: serve_reports(directory, host, port),
+        host,
+        port,
+        lambda bound: f"Serving {directory} on http://{host}:{bound}/ (Ctrl-C to stop)",
+    )
