@@ -102,7 +102,11 @@ def prefect_outputs(flow_run_id: Any) -> dict[str, str]:
         LogFilter,
         LogFilterFlowRunId,
     )
+    from prefect.logging.handlers import APILogWorker
 
+    # The run's logs travel to the server on a background worker: send what is queued
+    # before reading, or the read races the worker (an empty read once failed CI).
+    APILogWorker.drain_all(timeout=30)
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
