@@ -25,7 +25,7 @@ ensure_venv() {  # name: (re)install when the lock changed since the last instal
   fi
   echo "installing the $name stand-in into $venv"
   [ -x "$venv/bin/python" ] || uv venv --quiet --python "$PYTHON" "$venv"
-  uv pip sync --quiet --require-hashes --python "$venv/bin/python" "$lock"
+  uv pip sync --quiet --require-hashes --compile-bytecode --python "$venv/bin/python" "$lock"
   cp "$lock" "$stamp"
 }
 
