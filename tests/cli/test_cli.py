@@ -133,18 +133,17 @@ def test_progress_is_printed_line_by_line_when_output_is_piped(tmp_path: Path) -
     assert "Run " in piped.stdout and "2 datasets" in piped.stdout
 
 
-def test_run_says_it_starts_a_temporary_prefect_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_run_says_it_starts_a_temporary_prefect_server() -> None:
     from datahealth.cli.run_cmd import starting_message
 
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    assert starting_message(prefect=True) == (
+    assert starting_message(prefect=True, temporary_server=True) == (
         "starting a temporary Prefect server (set PREFECT_API_URL to use yours, or --no-prefect)"
     )
-    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
-    assert starting_message(prefect=True) == "starting the Prefect flow on the server in PREFECT_API_URL"
-    assert starting_message(prefect=False) == "starting"
+    assert (
+        starting_message(prefect=True, temporary_server=False)
+        == "starting the Prefect flow on the server in PREFECT_API_URL"
+    )
+    assert starting_message(prefect=False, temporary_server=False) == "starting"
 
 
 def test_status_as_of_shows_the_state_at_that_time(tmp_path: Path) -> None:

@@ -122,10 +122,36 @@ def test_a_run_through_a_temporary_prefect_server_stops_it_and_exits_0(
     assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-3000:]
     assert_clean_exit(ran)
     assert "1 ok, 1 fail" in ran.stdout
+    assert "starting a temporary Prefect server" in ran.stderr
     stopped = re.search(r"Stopping temporary server on http://127\.0\.0\.1:(\d+)", ran.stdout + ran.stderr)
     assert stopped, ran.stderr[-2000:]
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", int(stopped.group(1)))) != 0
+    home = Path(ephemeral_prefect["PREFECT_HOME"])
+    assert (home / "prefect.db").is_file()  # the server used the home's database
+    assert not list(home.glob("datahealth-temporary-server-*.log"))  # a quiet server leaves no log
+
+
+def test_a_temporary_prefect_server_that_cannot_start_is_one_line_with_its_cause(
+    tmp_path: Path, ephemeral_prefect: dict[str, str]
+) -> None:
+    """Prefect's database cannot be opened: the server's traceback stays in its log, the user gets the cause."""
+    root = shop(tmp_path)
+    env = {
+        **ephemeral_prefect,
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{tmp_path}/missing/dir/prefect.db",
+    }
+    ran = datahealth(root, "run", "--as-of", AS_OF, env=env)
+    assert ran.returncode == 1, ran.stdout[-2000:] + ran.stderr[-3000:]
+    assert_clean_exit(ran)
+    errors = [line for line in ran.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, ran.stderr[-3000:]
+    assert "the temporary Prefect server could not start (exit code 3)" in errors[0]
+    assert "unable to open database file" in errors[0] and "--no-prefect" in errors[0]
+    logs = list(Path(ephemeral_prefect["PREFECT_HOME"]).glob("datahealth-temporary-server-*.log"))
+    assert len(logs) == 1 and str(logs[0]) in errors[0]
+    assert "Traceback" in logs[0].read_text()  # kept for who wants the detail
+    assert "health score" not in ran.stdout  # no run without the server
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from rich.markup import escape
 from datahealth.config import ConfigError, Project, load_project
 from datahealth.core.redaction import redact
 from datahealth.monitor.selection import SelectionError
-from datahealth.orchestration.failures import explain
+from datahealth.orchestration.failures import MonitorError, explain
 from datahealth.store import HistoryStore, HistoryStoreError
 
 
@@ -78,7 +78,7 @@ def handled_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_INVALID) from None
     except (SelectionError, ValueError, KeyError) as exc:
         raise fail(str(exc).strip("'\""), EXIT_INVALID) from None
-    except HistoryStoreError as exc:
+    except (HistoryStoreError, MonitorError) as exc:
         raise fail(explain(exc)) from None
     except OSError as exc:  # a file the command reads or writes
         where = f" {exc.filename}" if exc.filename else ""

@@ -18,6 +18,7 @@ from datahealth.cli.render import status_rows, status_table
 from datahealth.config import Project
 from datahealth.core.wording import plural
 from datahealth.monitor.runner import run_monitor
+from datahealth.orchestration.temporary_server import TemporaryServer, launch_temporary_server
 from datahealth.store import HistoryStore
 
 DEMO_DIR = "demo"
@@ -56,6 +57,8 @@ def demo(
         store_kind = requested_store()
         lake_store = stack.enter_context(demo_lake_store(store_kind, loaded.root)) if store_kind else None
         monitored = lake_store.project(loaded) if lake_store else loaded
+        through_prefect = prefect and not lake_store  # the flow reads sla_config/ from disk
+        server = launch_temporary_server() if through_prefect else None  # starts while the days load
         started = time.perf_counter()
         with StepProgress(
             err_console, days, f"simulating {plural(days, 'day')} on {target.engine}"
@@ -67,12 +70,12 @@ def demo(
                 if lake_store:
                     lake_store.sync(platform.lake_root)
                 last = day == days - 1
-                if last and prefect and not lake_store:  # the flow reads sla_config/ from disk
+                if last and through_prefect:
                     progress.note(
                         f"day {day + 1}/{days}: {as_of:%a %Y-%m-%d} — loaded, monitoring through the Prefect "
                         "flow (starting a temporary Prefect server unless PREFECT_API_URL is set)"
                     )
-                    _run_flow(loaded, as_of)
+                    _run_flow(loaded, as_of, server)
                 else:
                     progress.note(f"day {day + 1}/{days}: {as_of:%a %Y-%m-%d} — loaded, monitoring")
                     run_monitor(monitored, as_of=as_of)
@@ -111,10 +114,10 @@ def _reset_history(project: Project) -> None:
         err_console.print("[yellow]note[/]: the history store is not SQLite; the demo appends to it.")
 
 
-def _run_flow(project: Project, as_of: datetime) -> None:
+def _run_flow(project: Project, as_of: datetime, server: TemporaryServer | None) -> None:
     from datahealth.orchestration.flow import data_health
-    from datahealth.orchestration.temporary_server import start_temporary_server
 
-    start_temporary_server()
+    if server is not None:
+        server.ready()
     state = data_health(project_dir=str(project.root), as_of=as_of.isoformat(), return_state=True)
     state.result()

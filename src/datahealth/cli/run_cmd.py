@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -32,6 +31,7 @@ from datahealth.core.timeparse import parse_as_of
 from datahealth.core.wording import plural
 from datahealth.monitor.runner import add_progress_listener, remove_progress_listener, run_monitor
 from datahealth.orchestration.planning import select_for_run
+from datahealth.orchestration.temporary_server import TemporaryServer, launch_temporary_server
 
 FAIL_LEVELS = {"never": None, "unknown": Status.UNKNOWN, "fail": Status.FAIL, "warn": Status.WARN}
 
@@ -69,10 +69,12 @@ def run(
         loaded = open_project(project)
         selected = select_for_run(loaded, dataset, tier)
         parse_as_of(as_of)  # a bad --as-of is one line here, before any run is recorded
+        server = None
         if prefect:  # the monitor's own failures (history store) as one line, not a Prefect traceback
             open_store(loaded).close()
+            server = launch_temporary_server()  # starts beside the flow's imports; awaited before the flow
         summary = _run_with_progress(
-            loaded.root, dataset, tier, as_of, prefect, publish, len(selected), quiet=output == "json"
+            loaded.root, dataset, tier, as_of, prefect, server, publish, len(selected), quiet=output == "json"
         )
     if output == "json":
         console.print_json(json.dumps(summary.to_dict(), default=str))
@@ -92,12 +94,11 @@ def run(
         raise typer.Exit(EXIT_FAILED)
 
 
-def starting_message(prefect: bool) -> str:
+def starting_message(prefect: bool, temporary_server: bool) -> str:
     """What `run` says before its first dataset: a temporary Prefect server takes most of a short run."""
-    api = os.environ.get("PREFECT_API_URL")
     if not prefect:
         return "starting"
-    if not api:
+    if temporary_server:
         return "starting a temporary Prefect server (set PREFECT_API_URL to use yours, or --no-prefect)"
     return "starting the Prefect flow on the server in PREFECT_API_URL"
 
@@ -108,18 +109,19 @@ def _run_with_progress(
     tier: str | None,
     as_of: str | None,
     prefect: bool,
+    server: TemporaryServer | None,
     publish: bool,
     total: int,
     quiet: bool,
 ) -> RunSummary:
-    progress = StepProgress(err_console, total, starting_message(prefect), quiet=quiet)
+    progress = StepProgress(err_console, total, starting_message(prefect, server is not None), quiet=quiet)
     started = time.perf_counter()
     first_result: list[float] = []
 
     def advance(result: DatasetResult) -> None:
         if not first_result:
             first_result.append(time.perf_counter() - started)
-            if prefect and not os.environ.get("PREFECT_API_URL") and not quiet:
+            if server is not None and not quiet:
                 progress.say(
                     f"the temporary Prefect server and the flow took {first_result[0]:.1f}s to start "
                     "(set PREFECT_API_URL to a running server to skip this)"
@@ -131,9 +133,9 @@ def _run_with_progress(
         with progress:
             if prefect:
                 from datahealth.orchestration.flow import data_health
-                from datahealth.orchestration.temporary_server import start_temporary_server
 
-                start_temporary_server()
+                if server is not None:
+                    server.ready()
                 state = data_health(
                     project_dir=str(root),
                     datasets=patterns,
