@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import duckdb
-import pytest
 from typer.testing import CliRunner
 
 from datahealth.cli import app
