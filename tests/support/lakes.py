@@ -19,8 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from datahealth.core.processes import stop_process, wait_for_port
 from tests.support.ports import free_port
-from tests.support.streams import _stop, _wait_for_port
+from tests.support.streams import START_TIMEOUT
 
 REPO = Path(__file__).resolve().parents[2]
 # Azurite's documented development account (public, the same in every installation)
@@ -150,7 +151,7 @@ def azurite_server() -> Iterator[ObjectStore]:
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        _wait_for_port(port, process, "Azurite")
+        wait_for_port(port, timeout=START_TIMEOUT, process=process)
         endpoint = f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
         connection = (
             f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
@@ -158,7 +159,7 @@ def azurite_server() -> Iterator[ObjectStore]:
         )
         yield ObjectStore("azure", "abfss", {"AZURE_STORAGE_CONNECTION_STRING": connection}, endpoint)
     finally:
-        _stop(process)
+        stop_process(process, grace_seconds=10)
 
 
 @contextmanager
@@ -172,10 +173,10 @@ def gcs_server() -> Iterator[ObjectStore]:
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        _wait_for_port(port, process, "fake-gcs-server")
+        wait_for_port(port, timeout=START_TIMEOUT, process=process)
         yield ObjectStore("gcs", "gs", {"STORAGE_EMULATOR_HOST": endpoint}, endpoint)
     finally:
-        _stop(process)
+        stop_process(process, grace_seconds=10)
 
 
 def s3_store(endpoint: str) -> ObjectStore:

@@ -3,6 +3,6 @@ stand-ins use too)."""
 
 from __future__ import annotations
 
-from datahealth.demo.standins.process import free_port, wait_for_port
+from datahealth.core.processes import free_port, wait_for_port
 
 __all__ = ["free_port", "wait_for_port"]

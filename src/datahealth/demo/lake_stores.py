@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from datahealth.config.models import LakeSourceConfig, Project
+from datahealth.core.processes import free_port, stop_process, wait_for_port
 from datahealth.sources.lakes.location import parse_root
 from datahealth.sources.lakes.stores import LakeStore
 
@@ -87,13 +86,13 @@ class DemoLakeStore:
 @contextmanager
 def demo_lake_store(kind: str, project_root: Path) -> Iterator[DemoLakeStore]:
     """Start the stand-in for `kind`, set the standard variables, make the bucket; stop it afterwards."""
-    port = _free_port()
+    port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     command, env, root = _plan(kind, port, endpoint, project_root)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     saved = {key: os.environ.get(key) for key in env}
     try:
-        _wait(port, process, command[0])
+        wait_for_port(port, process=process)
         os.environ.update(env)
         _make_bucket(kind, root)
         yield DemoLakeStore(kind, root)
@@ -103,11 +102,7 @@ def demo_lake_store(kind: str, project_root: Path) -> Iterator[DemoLakeStore]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, grace_seconds=10)
 
 
 def _plan(kind: str, port: int, endpoint: str, project_root: Path) -> tuple[list[str], dict[str, str], str]:
@@ -160,22 +155,3 @@ def _make_bucket(kind: str, root: str) -> None:
         fs.mkdir(BUCKET, region_name="eu-west-1", create_parents=True)
     else:
         fs.mkdir(BUCKET)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(port: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode} while starting")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within 30 s")

@@ -19,7 +19,6 @@ import contextlib
 import logging
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ import httpx
 
 import datahealth.core.envdefaults  # noqa: F401  (before prefect is imported)
 from datahealth.core.filelock import exclusive_lock
+from datahealth.core.processes import free_port, stop_process
 from datahealth.orchestration.failures import MonitorError
 
 LOCK_NAME = "datahealth-server-start.lock"
@@ -93,12 +93,7 @@ class TemporaryServer:
             return
         if self._is_ready:
             _logger().info("Stopping temporary server on http://127.0.0.1:%s", self.port)
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, grace_seconds=5)
         with contextlib.suppress(OSError):
             if self.log_path.stat().st_size == 0:
                 self.log_path.unlink()
@@ -145,7 +140,7 @@ class TemporaryServer:
         import prefect
         from prefect.settings import get_current_settings
 
-        self.port = _free_port()
+        self.port = free_port()
         self._spawned += 1
         with open(self.log_path, "wb") as log:  # the child keeps its own descriptor
             self.process = subprocess.Popen(
@@ -189,12 +184,6 @@ def launch_temporary_server() -> TemporaryServer | None:
     home = Path(settings.home)
     home.mkdir(parents=True, exist_ok=True)
     return TemporaryServer(home, float(settings.server.ephemeral.startup_timeout_seconds))
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _logger() -> logging.Logger:

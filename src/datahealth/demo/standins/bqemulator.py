@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from datahealth.checks.soda_env import prepare_soda
-from datahealth.demo.standins.process import free_port, standin_server
+from datahealth.core.processes import free_port
+from datahealth.demo.standins.process import standin_server
 
 PROJECT = "test"
 

@@ -7,12 +7,12 @@ The stand-ins' pins clash with datahealth's, so each runs in `<project>/.cache/s
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from datahealth.core.processes import stop_process, wait_for_port
 
 STANDINS_ENV = "DATAHEALTH_STANDINS"
 LAUNCHERS = Path(__file__).resolve().parent / "launchers"
@@ -35,25 +35,6 @@ def standin_python(standins: Path, name: str) -> Path:
             f"the {name} stand-in is not installed in {standins}; run `scripts/standins.sh {name}`"
         )
     return python
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 30.0) -> None:
-    """Poll until something accepts connections on host:port (never a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s")
 
 
 @contextmanager
@@ -85,9 +66,4 @@ def standin_server(
             raise RuntimeError(f"{name} did not start: {log.read_text(errors='replace')[-2000:]}") from None
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, grace_seconds=15)
