@@ -41,14 +41,14 @@ def demo(
     """
     from datahealth.demo.engines import demo_target
     from datahealth.demo.lake_stores import demo_lake_store, requested_store
-    from datahealth.demo.platform import DEMO_FAULTS, DemoPlatform
-    from datahealth.demo.timeline import first_day, run_time
+    from datahealth.demo.platform import DEMO_FAULTS
+    from datahealth.demo.timeline import demo_platform, run_time
 
     with handled_errors(), ExitStack() as stack:
         loaded = open_project(project)
         _reset_history(loaded)
         now = datetime.now(UTC).replace(microsecond=0)
-        platform = DemoPlatform(loaded.root / DEMO_DIR, start=first_day(days, now))
+        platform = demo_platform(loaded.root / DEMO_DIR, days, now)
         platform.reset()
         # DATAHEALTH_DEMO_ENGINE: the warehouse on a stand-in (demo/engines.py); DATAHEALTH_DEMO_LAKE=s3|azure|gcs:
         # the lake on a local object-store stand-in (demo/lake_stores.py)

@@ -17,9 +17,10 @@ Design choices that matter to callers:
   The same seed therefore produces the same rows, ids and files on every machine running the
   same DuckDB version.
 * **Daily batch semantics.** The batch that lands on simulation day ``d`` (at
-  :meth:`DemoPlatform.load_time`, 05:30 UTC on :meth:`DemoPlatform.day_date`) carries the
-  activity of the previous calendar day (:meth:`DemoPlatform.activity_window`). That is how
-  nightly ELT jobs behave and it keeps ``event_date`` partitions consistent with ``event_ts``.
+  :meth:`DemoPlatform.load_time`, 05:30 UTC on :meth:`DemoPlatform.day_date`, earlier only for a
+  demo run before then) carries the activity of the previous calendar day
+  (:meth:`DemoPlatform.activity_window`). That is how nightly ELT jobs behave and it keeps
+  ``event_date`` partitions consistent with ``event_ts``.
 * **Short-lived connections.** :meth:`DemoPlatform.append_day` closes its DuckDB connection
   before returning because the monitor re-opens the file read-only in the same process and
   DuckDB refuses two differently-configured connections to one file.
@@ -635,13 +636,24 @@ class DemoPlatform:
     small value to exercise all 30 days quickly.
     """
 
-    def __init__(self, root: Path, seed: int = 7, start: date = DEMO_START, *, scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        root: Path,
+        seed: int = 7,
+        start: date = DEMO_START,
+        *,
+        scale: float = 1.0,
+        latest_load: datetime | None = None,
+    ) -> None:
         if scale <= 0:
             raise ValueError(f"scale must be positive, got {scale}")
         self.root = Path(root)
         self.seed = seed
         self.start = start
         self.scale = scale
+        # The simulation's present (naive UTC): no batch lands after it, so a demo run at 03:00 UTC has
+        # today's batch land early instead of monitoring yesterday's a day late (see load_time).
+        self.latest_load = latest_load
         # In-memory scratch database for generating lake files. It never touches the warehouse
         # file, so keeping it across days is safe and saves re-creating a DuckDB instance and
         # its macros every day (~30 ms of CPU per day).
@@ -694,8 +706,15 @@ class DemoPlatform:
         return self.start + timedelta(days=day)
 
     def load_time(self, day: int) -> datetime:
-        """Naive UTC instant the batch lands; every lake file of that day gets it as mtime."""
-        return datetime.combine(self.day_date(day), LOAD_CLOCK)
+        """Naive UTC instant the batch lands; every lake file of that day gets it as mtime.
+
+        `LOAD_CLOCK` on :meth:`day_date`, or earlier when that is after `latest_load`: then the batch lands
+        at `latest_load`, but never before midnight, when the day whose activity it carries is over.
+        """
+        scheduled = datetime.combine(self.day_date(day), LOAD_CLOCK)
+        if self.latest_load is None or scheduled <= self.latest_load:
+            return scheduled
+        return max(self.latest_load, datetime.combine(self.day_date(day), time(0, 0)))
 
     def activity_window(self, day: int) -> tuple[datetime, datetime]:
         """Half-open ``[start, end)`` span of event timestamps carried by ``day``'s batch.
