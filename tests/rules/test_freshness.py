@@ -172,3 +172,13 @@ def test_finding_names_the_deadline_and_the_lag() -> None:
     assert finding.fingerprint == "warehouse.orders|freshness|sla"
     assert "2026-10-07 06:00" in finding.title and finding.observed == "1d 9h"
     assert finding.details["missed_deadline"] == "2026-10-07T06:00:00+00:00"
+
+
+def test_a_stale_title_names_the_newest_data_not_an_age_the_clock_makes_untrue() -> None:
+    # an incident keeps its opening title while later runs see the lag grow; the age is in the message
+    verdict = evaluate_freshness(
+        sla(warn_after="30h"), utc(2026, 10, 5, 23, 58), "column", utc(2026, 10, 7, 7)
+    )
+    finding = freshness_finding("warehouse.purchases", verdict, "warn")
+    assert finding.title == "warehouse.purchases is stale: no new data since 2026-10-05 23:58 UTC"
+    assert "1d 7h old" in finding.message and "ago" not in finding.title

@@ -232,8 +232,11 @@ def freshness_finding(dataset: str, verdict: FreshnessVerdict, severity: str) ->
         title = (
             f"{dataset} is late: no new data for the {verdict.missed_deadline:%a %Y-%m-%d %H:%M} UTC deadline"
         )
+    elif verdict.last_updated is not None:
+        # an incident keeps the title it opened with, so the title names no age that the clock makes untrue
+        title = f"{dataset} is stale: no new data since {verdict.last_updated:%Y-%m-%d %H:%M} UTC"
     else:
-        title = f"{dataset} is stale: last updated {lag} ago"
+        title = f"{dataset} is stale"
     message = f"{newest}{method}, {lag} old; SLA {verdict.limit}: {verdict.expected_text()}"
     if (
         verdict.effective_lag_seconds is not None
