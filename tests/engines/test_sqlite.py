@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -74,15 +76,62 @@ def test_history_store_sessions(tmp_path: Path) -> None:
     url = LITE.resolve_store_url(make_url("sqlite:///state/history.db?timeout=2.5"), tmp_path)
     assert url.database == str(tmp_path / "state" / "history.db") and (tmp_path / "state").is_dir()
     assert LITE.store_engine_options(url).connect_args == {"timeout": 2.5, "check_same_thread": False}
-    assert LITE.store_session_statements(url) == [
-        "PRAGMA journal_mode=WAL",
-        "PRAGMA synchronous=NORMAL",
-        "PRAGMA busy_timeout=2500",
-        "PRAGMA foreign_keys=ON",
-    ]
+    connection = sqlite3.connect(url.database)
+    try:
+        LITE.prepare_store_connection(connection, url)
+        settings = [
+            connection.execute(f"PRAGMA {name}").fetchone()[0]
+            for name in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
+        ]
+        assert settings == ["wal", 1, 2500, 1]
+    finally:
+        connection.close()
     assert lock_timeout(make_url("sqlite:///h.db")) == 30
     with pytest.raises(ValueError, match="timeout='soon' is not a number of seconds"):
         lock_timeout(make_url("sqlite:///h.db?timeout=soon"))
+
+
+def _hold_lock_on_new_file(path: Path, seconds: float) -> threading.Thread:
+    """A new store another process is writing to (migrating): a rollback-journal file whose write lock is
+    held for `seconds`. SQLite refuses a WAL switch against it at once, without calling the busy handler."""
+    holder = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    holder.execute("CREATE TABLE t (x INTEGER)")
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("CREATE TABLE alembic_version (version_num TEXT)")
+
+    def release() -> None:
+        time.sleep(seconds)
+        holder.execute("COMMIT")
+        holder.close()
+
+    thread = threading.Thread(target=release)
+    thread.start()
+    return thread
+
+
+def test_a_busy_switch_to_wal_is_retried_until_the_lock_timeout(tmp_path: Path) -> None:
+    """Concurrent first runs: one migrates while the others' connections switch the new file to WAL."""
+    path = tmp_path / "history.db"
+    holder = _hold_lock_on_new_file(path, 0.5)
+    impatient = sqlite3.connect(path, timeout=10)
+    try:
+        LITE.prepare_store_connection(impatient, make_url(f"sqlite:///{path}?timeout=10"))
+        assert impatient.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        impatient.close()
+        holder.join()
+
+
+def test_a_switch_to_wal_still_locked_after_the_lock_timeout_fails(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    holder = _hold_lock_on_new_file(path, 1.5)
+    impatient = sqlite3.connect(path, timeout=10)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+            LITE.prepare_store_connection(impatient, make_url(f"sqlite:///{path}?timeout=0.3"))
+    finally:
+        impatient.close()
+        holder.join()
 
 
 def test_history_store_commits_wait_for_no_fsync(tmp_path: Path) -> None:

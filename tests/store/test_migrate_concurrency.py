@@ -2,6 +2,9 @@
 
 Before the migration lock file, about half of such trials failed with "table alembic_version already
 exists": Python's sqlite3 runs DDL outside a transaction, so SQLite's write lock did not serialise them.
+Then about one trial in 50 failed with "database is locked": a connection switching the new file to WAL
+while another process migrated it was refused at once (tests/engines/test_sqlite.py pins that case);
+twenty trials of eight processes make such a rare race likely to show.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ import sqlalchemy as sa
 from datahealth.store import HistoryStore
 from datahealth.store.migrate import head_revision
 
-PROCESSES = 6
-TRIALS = 3
+PROCESSES = 8
+TRIALS = 20
 
 
 def _open_store(url: str, barrier: Any, results: Any) -> None:

@@ -301,9 +301,12 @@ class SqlEngine(ABC):
         """`create_engine` arguments for the history store, which several threads write to."""
         return EngineOptions(kwargs={"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5})
 
-    def store_session_statements(self, url: URL) -> list[str]:
-        """Statements run on every new history-store connection (SQLite: WAL, busy timeout, foreign keys)."""
-        return []
+    def prepare_store_connection(self, dbapi_connection: Any, url: URL) -> None:
+        """Settings for every new history-store connection (SQLite: busy timeout, WAL, foreign keys).
+
+        Server databases need none: their sessions start with the settings the store relies on.
+        """
+        return None
 
     def migration_lock(self, url: URL) -> contextlib.AbstractContextManager[None]:
         """Held while the history store is migrated, around the transaction (a file lock for file stores).

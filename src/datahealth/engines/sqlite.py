@@ -9,13 +9,15 @@
 * Samples: no native sampling; percentages are a per-row `abs(random()) % 1000000` draw, row counts
   `ORDER BY random() LIMIT n`.
 * Checks: soda-core has no SQLite data source, so checks report `ChecksNotSupported`.
-* History store: WAL journal, a busy timeout (`?timeout=<seconds>`, default 30) so a second writer
-  waits instead of failing, foreign keys on; migrations copy tables (ALTER TABLE is limited).
+* History store: WAL journal (switched once per file, a busy switch retried), a busy timeout
+  (`?timeout=<seconds>`, default 30) so a second writer waits instead of failing, foreign keys on;
+  migrations copy tables (ALTER TABLE is limited).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -125,16 +127,41 @@ class SQLiteEngine(FileDatabaseMixin, InterruptTimeLimitMixin):
     def store_engine_options(self, url: URL) -> EngineOptions:
         return EngineOptions({"timeout": lock_timeout(url), "check_same_thread": False})
 
-    def store_session_statements(self, url: URL) -> list[str]:
-        return [
-            "PRAGMA journal_mode=WAL",
+    def prepare_store_connection(self, dbapi_connection: Any, url: URL) -> None:
+        timeout = lock_timeout(url)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            _switch_to_wal(cursor, timeout)
             # WAL + NORMAL: a commit waits for no fsync (the WAL is synced at checkpoints). The file never
             # corrupts; a power cut may lose the last runs' writes. Recording 10,000 datasets costs 10,000
             # commits, which at FULL is an fsync each (minutes on a busy disk; bench/scale.py)
-            "PRAGMA synchronous=NORMAL",
-            f"PRAGMA busy_timeout={int(lock_timeout(url) * 1000)}",
-            "PRAGMA foreign_keys=ON",
-        ]
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor, timeout: float) -> None:
+    """Put the file in WAL mode once; a switch that finds the file busy is retried until `timeout`.
+
+    WAL is a property of the file, so only a store's first connections switch. Switching needs the file
+    to itself, and SQLite may answer "database is locked" at once, without waiting on the busy timeout,
+    when another process is switching or migrating the same new file (concurrent first runs).
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL").fetchall()
+            return
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 def lock_timeout(url: URL) -> float:

@@ -36,7 +36,6 @@ def create_history_engine(url: URL) -> Engine:
     """An engine for the store: its engine's store options and session settings, errors made readable."""
     backend = engines.for_url(url)
     options = backend.store_engine_options(url)
-    session_statements = backend.store_session_statements(url)
     engine = sa.create_engine(url, connect_args=options.connect_args, **options.kwargs)
     shown = redact(url.render_as_string(hide_password=True))
 
@@ -48,13 +47,8 @@ def create_history_engine(url: URL) -> Engine:
         reason = redact(str(context.original_exception).strip().splitlines()[0] or "unavailable")
         raise HistoryStoreError(f"cannot use the history store {shown}: {reason}", reason)
 
-    if session_statements:
-
-        @sa.event.listens_for(engine, "connect")
-        def _prepare_session(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            for statement in session_statements:
-                cursor.execute(statement)
-            cursor.close()
+    @sa.event.listens_for(engine, "connect")
+    def _prepare_session(dbapi_connection: Any, _record: Any) -> None:
+        backend.prepare_store_connection(dbapi_connection, url)
 
     return engine
