@@ -157,7 +157,7 @@ def _switch_to_wal(cursor: sqlite3.Cursor, timeout: float) -> None:
                 cursor.execute("PRAGMA journal_mode=WAL").fetchall()
             return
         except sqlite3.OperationalError as exc:
-            busy = "locked" in str(exc) or "busy" in str(exc)
+            busy = (exc.sqlite_errorcode & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
             if not busy or time.monotonic() + pause > deadline:
                 raise
         time.sleep(pause)
